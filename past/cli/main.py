@@ -1,0 +1,50 @@
+"""Entry point of the ``past`` CLI: global flags, command registry, user-facing error handling."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from past import __version__
+from past.cli import chat_cmd, model_cmd
+from past.errors import PastError
+from past.settings import DATA_DIR_ENV, Settings
+
+# Each command module exposes ``register(subparsers)``, which sets ``func(args, settings) -> int``.
+COMMANDS: list[ModuleType] = [model_cmd, chat_cmd]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="past",
+        description="PaST: parametric skill transfer. Build skill vectors, adapt models, evaluate.",
+    )
+    parser.add_argument("--version", action="version", version=f"past {__version__}")
+    parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV} or ~/.local/share/past-studio)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.load(args.data_dir).ensure()
+        return int(args.func(args, settings) or 0)
+    except PastError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""``past model``: list, prepare and inspect models in the store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from past.cli.progress import print_progress
+from past.models import ModelRegistry, validate_checkpoint
+from past.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("model", help="list, prepare and inspect models")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="registered models")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=list_models)
+
+    prepare = actions.add_parser("prepare", help="convert and register the default model (idempotent)")
+    prepare.set_defaults(func=prepare_default)
+
+    info = actions.add_parser("info", help="resolve a model reference and show its fingerprint")
+    info.add_argument("ref", help="registered name, local directory or hub id")
+    info.set_defaults(func=model_info)
+
+
+def list_models(args: argparse.Namespace, settings: Settings) -> int:
+    records = ModelRegistry(settings).list()
+    if args.json:
+        print(json.dumps([asdict(r) for r in records], indent=2))
+        return 0
+    if not records:
+        print("no models yet: run `past model prepare`")
+    for r in records:
+        print(f"{r.name:32} {r.kind:9} {r.fingerprint}  {r.display_name}")
+    return 0
+
+
+def prepare_default(args: argparse.Namespace, settings: Settings) -> int:
+    del args
+    record = ModelRegistry(settings).ensure_default(print_progress)
+    print(f"default model: {record.display_name} ({record.name}), fingerprint {record.fingerprint}")
+    return 0
+
+
+def model_info(args: argparse.Namespace, settings: Settings) -> int:
+    registry = ModelRegistry(settings)
+    resolved = registry.resolve(args.ref)
+    config = validate_checkpoint(resolved.path)
+    info = {
+        "ref": args.ref,
+        "path": str(resolved.path),
+        "registered": resolved.record is not None,
+        "model_type": config.get("model_type"),
+        "architecture": (config.get("architectures") or [""])[0],
+        "fingerprint": registry.fingerprint(args.ref),
+    }
+    print(json.dumps(info, indent=2))
+    return 0

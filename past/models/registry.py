@@ -1,0 +1,136 @@
+"""Resolve a model reference to a checkpoint directory and load it.
+
+A reference is one of: ``default`` (the configured default base), the name of a model registered in
+the store (``<data>/models/<name>/model.json``), a local checkpoint directory, or a hub id
+(``owner/name``). Loading reads safetensors only and reports a missing or malformed model with a
+message that names what was expected.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from past.errors import MalformedModelError, ModelNotFoundError
+from past.models.bundled import Progress, _no_progress, provision_bundled_model
+from past.models.checkpoint import validate_checkpoint
+from past.models.fingerprint import fingerprint_checkpoint
+from past.models.hub import download_checkpoint, looks_like_hub_id
+from past.models.record import ModelRecord, read_record
+from past.settings import BUNDLED_MODEL_NAME, Settings
+
+
+@dataclass
+class ResolvedModel:
+    """Where a reference points, before anything is loaded."""
+
+    ref: str
+    path: Path
+    record: ModelRecord | None
+
+    @property
+    def label(self) -> str:
+        return self.record.display_name if self.record else self.ref
+
+
+@dataclass
+class LoadedModel:
+    """A model and tokenizer in memory, with what is known of where they came from."""
+
+    resolved: ResolvedModel
+    model: Any  # transformers.PreTrainedModel (kept untyped so importing this module stays cheap)
+    tokenizer: Any
+    fingerprint: str
+    load_seconds: float
+
+
+class ModelRegistry:
+    """The local model store plus resolution of references to checkpoints."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def list(self) -> list[ModelRecord]:
+        """Registered models, base models first, then by name."""
+        if not self.settings.models_dir.is_dir():
+            return []
+        records = [read_record(p) for p in self.settings.models_dir.iterdir() if p.is_dir()]
+        found = [r for r in records if r is not None]
+        return sorted(found, key=lambda r: (r.kind != "base", r.name))
+
+    def ensure_default(self, progress: Progress = _no_progress) -> ModelRecord:
+        """Provision the bundled default model if needed and return the default base's record."""
+        if self.settings.default_model == BUNDLED_MODEL_NAME:
+            return provision_bundled_model(self.settings.models_dir, BUNDLED_MODEL_NAME, progress)
+        resolved = self.resolve(self.settings.default_model)
+        if resolved.record is not None:
+            return resolved.record
+        config = validate_checkpoint(resolved.path)
+        return ModelRecord(
+            name=resolved.ref,
+            display_name=resolved.ref,
+            kind="base",
+            source=str(resolved.path),
+            architecture=(config.get("architectures") or [""])[0],
+            fingerprint=fingerprint_checkpoint(resolved.path),
+        )
+
+    def resolve(self, ref: str) -> ResolvedModel:
+        """Turn a reference into a checkpoint directory (downloading from the hub if allowed)."""
+        ref = ref.strip()
+        if not ref:
+            raise ModelNotFoundError("no model given: pass a registered name, a directory or a hub id")
+        if ref == "default":
+            ref = self.settings.default_model
+        stored = self.settings.models_dir / ref
+        if "/" not in ref and ref not in (".", ".."):
+            if ref == BUNDLED_MODEL_NAME and read_record(stored) is None:
+                provision_bundled_model(self.settings.models_dir, ref)
+            record = read_record(stored)
+            if record is not None:
+                return ResolvedModel(ref=ref, path=stored, record=record)
+        local = Path(ref).expanduser()
+        if local.exists() or ref.startswith((".", "/", "~")):
+            return ResolvedModel(ref=ref, path=local.resolve(), record=read_record(local))
+        if looks_like_hub_id(ref):
+            return ResolvedModel(ref=ref, path=download_checkpoint(ref), record=None)
+        names = ", ".join(r.name for r in self.list()) or "none yet"
+        raise ModelNotFoundError(
+            f"unknown model '{ref}': not a registered model (registered: {names}), "
+            "not an existing directory, and not a hub id of the form owner/name"
+        )
+
+    def fingerprint(self, ref: str) -> str:
+        resolved = self.resolve(ref)
+        validate_checkpoint(resolved.path)
+        if resolved.record is not None and resolved.record.fingerprint:
+            return resolved.record.fingerprint
+        return fingerprint_checkpoint(resolved.path)
+
+    def load(self, ref: str, dtype: str = "auto", device: str | None = None) -> LoadedModel:
+        """Load model and tokenizer for ``ref``; errors name the file or setting that is wrong."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        resolved = self.resolve(ref)
+        validate_checkpoint(resolved.path)
+        started = time.monotonic()
+        torch_dtype: Any = "auto" if dtype == "auto" else getattr(torch, dtype)
+        try:
+            model = AutoModelForCausalLM.from_pretrained(resolved.path, dtype=torch_dtype, use_safetensors=True)
+            tokenizer = AutoTokenizer.from_pretrained(resolved.path)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise MalformedModelError(f"could not load the model at {resolved.path}: {exc}") from exc
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        if device:
+            model.to(device)
+        model.eval()
+        fingerprint = (
+            resolved.record.fingerprint
+            if resolved.record and resolved.record.fingerprint
+            else fingerprint_checkpoint(resolved.path)
+        )
+        return LoadedModel(resolved, model, tokenizer, fingerprint, time.monotonic() - started)

@@ -1,0 +1,1 @@
+"""Text generation for chat: streaming replies from loaded models."""

@@ -1,0 +1,76 @@
+"""Where PaST Studio keeps its data: one place, overridable by environment variables and CLI flags.
+
+The data directory holds the SQLite store, the skill library, the model store and uploads. The
+precedence is: explicit argument (CLI flag) > ``PAST_DATA_DIR`` > ``$XDG_DATA_HOME/past-studio`` >
+``~/.local/share/past-studio``. Nothing is ever written into the source tree at run time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from past.errors import ConfigError
+
+DATA_DIR_ENV = "PAST_DATA_DIR"
+DEFAULT_MODEL_ENV = "PAST_DEFAULT_MODEL"
+BUNDLED_MODEL_NAME = "smollm2-135m-instruct"
+
+
+def _default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "past-studio"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved locations and defaults for one studio or CLI process."""
+
+    data_dir: Path
+    default_model: str = BUNDLED_MODEL_NAME
+
+    @classmethod
+    def load(cls, data_dir: str | os.PathLike[str] | None = None) -> Settings:
+        """Resolve settings from an explicit value, then the environment, then the defaults."""
+        raw = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
+        path = Path(raw).expanduser() if raw else _default_data_dir()
+        default_model = os.environ.get(DEFAULT_MODEL_ENV) or BUNDLED_MODEL_NAME
+        return cls(data_dir=path.resolve(), default_model=default_model)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "studio.sqlite"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def skills_dir(self) -> Path:
+        return self.data_dir / "skills"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.data_dir / "artifacts"
+
+    def ensure(self) -> Settings:
+        """Create the data directory tree, with a clear error if that is impossible."""
+        for path in (self.data_dir, self.models_dir, self.skills_dir, self.uploads_dir, self.artifacts_dir):
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot create the data directory {path}: {exc.strerror}. "
+                    f"Choose another with --data-dir or {DATA_DIR_ENV}."
+                ) from exc
+        if not os.access(self.data_dir, os.W_OK):
+            raise ConfigError(
+                f"the data directory {self.data_dir} is not writable. Choose another with --data-dir or {DATA_DIR_ENV}."
+            )
+        return self

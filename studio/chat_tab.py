@@ -1,0 +1,76 @@
+"""The Chat screen: a plain streaming conversation with one registered model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import gradio as gr
+
+from past.serving.generation import GenerationParams, stream_chat
+from studio.context import StudioContext
+from studio.errors import user_errors
+
+INTRO = (
+    "### Chat with a model\n"
+    "Pick a model, type a message and press **Send**. The reply appears as it is written. "
+    "**Stop** ends a reply early; **Clear** starts a new conversation."
+)
+
+
+def render(ctx: StudioContext) -> None:
+    """Build the Chat screen inside the current Blocks context."""
+    names = [r.name for r in ctx.registry.list()]
+    default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)
+
+    gr.Markdown(INTRO)
+    with gr.Row():
+        model = gr.Dropdown(names, value=default, label="Model", scale=3, elem_id="chat-model")
+        status = gr.Markdown("", elem_id="chat-status")
+    chatbot = gr.Chatbot(label="Conversation", height=420, elem_id="chat-box")
+    with gr.Row():
+        prompt = gr.Textbox(placeholder="Type a message…", show_label=False, scale=6, elem_id="chat-prompt")
+        send = gr.Button("Send", variant="primary", scale=1, elem_id="chat-send")
+        stop = gr.Button("Stop", scale=1, elem_id="chat-stop")
+        clear = gr.Button("Clear", scale=1)
+    with gr.Accordion("Generation settings", open=False):
+        max_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest reply (tokens)")
+        temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = always the most likely word)")
+
+    @user_errors
+    def respond(message: str, history: list, model_name: str, limit: float, temp: float) -> Iterator:
+        message = (message or "").strip()
+        if not message:
+            raise gr.Error("Type a message first.")
+        if not model_name:
+            raise gr.Error("Pick a model first.")
+        history = [*history, {"role": "user", "content": message}]
+        yield history, "", f"Loading {model_name}…"
+        loaded = ctx.models.get(model_name)
+        label = f"**{loaded.resolved.label}** · fingerprint `{loaded.fingerprint}`"
+        messages = [{"role": m["role"], "content": _text(m["content"])} for m in history]
+        reply = ""
+        params = GenerationParams(max_new_tokens=int(limit), temperature=float(temp))
+        for piece in stream_chat(loaded.model, loaded.tokenizer, messages, params):
+            reply += piece
+            yield [*history, {"role": "assistant", "content": reply}], "", label
+        yield [*history, {"role": "assistant", "content": reply or "(no reply)"}], "", label
+
+    inputs = [prompt, chatbot, model, max_tokens, temperature]
+    outputs = [chatbot, prompt, status]
+    events = [
+        send.click(respond, inputs, outputs, api_name="chat", concurrency_id="generate"),
+        prompt.submit(respond, inputs, outputs, api_name=False, concurrency_id="generate"),
+    ]
+    for event in events:
+        event.then(lambda: gr.update(interactive=True), None, send, api_name=False)
+    send.click(lambda: gr.update(interactive=False), None, send, api_name=False, queue=False)
+    stop.click(None, None, None, cancels=events, api_name=False)
+    clear.click(lambda: ([], ""), None, [chatbot, status], api_name=False)
+
+
+def _text(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # Gradio may hand back structured content parts
+        return " ".join(str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in content)
+    return str(content)

@@ -1,0 +1,91 @@
+"""Command-line launcher of the studio: flags, the share-link safety checks, and startup."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+
+from past.cli.progress import print_progress
+from past.errors import ConfigError, PastError
+from past.settings import DATA_DIR_ENV, Settings
+
+AUTH_ENV = "PAST_STUDIO_AUTH"
+SHARE_PROBE_TIMEOUT_S = 5.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="launch.py", description="Start PaST Studio in the browser.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV} or ~/.local/share/past-studio)")
+    parser.add_argument("--share", action="store_true", help="also publish a public Gradio share link (needs --auth)")
+    parser.add_argument("--auth", help=f"user:password required to open the studio (or ${AUTH_ENV})")
+    return parser
+
+
+def parse_auth(raw: str | None) -> tuple[str, str] | None:
+    if not raw:
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise ConfigError("--auth must look like user:password, with neither part empty")
+    return user, password
+
+
+def check_share_reachable() -> None:
+    """Fail fast, with a clear message, when the share tunnel's servers cannot be reached."""
+    import httpx
+    from gradio import networking
+
+    try:
+        httpx.get(networking.GRADIO_API_SERVER, timeout=SHARE_PROBE_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        raise ConfigError(
+            "cannot create a share link: Gradio's share servers are unreachable from this machine "
+            f"({type(exc).__name__}). A share link needs internet access; run without --share, or "
+            "expose the studio another way (e.g. --host 0.0.0.0 on a trusted network)."
+        ) from exc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        auth = parse_auth(args.auth or os.environ.get(AUTH_ENV))
+        if args.share and auth is None:
+            raise ConfigError(
+                "--share publishes the studio on the internet, so it needs authentication: "
+                f"add --auth user:password or set {AUTH_ENV}=user:password"
+            )
+        if args.share:
+            check_share_reachable()
+        settings = Settings.load(args.data_dir).ensure()
+        from studio.app import build_app
+        from studio.context import StudioContext
+
+        ctx = StudioContext.create(settings)
+        ctx.registry.ensure_default(print_progress)
+        app = build_app(ctx)
+    except PastError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    app.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        auth=auth,
+        prevent_thread_lock=True,
+        footer_links=["api", "settings"],
+    )
+    if args.share and not app.share_url:
+        app.close()
+        print("error: the share link could not be created (see Gradio's message above)", file=sys.stderr)
+        return 3
+    if args.share:
+        print(f"Share link (login required as '{auth[0]}'): {app.share_url}", flush=True)
+    print(f"PaST Studio is running on http://{args.host}:{args.port}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        app.block_thread()
+    return 0

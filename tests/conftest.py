@@ -1,0 +1,91 @@
+"""Shared fixtures: a session data directory with the real default model converted once."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from past.models import ModelRegistry
+from past.settings import DATA_DIR_ENV, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_DIR = ROOT / "test-output"
+
+
+@pytest.fixture(scope="session")
+def session_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A data directory with the bundled default model converted (once per test session)."""
+    settings = Settings.load(tmp_path_factory.mktemp("past-data")).ensure()
+    ModelRegistry(settings).ensure_default()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def default_model(session_settings: Settings):
+    return ModelRegistry(session_settings).load("default")
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """Where a test keeps what a person may want to look at afterwards (screenshots, logs)."""
+    path = OUTPUT_DIR / request.node.name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the studio exited early with code {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def studio_url(session_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real studio process (launch.py) on a free loopback port, over the session data directory."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("studio-log") / "studio.log"
+    env = {**os.environ, DATA_DIR_ENV: str(session_settings.data_dir), "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "wb") as log:  # a file, never an undrained pipe
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "launch.py"), "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, process)
+        yield url
+    except Exception:
+        print(log_path.read_text(errors="replace")[-4000:])
+        raise
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

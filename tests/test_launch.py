@@ -1,0 +1,75 @@
+"""launch.py: share-link safety, flag validation, and a real studio answering a chat over HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studio.launcher import AUTH_ENV
+from tests.conftest import ROOT
+
+
+def run_launch(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != AUTH_ENV}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "launch.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=ROOT,
+    )
+
+
+def test_share_without_auth_refuses(tmp_path: Path) -> None:
+    result = run_launch("--share", "--data-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "needs authentication" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "models").exists(), "nothing should be set up before the refusal"
+
+
+def test_malformed_auth_refuses(tmp_path: Path) -> None:
+    result = run_launch("--auth", "no-colon", "--data-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "user:password" in result.stderr
+
+
+def test_share_offline_fails_fast_with_a_message(tmp_path: Path) -> None:
+    # This machine has no route to Gradio's share servers: --share must say so and exit, not hang.
+    try:
+        result = run_launch("--share", "--data-dir", str(tmp_path), env={AUTH_ENV: "demo:secret"}, timeout=90)
+    except subprocess.TimeoutExpired:
+        pytest.skip("this machine can reach Gradio's share servers, so the studio started and kept running")
+    assert result.returncode != 0
+    assert "share link" in result.stderr
+
+
+@pytest.mark.slow
+def test_studio_answers_a_chat(studio_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(studio_url, verbose=False)
+    history, prompt_box, status = client.predict(
+        "What is the capital of France?", [], "smollm2-135m-instruct", 32, 0.0, api_name="/chat"
+    )
+    assert prompt_box == ""
+    assert history[-1]["role"] == "assistant"
+    reply = history[-1]["content"]
+    text = reply if isinstance(reply, str) else " ".join(part["text"] for part in reply)
+    assert text.strip() and "Paris" in text
+    assert "SmolLM2-135M-Instruct" in status
+
+
+@pytest.mark.slow
+def test_studio_empty_message_is_a_plain_error(studio_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(studio_url, verbose=False)
+    with pytest.raises(Exception, match="Type a message first"):
+        client.predict("   ", [], "smollm2-135m-instruct", 32, 0.0, api_name="/chat")

@@ -134,7 +134,7 @@ class SafetensorsFile:
         size = self.path.stat().st_size
         self._map = mmap.mmap(self._file.fileno(), size, access=mmap.ACCESS_READ) if size else None
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return list(self.header)
 
     def entry(self, name: str) -> TensorEntry:

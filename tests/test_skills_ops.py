@@ -22,8 +22,8 @@ from past.skills import (
     heatmap_figure,
     inject,
 )
-from past.skills.ops.analyze import dense_inner, lowrank_inner, write_report
 from past.skills.forms.base import LowRank
+from past.skills.ops.analyze import dense_inner, lowrank_inner, write_report
 from tests.skill_fixtures import checkpoint_state, perturbed_copy
 from tests.tiny_models import make_tiny_llama
 
@@ -181,7 +181,7 @@ def test_analyze_lowrank_matches_dense_and_writes_reports(
     assert all(math.isclose(r.cosine, 1.0, rel_tol=1e-6) for r in self_table.rows)
     assert abs(dense.summary()["mean_cosine"]) < 0.1  # independent noise is near-orthogonal
 
-    layers, modules, z = dense.grid()
+    layers, modules, _z = dense.grid()
     assert layers == [0, 1, 2] and modules == [
         "q_proj",
         "k_proj",

@@ -141,7 +141,7 @@ class SkillLibrary:
         with self.load(name, verify=True) as skill:
             path = skill.path
         destination = Path(destination).expanduser()
-        if destination.is_dir():
+        if destination.is_dir() or destination.suffix.lower() != ".zip":
             destination = destination / f"{name}.zip"
         from past.skills.tensors.io import _check_writable
 

@@ -275,5 +275,5 @@ def test_opening_a_missing_skill_is_clear(tmp_path: Path) -> None:
     with pytest.raises(SkillNotFoundError):
         SkillVector.open(tmp_path / "nothing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SkillFormatError, match="skill.json"):
+    with pytest.raises(SkillFormatError, match=r"skill\.json"):
         SkillVector.open(tmp_path / "empty")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -11,13 +12,13 @@ from safetensors.torch import load_file, save_file
 
 
 def perturbed_copy(source: Path, dest: Path, seed: int, scale: float = 0.01, match: str = "proj") -> Path:
-    """Copy a checkpoint, adding Gaussian noise to the weights whose name contains ``match``."""
+    """Copy a checkpoint, adding Gaussian noise to the weights whose name matches the regex ``match``."""
     shutil.copytree(source, dest, ignore=shutil.ignore_patterns("model.json"))
     generator = torch.Generator().manual_seed(seed)
     for file in sorted(dest.glob("*.safetensors")):
         state = load_file(file)
         for name, tensor in state.items():
-            if match in name:
+            if re.search(match, name):
                 noise = torch.randn(tensor.shape, generator=generator) * scale
                 state[name] = (tensor.float() + noise).to(tensor.dtype)
         save_file(state, file, metadata={"format": "pt"})

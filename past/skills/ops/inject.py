@@ -31,7 +31,7 @@ from past.skills.ops.check import CompatibilityReport, check
 from past.skills.ops.extract import WeightsRef, as_weights
 from past.skills.tensors.io import DEFAULT_SHARD_BYTES, TensorEntry, atomic_output_dir, dtype_name
 from past.skills.tensors.source import COPIED_FILES, AdapterWeights, Weights
-from past.skills.vector import SkillVector
+from past.skills.vector import SkillVector, all_finite
 
 OUTPUTS = ("merged", "adapter")
 Lambda = float | LambdaSchedule | str | dict
@@ -140,9 +140,11 @@ def _merged(
         for skill, lam in contributions:
             factors = skill.factors(name)
             if factors is not None:
-                if out is None:
-                    out = base.to(acc, copy=True)
-                out.addmm_(factors.B.to(acc), factors.A.to(acc), alpha=lam * factors.scale)
+                b, a = factors.B.to(acc), factors.A.to(acc)
+                if out is None:  # one pass over the weight, no intermediate copy
+                    out = torch.addmm(base.to(acc), b, a, alpha=lam * factors.scale)
+                else:
+                    out.addmm_(b, a, alpha=lam * factors.scale)
                 continue
             raw = skill.delta.raw(name)  # type: ignore[attr-defined]
             if out is None and base.dtype == acc and raw.dtype == acc:
@@ -152,7 +154,7 @@ def _merged(
                     out = base.to(acc, copy=True)
                 out.add_(raw, alpha=lam)
         assert out is not None
-        if not bool(torch.isfinite(out).all()):
+        if not all_finite(out):
             bad = [s.name for s, _ in contributions]
             raise NonFiniteDeltaError(f"adding {', '.join(bad)} to {name} gives NaN/Inf values; nothing was written")
         return out.to(entry.dtype)

@@ -116,7 +116,8 @@ class AdapterWeights:
         weight = self.base.tensor(name)
         if name not in self._targets:
             return weight
-        merged = weight.to(torch.float32, copy=True).add_(self.adapter.dense(name, torch.float32))
+        f = self.adapter.factors(name)
+        merged = torch.addmm(weight.to(torch.float32), f.B.to(torch.float32), f.A.to(torch.float32), alpha=f.scale)
         return merged.to(weight.dtype)
 
     def release(self, name: str) -> None:

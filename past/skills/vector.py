@@ -133,7 +133,7 @@ def finalize_skill(directory: Path, manifest: SkillManifest) -> SkillManifest:
 
 
 def all_finite(tensor: torch.Tensor) -> bool:
-    """Whether ``tensor`` has no NaN/Inf: one summing pass (fast), confirmed elementwise only if the sum is not finite."""
+    """Whether ``tensor`` has no NaN/Inf: one fast summing pass, confirmed elementwise if the sum is not finite."""
     if not tensor.is_floating_point() or tensor.numel() == 0:
         return True
     if bool(torch.isfinite(tensor.sum(dtype=torch.float64 if tensor.dtype == torch.float64 else torch.float32))):

@@ -220,3 +220,32 @@ def test_check_reports_shape_and_key_mismatch(skill: SkillVector, tmp_path: Path
     shallow = make_tiny_llama(tmp_path / "shallow", seed=0, layers=2)
     report = check(skill, shallow, raise_on_error=False, force=True, reason="x")
     assert not report.ok and any("missing from the model" in p for p in report.problems)  # never forceable
+
+
+def test_big_tensors_stream_in_row_blocks_with_identical_results(
+    pair: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from past.skills import merge_adapter, skill_from_adapter
+    from past.skills.tensors import io
+    from past.skills.tensors.source import base_fingerprint_of
+    from tests.skill_fixtures import random_lora
+
+    sft, rl = pair
+    adapter = random_lora(sft, tmp_path / "adapter", seed=3)
+    lora = skill_from_adapter(adapter, tmp_path / "lora", name="lora", base_fingerprint=base_fingerprint_of(sft))
+    whole = {
+        "v": checkpoint_state(extract(rl, sft, tmp_path / "v1").path),
+        "inject": checkpoint_state(inject(rl, [(lora, 0.5)], tmp_path / "i1", force=True, reason="test").path),
+        "merge": checkpoint_state(merge_adapter(sft, adapter, tmp_path / "m1").path),
+    }
+    monkeypatch.setattr(io, "BLOCK_BYTES", 300)  # a few rows per block: every matrix is split
+    assert len(io.row_blocks((64, 32), 4)) == 32
+    blocked = {
+        "v": checkpoint_state(extract(rl, sft, tmp_path / "v2").path),
+        "inject": checkpoint_state(inject(rl, [(lora, 0.5)], tmp_path / "i2", force=True, reason="test").path),
+        "merge": checkpoint_state(merge_adapter(sft, adapter, tmp_path / "m2").path),
+    }
+    for key, state in whole.items():
+        assert state.keys() == blocked[key].keys()
+        for name, tensor in state.items():
+            torch.testing.assert_close(blocked[key][name], tensor, rtol=1e-6, atol=1e-7, msg=f"{key} {name}")

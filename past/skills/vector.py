@@ -89,8 +89,8 @@ class SkillVector:
     def factors(self, name: str) -> LowRank | None:
         return self.delta.factors(name)
 
-    def release(self, name: str) -> None:
-        self.delta.release(name)
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        self.delta.release(name, rows)
 
     def close(self) -> None:
         self.delta.close()

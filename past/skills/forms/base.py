@@ -53,8 +53,8 @@ class DeltaForm(Protocol):
     def factors(self, name: str) -> LowRank | None:
         """Low-rank factors of ``name``, or None for a dense delta."""
 
-    def release(self, name: str) -> None:
-        """Let go of the memory-mapped pages read for ``name``."""
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        """Let go of the memory-mapped pages read for ``name`` (or for its rows ``[start, stop)``)."""
 
     def tensor_files(self) -> list[Path]:
         """The files the content hash covers."""

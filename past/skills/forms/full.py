@@ -65,8 +65,8 @@ class FullDelta:
         del name
         return None
 
-    def release(self, name: str) -> None:
-        self._owner[name].release(name)
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        self._owner[name].release(name, rows)
 
     def tensor_files(self) -> list[Path]:
         files = [h.path for h in self._files]

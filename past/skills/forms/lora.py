@@ -121,7 +121,8 @@ class LoraDelta:
     def dense(self, name: str, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         return self.factors(name).dense(dtype)
 
-    def release(self, name: str) -> None:
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        del rows  # the factors are small; they are released whole
         key_a, key_b, _ = self._modules[name]
         self._file.release(key_a)
         self._file.release(key_b)

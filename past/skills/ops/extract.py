@@ -7,6 +7,7 @@ models) and written in full form, or compressed straight to LoRA form with ``ran
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -17,7 +18,7 @@ from past.skills.forms.full import FULL_PREFIX
 from past.skills.forms.lora import write_lora_adapter
 from past.skills.manifest import SkillManifest
 from past.skills.ops.compress import compress_deltas
-from past.skills.tensors.io import DEFAULT_SHARD_BYTES, TensorEntry, atomic_output_dir, write_sharded
+from past.skills.tensors.io import DEFAULT_SHARD_BYTES, TensorEntry, atomic_output_dir, row_blocks, write_sharded
 from past.skills.tensors.source import Weights, open_weights
 from past.skills.vector import SkillVector, check_finite, finalize_skill
 
@@ -81,24 +82,35 @@ def extract(
             **fields,  # type: ignore[arg-type]
         )
 
-        def delta(n: str) -> torch.Tensor:
+        def delta(n: str, rows: tuple[int, int] | None = None) -> torch.Tensor:
             if reporter.should_stop():
                 raise SkillError("extraction stopped by the user; nothing was written")
-            d = rl_w.tensor(n).to(dtype, copy=True).sub_(sft_w.tensor(n).to(dtype))
-            rl_w.release(n)
-            sft_w.release(n)
+            if rows is None:
+                d = rl_w.tensor(n).to(dtype, copy=True).sub_(sft_w.tensor(n).to(dtype))
+            else:
+                d = rl_w.rows(n, *rows).to(dtype, copy=True).sub_(sft_w.rows(n, *rows).to(dtype))
+            rl_w.release(n, rows)
+            sft_w.release(n, rows)
             check_finite(n, d, "the difference of")
             return d
+
+        def blocks(n: str) -> Iterator[torch.Tensor]:
+            entry = rl_w.entry(n)
+            if len(entry.shape) < 2:
+                yield delta(n)
+                return
+            for rows in row_blocks(entry.shape, max(dtype.itemsize, entry.dtype.itemsize)):
+                yield delta(n, rows)
 
         with atomic_output_dir(out_dir, overwrite=overwrite) as tmp:
             if manifest.form == "full":
                 entries = [TensorEntry(n, dtype, rl_w.entry(n).shape) for n in names]
                 done = [0]
 
-                def produce(entry: TensorEntry) -> torch.Tensor:
+                def produce(entry: TensorEntry) -> Iterator[torch.Tensor]:
                     done[0] += 1
                     reporter.progress(done[0] / len(entries), f"delta {entry.name}")
-                    return delta(entry.name)
+                    return blocks(entry.name)
 
                 write_sharded(tmp, entries, produce, prefix=FULL_PREFIX, max_shard_bytes=max_shard_bytes)
             else:
@@ -146,7 +158,17 @@ def _matching_names(rl: Weights, sft: Weights) -> list[str]:
 
 
 def _equal(rl: Weights, sft: Weights, name: str) -> bool:
-    same = bool(torch.equal(rl.tensor(name), sft.tensor(name)))
-    rl.release(name)
-    sft.release(name)
-    return same
+    """Whether a tensor is unchanged, compared block by block (pages released behind)."""
+    entry = rl.entry(name)
+    if len(entry.shape) < 2:
+        same = bool(torch.equal(rl.tensor(name), sft.tensor(name)))
+        rl.release(name)
+        sft.release(name)
+        return same
+    for rows in row_blocks(entry.shape, entry.dtype.itemsize):
+        same = bool(torch.equal(rl.rows(name, *rows), sft.rows(name, *rows)))
+        rl.release(name, rows)
+        sft.release(name, rows)
+        if not same:
+            return False
+    return True

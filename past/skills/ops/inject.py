@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from past.skills.forms.lora import write_lora_adapter
 from past.skills.lambdas import LambdaSchedule
 from past.skills.ops.check import CompatibilityReport, check
 from past.skills.ops.extract import WeightsRef, as_weights
-from past.skills.tensors.io import DEFAULT_SHARD_BYTES, TensorEntry, atomic_output_dir, dtype_name
+from past.skills.tensors.io import DEFAULT_SHARD_BYTES, TensorEntry, atomic_output_dir, dtype_name, row_blocks
 from past.skills.tensors.source import COPIED_FILES, AdapterWeights, Weights
 from past.skills.vector import SkillVector, all_finite
 
@@ -123,43 +124,26 @@ def _merged(
     total = sum(e.nbytes for e in entries) or 1
     progress = {"bytes": 0, "changed": 0}
 
-    def produce(entry: TensorEntry) -> torch.Tensor:
+    def produce(entry: TensorEntry) -> Iterator[torch.Tensor]:
         if reporter.should_stop():
             raise SkillError("injection stopped by the user; nothing was written")
         name = entry.name
-        base = weights.tensor(name)
         contributions = [(s, lam) for s, lam in covering.get(name, []) if lam != 0.0]
         progress["bytes"] += entry.nbytes
-        reporter.progress(0.98 * progress["bytes"] / total, f"{name}")
-        if not contributions:
-            return base
-        progress["changed"] += 1
-        wide = any(s.factors(name) is None and s.delta.raw(name).dtype == torch.float64 for s, _ in contributions)
-        acc = torch.float64 if wide else torch.float32
-        out: torch.Tensor | None = None
-        for skill, lam in contributions:
-            factors = skill.factors(name)
-            if factors is not None:
-                b, a = factors.B.to(acc), factors.A.to(acc)
-                if out is None:  # one pass over the weight, no intermediate copy
-                    out = torch.addmm(base.to(acc), b, a, alpha=lam * factors.scale)
-                else:
-                    out.addmm_(b, a, alpha=lam * factors.scale)
-                continue
-            raw = skill.delta.raw(name)  # type: ignore[attr-defined]
-            if out is None and base.dtype == acc and raw.dtype == acc:
-                out = torch.add(base, raw, alpha=lam)  # one pass, no intermediate copy
-            else:
-                if out is None:
-                    out = base.to(acc, copy=True)
-                out.add_(raw, alpha=lam)
-        assert out is not None
-        if not all_finite(out):
-            bad = [s.name for s, _ in contributions]
-            raise NonFiniteDeltaError(f"adding {', '.join(bad)} to {name} gives NaN/Inf values; nothing was written")
-        return out.to(entry.dtype)
+        reporter.progress(0.98 * progress["bytes"] / total, name)
+        if contributions:
+            progress["changed"] += 1
+        blocks = row_blocks(entry.shape, entry.dtype.itemsize) if len(entry.shape) >= 2 else [None]
+        for rows in blocks:
+            base = weights.tensor(name) if rows is None else weights.rows(name, *rows)
+            yield _add(name, base, contributions, rows).to(entry.dtype) if contributions else base
+            del base
+            if rows is not None:  # let go of the pages behind us: RSS stays at about one block
+                weights.release(name, rows)
+                for skill, _ in contributions:
+                    skill.release(name, rows)
 
-    def released(entry: TensorEntry, tensor: torch.Tensor) -> None:
+    def released(entry: TensorEntry, tensor: torch.Tensor | None) -> None:
         del tensor
         weights.release(entry.name)
         for skill, _ in covering.get(entry.name, []):
@@ -183,6 +167,37 @@ def _merged(
         bytes_written=written,
         tensors_changed=progress["changed"],
     )
+
+
+def _add(
+    name: str, base: torch.Tensor, contributions: list[tuple[SkillVector, float]], rows: tuple[int, int] | None
+) -> torch.Tensor:
+    """base + Σ λ·v for one tensor or one row block of it, accumulated in float32 (float64 for float64 deltas)."""
+    sl = slice(None) if rows is None else slice(*rows)
+    wide = any(s.factors(name) is None and s.delta.raw(name).dtype == torch.float64 for s, _ in contributions)
+    acc = torch.float64 if wide else torch.float32
+    out: torch.Tensor | None = None
+    for skill, lam in contributions:
+        factors = skill.factors(name)
+        if factors is not None:
+            b, a = factors.B[sl].to(acc), factors.A.to(acc)
+            if out is None:  # one pass over the weight, no intermediate copy
+                out = torch.addmm(base.to(acc), b, a, alpha=lam * factors.scale)
+            else:
+                out.addmm_(b, a, alpha=lam * factors.scale)
+            continue
+        raw = skill.delta.raw(name)[sl]  # type: ignore[attr-defined]
+        if out is None and base.dtype == acc and raw.dtype == acc:
+            out = torch.add(base, raw, alpha=lam)  # one pass, no intermediate copy
+        else:
+            if out is None:
+                out = base.to(acc, copy=True)
+            out.add_(raw, alpha=lam)
+    assert out is not None
+    if not all_finite(out):
+        bad = ", ".join(s.name for s, _ in contributions)
+        raise NonFiniteDeltaError(f"adding {bad} to {name} gives NaN/Inf values; nothing was written")
+    return out
 
 
 def _write_model(tmp: Path, entries, produce, released, max_shard_bytes: int) -> list[Path]:

@@ -18,7 +18,7 @@ import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,21 @@ FLOAT_DTYPES = {torch.float64, torch.float32, torch.float16, torch.bfloat16}
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 MAX_HEADER = 100 * 1024 * 1024
 DEFAULT_SHARD_BYTES = 2 * 1024**3
+BLOCK_BYTES = 64 * 1024**2  # row blocks of big tensors are streamed at most this large
+
+
+def row_blocks(shape: tuple[int, ...], itemsize: int, block_bytes: int | None = None) -> list[tuple[int, int]]:
+    """Row ranges ``[start, stop)`` splitting a tensor into blocks of at most ``block_bytes`` (one row at least)."""
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
+    if len(shape) < 2 or shape[0] == 0:
+        return [(0, shape[0] if shape else 1)]
+    row = itemsize
+    for dim in shape[1:]:
+        row *= dim
+    step = max(1, block_bytes // max(row, 1))
+    return [(start, min(start + step, shape[0])) for start in range(0, shape[0], step)]
+
+
 PAGE = mmap.PAGESIZE
 
 
@@ -155,13 +170,20 @@ class SafetensorsFile:
             flat = torch.frombuffer(self._map, dtype=entry.dtype, count=count, offset=self._start + int(begin))
         return flat.view(entry.shape)
 
-    def release(self, name: str) -> None:
-        """Drop ``name``'s pages from this process's resident set (the OS page cache keeps them)."""
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        """Drop ``name``'s pages (or those of its rows ``[start, stop)``) from this process's resident set.
+
+        The OS page cache keeps them; only this process's mapping lets go, so RSS stays bounded.
+        """
         if self._map is None or not hasattr(mmap, "MADV_DONTNEED"):
             return
-        begin, stop = self.header[name]["data_offsets"]
-        first = (self._start + int(begin)) // PAGE * PAGE
-        last = self._start + int(stop)
+        begin, stop = (int(x) for x in self.header[name]["data_offsets"])
+        if rows is not None:
+            shape = self.entry(name).shape
+            row_bytes = (stop - begin) // shape[0] if shape and shape[0] else 0
+            begin, stop = begin + rows[0] * row_bytes, begin + rows[1] * row_bytes
+        first = (self._start + begin) // PAGE * PAGE
+        last = self._start + stop
         if last > first:
             with contextlib.suppress(OSError, ValueError):
                 self._map.madvise(mmap.MADV_DONTNEED, first, last - first)
@@ -204,13 +226,14 @@ def _tensor_bytes(tensor: torch.Tensor) -> memoryview:
 def write_safetensors(
     path: Path,
     entries: list[TensorEntry],
-    produce: Callable[[TensorEntry], torch.Tensor],
+    produce: Callable[[TensorEntry], torch.Tensor | Iterable[torch.Tensor]],
     metadata: dict[str, str] | None = None,
-    after_write: Callable[[TensorEntry, torch.Tensor], None] | None = None,
+    after_write: Callable[[TensorEntry, torch.Tensor | None], None] | None = None,
 ) -> int:
     """Write one safetensors file, asking ``produce`` for each tensor in order; return bytes written.
 
-    Only the tensor being written is in memory. Each produced tensor must match its entry exactly.
+    ``produce`` returns the tensor, or an iterable of consecutive row blocks of it, so that only one
+    block is in memory at a time. What is produced must match the entry's dtype and shape.
     """
     written = 0
     with open(path, "wb") as out:
@@ -218,18 +241,25 @@ def write_safetensors(
         out.write(head)
         written += len(head)
         for entry in entries:
-            tensor = produce(entry)
-            if tensor.dtype != entry.dtype or tuple(tensor.shape) != entry.shape:
-                raise SkillFormatError(
-                    f"internal: {entry.name} produced {tuple(tensor.shape)} {tensor.dtype}, "
-                    f"planned {entry.shape} {entry.dtype}"
-                )
-            if entry.nbytes:
-                out.write(_tensor_bytes(tensor))
-            written += entry.nbytes
+            produced = produce(entry)
+            chunks = [produced] if isinstance(produced, torch.Tensor) else produced
+            size = 0
+            for chunk in chunks:
+                if chunk.dtype != entry.dtype or tuple(chunk.shape[1:]) != entry.shape[1:]:
+                    raise SkillFormatError(
+                        f"internal: {entry.name} produced {tuple(chunk.shape)} {chunk.dtype}, "
+                        f"planned {entry.shape} {entry.dtype}"
+                    )
+                if chunk.numel():
+                    out.write(_tensor_bytes(chunk))
+                size += chunk.numel() * chunk.element_size()
+                del chunk
+            if size != entry.nbytes:
+                raise SkillFormatError(f"internal: {entry.name} produced {size} bytes, planned {entry.nbytes}")
+            written += size
             if after_write is not None:
-                after_write(entry, tensor)
-            del tensor
+                after_write(entry, produced if isinstance(produced, torch.Tensor) else None)
+            del produced
     return written
 
 
@@ -252,7 +282,7 @@ def plan_shards(entries: list[TensorEntry], max_shard_bytes: int = DEFAULT_SHARD
 def write_sharded(
     directory: Path,
     entries: list[TensorEntry],
-    produce: Callable[[TensorEntry], torch.Tensor],
+    produce: Callable[[TensorEntry], torch.Tensor | Iterable[torch.Tensor]],
     *,
     prefix: str = "model",
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,

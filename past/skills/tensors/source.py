@@ -66,8 +66,12 @@ class CheckpointWeights:
         """A read-only memory-mapped view."""
         return self._owner[name].tensor(name)
 
-    def release(self, name: str) -> None:
-        self._owner[name].release(name)
+    def rows(self, name: str, start: int, stop: int) -> torch.Tensor:
+        """Rows ``[start, stop)`` of ``name`` (a read-only view)."""
+        return self._owner[name].tensor(name)[start:stop]
+
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        self._owner[name].release(name, rows)
 
     def fingerprints(self) -> set[str]:
         """Fingerprints that identify the base this checkpoint derives from (its own included)."""
@@ -120,8 +124,16 @@ class AdapterWeights:
         merged = torch.addmm(weight.to(torch.float32), f.B.to(torch.float32), f.A.to(torch.float32), alpha=f.scale)
         return merged.to(weight.dtype)
 
-    def release(self, name: str) -> None:
-        self.base.release(name)
+    def rows(self, name: str, start: int, stop: int) -> torch.Tensor:
+        weight = self.base.rows(name, start, stop)
+        if name not in self._targets:
+            return weight
+        f = self.adapter.factors(name)
+        b = f.B[start:stop].to(torch.float32)
+        return torch.addmm(weight.to(torch.float32), b, f.A.to(torch.float32), alpha=f.scale).to(weight.dtype)
+
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        self.base.release(name, rows)
         if name in self._targets:
             self.adapter.release(name)
 

@@ -55,6 +55,7 @@ class JobRecord:
     exit_code: int | None = None
     stop_reason: str | None = None
     stop_requested_at: float | None = None
+    executor_options: dict[str, Any] = field(default_factory=dict)
     depends_on: list[str] = field(default_factory=list)
 
     @property
@@ -67,6 +68,7 @@ class JobRecord:
         data["params"] = json.loads(row["params"] or "{}")
         data["inputs"] = json.loads(row["inputs"] or "{}")
         data["resources"] = json.loads(row["resources"] or "[]")
+        data["executor_options"] = json.loads(row.get("executor_options") or "{}")
         data["result"] = json.loads(row["result"]) if row.get("result") else None
         data["resume"] = bool(row.get("resume"))
         data["message"] = row.get("message") or ""
@@ -91,6 +93,7 @@ class JobRepository:
         depends_on: list[str],
         resources: list[str],
         executor: str,
+        executor_options: dict[str, Any] | None = None,
         priority: int = 0,
         timeout_s: float | None = None,
         experiment_id: str | None = None,
@@ -119,6 +122,7 @@ class JobRepository:
                     "inputs": json.dumps(inputs),
                     "resources": json.dumps(resources),
                     "executor": executor,
+                    "executor_options": json.dumps(executor_options or {}),
                     "priority": priority,
                     "timeout_s": timeout_s,
                     "experiment_id": experiment_id,
@@ -178,7 +182,7 @@ class JobRepository:
 
     def update(self, job_id: str, *, expect: tuple[str, ...] | None = None, **values: Any) -> bool:
         """Set columns; with ``expect``, only while the job is in one of those states. True if it changed."""
-        for key in ("params", "inputs", "resources", "result"):
+        for key in ("params", "inputs", "resources", "result", "executor_options"):
             if key in values and not isinstance(values[key], str) and values[key] is not None:
                 values[key] = json.dumps(values[key])
         sets = ", ".join(f"{k} = ?" for k in values)

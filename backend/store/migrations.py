@@ -44,6 +44,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
             "inputs": str,
             "resources": str,
             "executor": str,
+            "executor_options": str,
             "priority": int,
             "timeout_s": float,
             "experiment_id": str,

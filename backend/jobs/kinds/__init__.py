@@ -1,0 +1,1 @@
+"""Built-in job kinds, one module each (see ``backend.jobs.registry.KIND_MODULES``)."""

@@ -1,0 +1,133 @@
+"""The worker process of one job: ``python -m backend.jobs.worker JOB_ID --data-dir DIR``.
+
+Loads the job from the store, builds its typed parameters and inputs, runs the kind with a
+:class:`StoreReporter`, writes the result atomically and the final state. SIGTERM asks the job to
+stop cooperatively (``reporter.should_stop()``). Under ``accelerate launch`` only rank 0 writes
+to the store; the other ranks run the same code with a reporter that only listens for stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+
+from backend.jobs.artifacts import ArtifactStore
+from backend.jobs.kind import InputArtifact, JobContext
+from backend.jobs.params import build_params
+from backend.jobs.registry import JobRegistry
+from backend.jobs.reporter import StoreReporter
+from backend.jobs.states import stopped_outcome
+from backend.store import JobRepository, Store
+from backend.store.jobs_repo import FAILED, RUNNING, SUCCEEDED
+from past.errors import PastError
+from past.progress import NullReporter
+from past.settings import Settings
+
+
+class _RankReporter(NullReporter):
+    """Non-primary ranks: no store writes, but they obey stop."""
+
+    def __init__(self) -> None:
+        self.stop_event = threading.Event()
+
+    def should_stop(self) -> bool:
+        return self.stop_event.is_set()
+
+
+def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None) -> int:
+    store = Store(settings.db_path)
+    jobs = JobRepository(store)
+    job = jobs.get(job_id)
+    primary = int(os.environ.get("RANK", "0")) == 0
+    if primary and job.state != RUNNING:
+        print(f"job {job_id} is {job.state}, not running; nothing to do", file=sys.stderr)
+        return 3
+    reporter = StoreReporter(store, job_id) if primary else _RankReporter()
+
+    def on_term(signum, frame):
+        del frame
+        reporter.stop_event.set()
+        print(f"received signal {signum}: stopping", flush=True)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    if primary:
+        jobs.update(job_id, expect=(RUNNING,), started_at=time.time(), message="started")
+        reporter.log(f"job {job_id} ({job.kind}) attempt {job.attempt} started in pid {os.getpid()}")
+
+    state, error, result = FAILED, None, None
+    try:
+        registry = registry or JobRegistry.default()
+        kind = registry.get(job.kind)
+        params = build_params(kind.params, job.params)
+        artifacts = ArtifactStore(settings)
+        out_dir = artifacts.ensure_dir(artifacts.job_dir(job_id))
+        ckpt = artifacts.ensure_dir(artifacts.checkpoint_dir(job_id)) if kind.resumable else None
+        inputs = {}
+        for name, upstream_id in job.inputs.items():
+            upstream = jobs.get(upstream_id)
+            inputs[name] = InputArtifact(upstream_id, upstream.kind, artifacts.job_dir(upstream_id), upstream.result)
+        ctx = JobContext(
+            job_id=job_id,
+            attempt=job.attempt,
+            settings=settings,
+            reporter=reporter,
+            output_dir=out_dir,
+            checkpoint_dir=ckpt,
+            resume=job.resume and kind.resumable,
+            inputs=inputs,
+            artifacts=artifacts,
+        )
+        result = kind.run(params, ctx) or {}
+        if reporter.should_stop():
+            current = jobs.get(job_id)
+            state, error = stopped_outcome(current.stop_reason, current.timeout_s, forced=False)
+        else:
+            if primary:
+                artifacts.write_bytes(job_id, "result.json", json.dumps(result, indent=2).encode())
+            state = SUCCEEDED
+    except PastError as exc:
+        state, error = FAILED, str(exc)
+        print(f"error: {exc}", flush=True)
+    except BaseException as exc:  # the job's own bug: keep the traceback in its log
+        traceback.print_exc()
+        sys.stdout.flush()
+        state, error = FAILED, f"{type(exc).__name__}: {exc}"
+        if reporter.should_stop():
+            current = jobs.get(job_id)
+            state, error = stopped_outcome(current.stop_reason, current.timeout_s, forced=False)
+    if not primary:
+        return 0 if state == SUCCEEDED else 1
+    if error:
+        reporter.log(error, level="error")
+    reporter.log(f"job {job_id} {state}")
+    reporter.close()
+    final = {
+        "state": state,
+        "finished_at": time.time(),
+        "error": error,
+        "result": result if state == SUCCEEDED else None,
+    }
+    if state == SUCCEEDED:
+        final.update(progress=1.0, message="done")
+    jobs.update(job_id, expect=(RUNNING,), **final)
+    store.close()
+    return 0 if state == SUCCEEDED else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backend.jobs.worker")
+    parser.add_argument("job_id")
+    parser.add_argument("--data-dir", required=True)
+    args = parser.parse_args(argv)
+    return run_job(args.job_id, Settings.load(args.data_dir))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

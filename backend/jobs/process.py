@@ -8,6 +8,8 @@ import signal
 
 import psutil
 
+RUNNER_PID_ENV = "PAST_RUNNER_PID"  # "pid:start_time" of the runner that launched a worker
+
 
 def process_start_time(pid: int) -> float | None:
     try:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from backend.jobs.errors import RunnerBusyError
 from backend.jobs.executors import AccelerateExecutor, Executor, LaunchRequest, LocalProcessExecutor, WorkerHandle
+from backend.jobs.process import RUNNER_PID_ENV, process_start_time
 from backend.jobs.slots import SlotPool, detect_slots
 from backend.jobs.states import STOP_SHUTDOWN, STOP_TIMEOUT, stopped_outcome
 from backend.store import EventRepository, JobRecord, JobRepository, Store
@@ -93,6 +94,7 @@ class JobRunner:
         self._last_full = 0.0
         self._data_version = -1
         self._last_heartbeat = 0.0
+        self._started = process_start_time(os.getpid())
 
     # lifecycle
     def acquire(self) -> None:
@@ -296,6 +298,7 @@ class JobRunner:
     def _launch(self, job: JobRecord, executor: Executor, granted: list[str]) -> None:
         gpus = [s.split(":")[1] for s in granted if s.startswith("gpu:")]
         env = {"CUDA_VISIBLE_DEVICES": ",".join(gpus)} if gpus or "gpu:0" in self.pool.capacity else {}
+        env[RUNNER_PID_ENV] = f"{os.getpid()}:{self._started}"  # the worker stops if this process dies
         request = LaunchRequest(
             job_id=job.id,
             attempt=job.attempt,

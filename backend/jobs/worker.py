@@ -20,11 +20,12 @@ import traceback
 from backend.jobs.artifacts import ArtifactStore
 from backend.jobs.kind import InputArtifact, JobContext
 from backend.jobs.params import build_params
+from backend.jobs.process import RUNNER_PID_ENV, is_alive
 from backend.jobs.registry import JobRegistry
 from backend.jobs.reporter import StoreReporter
 from backend.jobs.states import stopped_outcome
 from backend.store import JobRepository, Store
-from backend.store.jobs_repo import FAILED, RUNNING, SUCCEEDED
+from backend.store.jobs_repo import FAILED, INTERRUPTED, RUNNING, SUCCEEDED
 from past.errors import PastError
 from past.progress import NullReporter
 from past.settings import Settings
@@ -38,6 +39,29 @@ class _RankReporter(NullReporter):
 
     def should_stop(self) -> bool:
         return self.stop_event.is_set()
+
+
+def _watch_runner(ident: str, stop: threading.Event, lost: threading.Event, interval: float = 0.5) -> None:
+    """Stop cooperatively (as interrupted) if the runner that launched us dies."""
+    pid_text, _, started_text = ident.partition(":")
+    pid, started = int(pid_text), float(started_text) if started_text not in ("", "None") else None
+
+    def watch() -> None:
+        while not stop.wait(interval):
+            if not is_alive(pid, started):
+                print(f"the job runner (pid {pid}) is gone: stopping", flush=True)
+                lost.set()
+                stop.set()
+                return
+
+    threading.Thread(target=watch, name="runner-watchdog", daemon=True).start()
+
+
+def _stopped(jobs: JobRepository, job_id: str, runner_lost: threading.Event) -> tuple[str, str]:
+    current = jobs.get(job_id)
+    if runner_lost.is_set() and not current.stop_reason:
+        return INTERRUPTED, "interrupted: the job runner died while this job ran; resume it to continue"
+    return stopped_outcome(current.stop_reason, current.timeout_s, forced=False)
 
 
 def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None) -> int:
@@ -57,6 +81,9 @@ def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    runner_lost = threading.Event()
+    if primary and os.environ.get(RUNNER_PID_ENV):
+        _watch_runner(os.environ[RUNNER_PID_ENV], reporter.stop_event, runner_lost)
     if primary:
         jobs.update(job_id, expect=(RUNNING,), started_at=time.time(), message="started")
         reporter.log(f"job {job_id} ({job.kind}) attempt {job.attempt} started in pid {os.getpid()}")
@@ -86,8 +113,7 @@ def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None
         )
         result = kind.run(params, ctx) or {}
         if reporter.should_stop():
-            current = jobs.get(job_id)
-            state, error = stopped_outcome(current.stop_reason, current.timeout_s, forced=False)
+            state, error = _stopped(jobs, job_id, runner_lost)
         else:
             if primary:
                 artifacts.write_bytes(job_id, "result.json", json.dumps(result, indent=2).encode())
@@ -100,8 +126,7 @@ def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None
         sys.stdout.flush()
         state, error = FAILED, f"{type(exc).__name__}: {exc}"
         if reporter.should_stop():
-            current = jobs.get(job_id)
-            state, error = stopped_outcome(current.stop_reason, current.timeout_s, forced=False)
+            state, error = _stopped(jobs, job_id, runner_lost)
     if not primary:
         return 0 if state == SUCCEEDED else 1
     if error:

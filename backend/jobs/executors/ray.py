@@ -13,6 +13,7 @@ import shlex
 
 from backend.jobs.errors import JobError
 from backend.jobs.executors.base import PROJECT_ROOT, LaunchRequest, worker_argv
+from backend.jobs.process import RUNNER_PID_ENV
 
 _EXIT = {"SUCCEEDED": 0, "FAILED": 1, "STOPPED": -15}
 
@@ -74,7 +75,7 @@ class RayExecutor:
 
     def runtime_env(self, request: LaunchRequest) -> dict:
         env = {"PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1", "PAST_DATA_DIR": str(request.data_dir)}
-        env.update(request.env)
+        env.update({k: v for k, v in request.env.items() if k != RUNNER_PID_ENV})  # the runner is not local there
         return {"env_vars": env}
 
     def launch(self, request: LaunchRequest) -> RayHandle:

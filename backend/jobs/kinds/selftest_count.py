@@ -7,13 +7,14 @@ a spawned grandchild process, ignoring cooperative stop, a high metric rate.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 
-from backend.jobs.kind import JobContext, JobKind
+from backend.jobs.kind import InputSpec, JobContext, JobKind
 from backend.jobs.params import param
 
 
@@ -35,6 +36,11 @@ class CountParams:
 
 
 def run(params: CountParams, ctx: JobContext) -> dict:
+    offset = 0
+    if "previous" in ctx.inputs:  # consume the upstream job's artifact by id
+        previous = json.loads((ctx.inputs["previous"].path / "count.json").read_text())
+        offset = previous["offset"] + previous["count"]
+        ctx.reporter.log(f"continuing after job {ctx.inputs['previous'].job_id}: offset {offset}")
     start = 0
     ckpt = ctx.checkpoint_dir / "count.txt" if ctx.checkpoint_dir else None
     if ctx.resume and ckpt and ckpt.exists():
@@ -59,7 +65,7 @@ def run(params: CountParams, ctx: JobContext) -> dict:
             raise RuntimeError(f"selftest failure at {i}")
         i += 1
         for k in range(params.metrics_per_step):
-            ctx.reporter.metric(i, f"value{k}" if k else "value", float(i))
+            ctx.reporter.metric(i, f"value{k}" if k else "value", float(offset + i))
         ctx.reporter.progress(i / max(params.n, 1), f"counted {i}/{params.n}")
         if ckpt is not None:
             tmp = ckpt.with_suffix(".tmp")
@@ -69,8 +75,8 @@ def run(params: CountParams, ctx: JobContext) -> dict:
             time.sleep(params.interval_s)
     if params.artifact_mb:
         ctx.artifacts.write_bytes(ctx.job_id, "blob.bin", b"\0" * int(params.artifact_mb * 1024 * 1024))
-    ctx.write_json("count.json", {"count": i, "started_from": start})
-    return {"count": i, "started_from": start}
+    ctx.write_json("count.json", {"count": i, "offset": offset, "started_from": start})
+    return {"count": i, "offset": offset, "started_from": start}
 
 
 KIND = JobKind(
@@ -79,4 +85,9 @@ KIND = JobKind(
     run=run,
     description="Count to N with progress and metrics (checks the job runner).",
     resumable=True,
+    inputs={
+        "previous": InputSpec(
+            help="continue counting after this job's count", kinds=("selftest.count",), required=False
+        )
+    },
 )

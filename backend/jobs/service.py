@@ -247,12 +247,19 @@ class JobService:
         ):
             raise JobStateError(f"job {job_id} changed state meanwhile; try again")
         self.events.log(job_id, f"attempt {job.attempt + 1} queued ({'resume' if resume else 'fresh'})")
-        # dependents that were cancelled because this job failed get another chance
+        self._revive_dependents(job_id)
+        return self.jobs.get(job_id)
+
+    def _revive_dependents(self, job_id: str) -> None:
+        """Dependents cancelled only because ``job_id`` (transitively) failed are queued again."""
         for dep_id in self.jobs.dependents(job_id):
             dep = self.jobs.get(dep_id)
-            if dep.state == CANCELLED and (dep.error or "").startswith(f"not run: dependency {job_id}"):
-                self.jobs.update(dep_id, expect=(CANCELLED,), state=QUEUED, error=None, finished_at=None)
-        return self.jobs.get(job_id)
+            blocked = dep.state == CANCELLED and (dep.error or "").startswith(f"not run: dependency {job_id} ")
+            if blocked and self.jobs.update(
+                dep_id, expect=(CANCELLED,), state=QUEUED, error=None, finished_at=None, message="queued"
+            ):
+                self.events.log(dep_id, f"queued again: dependency {job_id} was retried")
+                self._revive_dependents(dep_id)
 
     # experiments
     def create_experiment(self, name: str, description: str = "", meta: dict | None = None) -> dict:

@@ -25,10 +25,12 @@ from backend.jobs.registry import JobRegistry
 from backend.jobs.reporter import StoreReporter
 from backend.jobs.states import stopped_outcome
 from backend.store import JobRepository, Store
-from backend.store.jobs_repo import FAILED, INTERRUPTED, RUNNING, SUCCEEDED
+from backend.store.jobs_repo import CANCELLED, FAILED, INTERRUPTED, RUNNING, SUCCEEDED
 from past.errors import PastError
 from past.progress import NullReporter
 from past.settings import Settings
+
+EXIT_CODES = {SUCCEEDED: 0, FAILED: 1, CANCELLED: 2, INTERRUPTED: 2}  # 2 = stopped on request
 
 
 class _RankReporter(NullReporter):
@@ -128,7 +130,7 @@ def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None
         if reporter.should_stop():
             state, error = _stopped(jobs, job_id, runner_lost)
     if not primary:
-        return 0 if state == SUCCEEDED else 1
+        return EXIT_CODES[state]
     if error:
         reporter.log(error, level="error")
     reporter.log(f"job {job_id} {state}")
@@ -143,7 +145,7 @@ def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None
         final.update(progress=1.0, message="done")
     jobs.update(job_id, expect=(RUNNING,), **final)
     store.close()
-    return 0 if state == SUCCEEDED else 1
+    return EXIT_CODES[state]
 
 
 def main(argv: list[str] | None = None) -> int:

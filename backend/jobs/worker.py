@@ -89,6 +89,7 @@ def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None
     if primary:
         jobs.update(job_id, expect=(RUNNING,), started_at=time.time(), message="started")
         reporter.log(f"job {job_id} ({job.kind}) attempt {job.attempt} started in pid {os.getpid()}")
+        reporter.flush()  # the first line is in the store at once
 
     state, error, result = FAILED, None, None
     try:

@@ -27,14 +27,16 @@ def connect(path: Path) -> sqlite_utils.Database:
     """A configured connection (autocommit mode; WAL; busy timeout; foreign keys)."""
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.OperationalError as exc:
-        raise StoreError(f"cannot open the store {path}: {exc}") from exc
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        raise StoreError(
+            f"cannot open the store {path}: {exc}. Check that the data directory is writable and the disk not full."
+        ) from exc
     if str(mode).lower() != "wal":
         raise StoreError(f"the store {path} cannot use WAL mode (got {mode}); is the file system read-only?")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
     return sqlite_utils.Database(conn)
 
 
@@ -74,12 +76,13 @@ class Store:
         self._begin_immediate(db)
         try:
             yield db
-        except BaseException:
+            db.conn.execute("COMMIT")
+        except BaseException as exc:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and ("full" in str(exc) or "readonly" in str(exc)):
+                raise StoreError(f"cannot write the store {self.path}: {exc}") from exc
             raise
-        else:
-            db.conn.execute("COMMIT")
 
     @staticmethod
     def _begin_immediate(db: sqlite_utils.Database) -> None:

@@ -29,7 +29,7 @@ from backend.jobs.executors import AccelerateExecutor, Executor, LaunchRequest, 
 from backend.jobs.process import RUNNER_PID_ENV, process_start_time
 from backend.jobs.slots import SlotPool, detect_slots
 from backend.jobs.states import STOP_SHUTDOWN, STOP_TIMEOUT, stopped_outcome
-from backend.store import EventRepository, JobRecord, JobRepository, Store
+from backend.store import EventRepository, JobRecord, JobRepository, NotFoundError, Store
 from backend.store.jobs_repo import CANCELLED, FAILED, INTERRUPTED, QUEUED, RUNNING, SUCCEEDED
 from past.settings import Settings
 
@@ -209,7 +209,10 @@ class JobRunner:
     def _finalize(self, entry: _Running, code: int) -> None:
         self._running.pop(entry.job_id, None)
         self.pool.release(entry.slots)
-        job = self.jobs.get(entry.job_id)
+        try:
+            job = self.jobs.get(entry.job_id)
+        except NotFoundError:  # deleted (with its experiment) while the worker was exiting
+            return
         if job.state == RUNNING:  # the worker died before writing its outcome
             if job.stop_reason:
                 state, error = stopped_outcome(job.stop_reason, job.timeout_s, forced=True)
@@ -359,3 +362,14 @@ class JobRunner:
 
     def running_jobs(self) -> list[str]:
         return list(self._running)
+
+
+def start_embedded(settings: Settings, **kwargs) -> JobRunner | None:
+    """Start a runner in this process's background (the studio), or None when another runner
+    (``past job daemon`` or another studio) already serves the data directory."""
+    runner = JobRunner(settings, **kwargs)
+    try:
+        return runner.start()
+    except RunnerBusyError:
+        runner.store.close()
+        return None

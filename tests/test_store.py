@@ -86,3 +86,27 @@ def test_failed_write_transaction_rolls_back(tmp_path):
         db["skills"].insert({"id": "s1", "name": "x", "created_at": 1.0})
         raise RuntimeError("boom")
     assert store.query("SELECT count(*) AS n FROM skills")[0]["n"] == 0
+
+
+def test_metric_reads_latest_names_and_thinned_series(tmp_path):
+    from backend.store import EventRepository
+
+    store = Store(tmp_path / "s.sqlite")
+    with store.write() as db:
+        db.execute("INSERT INTO jobs (id, kind, state, created_at) VALUES ('j', 'k', 'running', 0)")
+    events = EventRepository(store)
+    events.add_metrics(
+        "j", [(s, name, float(s * (2 if name == "b" else 1)), 0.0) for s in range(1000) for name in "ab"]
+    )
+    events.add_metrics("j", [(1000, "loss", 0.5, 0.0)])
+    assert events.metric_names("j") == ["a", "b", "loss"]
+    assert events.latest_metrics("j") == {
+        "a": {"step": 999, "value": 999.0},
+        "b": {"step": 999, "value": 1998.0},
+        "loss": {"step": 1000, "value": 0.5},
+    }
+    series = events.series("j", "b", max_points=100)
+    assert 100 <= len(series) <= 101 and series[0] == {"step": 0, "value": 0.0}
+    assert series[-1] == {"step": 999, "value": 1998.0}  # the last point is always kept
+    assert [p["step"] for p in series] == sorted(p["step"] for p in series)
+    assert len(events.series("j", "a", max_points=5000)) == 1000 and events.series("j", "zzz") == []

@@ -188,6 +188,13 @@ class JobService:
     def metrics(self, job_id: str, name: str | None = None, after_id: int = 0) -> list[dict]:
         return self.events.metrics(job_id, name, after_id)
 
+    def metric_series(self, job_id: str, name: str, max_points: int = 2000) -> list[dict]:
+        """A chart-ready series of one metric, thinned to about ``max_points``."""
+        return self.events.series(job_id, name, max_points)
+
+    def metric_names(self, job_id: str) -> list[str]:
+        return self.events.metric_names(job_id)
+
     def latest_metrics(self, job_id: str) -> dict[str, dict]:
         return self.events.latest_metrics(job_id)
 

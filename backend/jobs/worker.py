@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 
+from backend.jobs import _lean_start  # noqa: F401 - first: keeps the process start lean
 from backend.jobs.artifacts import ArtifactStore
 from backend.jobs.kind import InputArtifact, JobContext
 from backend.jobs.params import build_params

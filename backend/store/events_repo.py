@@ -49,14 +49,46 @@ class EventRepository:
             params += (name,)
         return self.store.query(sql + " ORDER BY id LIMIT ?", (*params, limit))
 
+    def series(self, job_id: str, name: str, max_points: int = 2000) -> list[dict]:
+        """One metric's ``(step, value)`` points for a chart, thinned to about ``max_points`` (steps that are
+        multiples of a stride, plus the last point) so long runs stay fast to draw. Uses the
+        ``(job_id, name, step)`` index: only the kept rows are read from the table."""
+        key = (job_id, name)
+        bounds = self.store.query(
+            "SELECT min(step) AS lo, max(step) AS hi FROM metrics WHERE job_id = ? AND name = ?", key
+        )[0]
+        if bounds["lo"] is None:
+            return []
+        stride = max(1, -(-(bounds["hi"] - bounds["lo"] + 1) // max(1, max_points)))
+        if stride == 1:
+            return self.store.query(
+                "SELECT step, value FROM metrics WHERE job_id = ? AND name = ? ORDER BY step, id", key
+            )
+        return self.store.query(
+            "SELECT step, value FROM metrics WHERE job_id = ? AND name = ? AND ((step - ?) % ? = 0 OR step = ?)"
+            " ORDER BY step, id",
+            (*key, bounds["lo"], stride, bounds["hi"]),
+        )
+
     def metric_names(self, job_id: str) -> list[str]:
-        return [r["name"] for r in self.store.query("SELECT DISTINCT name FROM metrics WHERE job_id = ?", (job_id,))]
+        """Distinct metric names of a job: an index skip-scan, O(names * log rows), not a scan of all rows."""
+        rows = self.store.query(
+            "WITH RECURSIVE names(n) AS ("
+            " SELECT min(name) FROM metrics WHERE job_id = :job"
+            " UNION ALL SELECT (SELECT min(name) FROM metrics WHERE job_id = :job AND name > n) FROM names"
+            " WHERE n IS NOT NULL) SELECT n FROM names WHERE n IS NOT NULL",
+            {"job": job_id},
+        )
+        return [r["n"] for r in rows]
 
     def latest_metrics(self, job_id: str) -> dict[str, dict]:
-        """The last value of each metric (for a live summary)."""
-        rows = self.store.query(
-            "SELECT m.name, m.step, m.value FROM metrics m JOIN "
-            "(SELECT name, max(id) AS mid FROM metrics WHERE job_id = ? GROUP BY name) last ON m.id = last.mid",
-            (job_id,),
-        )
-        return {r["name"]: {"step": r["step"], "value": r["value"]} for r in rows}
+        """The value at the highest step of each metric (for a live summary); index lookups only."""
+        out = {}
+        for name in self.metric_names(job_id):
+            row = self.store.query(
+                "SELECT step, value FROM metrics WHERE job_id = ? AND name = ? ORDER BY step DESC, id DESC LIMIT 1",
+                (job_id, name),
+            )
+            if row:
+                out[name] = row[0]
+        return out

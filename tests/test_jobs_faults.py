@@ -22,6 +22,7 @@ from past.settings import Settings
 from tests.jobs_support import (  # noqa: F401 - fixtures
     ROOT,
     job_settings,
+    past_cli,
     pid_alive,
     runner,
     service,
@@ -50,10 +51,12 @@ def test_kill_9_of_the_runner_process_then_restart_reconciles_and_resumes(job_se
     daemon = start_daemon(job_settings, tmp_path / "daemon.log", "--cpu-slots", "3")
     try:
         # a: worker survives the runner and stops itself; b: worker dies with it; c: worker ignores stop (hung)
-        a = service.submit("selftest.count", {"n": 400, "interval_s": 0.02})
-        b = service.submit("selftest.count", {"n": 400, "interval_s": 0.02})
-        c = service.submit("selftest.count", {"n": 400, "interval_s": 0.02, "ignore_stop": True})
+        a = service.submit("selftest.count", {"n": 600, "interval_s": 0.02})
+        b = service.submit("selftest.count", {"n": 600, "interval_s": 0.02})
+        c = service.submit("selftest.count", {"n": 600, "interval_s": 0.02, "ignore_stop": True})
         wait_until(lambda: all(service.get(j.id).progress >= 0.05 for j in (a, b, c)), 60, "all three running")
+        second = past_cli(job_settings, "job", "daemon")
+        assert second.returncode == 2 and "another job runner already serves" in second.stderr
         pids = {j.id: service.get(j.id).pid for j in (a, b, c)}
         daemon.send_signal(signal.SIGKILL)
         daemon.wait(10)

@@ -103,3 +103,21 @@ def test_retry_resumes_from_the_checkpoint(service, runner):  # noqa: F811
 def test_one_runner_per_data_dir(job_settings, runner):  # noqa: F811
     with pytest.raises(RunnerBusyError, match="another job runner already serves"):
         JobRunner(job_settings).start()
+
+
+def test_cli_follows_shows_and_cancels_jobs(job_settings, service, runner):  # noqa: F811
+    from tests.jobs_support import past_cli
+
+    ran = past_cli(job_settings, "job", "submit", "selftest.count", "-p", "n=3", "-p", "interval_s=0", "--wait")
+    job_id = ran.stdout.splitlines()[0]
+    assert ran.returncode == 0, ran.stderr
+    assert "counting from 0 to 3" in ran.stdout and f"job {job_id} succeeded" in ran.stderr
+    shown = json.loads(past_cli(job_settings, "job", "show", job_id, "--json").stdout)
+    assert shown["state"] == "succeeded" and shown["latest_metrics"]["value"] == {"step": 3, "value": 3.0}
+    long = service.submit("selftest.count", {"n": 100_000, "interval_s": 0.02})
+    wait_until(lambda: service.get(long.id).state == "running", what="the long job to start")
+    cancelled = past_cli(job_settings, "job", "cancel", long.id)
+    assert cancelled.returncode == 0 and "(stop requested)" in cancelled.stdout
+    assert service.wait(long.id, 30).state == "cancelled"
+    again = past_cli(job_settings, "job", "cancel", long.id)
+    assert again.returncode == 2 and f"job {long.id} is already cancelled" in again.stderr

@@ -7,13 +7,20 @@ import json
 import sys
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from backend.jobs import JobRunner, JobService
-from backend.jobs.errors import JobSpecError
-from backend.jobs.service import spec_from_file
-from backend.store import JobRecord
 from past.errors import ConfigError
 from past.settings import Settings
+
+if TYPE_CHECKING:  # the backend is imported only when a job command runs (keeps `past --help` fast)
+    from backend.jobs import JobService
+    from backend.store import JobRecord
+
+
+def _service(settings: Settings) -> JobService:
+    from backend.jobs import JobService
+
+    return JobService(settings)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -92,7 +99,11 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
 
 
 def submit_job(args: argparse.Namespace, settings: Settings) -> int:
-    service = JobService(settings)
+    from backend.jobs.errors import JobSpecError
+    from backend.jobs.params import ParamTypeError, coerce_value
+    from backend.jobs.service import spec_from_file
+
+    service = _service(settings)
     spec: dict = spec_from_file(args.spec) if args.spec else {}
     if args.kind:
         spec["kind"] = args.kind
@@ -101,7 +112,6 @@ def submit_job(args: argparse.Namespace, settings: Settings) -> int:
     kind = service.registry.get(spec["kind"])
     # CLI strings are typed from the schema; values from the JSON file keep their JSON types
     fields = {f.name: f for f in kind.fields()}
-    from backend.jobs.params import ParamTypeError, coerce_value
 
     params = dict(spec.get("params") or {})
     for key, value in _pairs(args.param, "--param").items():
@@ -135,7 +145,7 @@ def submit_job(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def list_kinds(args: argparse.Namespace, settings: Settings) -> int:
-    kinds = JobService(settings).kinds()
+    kinds = _service(settings).kinds()
     if args.json:
         print(json.dumps(kinds, indent=2))
         return 0
@@ -154,7 +164,7 @@ def _when(ts: float | None) -> str:
 
 
 def list_jobs(args: argparse.Namespace, settings: Settings) -> int:
-    jobs = JobService(settings).list(state=args.state, kind=args.kind, limit=args.limit)
+    jobs = _service(settings).list(state=args.state, kind=args.kind, limit=args.limit)
     if args.json:
         print(json.dumps([_as_dict(j) for j in jobs], indent=2))
         return 0
@@ -172,7 +182,7 @@ def _as_dict(job: JobRecord) -> dict:
 
 
 def show_job(args: argparse.Namespace, settings: Settings) -> int:
-    service = JobService(settings)
+    service = _service(settings)
     job = service.get(args.job_id)
     info = _as_dict(job)
     info["latest_metrics"] = service.latest_metrics(job.id)
@@ -208,7 +218,7 @@ def _follow(service: JobService, job_id: str) -> int:
 
 
 def job_logs(args: argparse.Namespace, settings: Settings) -> int:
-    service = JobService(settings)
+    service = _service(settings)
     if args.raw:
         print(service.log_tail(args.job_id, max_bytes=10_000_000), end="")
         return 0
@@ -221,13 +231,13 @@ def job_logs(args: argparse.Namespace, settings: Settings) -> int:
 
 def job_metrics(args: argparse.Namespace, settings: Settings) -> int:
     print("step,name,value")
-    for row in JobService(settings).metrics(args.job_id, args.name):
+    for row in _service(settings).metrics(args.job_id, args.name):
         print(f"{row['step']},{row['name']},{row['value']}")
     return 0
 
 
 def control_job(args: argparse.Namespace, settings: Settings) -> int:
-    service = JobService(settings)
+    service = _service(settings)
     if args.control == "cancel":
         job = service.cancel(args.job_id)
     elif args.control == "resume":
@@ -239,6 +249,7 @@ def control_job(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_daemon(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.jobs import JobRunner
     from backend.jobs.slots import detect_slots
 
     runner = JobRunner(settings, slots=detect_slots(args.cpu_slots), grace_s=args.grace)

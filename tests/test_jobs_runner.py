@@ -121,3 +121,33 @@ def test_cli_follows_shows_and_cancels_jobs(job_settings, service, runner):  # n
     assert service.wait(long.id, 30).state == "cancelled"
     again = past_cli(job_settings, "job", "cancel", long.id)
     assert again.returncode == 2 and f"job {long.id} is already cancelled" in again.stderr
+
+
+def test_gpu_slots_are_granted_and_passed_to_the_worker(job_settings, service):  # noqa: F811
+    from backend.jobs.slots import SlotPool
+
+    pool = SlotPool({"cpu": 1, "gpu:0": 1, "gpu:1": 1})
+    assert pool.try_acquire(["gpu:1"]) == ["gpu:1"]
+    assert pool.try_acquire(["gpu", "gpu"]) is None  # only gpu:0 is left
+    assert pool.try_acquire(["cpu", "gpu"]) == ["cpu", "gpu:0"]
+    assert not pool.can_ever(["gpu"] * 3) and pool.can_ever(["gpu", "gpu"])
+    # a CPU-only machine pretending to have two GPUs: the plumbing (slot -> CUDA_VISIBLE_DEVICES) is real
+    two_gpus = JobRunner(job_settings, slots={"cpu": 1, "gpu:0": 1, "gpu:1": 1}).start()
+    try:
+        on_gpu1 = service.submit("selftest.count", {"n": 1}, resources=["gpu:1"])
+        on_cpu = service.submit("selftest.count", {"n": 1})
+        assert service.wait(on_gpu1.id, 30).state == "succeeded" and service.wait(on_cpu.id, 30).state == "succeeded"
+    finally:
+        two_gpus.stop()
+    assert "with CUDA_VISIBLE_DEVICES=1" in service.logs(on_gpu1.id)[0]["message"]
+    assert service.logs(on_cpu.id)[0]["message"].endswith("with CUDA_VISIBLE_DEVICES=")  # CPU jobs see none
+
+
+def test_embedded_runner_steps_aside_for_a_running_one(job_settings, service, runner):  # noqa: F811
+    import os
+
+    from backend.jobs import start_embedded
+
+    assert start_embedded(job_settings) is None
+    assert service.runner_status()["runner_id"] == runner.runner_id
+    assert service.runner_status()["pid"] == os.getpid()

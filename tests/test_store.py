@@ -110,3 +110,19 @@ def test_metric_reads_latest_names_and_thinned_series(tmp_path):
     assert series[-1] == {"step": 999, "value": 1998.0}  # the last point is always kept
     assert [p["step"] for p in series] == sorted(p["step"] for p in series)
     assert len(events.series("j", "a", max_points=5000)) == 1000 and events.series("j", "zzz") == []
+
+
+def test_a_new_migration_applies_once_on_an_existing_store(tmp_path, monkeypatch):
+    from backend.store import migrations
+
+    Store(tmp_path / "s.sqlite").close()
+
+    def add_notes(db):
+        db["experiments"].add_column("notes", str)
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, add_notes])
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(migrations.MIGRATIONS))
+    upgraded = Store(tmp_path / "s.sqlite")
+    assert "notes" in upgraded.db["experiments"].columns_dict
+    assert upgraded.query("SELECT max(version) AS v FROM schema_version")[0]["v"] == SCHEMA_VERSION + 1
+    Store(tmp_path / "s.sqlite")  # reopening does not apply it again (add_column would fail)

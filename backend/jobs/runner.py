@@ -300,7 +300,8 @@ class JobRunner:
 
     def _launch(self, job: JobRecord, executor: Executor, granted: list[str]) -> None:
         gpus = [s.split(":")[1] for s in granted if s.startswith("gpu:")]
-        env = {"CUDA_VISIBLE_DEVICES": ",".join(gpus)} if gpus or "gpu:0" in self.pool.capacity else {}
+        has_gpus = any(name.startswith("gpu:") for name in self.pool.capacity)
+        env = {"CUDA_VISIBLE_DEVICES": ",".join(gpus)} if has_gpus else {}  # CPU jobs see no GPU
         env[RUNNER_PID_ENV] = f"{os.getpid()}:{self._started}"  # the worker stops if this process dies
         request = LaunchRequest(
             job_id=job.id,

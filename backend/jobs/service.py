@@ -272,6 +272,9 @@ class JobService:
     def create_experiment(self, name: str, description: str = "", meta: dict | None = None) -> dict:
         return self.experiments.create(name, description, meta)
 
+    def list_experiments(self) -> list[dict]:
+        return self.experiments.list()
+
     def delete_experiment(self, experiment_id: str) -> dict[str, list[str]]:
         """Delete an experiment and its jobs; keep the artifacts (and job rows) something else references."""
         self.experiments.get(experiment_id)

@@ -89,7 +89,9 @@ def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None
         _watch_runner(os.environ[RUNNER_PID_ENV], reporter.stop_event, runner_lost)
     if primary:
         jobs.update(job_id, expect=(RUNNING,), started_at=time.time(), message="started")
-        reporter.log(f"job {job_id} ({job.kind}) attempt {job.attempt} started in pid {os.getpid()}")
+        devices = os.environ.get("CUDA_VISIBLE_DEVICES")
+        where = f" with CUDA_VISIBLE_DEVICES={devices}" if devices is not None else ""
+        reporter.log(f"job {job_id} ({job.kind}) attempt {job.attempt} started in pid {os.getpid()}{where}")
         reporter.flush()  # the first line is in the store at once
 
     state, error, result = FAILED, None, None

@@ -212,3 +212,17 @@ def test_read_only_data_dir_gives_clear_errors(tmp_path):
             artifacts_module.ArtifactStore(settings).write_bytes("j1", "x.json", b"{}")
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_atomic_dir_publishes_whole_directories_only(job_settings):  # noqa: F811
+    store = artifacts_module.ArtifactStore(job_settings)
+    with store.atomic_dir("j1", "model") as tmp:
+        (tmp / "config.json").write_text("{}")
+        (tmp / "model.safetensors").write_bytes(b"v1")
+    target = store.job_dir("j1") / "model"
+    assert sorted(p.name for p in target.iterdir()) == ["config.json", "model.safetensors"]
+    with pytest.raises(StorageError, match="is full"), store.atomic_dir("j1", "model") as tmp:
+        (tmp / "model.safetensors").write_bytes(b"v2-partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert (target / "model.safetensors").read_bytes() == b"v1"  # the old directory is untouched
+    assert sorted(p.name for p in store.job_dir("j1").iterdir()) == ["model"]  # no .partial left

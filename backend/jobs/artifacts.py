@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from backend.jobs.errors import StorageError
@@ -51,6 +52,36 @@ class ArtifactStore:
         self.ensure_dir(target.parent)
         atomic_write(target, data)
         return target
+
+    @contextlib.contextmanager
+    def atomic_dir(self, job_id: str, relpath: str) -> Iterator[Path]:
+        """A temporary directory to fill (e.g. ``save_pretrained``); renamed to ``relpath`` on success,
+        removed on any error, so readers never see a half-written directory."""
+        target = self.job_dir(job_id) / relpath
+        self.ensure_dir(target.parent)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+        except OSError as exc:
+            raise storage_error(exc, target) from exc
+        try:
+            yield tmp
+            for path in tmp.rglob("*"):  # make the contents durable before the rename publishes them
+                if path.is_file():
+                    with open(path, "rb") as handle:
+                        os.fsync(handle.fileno())
+            old = None
+            if target.exists():
+                old = target.with_name(f".{target.name}.old-{os.getpid()}")
+                os.replace(target, old)
+            os.replace(tmp, target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise storage_error(exc, target) from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
     def remove(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)

@@ -51,10 +51,10 @@ def test_kill_9_of_the_runner_process_then_restart_reconciles_and_resumes(job_se
     daemon = start_daemon(job_settings, tmp_path / "daemon.log", "--cpu-slots", "3")
     try:
         # a: worker survives the runner and stops itself; b: worker dies with it; c: worker ignores stop (hung)
-        a = service.submit("selftest.count", {"n": 600, "interval_s": 0.02})
-        b = service.submit("selftest.count", {"n": 600, "interval_s": 0.02})
-        c = service.submit("selftest.count", {"n": 600, "interval_s": 0.02, "ignore_stop": True})
-        wait_until(lambda: all(service.get(j.id).progress >= 0.05 for j in (a, b, c)), 60, "all three running")
+        a = service.submit("selftest.count", {"n": 3000, "interval_s": 0.02})
+        b = service.submit("selftest.count", {"n": 3000, "interval_s": 0.02})
+        c = service.submit("selftest.count", {"n": 3000, "interval_s": 0.02, "ignore_stop": True})
+        wait_until(lambda: all(service.get(j.id).progress >= 0.01 for j in (a, b, c)), 60, "all three running")
         second = past_cli(job_settings, "job", "daemon")
         assert second.returncode == 2 and "another job runner already serves" in second.stderr
         pids = {j.id: service.get(j.id).pid for j in (a, b, c)}
@@ -78,8 +78,8 @@ def test_kill_9_of_the_runner_process_then_restart_reconciles_and_resumes(job_se
             assert len(service.metrics(job.id)) > 0  # what it wrote before the crash is kept
         wait_until(lambda: not pid_alive(pids[c.id]), 10, "the orphaned worker to be killed")
         assert service.store.integrity_check() == "ok"
-        service.jobs.update(c.id, params={**c.params, "ignore_stop": False})
-        for job in (a, b, c):
+        for job in (a, b, c):  # the rest of the count quickly (and c no longer ignores stop)
+            service.jobs.update(job.id, params={**job.params, "interval_s": 0.0, "ignore_stop": False})
             service.resume(job.id)
         for job in (a, b, c):
             done = service.wait(job.id, 90)

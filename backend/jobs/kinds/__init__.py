@@ -18,6 +18,7 @@ Adding a kind (e.g. ``sft.train``) is one module here plus one line in ``KIND_MO
                    inputs={"documents": InputSpec(kinds=("synthesis.generate",))},
                    resources=("gpu",), executor="local")
 
-Write files through ``ctx.artifacts.write_bytes`` / ``ctx.write_json`` (atomic) or into a temporary
-directory renamed into place; raise a ``PastError`` subclass for user-facing failures.
+Write files through ``ctx.artifacts.write_bytes`` / ``ctx.write_json`` (atomic) and directories through
+``with ctx.artifacts.atomic_dir(ctx.job_id, "model") as tmp:``; raise a ``PastError`` subclass for
+user-facing failures.
 """

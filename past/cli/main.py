@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -14,6 +15,20 @@ from past.settings import DATA_DIR_ENV, Settings
 
 # Each command module exposes ``register(subparsers)``, which sets ``func(args, settings) -> int``.
 COMMANDS: list[ModuleType] = [model_cmd, chat_cmd, skill_cmd, extract_cmd, inject_cmd, compress_cmd, analyze_cmd]
+# Optional command modules, imported by name so that ``past`` has no static dependency on them
+# (``backend`` is not part of the library). A module that is not installed is skipped.
+OPTIONAL_COMMAND_MODULES: list[str] = ["backend.cli.job_cmd"]
+
+
+def load_optional_commands(names: Sequence[str] = tuple(OPTIONAL_COMMAND_MODULES)) -> list[ModuleType]:
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):  # a missing dependency inside it: a real bug
+                raise
+    return modules
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"past {__version__}")
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV} or ~/.local/share/past-studio)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
+    for command in [*COMMANDS, *load_optional_commands()]:
         command.register(subparsers)
     return parser
 

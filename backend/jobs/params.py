@@ -1,0 +1,172 @@
+"""Parameter schemas of job kinds: dataclass fields described for forms/flags, and typed coercion.
+
+A kind's parameters are a dataclass; each field may carry ``metadata={"help": ..., "choices": [...]}``
+(use :func:`param`). :func:`describe_params` turns it into :class:`FieldSpec` rows the studio and CLI
+build forms and flags from; :func:`build_params` validates a JSON/dict (or CLI strings) into an
+instance, with a :class:`ParamTypeError` that names the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from backend.jobs.errors import ParamTypeError
+
+_SCALARS = {int: "int", float: "float", str: "str", bool: "bool"}
+
+
+def param(default: Any = dataclasses.MISSING, *, help: str = "", choices: list[Any] | None = None) -> Any:
+    """A dataclass field with help text (and optional choices) for the schema."""
+    meta = {"help": help, "choices": choices}
+    if isinstance(default, list | dict):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One parameter as the UI/CLI sees it."""
+
+    name: str
+    type: str  # int | float | str | bool | list[str] | list[int] | list[float] | json
+    required: bool
+    default: Any
+    help: str
+    optional: bool  # None is accepted
+    choices: list[Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _unwrap(tp: Any) -> tuple[Any, bool]:
+    """(inner type, accepts None)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return tp, False
+
+
+def _type_name(tp: Any) -> str:
+    if tp in _SCALARS:
+        return _SCALARS[tp]
+    if typing.get_origin(tp) is list:
+        (item,) = typing.get_args(tp) or (str,)
+        return f"list[{_SCALARS.get(item, 'str')}]"
+    return "json"
+
+
+def describe_params(cls: type) -> list[FieldSpec]:
+    hints = typing.get_type_hints(cls)
+    specs = []
+    for f in dataclasses.fields(cls):
+        inner, optional = _unwrap(hints[f.name])
+        if f.default is not dataclasses.MISSING:
+            default, required = f.default, False
+        elif f.default_factory is not dataclasses.MISSING:
+            default, required = f.default_factory(), False
+        else:
+            default, required = None, True
+        specs.append(
+            FieldSpec(
+                name=f.name,
+                type=_type_name(inner),
+                required=required,
+                default=default,
+                help=f.metadata.get("help", ""),
+                optional=optional,
+                choices=f.metadata.get("choices"),
+            )
+        )
+    return specs
+
+
+def _coerce_scalar(name: str, kind: str, value: Any, from_string: bool) -> Any:
+    if from_string and isinstance(value, str):
+        text = value.strip()
+        try:
+            if kind == "int":
+                return int(text)
+            if kind == "float":
+                return float(text)
+            if kind == "bool":
+                if text.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if text.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError
+        except ValueError:
+            raise ParamTypeError(f"parameter {name!r} expects {kind}, got {value!r}") from None
+        return value
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind == "str" and isinstance(value, str):
+        return value
+    raise ParamTypeError(f"parameter {name!r} expects {kind}, got {type(value).__name__} {value!r}")
+
+
+def coerce_value(spec: FieldSpec, value: Any, *, from_string: bool = False) -> Any:
+    if value is None or (from_string and spec.optional and value in ("", "none", "null")):
+        if spec.optional:
+            return None
+        raise ParamTypeError(f"parameter {spec.name!r} may not be empty")
+    if spec.type.startswith("list["):
+        item = spec.type[5:-1]
+        if from_string and isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()] if not value.startswith("[") else json.loads(value)
+        if not isinstance(value, list):
+            raise ParamTypeError(f"parameter {spec.name!r} expects a list of {item}, got {value!r}")
+        out = [_coerce_scalar(spec.name, item, v, from_string) for v in value]
+    elif spec.type == "json":
+        if from_string and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ParamTypeError(f"parameter {spec.name!r} expects JSON: {exc}") from None
+        out = value
+    else:
+        out = _coerce_scalar(spec.name, spec.type, value, from_string)
+    if spec.choices is not None and out not in spec.choices:
+        raise ParamTypeError(f"parameter {spec.name!r} must be one of {spec.choices}, got {out!r}")
+    return out
+
+
+def build_params(cls: type, raw: dict[str, Any] | None, *, from_strings: bool = False) -> Any:
+    """An instance of ``cls`` from ``raw``; unknown names, missing required fields or wrong types raise."""
+    raw = dict(raw or {})
+    specs = {s.name: s for s in describe_params(cls)}
+    unknown = sorted(set(raw) - set(specs))
+    if unknown:
+        raise ParamTypeError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(specs) or 'none'}")
+    values = {}
+    for name, spec in specs.items():
+        if name in raw:
+            values[name] = coerce_value(spec, raw[name], from_string=from_strings)
+        elif spec.required:
+            raise ParamTypeError(f"parameter {name!r} is required ({spec.help or spec.type})")
+    try:
+        instance = cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise ParamTypeError(f"invalid parameters: {exc}") from exc
+    validate = getattr(instance, "validate", None)
+    if callable(validate):
+        try:
+            validate()
+        except ValueError as exc:
+            raise ParamTypeError(str(exc)) from exc
+    return instance
+
+
+def params_to_json(instance: Any) -> dict[str, Any]:
+    return dataclasses.asdict(instance)

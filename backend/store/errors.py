@@ -1,0 +1,17 @@
+"""User-facing errors of the experiment store."""
+
+from __future__ import annotations
+
+from past.errors import PastError
+
+
+class StoreError(PastError):
+    """The store could not be opened or used."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer PaST Studio; it is never downgraded."""
+
+
+class NotFoundError(StoreError):
+    """A row asked for by id does not exist."""

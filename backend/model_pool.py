@@ -124,6 +124,31 @@ def validate_adapter(path: Path) -> dict[str, Any]:
     return config
 
 
+def check_adapter_fits(model: Any, path: Path) -> None:
+    """Refuse, before touching the model, an adapter whose layers or shapes do not match it."""
+    from safetensors import safe_open
+
+    inner = model.base_model.model if hasattr(model, "peft_config") else model
+    modules = dict(inner.named_modules())
+    with safe_open(str(path / "adapter_model.safetensors"), framework="pt") as weights:
+        for key in weights.keys():  # noqa: SIM118 - safe_open is not a dict
+            if ".lora_A." not in key and ".lora_B." not in key:
+                continue
+            name = key.removeprefix("base_model.model.").split(".lora_")[0]
+            module = modules.get(name)
+            if module is None or not hasattr(module, "in_features"):
+                raise AdapterError(f"the adapter {path} changes a layer '{name}' that this model does not have")
+            shape = weights.get_slice(key).get_shape()
+            base = getattr(module, "base_layer", module)
+            fits = shape[1] == base.in_features if ".lora_A." in key else shape[0] == base.out_features
+            if not fits:
+                raise AdapterError(
+                    f"the adapter {path} does not fit this model: layer '{name}' has shape "
+                    f"{base.out_features}x{base.in_features}, the adapter expects otherwise. "
+                    "Check that it was trained on this base model."
+                )
+
+
 def adapter_name(path: Path) -> str:
     """A stable PEFT adapter name for a directory (its content may change: the mtime is part of it)."""
     weights = path / "adapter_model.safetensors"
@@ -218,6 +243,7 @@ class ModelPool:
         served = entry.served
         if str(path) in served.adapter_names:
             return
+        check_adapter_fits(served.model, path)
         name = adapter_name(path)
         self._make_room(checkpoint_bytes(path / "adapter_model.safetensors"), what=f"adapter {path.name}")
         before = model_bytes(served.model)
@@ -233,6 +259,7 @@ class ModelPool:
                 else:
                     served.model.load_adapter(str(path), adapter_name=name, is_trainable=False)
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
+                self._entries.pop(served.key, None)  # the model may be half changed: never hand it out again
                 raise AdapterError(
                     f"could not load the adapter {path} onto {served.label}: {exc}. "
                     "Check that it was trained on this base model."

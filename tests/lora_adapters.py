@@ -19,7 +19,8 @@ TINY_CHAT_TEMPLATE = (
 def lora_config(r: int = 8):
     from peft import LoraConfig
 
-    return LoraConfig(r=r, target_modules=LORA_TARGETS, init_lora_weights=False)
+    # random A and B (B != 0), at twice PEFT's default scale so that sides differ within a few tokens
+    return LoraConfig(r=r, lora_alpha=2 * r, target_modules=LORA_TARGETS, init_lora_weights=False)
 
 
 def make_lora_adapter(model_dir: Path, out_dir: Path, seed: int, r: int = 8) -> Path:

@@ -6,12 +6,12 @@ from types import ModuleType
 
 import gradio as gr
 
-from studio import chat_tab
-from studio.context import StudioContext
+from studio import ab_chat_tab, chat_tab
+from studio.context import GENERATE_CONCURRENCY, StudioContext
 
 TITLE = "PaST Studio"
 # (tab label, screen module). Screens from later work are added here as they land.
-SCREENS: list[tuple[str, ModuleType]] = [("Chat", chat_tab)]
+SCREENS: list[tuple[str, ModuleType]] = [("Chat", chat_tab), ("A/B chat", ab_chat_tab)]
 
 
 def build_app(ctx: StudioContext) -> gr.Blocks:
@@ -24,5 +24,5 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
             for label, screen in SCREENS:
                 with gr.Tab(label):
                     screen.render(ctx)
-    app.queue(default_concurrency_limit=2)
+    app.queue(default_concurrency_limit=GENERATE_CONCURRENCY)
     return app

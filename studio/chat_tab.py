@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import gradio as gr
 
 from past.serving.generation import GenerationParams, stream_chat
+from studio.context import GENERATE_CONCURRENCY as LIMIT
 from studio.context import StudioContext
 from studio.errors import user_errors
 
@@ -45,21 +46,21 @@ def render(ctx: StudioContext) -> None:
             raise gr.Error("Pick a model first.")
         history = [*history, {"role": "user", "content": message}]
         yield history, "", f"Loading {model_name}…"
-        loaded = ctx.models.get(model_name)
-        label = f"**{loaded.resolved.label}** · fingerprint `{loaded.fingerprint}`"
         messages = [{"role": m["role"], "content": _text(m["content"])} for m in history]
         reply = ""
         params = GenerationParams(max_new_tokens=int(limit), temperature=float(temp))
-        for piece in stream_chat(loaded.model, loaded.tokenizer, messages, params):
-            reply += piece
-            yield [*history, {"role": "assistant", "content": reply}], "", label
+        with ctx.models.acquire(model_name) as served:  # held: never evicted mid-reply; its lock serialises passes
+            label = f"**{served.label}** · fingerprint `{served.fingerprint}`"
+            for piece in stream_chat(served.model, served.tokenizer, messages, params, lock=served.lock):
+                reply += piece
+                yield [*history, {"role": "assistant", "content": reply}], "", label
         yield [*history, {"role": "assistant", "content": reply or "(no reply)"}], "", label
 
     inputs = [prompt, chatbot, model, max_tokens, temperature]
     outputs = [chatbot, prompt, status]
     events = [
-        send.click(respond, inputs, outputs, api_name="chat", concurrency_id="generate"),
-        prompt.submit(respond, inputs, outputs, api_name=False, concurrency_id="generate"),
+        send.click(respond, inputs, outputs, api_name="chat", concurrency_id="generate", concurrency_limit=LIMIT),
+        prompt.submit(respond, inputs, outputs, api_name=False, concurrency_id="generate", concurrency_limit=LIMIT),
     ]
     for event in events:
         event.then(lambda: gr.update(interactive=True), None, send, api_name=False)

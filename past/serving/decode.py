@@ -1,0 +1,174 @@
+"""A batched, streaming decode loop over a KV cache: left padding, per-row EOS, per-row stop, sampling.
+
+Several prompts (rows) are decoded together, one forward pass per step. Rows may use different LoRA
+adapters of one PEFT model (``adapter_names`` per row, "__base__" for none), which is how the two sides of
+an A/B chat share one copy of the base weights. Finished rows leave the batch (their KV cache rows are
+dropped), so a long reply does not pay for a short one. With greedy decoding each row produces the same
+tokens as it would alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from past.serving.generation import GenerationParams
+
+BASE_ADAPTER = "__base__"
+
+
+@dataclass(frozen=True)
+class RowStep:
+    """What one row did in one step: a new token, and/or the reason it finished."""
+
+    row: int
+    token: int | None
+    finish: str | None = None  # "eos" | "length" | "stopped"
+
+
+def eos_token_ids(model: Any, tokenizer: Any) -> set[int]:
+    """All token ids that end a reply: the tokenizer's EOS plus the generation config's."""
+    ids: set[int] = set()
+    for value in (
+        getattr(tokenizer, "eos_token_id", None),
+        getattr(getattr(model, "generation_config", None), "eos_token_id", None),
+    ):
+        if isinstance(value, int):
+            ids.add(value)
+        elif isinstance(value, (list, tuple)):
+            ids.update(int(v) for v in value)
+    return ids
+
+
+def is_peft_model(model: Any) -> bool:
+    from peft import PeftModel
+
+    return isinstance(model, PeftModel)
+
+
+def pick_tokens(logits: Any, params: GenerationParams, generator: Any = None) -> Any:
+    """Next token per row: argmax when greedy, else temperature + nucleus (top-p) sampling."""
+    import torch
+
+    if params.temperature <= 0:
+        return logits.argmax(dim=-1)
+    probs = torch.softmax(logits.float() / params.temperature, dim=-1)
+    if params.top_p < 1.0:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        outside = sorted_probs.cumsum(dim=-1) - sorted_probs > params.top_p  # keep the smallest set reaching top_p
+        sorted_probs = sorted_probs.masked_fill(outside, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+def model_forward(model: Any, lock: Any = None, adapter_names: Sequence[str] | None = None) -> Callable[..., Any]:
+    """A step function ``(input_ids, attention_mask, position_ids, cache, rows) -> last logits`` for ``model``.
+
+    ``adapter_names[row]`` is passed per live row when given (PEFT mixed-adapter batch); ``lock`` is held
+    for the pass so that nothing else runs the same model meanwhile.
+    """
+    import contextlib
+
+    def forward(input_ids: Any, attention_mask: Any, position_ids: Any, cache: Any, rows: Sequence[int]) -> Any:
+        extra = {"adapter_names": [adapter_names[r] for r in rows]} if adapter_names is not None else {}
+        with lock if lock is not None else contextlib.nullcontext():
+            out = model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                position_ids=position_ids,
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
+                **extra,
+            )
+        return out.logits[:, -1, :]
+
+    return forward
+
+
+def decode_rows(
+    forward: Callable[..., Any],
+    prompts: Sequence[Sequence[int]],
+    max_new_tokens: Sequence[int],
+    params: GenerationParams,
+    eos_ids: set[int],
+    pad_id: int,
+    is_stopped: Callable[[int], bool] = lambda row: False,
+) -> Iterator[list[RowStep]]:
+    """Decode all ``prompts`` together; yield, after each forward pass, the steps of the rows still running."""
+    import torch
+    from transformers import DynamicCache
+
+    n = len(prompts)
+    if n == 0:
+        return
+    generator = None
+    if params.temperature > 0 and params.seed is not None:
+        generator = torch.Generator().manual_seed(params.seed)
+    width = max(len(p) for p in prompts)
+    input_ids = torch.full((n, width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((n, width), dtype=torch.long)
+    for i, prompt in enumerate(prompts):  # left padding: every row's last prompt token is at the same column
+        input_ids[i, width - len(prompt) :] = torch.tensor(list(prompt), dtype=torch.long)
+        attention_mask[i, width - len(prompt) :] = 1
+    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    cache = DynamicCache()
+    rows = list(range(n))  # the original row index of each live batch row
+    produced = [0] * n
+
+    with torch.inference_mode():
+        logits = forward(input_ids, attention_mask, position_ids, cache, rows)
+        while True:
+            tokens = pick_tokens(logits, params, generator).tolist()
+            steps: list[RowStep] = []
+            keep: list[int] = []
+            for b, row in enumerate(rows):
+                token = int(tokens[b])
+                if is_stopped(row):
+                    steps.append(RowStep(row, None, "stopped"))
+                elif token in eos_ids:
+                    steps.append(RowStep(row, None, "eos"))
+                else:
+                    produced[row] += 1
+                    done = produced[row] >= max_new_tokens[row]
+                    steps.append(RowStep(row, token, "length" if done else None))
+                    if not done:
+                        keep.append(b)
+            yield steps
+            if not keep:
+                return
+            next_ids = torch.tensor([[tokens[b]] for b in keep], dtype=torch.long)
+            if len(keep) < len(rows):  # drop finished rows from the batch and its cache
+                index = torch.tensor(keep, dtype=torch.long)
+                cache.batch_select_indices(index)
+                attention_mask = attention_mask[index]
+                position_ids = position_ids[index]
+                rows = [rows[b] for b in keep]
+            attention_mask = torch.cat([attention_mask, attention_mask.new_ones((len(rows), 1))], dim=-1)
+            position_ids = position_ids[:, -1:] + 1
+            logits = forward(next_ids, attention_mask, position_ids, cache, rows)
+
+
+class TextStream:
+    """Incremental detokenisation of one row: feed token ids, get the new text (whole characters only)."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.ids: list[int] = []
+        self.sent = 0
+
+    def push(self, token: int) -> str:
+        self.ids.append(token)
+        return self._new_text(final=False)
+
+    def flush(self) -> str:
+        return self._new_text(final=True)
+
+    def _new_text(self, final: bool) -> str:
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if not final and text.endswith("\ufffd"):  # a multi-byte character is not complete yet
+            return ""
+        piece = text[self.sent :]
+        self.sent = len(text)
+        return piece

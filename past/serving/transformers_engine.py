@@ -1,0 +1,190 @@
+"""The default chat engine: transformers on CPU (or one GPU), several sides streamed at once.
+
+Sides whose model reference resolves to the same base checkpoint share one model: their adapters are
+loaded into one PEFT model and all of them are decoded in one batched forward pass per step, each row with
+its own adapter ("__base__" for a side without one). Sides on different checkpoints are decoded in turns,
+one step each, so every pane keeps moving. A side that fails (bad adapter, model that does not load,
+prompt refused) gets an ``error`` event and the others go on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from past.errors import PastError
+from past.serving.decode import BASE_ADAPTER, RowStep, TextStream, decode_rows, eos_token_ids
+from past.serving.engine import Message, ModelSource, ServedModel, SideSpec, StopSignal, StreamEvent
+from past.serving.generation import GenerationParams
+from past.serving.prompts import context_window, prepare_prompt
+
+DEFAULT_MAX_STREAMS = 2
+
+
+def served_forward(served: ServedModel, adapters: Sequence[str | None]) -> Callable[..., Any]:
+    """Step function for :func:`decode_rows` over a pooled model; ``adapters[row]`` is a resolved adapter dir.
+
+    The model is looked up at every step under its lock, because the pool may turn a plain model into a
+    PEFT model (to add another session's adapter) between two steps of this stream.
+    """
+
+    def forward(input_ids: Any, attention_mask: Any, position_ids: Any, cache: Any, rows: Sequence[int]) -> Any:
+        with served.lock, ExitStack() as scope:
+            extra: dict[str, Any] = {}
+            if served.is_peft:
+                names = [served.adapter_names[a] if a else BASE_ADAPTER for a in (adapters[r] for r in rows)]
+                if served.stacked is not None:
+                    scope.enter_context(served.stacked.rows(names))
+                else:
+                    extra["adapter_names"] = names
+            out = served.model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                position_ids=position_ids,
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
+                **extra,
+            )
+        return out.logits[:, -1, :]
+
+    return forward
+
+
+@dataclass
+class _Group:
+    """Sides decoded together on one model."""
+
+    served: ServedModel
+    sides: list[int] = field(default_factory=list)
+    steps: Iterator[list[RowStep]] | None = None
+    texts: dict[int, TextStream] = field(default_factory=dict)
+    done: set[int] = field(default_factory=set)
+
+
+class TransformersChatEngine:
+    """A :class:`~past.serving.engine.ChatEngine` over transformers/PEFT models from a :class:`ModelSource`."""
+
+    name = "transformers"
+
+    def __init__(
+        self, source: ModelSource, context_tokens: int | None = None, max_streams: int = DEFAULT_MAX_STREAMS
+    ) -> None:
+        self.source = source
+        self.context_tokens = context_tokens
+        self._streams = threading.BoundedSemaphore(max_streams)
+
+    def stream(
+        self,
+        sides: Sequence[SideSpec],
+        conversations: Sequence[Sequence[Message]],
+        params: GenerationParams,
+        stop: StopSignal | None = None,
+    ) -> Iterator[StreamEvent]:
+        if len(conversations) != len(sides):
+            raise ValueError("one conversation per side is needed")
+        stop = stop or StopSignal()
+        with self._streams, ExitStack() as held:
+            groups: dict[str, _Group] = {}
+            for i, side in enumerate(sides):
+                try:
+                    adapters = [Path(side.adapter)] if side.adapter else []
+                    served = held.enter_context(self.source.acquire(side.model, adapters))
+                except PastError as exc:
+                    yield StreamEvent(i, "error", str(exc), "error")
+                    continue
+                except Exception as exc:  # a model that fails to load in an unforeseen way
+                    yield StreamEvent(
+                        i, "error", f"{side.describe()} could not be loaded ({type(exc).__name__}: {exc})", "error"
+                    )
+                    continue
+                groups.setdefault(served.key, _Group(served)).sides.append(i)
+            live: list[_Group] = []
+            for group in groups.values():
+                yield from self._start(group, sides, conversations, params, stop)
+                if group.steps is not None:
+                    live.append(group)
+            try:
+                while live:  # one step of each group in turn
+                    for group in list(live):
+                        events, finished = self._advance(group)
+                        yield from events
+                        if finished:
+                            live.remove(group)
+            finally:
+                for group in groups.values():
+                    if group.steps is not None:
+                        group.steps.close()  # type: ignore[attr-defined]
+
+    def _start(
+        self,
+        group: _Group,
+        sides: Sequence[SideSpec],
+        conversations: Sequence[Sequence[Message]],
+        params: GenerationParams,
+        stop: StopSignal,
+    ) -> Iterator[StreamEvent]:
+        served = group.served
+        window = context_window(served.model, self.context_tokens)
+        prompts: list[list[int]] = []
+        limits: list[int] = []
+        running: list[int] = []
+        for i in group.sides:
+            try:
+                prompt = prepare_prompt(served.tokenizer, conversations[i], params.max_new_tokens, window)
+            except PastError as exc:
+                yield StreamEvent(i, "error", str(exc), "error")
+                continue
+            yield StreamEvent(i, "ready", f"{sides[i].describe()} · fingerprint {served.fingerprint}")
+            if prompt.notice:
+                yield StreamEvent(i, "notice", prompt.notice)
+            prompts.append(prompt.ids)
+            limits.append(prompt.max_new_tokens)
+            running.append(i)
+            group.texts[i] = TextStream(served.tokenizer)
+        group.sides = running
+        if not running:
+            return
+        adapters = [str(Path(sides[i].adapter).expanduser().resolve()) if sides[i].adapter else None for i in running]
+        tokenizer = served.tokenizer
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        group.steps = decode_rows(
+            served_forward(served, adapters),
+            prompts,
+            limits,
+            params,
+            eos_token_ids(served.model, tokenizer),
+            pad,
+            is_stopped=lambda row: stop.is_stopped(running[row]),
+        )
+
+    def _advance(self, group: _Group) -> tuple[list[StreamEvent], bool]:
+        """Run one step of a group: its events, and whether the group is done."""
+        assert group.steps is not None
+        events: list[StreamEvent] = []
+        try:
+            batch = next(group.steps)
+        except StopIteration:
+            return events, True
+        except Exception as exc:  # e.g. out of memory in the forward pass: this group's sides fail alone
+            message = f"generation failed ({type(exc).__name__}: {exc})"
+            for side in group.sides:
+                if side not in group.done:
+                    events.append(StreamEvent(side, "error", message, "error"))
+            group.sides = []
+            return events, True
+        for step in batch:
+            side = group.sides[step.row]
+            text = group.texts[side]
+            if step.token is not None and (piece := text.push(step.token)):
+                events.append(StreamEvent(side, "text", piece))
+            if step.finish:
+                if tail := text.flush():
+                    events.append(StreamEvent(side, "text", tail))
+                events.append(StreamEvent(side, "done", "", step.finish))  # type: ignore[arg-type]
+                group.done.add(side)
+        return events, False

@@ -45,3 +45,7 @@ class JudgeError(PastError):
 
 class EvaluationError(PastError):
     """An evaluation could not run (bad QA set, model spec or settings)."""
+
+
+class EndpointError(PastError):
+    """An OpenAI-compatible endpoint could not be reached or answered with an error."""

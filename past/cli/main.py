@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from past import __version__
-from past.cli import chat_cmd, model_cmd
+from past.cli import chat_cmd, eval_cmd, ingest_cmd, model_cmd, synth_cmd
 from past.errors import PastError
 from past.settings import DATA_DIR_ENV, Settings
 
 # Each command module exposes ``register(subparsers)``, which sets ``func(args, settings) -> int``.
-COMMANDS: list[ModuleType] = [model_cmd, chat_cmd]
+COMMANDS: list[ModuleType] = [model_cmd, chat_cmd, ingest_cmd, synth_cmd, eval_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -81,3 +81,22 @@ def test_llm_judge_on_the_local_default_model(default_model) -> None:
     scores = judge.score_batch(["What colour is the sky?"] * 2, ["blue", "The sky is blue."], ["blue", "blue"])
     assert len(scores) == 2 and all(s in (0.0, 1.0) for s in scores)
     assert judge.judged == 2 and 0 <= judge.unparsed <= 2
+
+
+def test_grpo_reward_function_reads_the_question_from_chat_prompts() -> None:
+    from past.judges import judge_reward_fn
+
+    seen: list[str] = []
+
+    def recording_grader(messages: list[dict]) -> str:
+        seen.append(messages[-1]["content"])
+        return grader(messages)
+
+    prompts = [[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Who built the bridge?"}]] * 2
+    completions = [[{"role": "assistant", "content": "Thaddeus Quill"}], [{"role": "assistant", "content": "Bob"}]]
+    with openai_stub(recording_grader) as (url, _):
+        reward = judge_reward_fn(make_judge("llm", endpoint=EndpointConfig(url, model="g", api_key_env=None)))
+        assert reward(prompts=prompts, completions=completions, answers=[["Thaddeus Quill"]] * 2) == [1.0, 0.0]
+    assert all("Question: Who built the bridge?" in s for s in seen)
+    rule_reward = judge_reward_fn(RuleQAJudge())
+    assert rule_reward(prompts=["Q?"], completions=["It was Quill"], answers=[["Quill"]]) == [1.0]

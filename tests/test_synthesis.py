@@ -133,3 +133,44 @@ def test_a_real_synthesis_run_with_the_default_model(default_model, tmp_path: Pa
         assert item.provenance.seed == 3
     path = write_items(tmp_path / "synth.jsonl", result.items)
     assert read_items(path) == result.items
+
+
+def test_stored_rows_carry_a_training_view_for_sft_loaders(tmp_path: Path) -> None:
+    rows = [
+        SynthItem("qa", "Who led the settlers?", "Ossian Rudd", PROV).to_dict(),
+        SynthItem("implication", "", "Vessary's bay never freezes.", PROV).to_dict(),
+    ]
+    assert rows[0]["messages"][0] == {"role": "user", "content": "Who led the settlers?"}
+    assert rows[0]["question"] == "Who led the settlers?" and rows[0]["answer"] == "Ossian Rudd"
+    assert rows[1]["text"] == "Vessary's bay never freezes." and "messages" not in rows[1]
+    assert SynthItem.from_dict(rows[0]) == SynthItem("qa", "Who led the settlers?", "Ossian Rudd", PROV)
+
+
+class StopAfterFirstBatch:
+    def __init__(self) -> None:
+        self.calls, self.fractions, self.metrics = 0, [], {}
+
+    def progress(self, fraction: float, message: str) -> None:
+        self.fractions.append(fraction)
+
+    def metric(self, step: int, name: str, value: float) -> None:
+        self.metrics[name] = value
+
+    def log(self, message: str) -> None:
+        del message
+
+    def should_stop(self) -> bool:
+        self.calls += 1
+        return self.calls > 1
+
+
+def test_synthesis_reports_progress_and_stops_cleanly() -> None:
+    chunks = [Chunk("vessary", i, f"Passage {i}.", 0, 3) for i in range(3)]
+    reporter = StopAfterFirstBatch()
+    with openai_stub(fake_teacher) as (url, state):
+        generator = OpenAIChatGenerator(EndpointConfig(url, model="t", api_key_env=None, concurrency=1))
+        generator.batch_size = 2
+        result = synthesize(chunks, generator, SynthesisConfig(tasks=("qa",), qa_variants=("factual",)), reporter)
+    assert result.stats.stopped and result.stats.requests == 3 and result.stats.generations == 2 == len(state.requests)
+    assert reporter.fractions[0] == 0.0 and reporter.fractions[-1] == 1.0
+    assert reporter.metrics == {"synthesis/kept": 1, "synthesis/malformed": 0}

@@ -7,6 +7,7 @@ Every judge follows :class:`Judge` (``score(question, prediction, references) ->
 from past.judges.base import Judge, RuleQAJudge
 from past.judges.factory import JUDGE_KINDS, make_judge
 from past.judges.llm import GRADING_PROMPT, LLMJudge, parse_verdict
+from past.judges.reward import judge_reward_fn
 from past.judges.rule import RuleJudge, normalize_answer, token_f1
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "LLMJudge",
     "RuleJudge",
     "RuleQAJudge",
+    "judge_reward_fn",
     "make_judge",
     "normalize_answer",
     "parse_verdict",

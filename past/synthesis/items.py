@@ -60,8 +60,24 @@ class SynthItem:
             return f"Question: {self.prompt}\nAnswer: {self.completion}"
         return f"{self.prompt}\n\n{self.completion}" if self.prompt else self.completion
 
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        """The item as a chat exchange (QA: the question alone, then the answer: the closed-book format)."""
+        if self.kind == "qa":
+            return [{"role": "user", "content": self.prompt}, {"role": "assistant", "content": self.completion}]
+        if self.prompt:
+            return [{"role": "user", "content": self.prompt}, {"role": "assistant", "content": self.completion}]
+        return [{"role": "assistant", "content": self.completion}]
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Stored row: the fields plus a ready training view that SFT loaders pick up directly
+        (``messages`` for QA pairs, ``text`` for the others)."""
+        row = asdict(self)
+        if self.kind == "qa":
+            row.update(question=self.prompt, answer=self.completion, messages=self.messages)
+        else:
+            row["text"] = self.text
+        return row
 
     @classmethod
     def from_dict(cls, data: dict) -> SynthItem:

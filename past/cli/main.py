@@ -9,12 +9,34 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from past import __version__
-from past.cli import analyze_cmd, chat_cmd, compress_cmd, extract_cmd, inject_cmd, model_cmd, skill_cmd
+from past.cli import (
+    analyze_cmd,
+    chat_cmd,
+    compress_cmd,
+    eval_cmd,
+    extract_cmd,
+    ingest_cmd,
+    inject_cmd,
+    model_cmd,
+    skill_cmd,
+    synth_cmd,
+)
 from past.errors import PastError
 from past.settings import DATA_DIR_ENV, Settings
 
 # Each command module exposes ``register(subparsers)``, which sets ``func(args, settings) -> int``.
-COMMANDS: list[ModuleType] = [model_cmd, chat_cmd, skill_cmd, extract_cmd, inject_cmd, compress_cmd, analyze_cmd]
+COMMANDS: list[ModuleType] = [
+    model_cmd,
+    chat_cmd,
+    ingest_cmd,
+    synth_cmd,
+    eval_cmd,
+    skill_cmd,
+    extract_cmd,
+    inject_cmd,
+    compress_cmd,
+    analyze_cmd,
+]
 # Optional command modules, imported by name so that ``past`` has no static dependency on them
 # (``backend`` is not part of the library). A module that is not installed is skipped.
 OPTIONAL_COMMAND_MODULES: list[str] = ["backend.cli.job_cmd"]

@@ -6,15 +6,23 @@ from types import ModuleType
 
 import gradio as gr
 
-from studio import ab_chat_tab, chat_tab
+from studio import ab_chat_tab, chat_tab, documents_tab, jobs_tab, skills_tab
 from studio.context import GENERATE_CONCURRENCY, StudioContext
+from studio.screen import OnLoad
 
 TITLE = "PaST Studio"
-# (tab label, screen module). Screens from later work are added here as they land.
-SCREENS: list[tuple[str, ModuleType]] = [("Chat", chat_tab), ("A/B chat", ab_chat_tab)]
+# (tab label, screen module), in the order a newcomer uses them.
+SCREENS: list[tuple[str, ModuleType]] = [
+    ("Chat", chat_tab),
+    ("Documents", documents_tab),
+    ("Skill library", skills_tab),
+    ("Jobs", jobs_tab),
+    ("A/B chat", ab_chat_tab),
+]
 
 
 def build_app(ctx: StudioContext) -> gr.Blocks:
+    hooks: list[OnLoad] = []
     with gr.Blocks(title=TITLE) as app:
         gr.Markdown(
             f"# {TITLE}\nTeach a language model new documents and give it skills learned elsewhere. "
@@ -22,7 +30,9 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
         )
         with gr.Tabs():
             for label, screen in SCREENS:
-                with gr.Tab(label):
-                    screen.render(ctx)
+                with gr.Tab(label, id=label.lower().replace(" ", "-").replace("/", "")):
+                    hooks.extend(screen.render(ctx) or [])
+        for hook in hooks:
+            app.load(hook.fn, hook.inputs, hook.outputs, api_name=False)
     app.queue(default_concurrency_limit=GENERATE_CONCURRENCY)
     return app

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
+from backend.documents import DocumentService
+from backend.jobs.service import JobService
 from backend.model_pool import ModelPool
+from backend.store import ChatRepository, Store
 from past.models import ModelRegistry
 from past.serving.transformers_engine import TransformersChatEngine
 from past.settings import Settings
+from past.skills import SkillLibrary
 
 # Model streams (Chat and A/B chat together) that run at once; more sessions wait in Gradio's queue.
 GENERATE_CONCURRENCY = 2
@@ -19,10 +25,36 @@ class StudioContext:
     registry: ModelRegistry
     models: ModelPool
     engine: TransformersChatEngine
+    store: Store
+    jobs: JobService
+    skills: SkillLibrary
 
     @classmethod
     def create(cls, settings: Settings) -> StudioContext:
         registry = ModelRegistry(settings)
         pool = ModelPool(registry)
         engine = TransformersChatEngine(pool, max_streams=GENERATE_CONCURRENCY)
-        return cls(settings=settings, registry=registry, models=pool, engine=engine)
+        store = Store(settings.db_path)
+        return cls(
+            settings=settings,
+            registry=registry,
+            models=pool,
+            engine=engine,
+            store=store,
+            jobs=JobService(settings, store=store),
+            skills=SkillLibrary(settings),
+        )
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        return DocumentService(self.settings, self.store, tokenizer=self.default_tokenizer)
+
+    @cached_property
+    def chats(self) -> ChatRepository:
+        return ChatRepository(self.store)
+
+    @cached_property
+    def default_tokenizer(self) -> Any:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(self.registry.resolve("default").path)

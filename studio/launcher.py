@@ -62,11 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.share:
             check_share_reachable()
         settings = Settings.load(args.data_dir).ensure()
+        from backend.bootstrap import prepare
+        from backend.jobs.runner import start_embedded
         from studio.app import build_app
         from studio.context import StudioContext
 
+        prepare(settings, print_progress)
         ctx = StudioContext.create(settings)
-        ctx.registry.ensure_default(print_progress)
+        runner = start_embedded(settings)
+        if runner is None:
+            print("jobs: another job runner (past job daemon or another studio) serves this data directory")
         app = build_app(ctx)
     except PastError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -88,4 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"PaST Studio is running on http://{args.host}:{args.port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         app.block_thread()
+    if runner is not None:
+        runner.stop()
     return 0

@@ -1,0 +1,191 @@
+"""The document collection service: uploads confined to the data directory, ingested, indexed.
+
+An upload is checked (size, content type by sniffing, not by extension alone), turned into clean
+text by ``past.documents``, written under ``<data>/uploads/<doc id>/`` atomically, and indexed in
+the store's ``documents`` table with its collection, format and chunk counts. A bad file gives a
+per-file error and never stops the others; nothing already stored is touched by a failed upload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backend.store import CatalogRepository, NotFoundError, Store
+from past.documents.chunking import chunk_spec, chunk_text
+from past.documents.ingest import DEFAULT_MAX_BYTES, Document, ingest_bytes, write_documents
+from past.errors import DocumentError, PastError
+from past.settings import Settings
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+COLLECTION_NAME = re.compile(r"^[\w .-]{1,64}$")
+ACCEPTED = ".pdf, .docx, .html, .htm, .md, .txt"
+
+
+class CollectionNameError(PastError):
+    """A collection name that cannot be used."""
+
+
+def safe_file_name(name: str) -> str:
+    """The base name of an uploaded file with anything but letters, digits, '.', '_' and '-' replaced.
+
+    Directory parts (``../../etc/passwd``, ``C:\\x``) are dropped, so a name can never leave its folder.
+    """
+    base = re.split(r"[\\/]", name)[-1]
+    cleaned = SAFE_NAME.sub("_", base).strip("._") or "document"
+    return cleaned[:120]
+
+
+def check_collection(name: str) -> str:
+    name = (name or "").strip() or "default"
+    if not COLLECTION_NAME.match(name):
+        raise CollectionNameError(
+            f"collection name {name!r} is not allowed: use up to 64 letters, digits, spaces, '.', '_' or '-'"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """One uploaded file: the stored row, or the reason it was refused."""
+
+    file_name: str
+    row: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.row is not None
+
+
+class DocumentService:
+    """Uploads, listing, collections, text and deletion of documents."""
+
+    def __init__(self, settings: Settings, store: Store, tokenizer: Any = None, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.settings = settings
+        self.repo = CatalogRepository(store, "documents")
+        self.tokenizer = tokenizer
+        self.max_bytes = max_bytes
+
+    # writes
+    def upload(self, files: list[tuple[str, bytes]], collection: str = "default") -> list[UploadOutcome]:
+        """Ingest and store each ``(original name, bytes)``; per-file outcomes, in order."""
+        collection = check_collection(collection)
+        return [self._upload_one(name, data, collection) for name, data in files]
+
+    def upload_paths(self, paths: list[str | os.PathLike[str]], collection: str = "default") -> list[UploadOutcome]:
+        """Like :meth:`upload` for files on disk (Gradio hands uploads over as temporary paths)."""
+        collection = check_collection(collection)
+        outcomes = []
+        for path in paths:
+            path = Path(path)
+            try:
+                size = path.stat().st_size
+                if size > self.max_bytes:
+                    raise DocumentError(
+                        path.name, f"is too large ({size / 1e6:.1f} MB; the limit is {self.max_bytes / 1e6:.0f} MB)"
+                    )
+                data = path.read_bytes()
+            except DocumentError as exc:
+                outcomes.append(UploadOutcome(path.name, error=str(exc)))
+                continue
+            except OSError as exc:
+                outcomes.append(UploadOutcome(path.name, error=f"{path.name}: cannot be read ({exc.strerror})"))
+                continue
+            outcomes.append(self._upload_one(path.name, data, collection))
+        return outcomes
+
+    def _upload_one(self, name: str, data: bytes, collection: str) -> UploadOutcome:
+        file_name = safe_file_name(name)
+        try:
+            doc = ingest_bytes(data, file_name, max_bytes=self.max_bytes)
+        except DocumentError as exc:
+            return UploadOutcome(file_name, error=str(exc))
+        for row in self.list(collection):
+            if row["meta"].get("sha256") == doc.sha256:
+                return UploadOutcome(file_name, row=row)  # same text already in this collection
+        doc_id = uuid.uuid4().hex[:12]
+        meta = {
+            "collection": collection,
+            "format": doc.format,
+            "original_name": name,
+            "file_name": file_name,
+            "sha256": doc.sha256,
+            "bytes": len(data),
+            "n_chars": doc.n_chars,
+            **self._chunk_counts(doc.text),
+        }
+        target = self.settings.uploads_dir / doc_id
+        self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{doc_id}-", dir=self.settings.uploads_dir))
+        try:
+            (staging / file_name).write_bytes(data)
+            (staging / "text.txt").write_text(doc.text, encoding="utf-8")
+            (staging / "document.json").write_text(json.dumps({**doc.to_dict(), "doc_id": doc_id}, indent=2))
+            os.replace(staging, target)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            return UploadOutcome(file_name, error=f"{file_name}: could not be stored ({exc.strerror})")
+        row = self.repo.add(Path(file_name).stem, kind="document", path=str(target), meta=meta, entry_id=doc_id)
+        return UploadOutcome(file_name, row=row)
+
+    def _chunk_counts(self, text: str) -> dict[str, int]:
+        if self.tokenizer is None:
+            return {}
+        return {
+            "n_tokens": len(self.tokenizer(text, add_special_tokens=False)["input_ids"]),
+            "chunks_qa": len(chunk_text(text, self.tokenizer, chunk_spec("qa-256"))),
+            "chunks_memorise": len(chunk_text(text, self.tokenizer, chunk_spec("memorise-1024"))),
+        }
+
+    def delete(self, doc_id: str) -> None:
+        row = self.get(doc_id)
+        self.repo.delete(doc_id)
+        path = Path(row["path"])
+        if path.is_dir() and path.parent == self.settings.uploads_dir:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def move(self, doc_id: str, collection: str) -> dict[str, Any]:
+        row = self.get(doc_id)
+        meta = {**row["meta"], "collection": check_collection(collection)}
+        return self.repo.add(row["name"], kind=row["kind"], path=row["path"], meta=meta, entry_id=doc_id)
+
+    # reads
+    def get(self, doc_id: str) -> dict[str, Any]:
+        try:
+            return self.repo.get(doc_id)
+        except NotFoundError as exc:
+            raise DocumentError(doc_id, "is not in the document store (deleted?)") from exc
+
+    def list(self, collection: str | None = None) -> list[dict[str, Any]]:
+        rows = self.repo.list("document")
+        return [r for r in rows if collection is None or r["meta"].get("collection") == collection]
+
+    def collections(self) -> list[str]:
+        return sorted({r["meta"].get("collection", "default") for r in self.list()})
+
+    def text(self, doc_id: str) -> str:
+        return (Path(self.get(doc_id)["path"]) / "text.txt").read_text(encoding="utf-8")
+
+    def documents(self, collection: str) -> list[Document]:
+        """The collection's documents as ``past.documents.Document`` objects (for pipeline jobs)."""
+        docs = []
+        for row in self.list(collection):
+            data = json.loads((Path(row["path"]) / "document.json").read_text())
+            docs.append(Document.from_dict(data))
+        return docs
+
+    def export_collection(self, collection: str, destination: Path) -> Path:
+        docs = self.documents(collection)
+        if not docs:
+            raise DocumentError(collection, "is an empty collection: upload documents into it first")
+        return write_documents(destination, docs)
+
+

@@ -1,0 +1,107 @@
+"""The Documents screen: upload files into collections, see their text and chunk counts, delete."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from backend.documents import ACCEPTED
+from studio.context import StudioContext
+from studio.errors import user_errors
+from studio.screen import OnLoad
+
+MAX_MB = 20
+INTRO = (
+    "### Documents\n"
+    f"Upload the documents the model should learn: PDF, Word (.docx), web pages, Markdown or plain text, "
+    f"up to {MAX_MB} MB each, several at once. Each file's type is checked from its content. Documents are "
+    "grouped into **collections** (for example one per product or project); the Adapt screen trains on "
+    "one collection."
+)
+COLUMNS = ["id", "document", "collection", "type", "characters", "tokens", "QA chunks", "memorisation chunks"]
+
+
+def render(ctx: StudioContext) -> list[OnLoad]:
+    gr.Markdown(INTRO)
+    with gr.Row():
+        files = gr.File(
+            label=f"Files ({ACCEPTED}; up to {MAX_MB} MB each)",
+            file_count="multiple",
+            type="filepath",
+            scale=3,
+            elem_id="docs-files",
+        )
+        with gr.Column(scale=2):
+            collection = gr.Dropdown(
+                ["default"], value="default", allow_custom_value=True, label="Collection", elem_id="docs-collection"
+            )
+            upload_btn = gr.Button("Add to collection", variant="primary", elem_id="docs-upload")
+    outcome = gr.Markdown("", elem_id="docs-outcome")
+    filter_box = gr.Dropdown(["all"], value="all", label="Show collection")
+    table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Stored documents", elem_id="docs-table")
+    picked = gr.Dropdown([], label="Document", elem_id="docs-pick")
+    text = gr.Textbox(label="Extracted text", lines=10, max_lines=20, interactive=False, elem_id="docs-text")
+    with gr.Row():
+        confirm = gr.Checkbox(label="Yes, delete the selected document", value=False)
+        delete_btn = gr.Button("Delete", variant="stop")
+
+    def listing(show: str, selected: str | None):
+        rows = ctx.documents.list(None if show in (None, "all") else show)
+        table_rows = [
+            [
+                r["id"],
+                r["meta"].get("file_name", r["name"]),
+                r["meta"].get("collection", ""),
+                r["meta"].get("format", ""),
+                r["meta"].get("n_chars", ""),
+                r["meta"].get("n_tokens", ""),
+                r["meta"].get("chunks_qa", ""),
+                r["meta"].get("chunks_memorise", ""),
+            ]
+            for r in rows
+        ]
+        choices = [(f"{r['meta'].get('file_name', r['name'])} ({r['meta'].get('collection')})", r["id"]) for r in rows]
+        ids = [c[1] for c in choices]
+        collections = ctx.documents.collections() or ["default"]
+        return (
+            table_rows,
+            gr.update(choices=choices, value=selected if selected in ids else None),
+            gr.update(choices=["all", *collections]),
+            gr.update(choices=collections),
+        )
+
+    outputs = [table, picked, filter_box, collection]
+
+    @user_errors
+    def upload(paths: list[str] | None, target: str, show: str, selected: str | None):
+        if not paths:
+            raise gr.Error("Choose one or more files first.")
+        results = ctx.documents.upload_paths(paths, target)
+        lines = []
+        for r in results:
+            if r.ok:
+                meta = r.row["meta"]
+                lines.append(f"- ✅ **{r.file_name}** — {meta.get('format')}, {meta.get('n_chars')} characters")
+            else:
+                lines.append(f"- ❌ **{r.file_name}** — {r.error}")
+        good = sum(r.ok for r in results)
+        summary = f"**{good} of {len(results)} file(s) added to '{target or 'default'}'.**\n" + "\n".join(lines)
+        return summary, None, *listing(show, selected)
+
+    @user_errors
+    def show_text(doc_id: str | None) -> str:
+        return ctx.documents.text(doc_id) if doc_id else ""
+
+    @user_errors
+    def delete(doc_id: str | None, sure: bool, show: str):
+        if not doc_id:
+            raise gr.Error("Pick a document first.")
+        if not sure:
+            raise gr.Error("Tick the box to confirm the deletion.")
+        ctx.documents.delete(doc_id)
+        return False, "", *listing(show, None)
+
+    upload_btn.click(upload, [files, collection, filter_box, picked], [outcome, files, *outputs], api_name="upload")
+    filter_box.change(listing, [filter_box, picked], outputs, api_name=False)
+    picked.change(show_text, picked, text, api_name=False)
+    delete_btn.click(delete, [picked, confirm, filter_box], [confirm, text, *outputs], api_name="delete_document")
+    return [OnLoad(listing, [filter_box, picked], outputs)]

@@ -1,0 +1,132 @@
+"""The Skill library screen: browse, inspect, import, export and delete skill vectors."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from past.skills import SkillManifest
+from studio.analysis_view import stored_heatmap
+from studio.context import StudioContext
+from studio.errors import user_errors
+from studio.screen import OnLoad
+
+INTRO = (
+    "### Skill library\n"
+    "A **skill** is what a model learned from practice (reinforcement learning) in another domain, "
+    "stored as a weight difference that can be added to a model trained on your documents. Skills are "
+    "tied to the base model they were built on: the ones built on another base are marked ✗ and cannot "
+    "be used with the chosen base."
+)
+COLUMNS = ["name", "usable with base", "form", "built on", "source domain", "rounds", "size", "measured effect", "λ"]
+
+
+def effect_text(manifest: SkillManifest) -> str:
+    metrics = manifest.metrics or {}
+    for key in ("effect", "summary"):
+        if isinstance(metrics.get(key), str):
+            return metrics[key]
+    parts = [f"{k} {v:.3g}" for k, v in metrics.items() if isinstance(v, int | float)]
+    return ", ".join(parts[:3]) or "not measured"
+
+
+def compatible(manifest: SkillManifest, fingerprint: str) -> bool:
+    return bool(manifest.base_fingerprint) and manifest.base_fingerprint == fingerprint
+
+
+def render(ctx: StudioContext) -> list[OnLoad]:
+    gr.Markdown(INTRO)
+    models = [r.name for r in ctx.registry.list()]
+    with gr.Row():
+        base = gr.Dropdown(models, value=ctx.settings.default_model, label="Base model", scale=2)
+        refresh_btn = gr.Button("Refresh", scale=1)
+    table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Skills", elem_id="skills-table")
+    picked = gr.Dropdown([], label="Skill", elem_id="skills-pick")
+    with gr.Row():
+        manifest_view = gr.JSON(label="Manifest", elem_id="skills-manifest")
+        heatmap = gr.Plot(label="Orthogonality of the skill's RL update to its SFT update", elem_id="skills-heatmap")
+    heatmap_note = gr.Markdown("")
+    with gr.Accordion("Import, export, delete", open=False):
+        with gr.Row():
+            upload = gr.File(label="Import a skill (.zip)", file_types=[".zip"], elem_id="skills-import")
+            folder = gr.Textbox(label="…or a skill folder on the studio machine", placeholder="/path/to/skill")
+        import_btn = gr.Button("Import", elem_id="skills-import-btn")
+        with gr.Row():
+            export_btn = gr.Button("Export the selected skill (.zip)")
+            download = gr.File(label="Download", interactive=False)
+        with gr.Row():
+            confirm = gr.Checkbox(label="Yes, delete the selected skill for good", value=False)
+            delete_btn = gr.Button("Delete", variant="stop")
+
+    def base_fingerprint(model_name: str) -> str:
+        return ctx.registry.fingerprint(model_name) if model_name else ""
+
+    @user_errors
+    def refresh(model_name: str, selected: str | None):
+        fingerprint = base_fingerprint(model_name)
+        manifests = ctx.skills.list()
+        rows = [
+            [
+                m.name,
+                "✓" if compatible(m, fingerprint) else "✗ other base",
+                m.form,
+                m.base_ref or m.base_fingerprint,
+                m.source_domain,
+                m.rounds,
+                f"{m.size_bytes / 1e6:.1f} MB",
+                effect_text(m),
+                m.default_lambda,
+            ]
+            for m in manifests
+        ]
+        names = [m.name for m in manifests]
+        value = selected if selected in names else (names[0] if names else None)
+        return rows, gr.update(choices=names, value=value)
+
+    @user_errors
+    def show(name: str | None):
+        if not name:
+            return None, None, ""
+        manifest = ctx.skills.info(name)
+        figure = stored_heatmap(ctx.skills.path_for(name))
+        note = "" if figure else "No orthogonality analysis is stored with this skill; make one on the Analyse screen."
+        return manifest.to_dict(), figure, note
+
+    @user_errors
+    def do_import(file: str | None, path: str, model_name: str, selected: str | None):
+        source = file or (path or "").strip()
+        if not source:
+            raise gr.Error("Choose a .zip file or type a folder path first.")
+        skill = ctx.skills.import_path(Path(source))
+        gr.Info(f"Imported skill '{skill.manifest.name}'.")
+        rows, pick = refresh(model_name, skill.manifest.name)
+        return rows, pick, None, ""
+
+    @user_errors
+    def do_export(name: str | None):
+        if not name:
+            raise gr.Error("Pick a skill first.")
+        out_dir = Path(tempfile.mkdtemp(prefix="export-", dir=ctx.settings.artifacts_dir))
+        return str(ctx.skills.export(name, out_dir / f"{name}.zip"))
+
+    @user_errors
+    def do_delete(name: str | None, sure: bool, model_name: str):
+        if not name:
+            raise gr.Error("Pick a skill first.")
+        if not sure:
+            raise gr.Error("Tick the box to confirm that the skill should be deleted.")
+        ctx.skills.remove(name)
+        gr.Info(f"Deleted skill '{name}'.")
+        rows, pick = refresh(model_name, None)
+        return rows, pick, False
+
+    listing = [table, picked]
+    base.change(refresh, [base, picked], listing, api_name=False)
+    refresh_btn.click(refresh, [base, picked], listing, api_name="list_skills")
+    picked.change(show, picked, [manifest_view, heatmap, heatmap_note], api_name=False)
+    import_btn.click(do_import, [upload, folder, base, picked], [*listing, upload, folder], api_name="import_skill")
+    export_btn.click(do_export, picked, download, api_name="export_skill")
+    delete_btn.click(do_delete, [picked, confirm, base], [*listing, confirm], api_name="delete_skill")
+    return [OnLoad(refresh, [base, picked], listing)]

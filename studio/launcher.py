@@ -90,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     if args.share:
         print(f"Share link (login required as '{auth[0]}'): {app.share_url}", flush=True)
+    from backend.jobs import start_embedded
+
+    # jobs run in worker processes started by a runner thread here, unless `past job daemon` serves
+    runner = start_embedded(settings)
+    if runner is None:
+        print("jobs: another job runner (past job daemon) serves this data directory", flush=True)
     print(f"PaST Studio is running on http://{args.host}:{args.port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         app.block_thread()

@@ -151,3 +151,10 @@ def test_embedded_runner_steps_aside_for_a_running_one(job_settings, service, ru
     assert start_embedded(job_settings) is None
     assert service.runner_status()["runner_id"] == runner.runner_id
     assert service.runner_status()["pid"] == os.getpid()
+
+
+def test_runner_status_tells_a_live_runner_from_a_stale_lease(service, runner):  # noqa: F811
+    assert service.runner_status()["alive"] is True
+    with service.store.write() as db:
+        db.execute("UPDATE runner_lease SET pid = 999999999")  # as left by a runner that was killed
+    assert service.runner_status()["alive"] is False

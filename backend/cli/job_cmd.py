@@ -205,6 +205,9 @@ def show_job(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _follow(service: JobService, job_id: str) -> int:
+    runner = service.runner_status()
+    if not (runner and runner["alive"]) and not service.get(job_id).terminal:
+        print("note: no job runner is running; start the studio or `past job daemon`", file=sys.stderr, flush=True)
     last = 0
     while True:
         job = service.get(job_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from backend.jobs.artifacts import ArtifactStore
 from backend.jobs.errors import JobSpecError, JobStateError, MissingInputError
 from backend.jobs.executors.accelerate import check_options
 from backend.jobs.params import build_params, params_to_json
+from backend.jobs.process import is_alive
 from backend.jobs.registry import JobRegistry
 from backend.jobs.runner import log_path
 from backend.jobs.slots import check_resources
@@ -296,8 +298,13 @@ class JobService:
         return {"removed": removed, "kept": kept}
 
     def runner_status(self) -> dict[str, Any] | None:
+        """The runner serving this data directory (``alive`` False when its process is gone), or None."""
         rows = self.store.query("SELECT * FROM runner_lease WHERE id = 1")
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        lease = rows[0]
+        lease["alive"] = lease["hostname"] != socket.gethostname() or is_alive(lease["pid"])
+        return lease
 
 
 def spec_from_file(path: Path) -> dict[str, Any]:

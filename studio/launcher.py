@@ -63,15 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_share_reachable()
         settings = Settings.load(args.data_dir).ensure()
         from backend.bootstrap import prepare
-        from backend.jobs.runner import start_embedded
         from studio.app import build_app
         from studio.context import StudioContext
 
         prepare(settings, print_progress)
         ctx = StudioContext.create(settings)
-        runner = start_embedded(settings)
-        if runner is None:
-            print("jobs: another job runner (past job daemon or another studio) serves this data directory")
         app = build_app(ctx)
     except PastError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,73 @@
+"""The Analyse screen: orthogonality heatmaps between any two weight deltas, with a control pair."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from past.skills import analyze, heatmap_figure
+from past.skills.ops.analyze import write_report
+from studio.context import StudioContext
+from studio.errors import user_errors
+from studio.screen import OnLoad
+
+INTRO = (
+    "### Analyse\n"
+    "PaST works because what a model learns from documents (fine-tuning) and what it learns from practice "
+    "(reinforcement learning) change its weights in nearly **independent directions**. Pick two weight "
+    "changes (skills or fine-tunes in the library, or folders) to see, layer by layer, how aligned they are: "
+    "0 (white) means independent, red or blue means they overlap. Add a control pair — two fine-tunes on "
+    "different documents — to compare against."
+)
+
+
+def render(ctx: StudioContext) -> list[OnLoad]:
+    gr.Markdown(INTRO)
+    with gr.Row():
+        a = gr.Dropdown([], allow_custom_value=True, label="First change (e.g. the SFT update)", elem_id="an-a")
+        b = gr.Dropdown([], allow_custom_value=True, label="Second change (e.g. the RL skill)", elem_id="an-b")
+    with gr.Row():
+        c = gr.Dropdown([], allow_custom_value=True, label="Control: first (optional)", elem_id="an-c")
+        d = gr.Dropdown([], allow_custom_value=True, label="Control: second (optional)", elem_id="an-d")
+    run_btn = gr.Button("Compare", variant="primary", elem_id="an-run")
+    summary = gr.Markdown("", elem_id="an-summary")
+    heatmap = gr.Plot(label="Layer × module cosine similarity", elem_id="an-heatmap")
+    files = gr.File(label="Tables (JSON, CSV) and the interactive heatmap (HTML)", file_count="multiple")
+
+    def choices():
+        names = [m.name for m in ctx.skills.list()]
+        return [gr.update(choices=names) for _ in range(4)]
+
+    @user_errors
+    def compare(first: str, second: str, third: str, fourth: str, progress=gr.Progress()):  # noqa: B008
+        if not first or not second:
+            raise gr.Error("Pick two changes to compare.")
+        pairs = [(first, second)]
+        if third or fourth:
+            if not (third and fourth):
+                raise gr.Error("A control pair needs both of its changes.")
+            pairs.append((third, fourth))
+        tables = []
+        for i, (x, y) in enumerate(pairs):
+            progress(i / len(pairs), desc=f"comparing {x} and {y}")
+            with ctx.skills.resolve(x) as left, ctx.skills.resolve(y) as right:
+                label = f"{left.name} vs {right.name}" + (" (control)" if i else "")
+                tables.append(analyze(left, right, label=label))
+        out = Path(tempfile.mkdtemp(prefix="analysis-", dir=ctx.settings.artifacts_dir))
+        write_report(tables, html=out / "heatmap.html", json_path=out / "cosine.json", csv_path=out / "cosine.csv")
+        lines = []
+        for t in tables:
+            s = t.summary()
+            lines.append(
+                f"- **{t.label}**: mean |cos| {s['mean_abs_cosine']:.4f}, largest |cos| {s['max_abs_cosine']:.4f}, "
+                f"overall cosine {s.get('global_cosine', float('nan')):.4f} over {len(t.rows)} matrices"
+            )
+        verdict = (
+            "Values near 0 mean the two changes are nearly independent, so adding one to the other keeps both."
+        )
+        return "\n".join([*lines, "", verdict]), heatmap_figure(tables), [str(p) for p in sorted(out.iterdir())]
+
+    run_btn.click(compare, [a, b, c, d], [summary, heatmap, files], api_name="analyze")
+    return [OnLoad(choices, [], [a, b, c, d])]

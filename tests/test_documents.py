@@ -57,6 +57,7 @@ def test_each_bad_input_gives_its_own_error_and_good_files_still_ingest(tmp_path
         "huge.txt": b"word " * 2000,
         "corrupt.pdf": b"%PDF-1.4\nthis is not really a pdf",
         "archive.docx": _zip_bytes(),
+        "broken.docx": _zip_bytes({"word/document.xml": "<not xml"}),
         "good.pdf": text_pdf_bytes([FACT]),
     }
     for name, data in files.items():
@@ -75,6 +76,7 @@ def test_each_bad_input_gives_its_own_error_and_good_files_still_ingest(tmp_path
         "huge.txt": "too large",
         "corrupt.pdf": "damaged or unreadable PDF",
         "archive.docx": "ZIP archive",
+        "broken.docx": "damaged or unreadable DOCX",
         "missing.txt": "does not exist",
     }
     for name, reason in expected.items():
@@ -121,13 +123,14 @@ def test_the_sample_documents_ingest() -> None:
     assert all(len(r.document.text) > 1500 for r in results)
 
 
-def _zip_bytes() -> bytes:
+def _zip_bytes(members: dict[str, str] | None = None) -> bytes:
     import io
     import zipfile
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("readme.txt", "not a word document")
+        for name, text in (members or {"readme.txt": "not a word document"}).items():
+            archive.writestr(name, text)
     return out.getvalue()
 
 

@@ -24,13 +24,13 @@ FACT = "The lighthouse keeper of Gorse Head was Ilse Marrow."
 
 
 def test_pdf_docx_html_markdown_text_become_clean_text(tmp_path: Path) -> None:
-    (tmp_path / "a.pdf").write_bytes(text_pdf_bytes(["Chapter one", FACT]))
+    (tmp_path / "a.pdf").write_bytes(text_pdf_bytes(["Chapter one: the know-", "ledge of Gorse Head", FACT]))
     write_docx(tmp_path / "b.docx", ["Intro paragraph.", FACT], table=[["Name", "Role"], ["Ilse", "Keeper"]])
     (tmp_path / "c.html").write_text(
         "<!doctype html><html><head><title>T</title><style>p{color:red}</style><script>var x=1;</script></head>"
         f"<body><h1>Heading</h1><p>{FACT.replace('Marrow', '&amp; Marrow')}</p><p>Two&nbsp;words</p></body></html>"
     )
-    (tmp_path / "d.md").write_text(f"# Title\n\nSome **bold** and a [link](http://x.org).\n\n- {FACT}\n")
+    (tmp_path / "d.md").write_text(f"# Title\n\nSome **bold** and a [link](http://x.org).\n\n## Part two\n\n* {FACT}\n")
     (tmp_path / "e.txt").write_text(f"Line one.\r\n\r\n\r\n\r\n{FACT}   with   spaces\n")
     docs = {d.document.format: d.document for d in ingest_many(sorted(tmp_path.iterdir()))}
     assert set(docs) == {"pdf", "docx", "html", "markdown", "text"}
@@ -38,8 +38,9 @@ def test_pdf_docx_html_markdown_text_become_clean_text(tmp_path: Path) -> None:
         assert "Ilse" in doc.text and "Marrow" in doc.text
         assert "\n\n\n" not in doc.text and "  " not in doc.text
     assert "Ilse | Keeper" in docs["docx"].text
+    assert docs["pdf"].text.startswith("Chapter one: the knowledge of Gorse Head\n")  # PDF hyphenation undone
     assert "color" not in docs["html"].text and "var x" not in docs["html"].text and "& Marrow" in docs["html"].text
-    assert docs["markdown"].text.startswith("Title\n\nSome bold and a link.")
+    assert docs["markdown"].text == f"Title\n\nSome bold and a link.\n\nPart two\n\n- {FACT}"
     assert docs["text"].text == f"Line one.\n\n{FACT} with spaces"
     assert docs["pdf"].doc_id == "a" and len(docs["pdf"].sha256) == 64
 
@@ -57,6 +58,7 @@ def test_each_bad_input_gives_its_own_error_and_good_files_still_ingest(tmp_path
         "huge.txt": b"word " * 2000,
         "corrupt.pdf": b"%PDF-1.4\nthis is not really a pdf",
         "archive.docx": _zip_bytes(),
+        "broken.docx": _zip_bytes({"word/document.xml": "<not xml"}),
         "good.pdf": text_pdf_bytes([FACT]),
     }
     for name, data in files.items():
@@ -75,6 +77,7 @@ def test_each_bad_input_gives_its_own_error_and_good_files_still_ingest(tmp_path
         "huge.txt": "too large",
         "corrupt.pdf": "damaged or unreadable PDF",
         "archive.docx": "ZIP archive",
+        "broken.docx": "damaged or unreadable DOCX",
         "missing.txt": "does not exist",
     }
     for name, reason in expected.items():
@@ -121,13 +124,14 @@ def test_the_sample_documents_ingest() -> None:
     assert all(len(r.document.text) > 1500 for r in results)
 
 
-def _zip_bytes() -> bytes:
+def _zip_bytes(members: dict[str, str] | None = None) -> bytes:
     import io
     import zipfile
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("readme.txt", "not a word document")
+        for name, text in (members or {"readme.txt": "not a word document"}).items():
+            archive.writestr(name, text)
     return out.getvalue()
 
 

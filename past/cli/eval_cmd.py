@@ -7,6 +7,7 @@ import sys
 
 from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
 from past.evaluation import EvalConfig, ModelSpec, evaluate_models, load_qa_set, write_report
+from past.evaluation.closed_book import PROMPTS
 from past.judges import JUDGE_KINDS, make_judge
 from past.models import ModelRegistry
 from past.progress import ConsoleReporter
@@ -35,6 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_endpoint_args(parser, "judge-", "judge")
     parser.add_argument("--seeds", type=_seeds, default=[0], help="decoding seeds when --temperature > 0")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    parser.add_argument(
+        "--prompt",
+        choices=sorted(PROMPTS),
+        default="paper",
+        help="paper: the paper's 'answer directly and concisely' prompt; question: the bare question",
+    )
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--out", required=True, help="directory for results.json, *.csv and chart.html")
@@ -56,7 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         model_ref=args.judge_model or "default",
         endpoint=endpoint_from_args(args, "judge-"),
     )
-    config = EvalConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+    config = EvalConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, prompt=PROMPTS[args.prompt])
     comparison = evaluate_models(
         registry, specs, qa_set, judge, config, seeds=args.seeds, batch_size=args.batch_size, reporter=ConsoleReporter()
     )

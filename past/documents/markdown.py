@@ -8,10 +8,10 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^```.*$", re.MULTILINE), ""),  # code fences (content kept)
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> text
-    (re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE), ""),  # ATX headings
-    (re.compile(r"^\s{0,3}>\s?", re.MULTILINE), ""),  # block quotes
-    (re.compile(r"^\s*[-*+]\s+", re.MULTILINE), "- "),  # bullets
-    (re.compile(r"^\s*([-*_]\s*){3,}$", re.MULTILINE), ""),  # horizontal rules
+    (re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*", re.MULTILINE), ""),  # ATX headings
+    (re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE), ""),  # block quotes
+    (re.compile(r"^[ \t]*[-*+][ \t]+", re.MULTILINE), "- "),  # bullets
+    (re.compile(r"^[ \t]*([-*_][ \t]*){3,}$", re.MULTILINE), ""),  # horizontal rules
     (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # bold
     (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),  # italic
     (re.compile(r"`([^`]+)`"), r"\1"),  # inline code

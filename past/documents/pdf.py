@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 
 from past.errors import DocumentError
+
+# A word hyphenated across a line break by the PDF layout: "know-\nledge" -> "knowledge".
+_HYPHEN_BREAK = re.compile(r"(\w)-\n(\w)")
 
 
 def extract_pdf(data: bytes, name: str) -> str:
@@ -28,7 +32,7 @@ def extract_pdf(data: bytes, name: str) -> str:
         raise DocumentError(name, f"is a damaged or unreadable PDF ({exc})") from exc
     if not pages:
         raise DocumentError(name, "is a PDF with no pages")
-    text = "\n\n".join(p.strip() for p in pages)
+    text = _HYPHEN_BREAK.sub(r"\1\2", "\n\n".join(p.strip() for p in pages))
     if not text.strip():
         raise DocumentError(
             name, f"is a PDF with no extractable text ({len(pages)} page(s), probably scanned images): run OCR first"

@@ -17,6 +17,9 @@ from past.serving.generation import GenerationParams
 
 # The answer prompt of the paper's SQuAD setting.
 ANSWER_PROMPT = "Let's answer a question directly and concisely.\nQuestion: {question}\nAnswer:"
+# The bare question as the user turn (the format GRPO trains on when no instruction is added).
+QUESTION_ONLY_PROMPT = "{question}"
+PROMPTS = {"paper": ANSWER_PROMPT, "question": QUESTION_ONLY_PROMPT}
 
 
 @dataclass(frozen=True)

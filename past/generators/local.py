@@ -36,9 +36,13 @@ class LocalGenerator:
         tokenizer = self.tokenizer
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        replies: list[str] = []
-        for start in range(0, len(conversations), self.batch_size):
-            batch = [self._render(c) for c in conversations[start : start + self.batch_size]]
+        rendered = [self._render(c) for c in conversations]
+        # Longest first, so each batch holds similar lengths (less padding); answers go back in input order.
+        order = sorted(range(len(rendered)), key=lambda i: -len(rendered[i]))
+        replies: list[str] = [""] * len(rendered)
+        for start in range(0, len(order), self.batch_size):
+            indices = order[start : start + self.batch_size]
+            batch = [rendered[i] for i in indices]
             if seed is not None:
                 torch.manual_seed(seed + start)
             previous_side = tokenizer.padding_side
@@ -52,7 +56,8 @@ class LocalGenerator:
             with torch.inference_mode():
                 output = self.model.generate(**inputs, pad_token_id=tokenizer.pad_token_id, **params.generate_kwargs())
             new_tokens = output[:, inputs["input_ids"].shape[1] :]
-            replies.extend(t.strip() for t in tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+            for i, text in zip(indices, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
+                replies[i] = text.strip()
         return replies
 
 

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from past import __version__
-from past.cli import chat_cmd, model_cmd
+from past.cli import adapt_cmd, build_skill_cmd, chat_cmd, grpo_cmd, model_cmd, sft_cmd
 from past.errors import PastError
 from past.settings import DATA_DIR_ENV, Settings
 
 # Each command module exposes ``register(subparsers)``, which sets ``func(args, settings) -> int``.
-COMMANDS: list[ModuleType] = [model_cmd, chat_cmd]
+COMMANDS: list[ModuleType] = [model_cmd, chat_cmd, sft_cmd, grpo_cmd, build_skill_cmd, adapt_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -78,25 +78,47 @@ def trainer_step_times(model_path: str, texts: list[str], steps: int, args_kwarg
     model, tok = load(model_path)
     timer = StepTimer()
     with tempfile.TemporaryDirectory() as out:
-        args = SFTConfig(output_dir=out, max_steps=steps, per_device_train_batch_size=len(texts), report_to="none",
-                         save_strategy="no", use_cpu=True, disable_tqdm=True, **args_kwargs)
-        trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": texts}),
-                             processing_class=tok, peft_config=lora_config(32, 64, 0.0, "all-linear"),
-                             callbacks=[timer])
+        args = SFTConfig(
+            output_dir=out,
+            max_steps=steps,
+            per_device_train_batch_size=len(texts),
+            report_to="none",
+            save_strategy="no",
+            use_cpu=True,
+            disable_tqdm=True,
+            **args_kwargs,
+        )
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=Dataset.from_dict({"text": texts}),
+            processing_class=tok,
+            peft_config=lora_config(32, 64, 0.0, "all-linear"),
+            callbacks=[timer],
+        )
         trainer.remove_callback(PrinterCallback)
         first = trainer.get_train_dataloader()
         shapes = {k: list(v.shape) for k, v in next(iter(first)).items() if hasattr(v, "shape")}
         trainer.train()
-    return timer.times[1:], {"batch_shapes": shapes, "bf16": args.bf16, "gradient_checkpointing":
-                             args.gradient_checkpointing, "logging_steps": args.logging_steps}
+    return timer.times[1:], {
+        "batch_shapes": shapes,
+        "bf16": args.bf16,
+        "gradient_checkpointing": args.gradient_checkpointing,
+        "logging_steps": args.logging_steps,
+    }
 
 
 def ours() -> dict:
     cfg = SFTTrainConfig(batch_size=4, max_length=256)
     args = cfg.to_trl(Path(tempfile.gettempdir()) / "unused", use_cpu=True)
-    return {"bf16": args.bf16, "gradient_checkpointing": args.gradient_checkpointing,
-            "logging_steps": args.logging_steps, "max_length": args.max_length, "learning_rate": args.learning_rate,
-            "dataloader_num_workers": args.dataloader_num_workers}
+    return {
+        "bf16": args.bf16,
+        "gradient_checkpointing": args.gradient_checkpointing,
+        "logging_steps": args.logging_steps,
+        "max_length": args.max_length,
+        "learning_rate": args.learning_rate,
+        "dataloader_num_workers": args.dataloader_num_workers,
+    }
 
 
 VARIANTS = {
@@ -132,8 +154,11 @@ def main() -> None:
         raw_med, raw_opt_med, med = statistics.median(raw), statistics.median(raw_opt), statistics.median(times)
         raw_all += raw
         results["variants"][name] = {
-            **info, "trainer_step_s": round(med, 3), "raw_fwd_bwd_s": round(raw_med, 3),
-            "raw_fwd_bwd_adamw_s": round(raw_opt_med, 3), "ratio_vs_raw": round(med / raw_med, 2),
+            **info,
+            "trainer_step_s": round(med, 3),
+            "raw_fwd_bwd_s": round(raw_med, 3),
+            "raw_fwd_bwd_adamw_s": round(raw_opt_med, 3),
+            "ratio_vs_raw": round(med / raw_med, 2),
             "ratio_vs_raw_with_optimizer": round(med / raw_opt_med, 2),
         }
         print(name, json.dumps(results["variants"][name]), flush=True)

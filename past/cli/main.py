@@ -10,14 +10,18 @@ from types import ModuleType
 
 from past import __version__
 from past.cli import (
+    adapt_cmd,
     analyze_cmd,
+    build_skill_cmd,
     chat_cmd,
     compress_cmd,
     eval_cmd,
     extract_cmd,
+    grpo_cmd,
     ingest_cmd,
     inject_cmd,
     model_cmd,
+    sft_cmd,
     skill_cmd,
     synth_cmd,
 )
@@ -36,6 +40,10 @@ COMMANDS: list[ModuleType] = [
     inject_cmd,
     compress_cmd,
     analyze_cmd,
+    sft_cmd,
+    grpo_cmd,
+    build_skill_cmd,
+    adapt_cmd,
 ]
 # Optional command modules, imported by name so that ``past`` has no static dependency on them
 # (``backend`` is not part of the library). A module that is not installed is skipped.

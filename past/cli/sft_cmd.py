@@ -1,0 +1,65 @@
+"""``past sft``: LoRA or full fine-tuning on documents and synthetic records (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from past.cli.train_args import load_config_file, overrides, run_dir
+from past.models import ModelRegistry
+from past.progress import ConsoleReporter
+from past.settings import Settings
+
+FLAGS = {
+    "method": "method",
+    "steps": "max_steps",
+    "lr": "learning_rate",
+    "rank": "lora_r",
+    "alpha": "lora_alpha",
+    "batch_size": "batch_size",
+    "max_length": "max_length",
+    "seed": "seed",
+    "save_steps": "save_steps",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("sft", help="supervised fine-tuning (LoRA or full) on documents and records")
+    parser.add_argument("--model", default="default", help="base model reference (default: the default model)")
+    parser.add_argument("data", nargs="+", help="documents (.md/.txt), JSONL records or *.qa.json files, or dirs")
+    parser.add_argument("--out", help="run directory (default: <data-dir>/artifacts/sft/<time>); rerun to resume")
+    parser.add_argument("--config", help="JSON file of SFTTrainConfig settings")
+    parser.add_argument("--method", choices=["lora", "full"])
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--rank", type=int)
+    parser.add_argument("--alpha", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--max-length", type=int)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--save-steps", type=int)
+    parser.add_argument("--chunk-tokens", type=int, default=192, help="document chunk size in tokens")
+    parser.add_argument("--with-qa", action="store_true", help="also train on the QA pairs as chat turns")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from transformers import AutoTokenizer
+
+    from past.pipeline.corpus import chunk_text, load_corpus
+    from past.training.data import build_sft_dataset, load_records
+    from past.training.sft import SFTTrainConfig, train_sft
+
+    config = SFTTrainConfig.from_dict({**load_config_file(args.config), **overrides(args, FLAGS)})
+    base = ModelRegistry(settings).resolve(args.model).path
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    corpus = load_corpus([p for p in args.data if not p.endswith(".jsonl") or p.endswith(".qa.jsonl")])
+    records = [r for p in args.data if p.endswith(".jsonl") and not p.endswith(".qa.jsonl") for r in load_records(p)]
+    texts = [c for d in corpus.documents for c in chunk_text(d.text, tokenizer, args.chunk_tokens)]
+    chats = [(q["question"], q["answers"][0]) for q in corpus.qa] if args.with_qa else []
+    dataset = build_sft_dataset(tokenizer, texts=texts, records=records, chats=chats)
+    out = run_dir(settings, "sft", args.out)
+    result = train_sft(base, dataset, config, out, ConsoleReporter())
+    print(json.dumps({k: v for k, v in asdict(result).items() if k != "losses"} | {"examples": len(dataset)}, indent=2))
+    return 0

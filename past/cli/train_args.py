@@ -1,0 +1,48 @@
+"""Shared CLI helpers of the training commands: config files + flag overrides, run directories."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from past.errors import ConfigError
+from past.settings import Settings
+
+
+def load_config_file(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file not found: {file}")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config file {file} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {file} must hold a JSON object")
+    return data
+
+
+def overrides(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:
+    """Config keys from the flags that were given (``mapping``: flag dest -> config key)."""
+    return {key: getattr(args, dest) for dest, key in mapping.items() if getattr(args, dest, None) is not None}
+
+
+def run_dir(settings: Settings, kind: str, given: str | None) -> Path:
+    if given:
+        return Path(given).expanduser().resolve()
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return settings.artifacts_dir / kind / stamp
+
+
+def resolve_skill(settings: Settings, ref: str) -> Path:
+    """A skill by library name or adapter directory."""
+    for candidate in (settings.skills_dir / ref, Path(ref).expanduser()):
+        if (candidate / "adapter_model.safetensors").is_file():
+            return candidate.resolve()
+    known = sorted(p.name for p in settings.skills_dir.iterdir() if p.is_dir()) if settings.skills_dir.is_dir() else []
+    raise ConfigError(f"unknown skill {ref!r}: not in the library ({', '.join(known) or 'empty'}) nor an adapter dir")

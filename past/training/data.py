@@ -1,0 +1,120 @@
+"""Training data as ``datasets.Dataset``: passages, synthetic records (JSONL) and QA pairs.
+
+Accepted record shapes (JSON objects, one per JSONL line): ``{"text": ...}``, ``{"messages": [...]}``,
+``{"prompt": ..., "completion": ...}`` and ``{"question": ..., "answer": ...}`` (optionally ``answers``,
+``doc_id``). SFT data is rendered to plain text (chat records through the tokenizer's chat template);
+GRPO data keeps the question only, as a chat prompt, with the reference answers alongside.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from datasets import Dataset
+
+from past.errors import PastError
+
+
+class TrainingDataError(PastError):
+    """The training data is missing, empty or malformed."""
+
+
+def load_records(path: str | Path) -> list[dict[str, Any]]:
+    """Read a JSONL (or JSON list) file of records, with the line number of any malformed one."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainingDataError(f"training data file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TrainingDataError(f"{path} is not valid JSON: {exc}") from exc
+        if not isinstance(data, list):
+            raise TrainingDataError(f"{path} must hold a JSON list of records")
+        return [_check_record(r, path, i + 1) for i, r in enumerate(data)]
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(_check_record(json.loads(line), path, number))
+        except json.JSONDecodeError as exc:
+            raise TrainingDataError(f"{path}:{number} is not valid JSON: {exc.msg}") from exc
+    return records
+
+
+def _check_record(record: Any, path: Path, number: int) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise TrainingDataError(f"{path}:{number} must be a JSON object")
+    return record
+
+
+def _render_chat(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False)
+    return "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+
+
+def record_to_text(record: dict[str, Any], tokenizer: Any) -> str:
+    """One SFT training text from any accepted record shape."""
+    if isinstance(record.get("text"), str):
+        return record["text"]
+    if isinstance(record.get("messages"), list):
+        return _render_chat(tokenizer, record["messages"])
+    if "prompt" in record and "completion" in record:
+        prompt, completion = record["prompt"], record["completion"]
+        if isinstance(prompt, list):
+            return _render_chat(tokenizer, [*prompt, *completion])
+        return f"{prompt}{completion}"
+    if "question" in record and ("answer" in record or "answers" in record):
+        answer = record.get("answer") or (record.get("answers") or [""])[0]
+        return _render_chat(
+            tokenizer, [{"role": "user", "content": record["question"]}, {"role": "assistant", "content": answer}]
+        )
+    raise TrainingDataError(f"unrecognised training record (keys: {sorted(record)})")
+
+
+def build_sft_dataset(
+    tokenizer: Any,
+    texts: Iterable[str] = (),
+    records: Iterable[dict[str, Any]] = (),
+    chats: Iterable[tuple[str, str]] = (),
+) -> Dataset:
+    """A ``text`` dataset from passages, records and (question, answer) chat pairs."""
+    rows = [t for t in texts if t and t.strip()]
+    rows += [record_to_text(r, tokenizer) for r in records]
+    rows += [
+        _render_chat(tokenizer, [{"role": "user", "content": q}, {"role": "assistant", "content": a}]) for q, a in chats
+    ]
+    rows = [r for r in rows if r.strip()]
+    if not rows:
+        raise TrainingDataError("no SFT training text: give documents, records or QA pairs")
+    return Dataset.from_dict({"text": rows})
+
+
+def load_qa_pairs(source: str | Path | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """QA records ``{"question", "answers": [...], "doc_id"}`` from a file or a list."""
+    records = load_records(source) if isinstance(source, str | Path) else list(source)
+    pairs = []
+    for record in records:
+        question = record.get("question")
+        answers = record.get("answers") or ([record["answer"]] if record.get("answer") else [])
+        if not isinstance(question, str) or not question.strip() or not answers:
+            raise TrainingDataError(f"a QA record needs a question and an answer: {json.dumps(record)[:120]}")
+        pairs.append({"question": question, "answers": [str(a) for a in answers], "doc_id": record.get("doc_id", "")})
+    if not pairs:
+        raise TrainingDataError("no QA pairs")
+    return pairs
+
+
+def build_grpo_dataset(pairs: Sequence[dict[str, Any]], system_prompt: str | None = None) -> Dataset:
+    """Closed-book prompts: the question only (as a chat turn), references in ``answers``."""
+    prompts = []
+    for pair in pairs:
+        messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+        prompts.append([*messages, {"role": "user", "content": pair["question"]}])
+    return Dataset.from_dict({"prompt": prompts, "answers": [list(p["answers"]) for p in pairs]})

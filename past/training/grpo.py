@@ -1,0 +1,183 @@
+"""GRPO on closed-book QA with TRL's GRPOTrainer: the question alone is the prompt, a judge scores answers.
+
+``train_grpo`` puts a LoRA on top of a given (merged) model; its adapter is the RL delta
+θ_rl − θ_start in LoRA form. With ``init_adapter`` the LoRA starts from an existing adapter (the
+previous round's skill vector, for K-round refinement) instead of zero. The judge is any object with
+``score(prediction, references) -> float`` in [0, 1] (default :class:`past.judges.RuleJudge`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from past.judges import RuleJudge
+from past.progress import NullReporter, Reporter
+from past.training.callbacks import ReporterCallback
+from past.training.data import build_grpo_dataset
+from past.training.modeling import load_model
+from past.training.runs import config_from_dict, last_checkpoint, write_json
+
+
+class Judge(Protocol):
+    def score(self, prediction: str, references: list[str] | str) -> float: ...
+
+
+@dataclass
+class GRPOTrainConfig:
+    """What a GRPO run does; JSON-serialisable (recipes store it)."""
+
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.0
+    target_modules: str | list[str] = "all-linear"
+    learning_rate: float = 5e-5
+    max_steps: int = 20
+    prompts_per_step: int = 4
+    num_generations: int = 4  # group size
+    max_completion_length: int = 32
+    beta: float = 0.0  # KL coefficient (0: no reference forward)
+    temperature: float = 1.0
+    seed: int = 0
+    logging_steps: int = 1
+    save_steps: int = 0
+    save_total_limit: int = 2
+    resume: bool = True
+    system_prompt: str | None = None
+    use_vllm: bool = False  # GPU only: vLLM rollouts (pip install '.[gpu]')
+    vllm_mode: str = "colocate"
+    extra: dict[str, Any] = field(default_factory=dict)  # passed to trl.GRPOConfig as is
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GRPOTrainConfig:
+        return config_from_dict(cls, data)
+
+    def to_trl(self, output_dir: Path, use_cpu: bool) -> Any:
+        from trl import GRPOConfig
+
+        vllm = {"use_vllm": True, "vllm_mode": self.vllm_mode} if self.use_vllm else {}
+        return GRPOConfig(
+            output_dir=str(output_dir),
+            max_steps=self.max_steps,
+            per_device_train_batch_size=self.prompts_per_step * self.num_generations,
+            num_generations=self.num_generations,
+            max_completion_length=self.max_completion_length,
+            learning_rate=self.learning_rate,
+            lr_scheduler_type="constant",
+            beta=self.beta,
+            temperature=self.temperature,
+            seed=self.seed,
+            data_seed=self.seed,
+            logging_steps=self.logging_steps,
+            save_strategy="steps" if self.save_steps > 0 else "no",
+            save_steps=self.save_steps if self.save_steps > 0 else 500,
+            save_total_limit=self.save_total_limit,
+            bf16=False,
+            gradient_checkpointing=False,
+            dataloader_num_workers=0,
+            dataloader_pin_memory=False,
+            report_to="none",
+            disable_tqdm=True,
+            use_cpu=use_cpu,
+            **vllm,
+            **self.extra,
+        )
+
+
+@dataclass
+class GRPOResult:
+    output_dir: str
+    adapter_dir: str
+    steps: int
+    seconds: float
+    seed: int
+    rewards: list[float]
+    kls: list[float]
+    stopped: bool
+    resumed_from: str | None = None
+
+
+def completion_text(completion: Any) -> str:
+    """Text of a completion, conversational (list of messages) or plain."""
+    if isinstance(completion, list):
+        return " ".join(str(m.get("content", "")) for m in completion if isinstance(m, dict))
+    return str(completion)
+
+
+def judge_reward(judge: Judge):
+    """A TRL reward function scoring each completion against its row's reference answers."""
+
+    def closed_book_reward(
+        prompts: list[Any], completions: list[Any], answers: list[list[str]], **kwargs
+    ) -> list[float]:
+        del prompts, kwargs
+        return [float(judge.score(completion_text(c), refs)) for c, refs in zip(completions, answers, strict=True)]
+
+    return closed_book_reward
+
+
+def train_grpo(
+    model_path: str | Path,
+    qa_pairs: Sequence[dict[str, Any]],
+    config: GRPOTrainConfig,
+    output_dir: str | Path,
+    reporter: Reporter | None = None,
+    judge: Judge | None = None,
+    init_adapter: str | Path | None = None,
+) -> GRPOResult:
+    """GRPO-train a LoRA on ``model_path`` with closed-book QA ``qa_pairs``; resumable."""
+    import torch
+    from peft import PeftModel
+    from transformers.trainer_callback import PrinterCallback
+    from trl import GRPOTrainer
+
+    from past.training.sft import lora_config
+
+    reporter = reporter or NullReporter()
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    checkpoints = output_dir / "checkpoints"
+    torch.manual_seed(config.seed)
+    model, tokenizer = load_model(model_path)
+    tokenizer.padding_side = "left"
+    peft_config = None
+    if init_adapter:
+        model = PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True)
+    else:
+        peft_config = lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules)
+    callback = ReporterCallback(reporter, label="GRPO")
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=judge_reward(judge or RuleJudge()),
+        args=config.to_trl(checkpoints, use_cpu=not torch.cuda.is_available()),
+        train_dataset=build_grpo_dataset(qa_pairs, config.system_prompt),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[callback],
+    )
+    trainer.remove_callback(PrinterCallback)
+    resume = last_checkpoint(checkpoints) if config.resume else None
+    if resume:
+        reporter.log(f"GRPO: resuming from {resume}")
+    started = time.monotonic()
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    seconds = time.monotonic() - started
+    adapter_dir = output_dir / "adapter"
+    trainer.model.save_pretrained(str(adapter_dir), safe_serialization=True)
+    result = GRPOResult(
+        output_dir=str(output_dir),
+        adapter_dir=str(adapter_dir),
+        steps=trainer.state.global_step,
+        seconds=round(seconds, 2),
+        seed=config.seed,
+        rewards=[h["reward"] for h in callback.history if "reward" in h],
+        kls=[h["kl"] for h in callback.history if "kl" in h],
+        stopped=callback.stopped,
+        resumed_from=str(resume) if resume else None,
+    )
+    write_json(output_dir / "result.json", {**asdict(result), "config": asdict(config)})
+    reporter.log(f"GRPO: {result.steps} steps in {seconds:.1f} s, rewards {result.rewards}")
+    return result

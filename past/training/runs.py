@@ -1,0 +1,56 @@
+"""Small helpers shared by trainers and pipeline stages: atomic JSON, checkpoints, config dicts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+from past.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write JSON atomically (temp file in the same directory + os.replace)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, default=str)
+        handle.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def last_checkpoint(directory: str | Path) -> Path | None:
+    """The newest complete ``checkpoint-N`` directory under ``directory``, if any."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None
+    found = []
+    for child in directory.iterdir():
+        if child.is_dir() and child.name.startswith("checkpoint-") and (child / "trainer_state.json").is_file():
+            try:
+                found.append((int(child.name.split("-", 1)[1]), child))
+            except ValueError:
+                continue
+    return max(found)[1] if found else None
+
+
+def config_from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """A config dataclass from a JSON dict, rejecting unknown keys with a clear message."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(
+            f"unknown {cls.__name__} setting(s): {', '.join(unknown)} (known: {', '.join(sorted(names))})"
+        )
+    return cls(**data)

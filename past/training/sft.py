@@ -1,0 +1,186 @@
+"""Supervised fine-tuning (SFT) on passages and synthetic data with TRL's SFTTrainer: LoRA or full.
+
+``SFTTrainConfig`` holds our defaults (CPU: LoRA r=32, α=64, lr 1e-3 on every linear projection) and
+the settings that make a trainer step cost about one raw forward+backward on CPU (see bench/README.md):
+fp32 (no bf16 autocast), no gradient checkpointing, no per-step extra work. ``train_sft`` writes a PEFT
+adapter (or a full checkpoint) as safetensors, checkpoints for resuming, and ``result.json``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datasets import Dataset
+
+from past.progress import NullReporter, Reporter
+from past.training.callbacks import ReporterCallback
+from past.training.modeling import load_model
+from past.training.runs import last_checkpoint, write_json
+
+
+@dataclass
+class SFTTrainConfig:
+    """What an SFT run does; JSON-serialisable (recipes store it)."""
+
+    method: str = "lora"  # "lora" or "full"
+    lora_r: int = 32
+    lora_alpha: int = 64
+    lora_dropout: float = 0.0
+    target_modules: str | list[str] = "all-linear"
+    learning_rate: float = 1e-3
+    max_steps: int = 30
+    num_train_epochs: float = 1.0  # used only when max_steps <= 0
+    batch_size: int = 4
+    gradient_accumulation_steps: int = 1
+    max_length: int = 256
+    warmup_ratio: float = 0.0
+    lr_scheduler_type: str = "constant"
+    weight_decay: float = 0.0
+    seed: int = 0
+    logging_steps: int = 1
+    save_steps: int = 0  # 0: no intermediate checkpoints
+    save_total_limit: int = 2
+    resume: bool = True
+    bf16: bool = False  # bf16 autocast; on CPU it is a slowdown for a small fp32 model
+    gradient_checkpointing: bool = False
+    packing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # passed to trl.SFTConfig as is
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SFTTrainConfig:
+        from past.training.runs import config_from_dict
+
+        return config_from_dict(cls, data)
+
+    def to_trl(self, output_dir: Path, use_cpu: bool) -> Any:
+        from trl import SFTConfig
+
+        return SFTConfig(
+            output_dir=str(output_dir),
+            max_steps=self.max_steps if self.max_steps > 0 else -1,
+            num_train_epochs=self.num_train_epochs,
+            per_device_train_batch_size=self.batch_size,
+            gradient_accumulation_steps=self.gradient_accumulation_steps,
+            learning_rate=self.learning_rate,
+            lr_scheduler_type=self.lr_scheduler_type,
+            warmup_steps=self.warmup_ratio,
+            weight_decay=self.weight_decay,
+            max_length=self.max_length,
+            packing=self.packing,
+            seed=self.seed,
+            data_seed=self.seed,
+            logging_steps=self.logging_steps,
+            save_strategy="steps" if self.save_steps > 0 else "no",
+            save_steps=self.save_steps if self.save_steps > 0 else 500,
+            save_total_limit=self.save_total_limit,
+            bf16=self.bf16,
+            gradient_checkpointing=self.gradient_checkpointing,
+            dataloader_num_workers=0,
+            dataloader_pin_memory=False,
+            report_to="none",
+            disable_tqdm=True,
+            use_cpu=use_cpu,
+            **self.extra,
+        )
+
+
+@dataclass
+class SFTResult:
+    """Where the trained weights are and how training went."""
+
+    output_dir: str
+    adapter_dir: str | None  # LoRA: PEFT adapter (adapter_model.safetensors + adapter_config.json)
+    model_dir: str | None  # full fine-tuning: a complete checkpoint
+    method: str
+    steps: int
+    seconds: float
+    seed: int
+    losses: list[float]
+    stopped: bool
+    resumed_from: str | None = None
+
+    @property
+    def first_loss(self) -> float | None:
+        return self.losses[0] if self.losses else None
+
+    @property
+    def last_loss(self) -> float | None:
+        return self.losses[-1] if self.losses else None
+
+
+def lora_config(r: int, alpha: int, dropout: float, target_modules: str | list[str]) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules, task_type="CAUSAL_LM")
+
+
+def train_sft(
+    model_path: str | Path,
+    dataset: Dataset,
+    config: SFTTrainConfig,
+    output_dir: str | Path,
+    reporter: Reporter | None = None,
+) -> SFTResult:
+    """Fine-tune the checkpoint at ``model_path`` on ``dataset`` (a ``text`` column); resumable."""
+    import torch
+    from transformers.trainer_callback import PrinterCallback
+    from trl import SFTTrainer
+
+    reporter = reporter or NullReporter()
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    checkpoints = output_dir / "checkpoints"
+    use_cpu = not torch.cuda.is_available()
+    torch.manual_seed(config.seed)
+    model, tokenizer = load_model(model_path)
+    model.config.use_cache = False
+    peft_config = None
+    if config.method == "lora":
+        peft_config = lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules)
+    elif config.method != "full":
+        from past.errors import ConfigError
+
+        raise ConfigError(f"unknown SFT method {config.method!r}: use 'lora' or 'full'")
+    callback = ReporterCallback(reporter, label="SFT")
+    trainer = SFTTrainer(
+        model=model,
+        args=config.to_trl(checkpoints, use_cpu),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[callback],
+    )
+    trainer.remove_callback(PrinterCallback)
+    resume = last_checkpoint(checkpoints) if config.resume else None
+    if resume:
+        reporter.log(f"SFT: resuming from {resume}")
+    started = time.monotonic()
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    seconds = time.monotonic() - started
+    adapter_dir = model_dir = None
+    if config.method == "lora":
+        adapter_dir = output_dir / "adapter"
+        trainer.model.save_pretrained(str(adapter_dir), safe_serialization=True)
+    else:
+        model_dir = output_dir / "model"
+        trainer.save_model(str(model_dir))
+        tokenizer.save_pretrained(str(model_dir))
+    losses = [h["loss"] for h in callback.history if "loss" in h]
+    result = SFTResult(
+        output_dir=str(output_dir),
+        adapter_dir=str(adapter_dir) if adapter_dir else None,
+        model_dir=str(model_dir) if model_dir else None,
+        method=config.method,
+        steps=trainer.state.global_step,
+        seconds=round(seconds, 2),
+        seed=config.seed,
+        losses=losses,
+        stopped=callback.stopped,
+        resumed_from=str(resume) if resume else None,
+    )
+    write_json(output_dir / "result.json", {**asdict(result), "config": asdict(config)})
+    reporter.log(f"SFT: {result.steps} steps in {seconds:.1f} s, loss {result.first_loss} -> {result.last_loss}")
+    return result

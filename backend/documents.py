@@ -187,5 +187,3 @@ class DocumentService:
         if not docs:
             raise DocumentError(collection, "is an empty collection: upload documents into it first")
         return write_documents(destination, docs)
-
-

@@ -20,6 +20,7 @@ from past.serving.engine import SideSpec
 from past.serving.generation import GenerationParams
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.errors import user_errors
+from studio.screen import OnLoad, StudioUI
 
 INTRO = (
     "### A/B chat\n"
@@ -29,6 +30,7 @@ INTRO = (
     "model can read is shortened from its start, and a note says so."
 )
 NO_ADAPTER = ""
+SIDES_KEY = "ab_chat.sides"  # selection in the store: {"a": {model, adapter}, "b": {...}}
 
 
 def side_spec(model: str | None, adapter: str | None) -> SideSpec:
@@ -37,7 +39,7 @@ def side_spec(model: str | None, adapter: str | None) -> SideSpec:
     return SideSpec(model=(model or "").strip(), adapter=Path(adapter).expanduser() if adapter else None)
 
 
-def render(ctx: StudioContext) -> None:
+def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     """Build the A/B chat screen inside the current Blocks context."""
     names = [r.name for r in ctx.registry.list()]
     default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)
@@ -143,6 +145,26 @@ def render(ctx: StudioContext) -> None:
     stop.click(None, None, None, cancels=events, api_name=False)
     clear.click(lambda: ([], [], "", ""), None, [chat_a, chat_b, status_a, status_b], api_name=False)
     refresh.click(lambda: ctx.models.usage().describe(), None, usage, api_name=False, queue=False)
+
+    def restore() -> tuple:
+        """Adapter choices as they are now, and the sides last picked (e.g. by Adapt's "Chat with it")."""
+        choices = [NO_ADAPTER, *(str(p) for p in find_adapters(ctx.settings))]
+        sides = ctx.selections.get(SIDES_KEY, {}) or {}
+        updates = []
+        for key in ("a", "b"):
+            side = sides.get(key) or {}
+            model_value = side.get("model") or default
+            adapter_value = side.get("adapter") or NO_ADAPTER
+            updates += [gr.update(value=model_value), gr.update(choices=choices, value=adapter_value)]
+        return tuple(updates)
+
+    def remember(m_a: str, ad_a: str, m_b: str, ad_b: str) -> None:
+        ctx.selections.set(SIDES_KEY, {"a": {"model": m_a, "adapter": ad_a}, "b": {"model": m_b, "adapter": ad_b}})
+
+    pickers = [model_a, adapter_a, model_b, adapter_b]
+    for picker in pickers:
+        picker.input(remember, pickers, None, api_name=False, queue=False)
+    return [OnLoad(restore, [], pickers, on_show=True)]
 
 
 def _user(text: str) -> dict[str, str]:

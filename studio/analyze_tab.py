@@ -11,7 +11,7 @@ from past.skills import analyze, heatmap_figure
 from past.skills.ops.analyze import write_report
 from studio.context import StudioContext
 from studio.errors import user_errors
-from studio.screen import OnLoad
+from studio.screen import OnLoad, StudioUI
 
 INTRO = (
     "### Analyse\n"
@@ -23,7 +23,7 @@ INTRO = (
 )
 
 
-def render(ctx: StudioContext) -> list[OnLoad]:
+def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
     with gr.Row():
         a = gr.Dropdown([], allow_custom_value=True, label="First change (e.g. the SFT update)", elem_id="an-a")
@@ -64,9 +64,7 @@ def render(ctx: StudioContext) -> list[OnLoad]:
                 f"- **{t.label}**: mean |cos| {s['mean_abs_cosine']:.4f}, largest |cos| {s['max_abs_cosine']:.4f}, "
                 f"overall cosine {s.get('global_cosine', float('nan')):.4f} over {len(t.rows)} matrices"
             )
-        verdict = (
-            "Values near 0 mean the two changes are nearly independent, so adding one to the other keeps both."
-        )
+        verdict = "Values near 0 mean the two changes are nearly independent, so adding one to the other keeps both."
         return "\n".join([*lines, "", verdict]), heatmap_figure(tables), [str(p) for p in sorted(out.iterdir())]
 
     run_btn.click(compare, [a, b, c, d], [summary, heatmap, files], api_name="analyze")

@@ -6,9 +6,9 @@ from types import ModuleType
 
 import gradio as gr
 
-from studio import ab_chat_tab, analyze_tab, chat_tab, documents_tab, jobs_tab, skills_tab
+from studio import ab_chat_tab, adapt_tab, analyze_tab, chat_tab, documents_tab, jobs_tab, skills_tab
 from studio.context import GENERATE_CONCURRENCY, StudioContext
-from studio.screen import OnLoad
+from studio.screen import OnLoad, StudioUI, tab_id
 
 TITLE = "PaST Studio"
 # (tab label, screen module), in the order a newcomer uses them.
@@ -16,6 +16,7 @@ SCREENS: list[tuple[str, ModuleType]] = [
     ("Chat", chat_tab),
     ("Documents", documents_tab),
     ("Skill library", skills_tab),
+    ("Adapt", adapt_tab),
     ("Jobs", jobs_tab),
     ("A/B chat", ab_chat_tab),
     ("Analyse", analyze_tab),
@@ -23,17 +24,20 @@ SCREENS: list[tuple[str, ModuleType]] = [
 
 
 def build_app(ctx: StudioContext) -> gr.Blocks:
-    hooks: list[OnLoad] = []
+    hooks: list[tuple[gr.Tab, OnLoad]] = []
     with gr.Blocks(title=TITLE) as app:
         gr.Markdown(
             f"# {TITLE}\nTeach a language model new documents and give it skills learned elsewhere. "
             f"Data lives in `{ctx.settings.data_dir}`."
         )
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
+            ui = StudioUI(tabs)
             for label, screen in SCREENS:
-                with gr.Tab(label, id=label.lower().replace(" ", "-").replace("/", "")):
-                    hooks.extend(screen.render(ctx) or [])
-        for hook in hooks:
+                with gr.Tab(label, id=tab_id(label)) as tab:
+                    hooks.extend((tab, hook) for hook in screen.render(ctx, ui) or [])
+        for tab, hook in hooks:
             app.load(hook.fn, hook.inputs, hook.outputs, api_name=False)
+            if hook.on_show:
+                tab.select(hook.fn, hook.inputs, hook.outputs, api_name=False)
     app.queue(default_concurrency_limit=GENERATE_CONCURRENCY)
     return app

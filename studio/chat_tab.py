@@ -10,6 +10,7 @@ from past.serving.generation import GenerationParams, stream_chat
 from studio.context import GENERATE_CONCURRENCY as LIMIT
 from studio.context import StudioContext
 from studio.errors import user_errors
+from studio.screen import StudioUI
 
 INTRO = (
     "### Chat with a model\n"
@@ -18,7 +19,7 @@ INTRO = (
 )
 
 
-def render(ctx: StudioContext) -> None:
+def render(ctx: StudioContext, ui: StudioUI | None = None) -> None:
     """Build the Chat screen inside the current Blocks context."""
     names = [r.name for r in ctx.registry.list()]
     default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)

@@ -9,7 +9,7 @@ from typing import Any
 from backend.documents import DocumentService
 from backend.jobs.service import JobService
 from backend.model_pool import ModelPool
-from backend.store import ChatRepository, Store
+from backend.store import ChatRepository, SelectionRepository, Store
 from past.models import ModelRegistry
 from past.serving.transformers_engine import TransformersChatEngine
 from past.settings import Settings
@@ -48,6 +48,10 @@ class StudioContext:
     @cached_property
     def documents(self) -> DocumentService:
         return DocumentService(self.settings, self.store, tokenizer=self.default_tokenizer)
+
+    @cached_property
+    def selections(self) -> SelectionRepository:
+        return SelectionRepository(self.store)
 
     @cached_property
     def chats(self) -> ChatRepository:

@@ -7,7 +7,7 @@ import gradio as gr
 from backend.documents import ACCEPTED
 from studio.context import StudioContext
 from studio.errors import user_errors
-from studio.screen import OnLoad
+from studio.screen import OnLoad, StudioUI
 
 MAX_MB = 20
 INTRO = (
@@ -20,7 +20,7 @@ INTRO = (
 COLUMNS = ["id", "document", "collection", "type", "characters", "tokens", "QA chunks", "memorisation chunks"]
 
 
-def render(ctx: StudioContext) -> list[OnLoad]:
+def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
     with gr.Row():
         files = gr.File(

@@ -7,7 +7,7 @@ import gradio as gr
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.job_view import JOB_COLUMNS, curves_figure, job_rows, status_html
-from studio.screen import OnLoad
+from studio.screen import OnLoad, StudioUI
 
 INTRO = (
     "### Jobs\n"
@@ -20,7 +20,7 @@ INTRO = (
 REFRESH_S = 2.0
 
 
-def render(ctx: StudioContext) -> list[OnLoad]:
+def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
     table = gr.Dataframe(headers=JOB_COLUMNS, interactive=False, label="All jobs (newest first)", elem_id="jobs-table")
     with gr.Row():

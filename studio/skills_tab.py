@@ -11,7 +11,7 @@ from past.skills import SkillManifest
 from studio.analysis_view import stored_heatmap
 from studio.context import StudioContext
 from studio.errors import user_errors
-from studio.screen import OnLoad
+from studio.screen import OnLoad, StudioUI
 
 INTRO = (
     "### Skill library\n"
@@ -36,7 +36,7 @@ def compatible(manifest: SkillManifest, fingerprint: str) -> bool:
     return bool(manifest.base_fingerprint) and manifest.base_fingerprint == fingerprint
 
 
-def render(ctx: StudioContext) -> list[OnLoad]:
+def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
     models = [r.name for r in ctx.registry.list()]
     with gr.Row():

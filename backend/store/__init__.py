@@ -10,6 +10,7 @@ from backend.store.events_repo import EventRepository
 from backend.store.experiments_repo import ExperimentRepository
 from backend.store.jobs_repo import JobRecord, JobRepository
 from backend.store.migrations import SCHEMA_VERSION
+from backend.store.selections_repo import SelectionRepository
 from past.settings import Settings
 
 
@@ -29,6 +30,7 @@ __all__ = [
     "JobRepository",
     "NotFoundError",
     "SchemaTooNewError",
+    "SelectionRepository",
     "Store",
     "StoreError",
     "open_store",

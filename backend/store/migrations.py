@@ -120,7 +120,12 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial]
+def _v2_selections(db: sqlite_utils.Database) -> None:
+    # What a user picked in the studio (A/B sides, wizard choices), so a reloaded page shows it again.
+    db["selections"].create({"key": str, "value": str, "updated_at": float}, pk="key", not_null={"updated_at"})
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_selections]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

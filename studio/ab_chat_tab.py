@@ -153,7 +153,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         updates = []
         for key in ("a", "b"):
             side = sides.get(key) or {}
-            model_value = side.get("model") or default
+            model_value = side.get("model") if side.get("model") in names else default
             adapter_value = side.get("adapter") or NO_ADAPTER
             updates += [gr.update(value=model_value), gr.update(choices=choices, value=adapter_value)]
         return tuple(updates)

@@ -33,11 +33,11 @@ def stage_lines(progress: float, state: str) -> str:
     for i, (start, label) in enumerate(STAGES):
         end = STAGES[i + 1][0] if i + 1 < len(STAGES) else 1.0
         if state == "succeeded" or progress >= end:
-            mark = "✅"
+            mark = "✓"
         elif progress >= start and state in ("running", "queued"):
-            mark = "⏳"
+            mark = "▶"
         else:
-            mark = "⬜"
+            mark = "○"
         lines.append(f"{mark} {label}")
     return " · ".join(lines)
 
@@ -139,7 +139,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def chat_with_it(current: str):
         job = ctx.jobs.get(current)
         result = job.result or {}
-        base_model = job.params.get("base", "default")
+        base_model = job.params.get("base") or "default"
+        if base_model == "default":
+            base_model = ctx.settings.default_model
         ctx.selections.set(
             SIDES_KEY,
             {

@@ -15,6 +15,7 @@ KIND_MODULES: tuple[str, ...] = (
     "backend.jobs.kinds.selftest_count",
     "backend.jobs.kinds.model_prepare",
     "backend.jobs.kinds.adapt",
+    "backend.jobs.kinds.build_skill",
 )
 
 

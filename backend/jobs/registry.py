@@ -14,6 +14,7 @@ from backend.jobs.kind import JobKind
 KIND_MODULES: tuple[str, ...] = (
     "backend.jobs.kinds.selftest_count",
     "backend.jobs.kinds.model_prepare",
+    "backend.jobs.kinds.evaluate",
 )
 
 

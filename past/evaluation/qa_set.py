@@ -91,6 +91,11 @@ def _from_json(data: object, name: str, stem: str) -> QASet:
     raise EvaluationError(f"{name} is not a QA file: expected a studio .qa.json object or a SQuAD-style list")
 
 
+def qa_set_from_json(data: object, name: str = "questions.qa.json") -> QASet:
+    """A QA set from already-parsed JSON (a studio ``.qa.json`` object or a SQuAD-style list)."""
+    return _from_json(data, name, name.split(".")[0])
+
+
 def _from_jsonl(path: Path) -> QASet:
     from past.datasets import read_jsonl
 

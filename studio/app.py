@@ -6,7 +6,7 @@ from types import ModuleType
 
 import gradio as gr
 
-from studio import ab_chat_tab, analyze_tab, chat_tab, documents_tab, jobs_tab, skills_tab
+from studio import ab_chat_tab, analyze_tab, chat_tab, documents_tab, evaluate_tab, jobs_tab, skills_tab
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.screen import OnLoad
 
@@ -18,6 +18,7 @@ SCREENS: list[tuple[str, ModuleType]] = [
     ("Skill library", skills_tab),
     ("Jobs", jobs_tab),
     ("A/B chat", ab_chat_tab),
+    ("Evaluate", evaluate_tab),
     ("Analyse", analyze_tab),
 ]
 

@@ -77,9 +77,7 @@ def curves_figure(service: JobService, job_id: str) -> go.Figure | None:
 
 
 def job_rows(jobs: list[JobRecord]) -> list[list[Any]]:
-    return [
-        [j.id, title(j), j.state, f"{(j.progress or 0) * 100:.0f}%", j.message or "", elapsed(j)] for j in jobs
-    ]
+    return [[j.id, title(j), j.state, f"{(j.progress or 0) * 100:.0f}%", j.message or "", elapsed(j)] for j in jobs]
 
 
 JOB_COLUMNS = ["id", "job", "state", "progress", "message", "elapsed"]

@@ -53,7 +53,7 @@ def _answers(row: dict, where: str) -> tuple[str, ...]:
         raw = [raw]
     if isinstance(raw, dict):  # SQuAD's {"text": [...]}
         raw = raw.get("text")
-    if not raw or not all(isinstance(a, str) for a in raw):
+    if not raw or not isinstance(raw, list | tuple) or not all(isinstance(a, str) and a.strip() for a in raw):
         raise EvaluationError(f"{where}: a question has no answer (expected 'answer' or 'answers')")
     return tuple(raw)
 

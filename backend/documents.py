@@ -4,10 +4,15 @@ An upload is checked (size, content type by sniffing, not by extension alone), t
 text by ``past.documents``, written under ``<data>/uploads/<doc id>/`` atomically, and indexed in
 the store's ``documents`` table with its collection, format and chunk counts. A bad file gives a
 per-file error and never stops the others; nothing already stored is touched by a failed upload.
+
+A collection's evaluation questions are uploaded as a ``.qa.json`` file (checked by
+:mod:`backend.qa_upload`) and indexed in the same table as ``kind="qa"`` rows; :meth:`qa_pairs`
+returns them as one :class:`~past.evaluation.QASet`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -18,12 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.qa_upload import MAX_QA_BYTES, QAUploadError, parse_qa_upload
 from backend.store import CatalogRepository, NotFoundError, Store
 from past.documents.chunking import chunk_spec, chunk_text
 from past.documents.ingest import DEFAULT_MAX_BYTES, Document, ingest_bytes, write_documents
 from past.errors import DocumentError, PastError
+from past.evaluation import QASet
 from past.settings import Settings
 
+QA_KIND = "qa"
+QA_FILE = "questions.qa.json"
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 COLLECTION_NAME = re.compile(r"^[\w .-]{1,64}$")
 ACCEPTED = ".pdf, .docx, .html, .htm, .md, .txt"
@@ -68,11 +77,19 @@ class UploadOutcome:
 class DocumentService:
     """Uploads, listing, collections, text and deletion of documents."""
 
-    def __init__(self, settings: Settings, store: Store, tokenizer: Any = None, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        tokenizer: Any = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_qa_bytes: int = MAX_QA_BYTES,
+    ):
         self.settings = settings
         self.repo = CatalogRepository(store, "documents")
         self.tokenizer = tokenizer
         self.max_bytes = max_bytes
+        self.max_qa_bytes = max_qa_bytes
 
     # writes
     def upload(self, files: list[tuple[str, bytes]], collection: str = "default") -> list[UploadOutcome]:
@@ -145,6 +162,54 @@ class DocumentService:
             "chunks_memorise": len(chunk_text(text, self.tokenizer, chunk_spec("memorise-1024"))),
         }
 
+    def upload_qa(self, name: str, data: bytes, collection: str = "default") -> dict[str, Any]:
+        """Validate a question file and attach it to ``collection``; the stored row (QAUploadError if bad)."""
+        collection = check_collection(collection)
+        file_name = safe_file_name(name)
+        qa_set = parse_qa_upload(file_name, data, self.max_qa_bytes)
+        sha256 = hashlib.sha256(data).hexdigest()
+        for row in self.qa_rows(collection):
+            if row["meta"].get("sha256") == sha256:
+                return row  # the same file is already attached
+        qa_id = uuid.uuid4().hex[:12]
+        meta = {
+            "collection": collection,
+            "format": "qa.json",
+            "original_name": name,
+            "file_name": file_name,
+            "sha256": sha256,
+            "bytes": len(data),
+            "n_questions": len(qa_set),
+            "doc_ids": qa_set.doc_ids,
+            "splits": sorted({i.split for i in qa_set.items if i.split}),
+        }
+        target = self.settings.uploads_dir / qa_id
+        self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{qa_id}-", dir=self.settings.uploads_dir))
+        try:
+            (staging / QA_FILE).write_bytes(data)
+            os.replace(staging, target)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise QAUploadError(f"{file_name}: could not be stored ({exc.strerror})") from exc
+        stem = file_name.removesuffix(".json").removesuffix(".qa")
+        return self.repo.add(stem, kind=QA_KIND, path=str(target), meta=meta, entry_id=qa_id)
+
+    def upload_qa_path(self, path: str | os.PathLike[str], collection: str = "default") -> dict[str, Any]:
+        """Like :meth:`upload_qa` for a file on disk (a Gradio upload), size checked before reading."""
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            if size > self.max_qa_bytes:
+                raise QAUploadError(
+                    f"{path.name} is too large ({size / 1e6:.1f} MB; question files may be up to "
+                    f"{self.max_qa_bytes / 1e6:.0f} MB)"
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            raise QAUploadError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+        return self.upload_qa(path.name, data, collection)
+
     def delete(self, doc_id: str) -> None:
         row = self.get(doc_id)
         self.repo.delete(doc_id)
@@ -170,6 +235,32 @@ class DocumentService:
 
     def collections(self) -> list[str]:
         return sorted({r["meta"].get("collection", "default") for r in self.list()})
+
+    def qa_rows(self, collection: str | None = None) -> list[dict[str, Any]]:
+        """The question files attached to ``collection`` (all when None), oldest first."""
+        rows = self.repo.list(QA_KIND)
+        return [r for r in rows if collection is None or r["meta"].get("collection") == collection]
+
+    def question_collections(self) -> list[str]:
+        """Collections that have at least one question file (the ones that can be evaluated)."""
+        return sorted({r["meta"].get("collection", "default") for r in self.qa_rows()})
+
+    def qa_pairs(self, collection: str) -> QASet:
+        """All questions attached to ``collection``, as one QA set (re-checked on reading)."""
+        rows = self.qa_rows(check_collection(collection))
+        if not rows:
+            raise QAUploadError(f"collection {collection!r} has no questions yet: upload a .qa.json file for it first")
+        merged = QASet([])
+        for row in rows:
+            path = Path(row["path"]) / QA_FILE
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise QAUploadError(f"the question file {row['name']} is missing from {path.parent}") from exc
+            part = parse_qa_upload(row["meta"].get("file_name", QA_FILE), data, max(self.max_qa_bytes, len(data)))
+            merged.items.extend(part.items)
+            merged.contexts.update(part.contexts)
+        return merged
 
     def text(self, doc_id: str) -> str:
         return (Path(self.get(doc_id)["path"]) / "text.txt").read_text(encoding="utf-8")

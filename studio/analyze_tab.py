@@ -1,4 +1,5 @@
-"""The Analyse screen: orthogonality heatmaps between any two weight deltas, with a control pair."""
+"""The Analyse screen: orthogonality heatmaps between any two weight deltas, with a control pair, and the
+results of finished evaluations and λ sweeps."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ from past.skills import analyze, heatmap_figure
 from past.skills.ops.analyze import write_report
 from studio.context import StudioContext
 from studio.errors import user_errors
+from studio.eval_view import (
+    SUMMARY_COLUMNS,
+    accuracy_figure,
+    finished_eval_jobs,
+    job_choice,
+    load_results,
+    plain_summary,
+    summary_rows,
+)
 from studio.screen import OnLoad, StudioUI
 
 INTRO = (
@@ -68,4 +78,41 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         return "\n".join([*lines, "", verdict]), heatmap_figure(tables), [str(p) for p in sorted(out.iterdir())]
 
     run_btn.click(compare, [a, b, c, d], [summary, heatmap, files], api_name="analyze")
-    return [OnLoad(choices, [], [a, b, c, d])]
+    eval_hooks = _evaluation_results(ctx)
+    return [OnLoad(choices, [], [a, b, c, d]), *eval_hooks]
+
+
+EVAL_INTRO = (
+    "### Evaluation and λ-sweep results\n"
+    "Every finished evaluation (from the Evaluate screen or the `evaluate` job). Pick one to see how often "
+    "each model answered correctly, and for a λ sweep how accuracy changes with the skill's strength."
+)
+
+
+def _evaluation_results(ctx: StudioContext) -> list[OnLoad]:
+    gr.Markdown(EVAL_INTRO)
+    with gr.Row():
+        picked = gr.Dropdown([], label="Finished evaluation", scale=4, elem_id="an-eval-pick", allow_custom_value=True)
+        reload_btn = gr.Button("Refresh list", scale=1)
+    words = gr.Markdown("", elem_id="an-eval-summary")
+    table = gr.Dataframe(headers=SUMMARY_COLUMNS, interactive=False, label="Results", elem_id="an-eval-table")
+    chart = gr.Plot(label="Accuracy", elem_id="an-eval-chart")
+
+    def listing(current: str | None):
+        jobs = finished_eval_jobs(ctx.jobs)
+        ids = [j.id for j in jobs]
+        value = current if current in ids else (ids[0] if ids else None)
+        return gr.update(choices=[job_choice(j) for j in jobs], value=value)
+
+    @user_errors
+    def show(job_id: str | None):
+        if not job_id:
+            return "No finished evaluation yet: run one on the Evaluate screen.", [], None
+        comparisons = load_results(ctx.jobs, job_id)
+        if not comparisons:
+            return "This evaluation's result files are missing (deleted?).", [], None
+        return plain_summary(ctx.jobs.get(job_id)), summary_rows(comparisons), accuracy_figure(comparisons)
+
+    reload_btn.click(listing, picked, picked, api_name=False)
+    picked.change(show, picked, [words, table, chart], api_name="evaluation_results")
+    return [OnLoad(listing, [picked], [picked])]

@@ -6,7 +6,17 @@ from types import ModuleType
 
 import gradio as gr
 
-from studio import ab_chat_tab, adapt_tab, analyze_tab, build_tab, chat_tab, documents_tab, jobs_tab, skills_tab
+from studio import (
+    ab_chat_tab,
+    adapt_tab,
+    analyze_tab,
+    build_tab,
+    chat_tab,
+    documents_tab,
+    evaluate_tab,
+    jobs_tab,
+    skills_tab,
+)
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.screen import OnLoad, StudioUI, tab_id
 
@@ -20,6 +30,7 @@ SCREENS: list[tuple[str, ModuleType]] = [
     ("Build a skill", build_tab),
     ("Jobs", jobs_tab),
     ("A/B chat", ab_chat_tab),
+    ("Evaluate", evaluate_tab),
     ("Analyse", analyze_tab),
 ]
 

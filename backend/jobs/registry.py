@@ -16,6 +16,7 @@ KIND_MODULES: tuple[str, ...] = (
     "backend.jobs.kinds.model_prepare",
     "backend.jobs.kinds.adapt",
     "backend.jobs.kinds.build_skill",
+    "backend.jobs.kinds.evaluate",
 )
 
 

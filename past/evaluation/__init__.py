@@ -2,7 +2,7 @@
 λ sweeps, and reports (JSON, CSV, plotly HTML)."""
 
 from past.evaluation.closed_book import ANSWER_PROMPT, EvalConfig, EvalResult, QuestionResult, evaluate_closed_book
-from past.evaluation.qa_set import QAItem, QASet, load_qa_set
+from past.evaluation.qa_set import QAItem, QASet, load_qa_set, qa_set_from_json
 from past.evaluation.report import chart_html, write_report
 from past.evaluation.runner import (
     Comparison,
@@ -31,6 +31,7 @@ __all__ = [
     "lambda_sweep",
     "load_qa_set",
     "load_spec",
+    "qa_set_from_json",
     "summarise_runs",
     "write_report",
 ]

@@ -53,7 +53,7 @@ def _answers(row: dict, where: str) -> tuple[str, ...]:
         raw = [raw]
     if isinstance(raw, dict):  # SQuAD's {"text": [...]}
         raw = raw.get("text")
-    if not raw or not all(isinstance(a, str) for a in raw):
+    if not raw or not isinstance(raw, list | tuple) or not all(isinstance(a, str) and a.strip() for a in raw):
         raise EvaluationError(f"{where}: a question has no answer (expected 'answer' or 'answers')")
     return tuple(raw)
 
@@ -89,6 +89,11 @@ def _from_json(data: object, name: str, stem: str) -> QASet:
                 items.append(QAItem(f"{doc_id}-{n:02d}", doc_id, _question(row, name), _answers(row, name)))
         return QASet(items, contexts)
     raise EvaluationError(f"{name} is not a QA file: expected a studio .qa.json object or a SQuAD-style list")
+
+
+def qa_set_from_json(data: object, name: str = "questions.qa.json") -> QASet:
+    """A QA set from already-parsed JSON (a studio ``.qa.json`` object or a SQuAD-style list)."""
+    return _from_json(data, name, name.split(".")[0])
 
 
 def _from_jsonl(path: Path) -> QASet:

@@ -1,0 +1,222 @@
+"""``evaluate``: closed-book QA evaluation of several models (and optionally a λ sweep) as a job.
+
+The questions come from a document collection (its uploaded ``.qa.json`` files, see
+:meth:`backend.documents.DocumentService.qa_pairs`) or a QA file path. Each model is a spec
+``[LABEL=]REF[+ADAPTER_DIR][@SEED]`` (a registered model, optionally with a PEFT adapter). Progress is
+reported per question batch, metric ``accuracy`` once per model (step = its index); the report
+(``results.json``, ``questions.csv``, ``summary.csv``, ``chart.html``) lands in the job's artifact
+directory, a λ sweep's in ``sweep/``.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backend.jobs.kind import JobContext, JobKind
+from backend.jobs.params import param
+
+JUDGES = ["rule", "llm"]
+PROMPT_STYLES = ["paper", "question"]
+MAX_MODELS = 16
+MAX_LAMBDAS = 21
+REPORT_FILES = ("results.json", "questions.csv", "summary.csv", "chart.html")
+
+
+@dataclass
+class EvaluateParams:
+    models: list[str] = param(  # noqa: RUF009 (param() copies list defaults per instance)
+        [], help="models to compare: [LABEL=]REF[+ADAPTER_DIR][@SEED] (same LABEL = replicates, mean ± sd)"
+    )
+    collection: str | None = param(None, help="document collection whose uploaded questions to ask")
+    qa_path: str | None = param(None, help="or a QA file/folder (.qa.json, SQuAD-style JSON, JSONL)")
+    split: str | None = param(None, help="only questions of this split (e.g. test)")
+    limit: int | None = param(None, help="at most this many questions")
+    judge: str = param(
+        "rule", help="rule: token overlap with the reference; llm: a yes/no grading model", choices=JUDGES
+    )
+    judge_model: str = param("default", help="the local model that grades answers when judge=llm")
+    max_new_tokens: int = param(32, help="longest answer, in tokens")
+    temperature: float = param(0.0, help="0 = greedy (one run per model); >0 samples once per seed")
+    seeds: list[int] = param([0], help="decoding seeds (replicates) when temperature > 0")  # noqa: RUF009
+    prompt: str = param(
+        "paper", help="paper: 'answer directly and concisely'; question: the bare question", choices=PROMPT_STYLES
+    )
+    batch_size: int = param(16, help="questions answered at once")
+    sweep_lambdas: list[float] = param([], help="λ sweep: TARGET + λ·SKILL at each of these λ")  # noqa: RUF009
+    sweep_skill: str | None = param(None, help="λ sweep: the skill (library name or folder)")
+    sweep_target: str | None = param(None, help="λ sweep: the target model REF[+ADAPTER_DIR]")
+
+    def validate(self) -> None:
+        from past.errors import EvaluationError
+        from past.evaluation.spec import ModelSpec
+
+        if not self.models and not self.sweep_lambdas:
+            raise ValueError("choose at least one model to evaluate (or a λ sweep)")
+        if len(self.models) > MAX_MODELS:
+            raise ValueError(f"at most {MAX_MODELS} models per evaluation, got {len(self.models)}")
+        for text in self.models:
+            try:
+                spec = ModelSpec.parse(text)
+            except EvaluationError as exc:
+                raise ValueError(str(exc)) from None
+            if spec.adapter and not (Path(spec.adapter) / "adapter_config.json").is_file():
+                raise ValueError(f"{spec.adapter} is not an adapter folder (it has no adapter_config.json)")
+        if bool(self.collection) == bool(self.qa_path):
+            raise ValueError("give the questions either as a collection or as a QA file path (exactly one)")
+        if self.qa_path and not Path(self.qa_path).exists():
+            raise ValueError(f"the QA file {self.qa_path} does not exist")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError("limit must be at least 1")
+        if not 1 <= self.max_new_tokens <= 1024:
+            raise ValueError("max_new_tokens must be between 1 and 1024")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise ValueError("temperature must be between 0 and 2")
+        if self.temperature > 0 and not self.seeds:
+            raise ValueError("sampling (temperature > 0) needs at least one seed")
+        if not 1 <= self.batch_size <= 256:
+            raise ValueError("batch_size must be between 1 and 256")
+        if self.sweep_lambdas:
+            if len(self.sweep_lambdas) > MAX_LAMBDAS:
+                raise ValueError(f"at most {MAX_LAMBDAS} λ values per sweep")
+            if not self.sweep_skill or not self.sweep_target:
+                raise ValueError("a λ sweep needs a skill (sweep_skill) and a target model (sweep_target)")
+
+
+def _qa_set(params: EvaluateParams, ctx: JobContext):
+    from backend.documents import DocumentService
+    from backend.store import Store
+    from past.errors import EvaluationError
+    from past.evaluation import load_qa_set
+
+    if params.collection:
+        qa_set = DocumentService(ctx.settings, Store(ctx.settings.db_path)).qa_pairs(params.collection)
+        source = f"collection {params.collection!r}"
+    else:
+        qa_set = load_qa_set(params.qa_path)
+        source = str(params.qa_path)
+    qa_set = qa_set.filter(split=params.split, limit=params.limit)
+    if not len(qa_set):
+        raise EvaluationError(f"no questions left in {source} after the split/limit filters")
+    return qa_set, source
+
+
+def _summaries(comparison) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": s.label,
+            "runs": s.runs,
+            "accuracy": round(s.accuracy_mean, 4),
+            "accuracy_sd": round(s.accuracy_sd, 4),
+            "f1": round(s.f1_mean, 4),
+            "f1_sd": round(s.f1_sd, 4),
+            **({"lambda": s.x} if s.x is not None else {}),
+        }
+        for s in comparison.summaries
+    ]
+
+
+def _sweep(params: EvaluateParams, ctx: JobContext, registry, qa_set, judge, config, reporter):
+    """TARGET + λ·SKILL for each λ: injected (merged form) into a scratch dir, loaded, evaluated, removed."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from past.evaluation import lambda_sweep
+    from past.evaluation.spec import ModelSpec
+    from past.skills import SkillLibrary, inject
+
+    target = ModelSpec.parse(params.sweep_target or "")
+    base = registry.resolve(target.ref)
+    weights = (base.path, Path(target.adapter)) if target.adapter else base.path
+    skill = SkillLibrary(ctx.settings).resolve(params.sweep_skill or "")
+    scratch = Path(tempfile.mkdtemp(prefix=".sweep-", dir=ctx.output_dir))
+    tokenizer = AutoTokenizer.from_pretrained(base.path)
+
+    def build(lam: float):
+        out = scratch / f"lambda-{lam:g}"
+        inject(weights, [(skill, lam)], out, output="merged", register=False, overwrite=True)
+        model = AutoModelForCausalLM.from_pretrained(out, dtype="float32")
+        model.eval()
+        shutil.rmtree(out, ignore_errors=True)  # weights are in memory now
+        return model, tokenizer
+
+    try:
+        return lambda_sweep(
+            build,
+            params.sweep_lambdas,
+            qa_set,
+            judge,
+            config,
+            label=skill.name,
+            batch_size=params.batch_size,
+            reporter=reporter,
+        )
+    finally:
+        skill.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+        gc.collect()
+
+
+def run(params: EvaluateParams, ctx: JobContext) -> dict[str, Any]:
+    from past.evaluation import EvalConfig, ModelSpec, evaluate_models, write_report
+    from past.evaluation.closed_book import PROMPTS
+    from past.judges import make_judge
+    from past.models import ModelRegistry
+    from past.progress import ScaledReporter
+
+    reporter = ctx.reporter
+    registry = ModelRegistry(ctx.settings)
+    qa_set, source = _qa_set(params, ctx)
+    reporter.log(f"{len(qa_set)} questions on {len(qa_set.doc_ids)} document(s) from {source}")
+    judge = make_judge(params.judge, registry=registry, model_ref=params.judge_model, batch_size=params.batch_size)
+    config = EvalConfig(
+        max_new_tokens=params.max_new_tokens, temperature=params.temperature, prompt=PROMPTS[params.prompt]
+    )
+    split_at = 1.0 if not params.sweep_lambdas else (0.5 if params.models else 0.0)
+    result: dict[str, Any] = {
+        "n_questions": len(qa_set),
+        "n_docs": len(qa_set.doc_ids),
+        "source": source,
+        "judge": judge.name,
+        "models": [],
+        "files": {},
+    }
+    if params.models:
+        specs = [ModelSpec.parse(m) for m in params.models]
+        comparison = evaluate_models(
+            registry,
+            specs,
+            qa_set,
+            judge,
+            config,
+            seeds=params.seeds,
+            batch_size=params.batch_size,
+            reporter=ScaledReporter(reporter, 0.0, split_at),
+        )
+        for i, summary in enumerate(comparison.summaries):
+            reporter.metric(i, "accuracy", summary.accuracy_mean)
+            reporter.log(
+                f"{summary.label}: accuracy {summary.accuracy_mean:.3f} ± {summary.accuracy_sd:.3f}, "
+                f"F1 {summary.f1_mean:.3f} ({summary.runs} run(s))"
+            )
+        paths = write_report(comparison, ctx.output_dir)
+        result["models"] = _summaries(comparison)
+        result["files"].update({name: name for name in REPORT_FILES if name in paths})
+    if params.sweep_lambdas and not reporter.should_stop():
+        sweep = _sweep(params, ctx, registry, qa_set, judge, config, ScaledReporter(reporter, split_at, 1.0))
+        write_report(sweep, ctx.output_dir / "sweep", title="Closed-book QA accuracy against λ")
+        result["sweep"] = _summaries(sweep)
+        result["files"].update({f"sweep/{name}": f"sweep/{name}" for name in REPORT_FILES})
+    reporter.progress(1.0, f"evaluated {len(result['models'])} model(s) on {len(qa_set)} questions")
+    return result
+
+
+KIND = JobKind(
+    name="evaluate",
+    params=EvaluateParams,
+    run=run,
+    description="Closed-book QA evaluation of models on a collection's questions (table, CSV, chart).",
+)

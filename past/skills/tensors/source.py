@@ -68,7 +68,7 @@ class CheckpointWeights:
 
     def rows(self, name: str, start: int, stop: int) -> torch.Tensor:
         """Rows ``[start, stop)`` of ``name`` (a read-only view)."""
-        return self._owner[name].tensor(name)[start:stop]
+        return self._owner[name].rows(name, start, stop)
 
     def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
         self._owner[name].release(name, rows)

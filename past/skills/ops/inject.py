@@ -33,6 +33,7 @@ from past.skills.ops.extract import WeightsRef, as_weights
 from past.skills.tensors.io import (
     BLOCK_BYTES,
     DEFAULT_SHARD_BYTES,
+    WRITE_BUFFERS,
     TensorEntry,
     atomic_output_dir,
     dtype_name,
@@ -130,8 +131,13 @@ def _merged(
     entries = [weights.entry(n) for n in names]
     total = sum(e.nbytes for e in entries) or 1
     progress = {"bytes": 0, "changed": 0}
-    # one float32 block reused for every output block (the writer has written it before the next is made)
-    buffer = torch.empty(BLOCK_BYTES // 4, dtype=torch.float32)
+    # float32 output blocks reused in a ring: the writer thread has finished with a buffer before it comes round
+    ring = [torch.empty(BLOCK_BYTES // 4, dtype=torch.float32) for _ in range(WRITE_BUFFERS)]
+    turn = [0]
+
+    def next_buffer() -> torch.Tensor:
+        turn[0] += 1
+        return ring[turn[0] % len(ring)]
 
     def produce(entry: TensorEntry) -> Iterator[torch.Tensor]:
         if reporter.should_stop():
@@ -145,7 +151,7 @@ def _merged(
         blocks = row_blocks(entry.shape, entry.dtype.itemsize) if len(entry.shape) >= 2 else [None]
         for rows in blocks:
             base = weights.tensor(name) if rows is None else weights.rows(name, *rows)
-            yield _add(name, base, contributions, rows, buffer).to(entry.dtype) if contributions else base
+            yield _add(name, base, contributions, rows, next_buffer()).to(entry.dtype) if contributions else base
             del base
             if rows is not None:  # let go of the pages behind us: RSS stays at about one block
                 weights.release(name, rows)

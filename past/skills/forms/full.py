@@ -69,6 +69,9 @@ class FullDelta:
         del name
         return None
 
+    def prefetch(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        self._owner[name].prefetch(name, rows)
+
     def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
         self._owner[name].release(name, rows)
 

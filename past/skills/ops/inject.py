@@ -149,7 +149,13 @@ def _merged(
         if contributions:
             progress["changed"] += 1
         blocks = row_blocks(entry.shape, entry.dtype.itemsize) if len(entry.shape) >= 2 else [None]
-        for rows in blocks:
+        for i, rows in enumerate(blocks):
+            if rows is not None and i + 1 < len(blocks):  # disk reads of the next block overlap this one
+                weights.prefetch(name, blocks[i + 1])
+                for skill, _ in contributions:
+                    prefetch = getattr(skill.delta, "prefetch", None)
+                    if prefetch is not None:
+                        prefetch(name, blocks[i + 1])
             base = weights.tensor(name) if rows is None else weights.rows(name, *rows)
             yield _add(name, base, contributions, rows, next_buffer()).to(entry.dtype) if contributions else base
             del base

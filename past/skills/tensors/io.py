@@ -183,6 +183,11 @@ class SafetensorsFile:
         self._advise(name, (start, stop), MADV_POPULATE_READ)
         return self.tensor(name)[start:stop]
 
+    def prefetch(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        """Start reading ``name`` (or its rows) from disk in the background (``MADV_WILLNEED``)."""
+        if hasattr(mmap, "MADV_WILLNEED"):
+            self._advise(name, rows, mmap.MADV_WILLNEED)
+
     def _advise(self, name: str, rows: tuple[int, int] | None, advice: int) -> None:
         if self._map is None:
             return

@@ -8,7 +8,7 @@ Run from the repository root::
 Part 1 generates a random Llama-shaped float32 checkpoint in several shards (the target θ_sft), a
 full-form skill v of the same size, and θ_rl = θ_sft + v for mergekit, all under --dir (deleted
 afterwards unless --keep). Each method runs in its own subprocess, which reports its wall time and
-its peak RSS above its own baseline (RSS after imports, peak from getrusage). Methods:
+its peak RSS above its own baseline (RSS after imports; peak = VmHWM at the end). Methods:
 
 * ``past``: ``past.skills.inject(target, [(v, 1.0)], out)`` (streaming, memory-mapped, shard by shard)
 * ``naive``: ``safetensors.torch.load_file`` of both state dicts, add, ``save_file`` per shard
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 # ---------------------------------------------------------------- runners (each in a subprocess)
 
 RUNNER_PRELUDE = """
-import json, os, resource, sys, time
+import json, os, sys, time
 import psutil
 sys.path.insert(0, {root!r})
 {imports}
@@ -49,18 +49,19 @@ started = time.perf_counter()
 
 RUNNER_EPILOGUE = """
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM: this process image's peak RSS (ru_maxrss would carry the parent's peak over fork + exec)
+peak = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"seconds": seconds, "peak_rss": peak, "baseline_rss": baseline}))
 """
 
+PAST_IMPORTS = "from past.skills import SkillVector, inject"
 PAST = """
-from past.skills import SkillVector, inject
 skill = SkillVector.open(sys.argv[2], verify=False)
 inject(sys.argv[1], [(skill, 1.0)], sys.argv[3], register=False)
 """
 
+NAIVE_IMPORTS = "import torch\nfrom safetensors.torch import load_file, save_file"
 NAIVE = """
-from safetensors.torch import load_file, save_file
 src, skill_dir, out = sys.argv[1], sys.argv[2], sys.argv[3]
 index = json.load(open(os.path.join(src, "model.safetensors.index.json")))
 delta_index = json.load(open(os.path.join(skill_dir, "delta.safetensors.index.json")))
@@ -77,10 +78,10 @@ for f in sorted(set(index["weight_map"].values())):
     save_file(shard, os.path.join(out, f), metadata={"format": "pt"})
 """
 
-MERGEKIT = """
-import yaml
+MERGEKIT_IMPORTS = """import yaml
 from mergekit.config import MergeConfiguration
-from mergekit.merge import MergeOptions, run_merge
+from mergekit.merge import MergeOptions, run_merge"""
+MERGEKIT = """
 base, rl, out = sys.argv[1], sys.argv[2], sys.argv[3]
 config = MergeConfiguration.model_validate(yaml.safe_load(f'''
 merge_method: task_arithmetic
@@ -91,7 +92,8 @@ models:
       weight: 1.0
 dtype: float32
 '''))
-run_merge(config, out, options=MergeOptions(cuda=False, copy_tokenizer=False, lazy_unpickle=True, low_cpu_memory=False))
+options = MergeOptions(cuda=False, copy_tokenizer=False, lazy_unpickle=True, quiet=True, write_model_card=False)
+run_merge(config, out, options=options)
 """
 
 
@@ -235,15 +237,21 @@ def bench_inject(args: argparse.Namespace) -> dict:
     try:
         started = time.perf_counter()
         target, skill, rl, total = generate(work, args.size_gb, args.shard_gb)
+        os.sync()
         print(f"generated {total / 1e9:.2f} GB x3 in {time.perf_counter() - started:.0f}s", file=sys.stderr)
         bandwidth = memcpy_bandwidth()
         methods = {
-            "past (streaming inject)": (sys.executable, PAST, "", [str(target), str(skill)]),
-            "naive (load, add, save)": (sys.executable, NAIVE, "", [str(target), str(skill)]),
+            "past (streaming inject)": (sys.executable, PAST, PAST_IMPORTS, [str(target), str(skill)]),
+            "naive (load, add, save)": (sys.executable, NAIVE, NAIVE_IMPORTS, [str(target), str(skill)]),
         }
         mergekit_python = Path(args.mergekit_python)
         if mergekit_python.is_file():
-            methods["mergekit task_arithmetic"] = (str(mergekit_python), MERGEKIT, "", [str(target), str(rl)])
+            methods["mergekit task_arithmetic"] = (
+                str(mergekit_python),
+                MERGEKIT,
+                MERGEKIT_IMPORTS,
+                [str(target), str(rl)],
+            )
         results: dict[str, dict] = {}
         for rep in range(args.repeats):
             for label, (python, body, imports, inputs) in methods.items():
@@ -251,6 +259,7 @@ def bench_inject(args: argparse.Namespace) -> dict:
                     continue
                 out = work / "out"
                 drop_output(out)
+                os.sync()  # no write-back of earlier files competing with this run
                 try:
                     measured = run_method(python, body, imports, [*inputs, str(out)])
                 except RuntimeError as exc:
@@ -292,6 +301,7 @@ def bench_cosine(args: argparse.Namespace) -> list[dict]:
     from past.skills.forms.base import LowRank
     from past.skills.ops.analyze import lowrank_inner
 
+    torch.set_num_threads(args.threads)
     rows = []
     ranks = (16, 64) if args.quick else (16, 32, 64)
     for shape in ((4096, 4096), (4096, 11008)):
@@ -308,8 +318,7 @@ def bench_cosine(args: argparse.Namespace) -> list[dict]:
 
             def dense(a: LowRank = a, b: LowRank = b) -> float:
                 d1, d2 = a.dense(), b.dense()
-                f1, f2 = d1.reshape(-1), d2.reshape(-1)
-                return float(torch.dot(f1, f2) / (torch.linalg.vector_norm(f1) * torch.linalg.vector_norm(f2)))
+                return float((d1 * d2).sum() / ((d1 * d1).sum() * (d2 * d2).sum()).sqrt())
 
             def timed(fn, n: int) -> tuple[float, float]:
                 values, times = [], []
@@ -348,6 +357,7 @@ def main() -> None:
     parser.add_argument("--dir", default="/tmp/past-bench-skill-ops")
     parser.add_argument("--mergekit-python", default="/tmp/mergekit-venv/bin/python")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for the cosine part (both methods)")
     parser.add_argument("--keep", action="store_true", help="keep the generated checkpoints")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()

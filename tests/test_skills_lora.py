@@ -143,3 +143,13 @@ def test_non_additive_adapters_are_refused(setup: dict[str, Path], tmp_path: Pat
     with pytest.raises(SkillFormatError, match="pickle"):
         skill_from_adapter(pickled, tmp_path / "s2", name="s2", base_fingerprint="x")
     assert not (tmp_path / "s1").exists() and not (tmp_path / "s2").exists()
+
+
+def test_skill_from_adapter_can_store_straight_into_the_library(setup: dict[str, Path], tmp_path: Path) -> None:
+    from past.skills import SkillError, SkillLibrary
+
+    library = SkillLibrary(tmp_path / "skills")
+    skill = skill_from_adapter(setup["skill_adapter"], name="rl-k1", library=library, base_fingerprint="f", rounds=3)
+    assert skill.path == library.path_for("rl-k1") and library.info("rl-k1").rounds == 3
+    with pytest.raises(SkillError, match="out_dir or library"):
+        skill_from_adapter(setup["skill_adapter"], name="x", base_fingerprint="f")

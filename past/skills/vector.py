@@ -8,7 +8,13 @@ from pathlib import Path
 import torch
 
 from past.progress import NullReporter, Reporter
-from past.skills.errors import NonFiniteDeltaError, SkillFormatError, SkillIntegrityError, SkillNotFoundError
+from past.skills.errors import (
+    NonFiniteDeltaError,
+    SkillError,
+    SkillFormatError,
+    SkillIntegrityError,
+    SkillNotFoundError,
+)
 from past.skills.forms import ADAPTER_CONFIG, ADAPTER_WEIGHTS, DeltaForm, FullDelta, LoraDelta, LowRank
 from past.skills.manifest import MANIFEST_FILE, SkillManifest
 from past.skills.tensors.io import atomic_output_dir, dtype_name, hash_files
@@ -150,9 +156,10 @@ def check_finite(name: str, tensor: torch.Tensor, what: str = "delta") -> None:
 
 def skill_from_adapter(
     adapter_dir: Path | str,
-    out_dir: Path | str,
+    out_dir: Path | str | None = None,
     *,
     name: str,
+    library: object | None = None,
     base_fingerprint: str,
     base_ref: str = "",
     architecture: str = "",
@@ -166,9 +173,14 @@ def skill_from_adapter(
     The adapter is validated (safetensors only, a pure additive LoRA, finite values), copied with
     its layout unchanged (so ``PeftModel.from_pretrained(base, out_dir)`` still loads it), and a
     manifest is written. Extra keyword arguments fill manifest fields (description, source_domain,
-    source_documents, rounds, recipe, metrics, default_lambda, extra).
+    source_documents, rounds, recipe, metrics, default_lambda, extra). Give ``out_dir``, or a
+    :class:`~past.skills.library.SkillLibrary` as ``library`` to store it there under ``name``.
     """
     reporter = reporter or NullReporter()
+    if out_dir is None:
+        if library is None:
+            raise SkillError("skill_from_adapter needs out_dir or library")
+        out_dir = library.new_path(name, overwrite=overwrite)  # type: ignore[attr-defined]
     adapter_dir = Path(adapter_dir).expanduser()
     source = LoraDelta(adapter_dir)
     try:

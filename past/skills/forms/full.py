@@ -58,12 +58,19 @@ class FullDelta:
         """The stored tensor as a read-only memory-mapped view."""
         return self._owner[name].tensor(name)
 
+    def rows(self, name: str, start: int, stop: int) -> torch.Tensor:
+        """Rows ``[start, stop)`` of the stored tensor (read-only view, prefetched)."""
+        return self._owner[name].rows(name, start, stop)
+
     def dense(self, name: str, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         return self.raw(name).to(dtype, copy=True)
 
     def factors(self, name: str) -> LowRank | None:
         del name
         return None
+
+    def prefetch(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        self._owner[name].prefetch(name, rows)
 
     def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
         self._owner[name].release(name, rows)

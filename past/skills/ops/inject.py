@@ -30,7 +30,15 @@ from past.skills.forms.lora import write_lora_adapter
 from past.skills.lambdas import LambdaSchedule
 from past.skills.ops.check import CompatibilityReport, check
 from past.skills.ops.extract import WeightsRef, as_weights
-from past.skills.tensors.io import DEFAULT_SHARD_BYTES, TensorEntry, atomic_output_dir, dtype_name, row_blocks
+from past.skills.tensors.io import (
+    BLOCK_BYTES,
+    DEFAULT_SHARD_BYTES,
+    WRITE_BUFFERS,
+    TensorEntry,
+    atomic_output_dir,
+    dtype_name,
+    row_blocks,
+)
 from past.skills.tensors.source import COPIED_FILES, AdapterWeights, Weights
 from past.skills.vector import SkillVector, all_finite
 
@@ -123,6 +131,13 @@ def _merged(
     entries = [weights.entry(n) for n in names]
     total = sum(e.nbytes for e in entries) or 1
     progress = {"bytes": 0, "changed": 0}
+    # float32 output blocks reused in a ring: the writer thread has finished with a buffer before it comes round
+    ring = [torch.empty(BLOCK_BYTES // 4, dtype=torch.float32) for _ in range(WRITE_BUFFERS)]
+    turn = [0]
+
+    def next_buffer() -> torch.Tensor:
+        turn[0] += 1
+        return ring[turn[0] % len(ring)]
 
     def produce(entry: TensorEntry) -> Iterator[torch.Tensor]:
         if reporter.should_stop():
@@ -134,9 +149,15 @@ def _merged(
         if contributions:
             progress["changed"] += 1
         blocks = row_blocks(entry.shape, entry.dtype.itemsize) if len(entry.shape) >= 2 else [None]
-        for rows in blocks:
+        for i, rows in enumerate(blocks):
+            if rows is not None and i + 1 < len(blocks):  # disk reads of the next block overlap this one
+                weights.prefetch(name, blocks[i + 1])
+                for skill, _ in contributions:
+                    prefetch = getattr(skill.delta, "prefetch", None)
+                    if prefetch is not None:
+                        prefetch(name, blocks[i + 1])
             base = weights.tensor(name) if rows is None else weights.rows(name, *rows)
-            yield _add(name, base, contributions, rows).to(entry.dtype) if contributions else base
+            yield _add(name, base, contributions, rows, next_buffer()).to(entry.dtype) if contributions else base
             del base
             if rows is not None:  # let go of the pages behind us: RSS stays at about one block
                 weights.release(name, rows)
@@ -170,7 +191,11 @@ def _merged(
 
 
 def _add(
-    name: str, base: torch.Tensor, contributions: list[tuple[SkillVector, float]], rows: tuple[int, int] | None
+    name: str,
+    base: torch.Tensor,
+    contributions: list[tuple[SkillVector, float]],
+    rows: tuple[int, int] | None,
+    buffer: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """base + Σ λ·v for one tensor or one row block of it, accumulated in float32 (float64 for float64 deltas)."""
     sl = slice(None) if rows is None else slice(*rows)
@@ -182,13 +207,19 @@ def _add(
         if factors is not None:
             b, a = factors.B[sl].to(acc), factors.A.to(acc)
             if out is None:  # one pass over the weight, no intermediate copy
-                out = torch.addmm(base.to(acc), b, a, alpha=lam * factors.scale)
+                reuse = buffer is not None and base.dtype == acc and buffer.numel() >= base.numel()
+                target = buffer[: base.numel()].view(base.shape) if reuse else None  # type: ignore[index]
+                out = torch.addmm(base.to(acc), b, a, alpha=lam * factors.scale, out=target)
             else:
                 out.addmm_(b, a, alpha=lam * factors.scale)
             continue
-        raw = skill.delta.raw(name)[sl]  # type: ignore[attr-defined]
+        delta = skill.delta
+        raw = delta.raw(name) if rows is None else delta.rows(name, *rows)  # type: ignore[attr-defined]
         if out is None and base.dtype == acc and raw.dtype == acc:
-            out = torch.add(base, raw, alpha=lam)  # one pass, no intermediate copy
+            target = (
+                None if buffer is None or buffer.numel() < base.numel() else buffer[: base.numel()].view(base.shape)
+            )
+            out = torch.add(base, raw, alpha=lam, out=target)  # one pass, into a reused buffer
         else:
             if out is None:
                 out = base.to(acc, copy=True)

@@ -15,12 +15,15 @@ import hashlib
 import json
 import mmap
 import os
+import queue
 import shutil
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -44,6 +47,8 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 MAX_HEADER = 100 * 1024 * 1024
 DEFAULT_SHARD_BYTES = 2 * 1024**3
 BLOCK_BYTES = 64 * 1024**2  # row blocks of big tensors are streamed at most this large
+WRITE_QUEUE_DEPTH = 1  # blocks waiting for the writer thread (see _BackgroundWriter)
+WRITE_BUFFERS = WRITE_QUEUE_DEPTH + 2  # output buffers a producer that reuses them must cycle through
 
 
 def row_blocks(shape: tuple[int, ...], itemsize: int, block_bytes: int | None = None) -> list[tuple[int, int]]:
@@ -59,6 +64,9 @@ def row_blocks(shape: tuple[int, ...], itemsize: int, block_bytes: int | None = 
 
 
 PAGE = mmap.PAGESIZE
+# Linux >= 5.14 pre-faults a whole range in one call (much cheaper than a page fault per 4 KiB);
+# older kernels answer EINVAL, which is ignored, and pages are then faulted in on first touch.
+MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)
 
 
 @dataclass(frozen=True)
@@ -170,12 +178,18 @@ class SafetensorsFile:
             flat = torch.frombuffer(self._map, dtype=entry.dtype, count=count, offset=self._start + int(begin))
         return flat.view(entry.shape)
 
-    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
-        """Drop ``name``'s pages (or those of its rows ``[start, stop)``) from this process's resident set.
+    def rows(self, name: str, start: int, stop: int) -> torch.Tensor:
+        """Rows ``[start, stop)`` of ``name`` as a read-only view, prefetched in one call where possible."""
+        self._advise(name, (start, stop), MADV_POPULATE_READ)
+        return self.tensor(name)[start:stop]
 
-        The OS page cache keeps them; only this process's mapping lets go, so RSS stays bounded.
-        """
-        if self._map is None or not hasattr(mmap, "MADV_DONTNEED"):
+    def prefetch(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        """Start reading ``name`` (or its rows) from disk in the background (``MADV_WILLNEED``)."""
+        if hasattr(mmap, "MADV_WILLNEED"):
+            self._advise(name, rows, mmap.MADV_WILLNEED)
+
+    def _advise(self, name: str, rows: tuple[int, int] | None, advice: int) -> None:
+        if self._map is None:
             return
         begin, stop = (int(x) for x in self.header[name]["data_offsets"])
         if rows is not None:
@@ -186,7 +200,15 @@ class SafetensorsFile:
         last = self._start + stop
         if last > first:
             with contextlib.suppress(OSError, ValueError):
-                self._map.madvise(mmap.MADV_DONTNEED, first, last - first)
+                self._map.madvise(advice, first, last - first)
+
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        """Drop ``name``'s pages (or those of its rows ``[start, stop)``) from this process's resident set.
+
+        The OS page cache keeps them; only this process's mapping lets go, so RSS stays bounded.
+        """
+        if hasattr(mmap, "MADV_DONTNEED"):
+            self._advise(name, rows, mmap.MADV_DONTNEED)
 
     def close(self) -> None:
         if self._map is not None:
@@ -218,6 +240,47 @@ def _header_bytes(entries: list[TensorEntry], metadata: dict[str, str] | None) -
     return len(raw).to_bytes(8, "little") + raw
 
 
+class _BackgroundWriter:
+    """Writes blocks on a thread so that disk writes overlap reading and computing the next block.
+
+    At most :data:`WRITE_QUEUE_DEPTH` blocks wait in the queue, so a producer that reuses output
+    buffers needs ``WRITE_QUEUE_DEPTH + 2`` of them (one being written, the queued ones, one being
+    filled). A write error is raised in the producer's thread at its next write or at exit.
+    """
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.queue: queue.Queue = queue.Queue(maxsize=WRITE_QUEUE_DEPTH)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="past-skill-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is None:
+                try:
+                    self.out.write(item if isinstance(item, bytes) else _tensor_bytes(item))
+                except BaseException as exc:  # reported to the producer
+                    self.error = exc
+
+    def write(self, item: bytes | torch.Tensor) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(item)
+
+    def __enter__(self) -> _BackgroundWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and exc_type is None:
+            raise self.error
+
+
 def _tensor_bytes(tensor: torch.Tensor) -> memoryview:
     flat = tensor.contiguous().reshape(-1)
     return memoryview(flat.view(torch.uint8).numpy())
@@ -236,9 +299,9 @@ def write_safetensors(
     block is in memory at a time. What is produced must match the entry's dtype and shape.
     """
     written = 0
-    with open(path, "wb") as out:
+    with open(path, "wb") as out, _BackgroundWriter(out) as writer:
         head = _header_bytes(entries, metadata)
-        out.write(head)
+        writer.write(head)
         written += len(head)
         for entry in entries:
             produced = produce(entry)
@@ -251,7 +314,7 @@ def write_safetensors(
                         f"planned {entry.shape} {entry.dtype}"
                     )
                 if chunk.numel():
-                    out.write(_tensor_bytes(chunk))
+                    writer.write(chunk)
                 size += chunk.numel() * chunk.element_size()
                 del chunk
             if size != entry.nbytes:

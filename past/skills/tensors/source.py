@@ -68,7 +68,10 @@ class CheckpointWeights:
 
     def rows(self, name: str, start: int, stop: int) -> torch.Tensor:
         """Rows ``[start, stop)`` of ``name`` (a read-only view)."""
-        return self._owner[name].tensor(name)[start:stop]
+        return self._owner[name].rows(name, start, stop)
+
+    def prefetch(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        self._owner[name].prefetch(name, rows)
 
     def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
         self._owner[name].release(name, rows)
@@ -131,6 +134,9 @@ class AdapterWeights:
         f = self.adapter.factors(name)
         b = f.B[start:stop].to(torch.float32)
         return torch.addmm(weight.to(torch.float32), b, f.A.to(torch.float32), alpha=f.scale).to(weight.dtype)
+
+    def prefetch(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        self.base.prefetch(name, rows)
 
     def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
         self.base.release(name, rows)

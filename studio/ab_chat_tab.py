@@ -29,6 +29,7 @@ INTRO = (
     "model can read is shortened from its start, and a note says so."
 )
 NO_ADAPTER = ""
+ERROR_MARK = "⚠️ "  # replies that are error messages start with it and are not sent back to the model
 
 
 def side_spec(model: str | None, adapter: str | None) -> SideSpec:
@@ -103,7 +104,7 @@ def render(ctx: StudioContext) -> None:
             return panes[0], panes[1], "", notes[0], notes[1], ctx.models.usage().describe()
 
         yield frame()
-        conversations = [[_plain(m) for m in h] for h in histories]
+        conversations = [[_plain(m) for m in h if not _is_error(m)] for h in histories]
         for event in ctx.engine.stream(sides, conversations, params):
             i = event.side
             if event.kind == "ready":
@@ -113,8 +114,10 @@ def render(ctx: StudioContext) -> None:
             elif event.kind == "text":
                 replies[i] += event.text
             elif event.kind == "error":
-                notes[i] = f"⚠️ {event.text}"
-                replies[i] = replies[i] + f"\n\n(error: {event.text})" if replies[i] else f"(error: {event.text})"
+                notes[i] = f"{ERROR_MARK}{event.text}"
+                replies[i] = (
+                    f"{ERROR_MARK}{event.text}" if not replies[i] else f"{replies[i]}\n\n{ERROR_MARK}{event.text}"
+                )
             elif event.kind == "done":
                 replies[i] = replies[i] or "(no reply)"
                 if event.finish_reason == "length":
@@ -143,6 +146,10 @@ def render(ctx: StudioContext) -> None:
     stop.click(None, None, None, cancels=events, api_name=False)
     clear.click(lambda: ([], [], "", ""), None, [chat_a, chat_b, status_a, status_b], api_name=False)
     refresh.click(lambda: ctx.models.usage().describe(), None, usage, api_name=False, queue=False)
+
+
+def _is_error(message: dict) -> bool:
+    return message.get("role") == "assistant" and str(message.get("content", "")).startswith(ERROR_MARK)
 
 
 def _user(text: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ INTRO = (
 )
 NO_ADAPTER = ""
 SIDES_KEY = "ab_chat.sides"  # selection in the store: {"a": {model, adapter}, "b": {...}}
+ERROR_MARK = "⚠️ "  # replies that are error messages start with it and are not sent back to the model
 
 
 def side_spec(model: str | None, adapter: str | None) -> SideSpec:
@@ -105,7 +106,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             return panes[0], panes[1], "", notes[0], notes[1], ctx.models.usage().describe()
 
         yield frame()
-        conversations = [[_plain(m) for m in h] for h in histories]
+        conversations = [[_plain(m) for m in h if not _is_error(m)] for h in histories]
         for event in ctx.engine.stream(sides, conversations, params):
             i = event.side
             if event.kind == "ready":
@@ -115,8 +116,10 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             elif event.kind == "text":
                 replies[i] += event.text
             elif event.kind == "error":
-                notes[i] = f"⚠️ {event.text}"
-                replies[i] = replies[i] + f"\n\n(error: {event.text})" if replies[i] else f"(error: {event.text})"
+                notes[i] = f"{ERROR_MARK}{event.text}"
+                replies[i] = (
+                    f"{ERROR_MARK}{event.text}" if not replies[i] else f"{replies[i]}\n\n{ERROR_MARK}{event.text}"
+                )
             elif event.kind == "done":
                 replies[i] = replies[i] or "(no reply)"
                 if event.finish_reason == "length":
@@ -165,6 +168,10 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     for picker in pickers:
         picker.input(remember, pickers, None, api_name=False, queue=False)
     return [OnLoad(restore, [], pickers, on_show=True)]
+
+
+def _is_error(message: dict) -> bool:
+    return message.get("role") == "assistant" and str(message.get("content", "")).startswith(ERROR_MARK)
 
 
 def _user(text: str) -> dict[str, str]:

@@ -265,3 +265,17 @@ def test_vllm_engine_says_clearly_why_it_cannot_start_here() -> None:
         pytest.skip("vLLM and a GPU are present: the GPU test covers the engine")
     with pytest.raises(EngineUnavailableError, match="vLLM engine cannot start"):
         VllmChatEngine("/nonexistent")
+
+
+def test_engine_refuses_clearly_when_all_reply_slots_stay_busy(tmp_path: Path, registry: ModelRegistry) -> None:
+    from past.serving.errors import ServingError
+
+    base = make_tiny_chat_model(tmp_path / "base")
+    engine = TransformersChatEngine(ModelPool(registry, budget_bytes=10**9), max_streams=1, wait_seconds=0.2)
+    params = GenerationParams(max_new_tokens=4)
+    first = engine.stream([SideSpec(str(base))], [[user("the a")]], params)
+    assert next(first).kind == "ready"
+    with pytest.raises(ServingError, match="reply slots"):
+        next(engine.stream([SideSpec(str(base))], [[user("the a")]], params))
+    first.close()  # a closed stream gives its slot back
+    assert next(engine.stream([SideSpec(str(base))], [[user("the a")]], params)).kind == "ready"

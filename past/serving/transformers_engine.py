@@ -19,6 +19,7 @@ from typing import Any
 from past.errors import PastError
 from past.serving.decode import BASE_ADAPTER, RowStep, TextStream, decode_rows, eos_token_ids
 from past.serving.engine import Message, ModelSource, ServedModel, SideSpec, StopSignal, StreamEvent
+from past.serving.errors import ServingError
 from past.serving.generation import GenerationParams
 from past.serving.prompts import context_window, prepare_prompt
 
@@ -72,10 +73,18 @@ class TransformersChatEngine:
     name = "transformers"
 
     def __init__(
-        self, source: ModelSource, context_tokens: int | None = None, max_streams: int = DEFAULT_MAX_STREAMS
+        self,
+        source: ModelSource,
+        context_tokens: int | None = None,
+        max_streams: int = DEFAULT_MAX_STREAMS,
+        wait_seconds: float = 600.0,
     ) -> None:
+        """``max_streams`` streams run at once (a safety net behind Gradio's queue); more wait up to
+        ``wait_seconds`` and are then refused with a message."""
         self.source = source
         self.context_tokens = context_tokens
+        self.max_streams = max_streams
+        self.wait_seconds = wait_seconds
         self._streams = threading.BoundedSemaphore(max_streams)
 
     def stream(
@@ -88,7 +97,23 @@ class TransformersChatEngine:
         if len(conversations) != len(sides):
             raise ValueError("one conversation per side is needed")
         stop = stop or StopSignal()
-        with self._streams, ExitStack() as held:
+        if not self._streams.acquire(timeout=self.wait_seconds):
+            raise ServingError(
+                f"all {self.max_streams} reply slots stayed busy for {self.wait_seconds:.0f} s; try again shortly"
+            )
+        try:
+            yield from self._stream(sides, conversations, params, stop)
+        finally:
+            self._streams.release()
+
+    def _stream(
+        self,
+        sides: Sequence[SideSpec],
+        conversations: Sequence[Sequence[Message]],
+        params: GenerationParams,
+        stop: StopSignal,
+    ) -> Iterator[StreamEvent]:
+        with ExitStack() as held:
             groups: dict[str, _Group] = {}
             for i, side in enumerate(sides):
                 try:

@@ -8,12 +8,36 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from past import __version__
-from past.cli import adapt_cmd, build_skill_cmd, chat_cmd, grpo_cmd, model_cmd, sft_cmd
+from past.cli import (
+    adapt_cmd,
+    analyze_cmd,
+    build_skill_cmd,
+    chat_cmd,
+    compress_cmd,
+    extract_cmd,
+    grpo_cmd,
+    inject_cmd,
+    model_cmd,
+    sft_cmd,
+    skill_cmd,
+)
 from past.errors import PastError
 from past.settings import DATA_DIR_ENV, Settings
 
 # Each command module exposes ``register(subparsers)``, which sets ``func(args, settings) -> int``.
-COMMANDS: list[ModuleType] = [model_cmd, chat_cmd, sft_cmd, grpo_cmd, build_skill_cmd, adapt_cmd]
+COMMANDS: list[ModuleType] = [
+    model_cmd,
+    chat_cmd,
+    skill_cmd,
+    extract_cmd,
+    inject_cmd,
+    compress_cmd,
+    analyze_cmd,
+    sft_cmd,
+    grpo_cmd,
+    build_skill_cmd,
+    adapt_cmd,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

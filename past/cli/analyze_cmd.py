@@ -1,0 +1,44 @@
+"""``past analyze``: layer × module cosine similarity of two deltas (plus a control pair) as HTML/JSON/CSV."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from past.cli.skill_common import print_json
+from past.settings import Settings
+from past.skills import SkillLibrary, analyze
+from past.skills.ops.analyze import write_report
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("analyze", help="cosine similarity of two deltas per layer and module")
+    parser.add_argument("a", help="first delta (skill name or directory), e.g. the SFT delta")
+    parser.add_argument("b", help="second delta, e.g. the RL skill vector")
+    parser.add_argument("--label", help="label of the a-vs-b comparison")
+    parser.add_argument("--control", nargs=2, metavar=("C", "D"), help="a control pair shown beside it (SFT vs SFT)")
+    parser.add_argument("--control-label", help="label of the control comparison")
+    parser.add_argument("--html", help="write the plotly heatmap here")
+    parser.add_argument("--json", dest="json_path", help="write the tables as JSON here")
+    parser.add_argument("--csv", dest="csv_path", help="write the tables as CSV here")
+    parser.set_defaults(func=run)
+
+
+def _compare(library: SkillLibrary, a: str, b: str, label: str | None):
+    with library.resolve(a) as left, library.resolve(b) as right:
+        return analyze(left, right, label=label or f"{left.name} vs {right.name}")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    library = SkillLibrary(settings)
+    tables = [_compare(library, args.a, args.b, args.label)]
+    if args.control:
+        tables.append(_compare(library, *args.control, args.control_label))
+    write_report(
+        tables,
+        html=Path(args.html) if args.html else None,
+        json_path=Path(args.json_path) if args.json_path else None,
+        csv_path=Path(args.csv_path) if args.csv_path else None,
+    )
+    print_json({t.label: t.summary() for t in tables})
+    return 0

@@ -1,0 +1,67 @@
+"""``past extract``: v = θ_rl − θ_sft into the skill library (full form, or LoRA form with --rank/--energy)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from past.cli.skill_common import ThrottledReporter, model_path, print_json
+from past.settings import Settings
+from past.skills import SkillLibrary, extract
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("extract", help="extract a skill vector θ_rl − θ_sft")
+    parser.add_argument("--rl", required=True, help="RL checkpoint (registered name or directory)")
+    parser.add_argument("--rl-adapter", help="LoRA adapter on top of --rl")
+    parser.add_argument("--sft", required=True, help="SFT checkpoint (registered name or directory)")
+    parser.add_argument("--sft-adapter", help="LoRA adapter on top of --sft")
+    parser.add_argument("--name", required=True, help="skill name in the library")
+    parser.add_argument("--out", help="write to this directory instead of the library")
+    parser.add_argument("--description", default="")
+    parser.add_argument("--domain", default="", help="source domain")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds K of the iterative PaST pipeline")
+    parser.add_argument("--default-lambda", type=float, default=1.0)
+    parser.add_argument("--rank", type=int, help="store in LoRA form with this rank (truncated SVD)")
+    parser.add_argument("--energy", type=float, help="store in LoRA form keeping this fraction of energy")
+    parser.add_argument("--float64", action="store_true", help="store float64 deltas (bit-exact for float32 models)")
+    parser.add_argument("--overwrite", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    library = SkillLibrary(settings)
+    out = Path(args.out) if args.out else library.new_path(args.name, overwrite=args.overwrite)
+    rl = model_path(settings, args.rl)
+    sft = model_path(settings, args.sft)
+    skill = extract(
+        (rl, args.rl_adapter) if args.rl_adapter else rl,
+        (sft, args.sft_adapter) if args.sft_adapter else sft,
+        out,
+        name=args.name,
+        dtype=torch.float64 if args.float64 else torch.float32,
+        rank=args.rank,
+        energy=args.energy,
+        overwrite=args.overwrite,
+        reporter=ThrottledReporter(),
+        description=args.description,
+        source_domain=args.domain,
+        rounds=args.rounds,
+        default_lambda=args.default_lambda,
+    )
+    m = skill.manifest
+    skill.close()
+    print_json(
+        {
+            "name": m.name,
+            "path": str(out),
+            "form": m.form,
+            "tensors": len(m.params),
+            "size_bytes": m.size_bytes,
+            "base_fingerprint": m.base_fingerprint,
+            "content_hash": m.content_hash,
+        }
+    )
+    return 0

@@ -1,0 +1,67 @@
+"""``past inject``: θ_final = θ_target + Σ λ_i v_i as a merged checkpoint or an exact LoRA adapter."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from past.cli.skill_common import ThrottledReporter, model_path, print_json
+from past.errors import ConfigError
+from past.settings import Settings
+from past.skills import LambdaSchedule, SkillLibrary, inject
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("inject", help="add skill vectors to a model (compose several with their own λ)")
+    parser.add_argument("target", help="target SFT model (registered name, 'default' or directory)")
+    parser.add_argument("--target-adapter", help="LoRA adapter on top of the target")
+    parser.add_argument("--skill", action="append", required=True, help="skill name or directory (repeatable)")
+    parser.add_argument(
+        "--lam",
+        action="append",
+        default=[],
+        help="λ for the skill at the same position: a number, or e.g. '0.8,mlp=1.0,q_proj=0.5,layers=0-9:0.3' "
+        "(default: the skill's default λ)",
+    )
+    parser.add_argument("--out", help="output directory (default: the model store, under --name)")
+    parser.add_argument("--name", help="name of the new model in the store")
+    parser.add_argument(
+        "--adapter", action="store_true", help="write an exact combined LoRA adapter, not a merged model"
+    )
+    parser.add_argument("--force", action="store_true", help="accept a skill from another base (needs --reason)")
+    parser.add_argument("--reason", default="", help="why an incompatible skill is forced")
+    parser.add_argument("--overwrite", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if len(args.lam) > len(args.skill):
+        raise ConfigError(f"{len(args.lam)} --lam values for {len(args.skill)} --skill values")
+    if not args.out and not args.name:
+        raise ConfigError("give --out DIR or --name NAME (stored in the model store)")
+    out = Path(args.out) if args.out else settings.models_dir / args.name
+    library = SkillLibrary(settings)
+    skills = []
+    try:
+        for i, ref in enumerate(args.skill):
+            skill = library.resolve(ref)
+            skills.append(
+                (skill, LambdaSchedule.parse(args.lam[i]) if i < len(args.lam) else skill.manifest.default_lambda)
+            )
+        target = model_path(settings, args.target)
+        result = inject(
+            (target, args.target_adapter) if args.target_adapter else target,
+            skills,
+            out,
+            output="adapter" if args.adapter else "merged",
+            force=args.force,
+            reason=args.reason,
+            overwrite=args.overwrite,
+            record_name=args.name,
+            reporter=ThrottledReporter(),
+        )
+    finally:
+        for skill, _ in skills:
+            skill.close()
+    print_json({k: v for k, v in result.to_dict().items() if k != "reports"})
+    return 0

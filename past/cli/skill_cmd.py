@@ -1,0 +1,139 @@
+"""``past skill``: list, inspect, import, export, rename, remove, check, push and pull skill vectors."""
+
+from __future__ import annotations
+
+import argparse
+
+from past.cli.skill_common import model_path, print_json
+from past.settings import Settings
+from past.skills import SkillLibrary, check
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("skill", help="manage the skill library")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="stored skills")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=list_skills)
+
+    info = actions.add_parser("info", help="a skill's manifest (content hash verified with --verify)")
+    info.add_argument("name")
+    info.add_argument("--verify", action="store_true", help="also verify the tensor files against the content hash")
+    info.set_defaults(func=skill_info)
+
+    imp = actions.add_parser("import", help="import a skill directory or .zip")
+    imp.add_argument("path")
+    imp.add_argument("--name", help="store under this name instead of the manifest's")
+    imp.add_argument("--overwrite", action="store_true")
+    imp.set_defaults(func=import_skill)
+
+    exp = actions.add_parser("export", help="write a skill as a .zip")
+    exp.add_argument("name")
+    exp.add_argument("dest", help="a .zip path or a directory")
+    exp.set_defaults(func=export_skill)
+
+    rm = actions.add_parser("rm", help="delete a skill")
+    rm.add_argument("name")
+    rm.set_defaults(func=remove_skill)
+
+    rename = actions.add_parser("rename", help="rename a skill")
+    rename.add_argument("old")
+    rename.add_argument("new")
+    rename.set_defaults(func=rename_skill)
+
+    chk = actions.add_parser("check", help="is a skill compatible with a model?")
+    chk.add_argument("name")
+    chk.add_argument("model", help="registered model, 'default' or a checkpoint directory")
+    chk.set_defaults(func=check_skill)
+
+    push = actions.add_parser("push", help="upload a skill to a hub repository (with a model card)")
+    push.add_argument("name")
+    push.add_argument("repo_id")
+    push.add_argument("--public", action="store_true", help="create the repository public (default private)")
+    push.set_defaults(func=push_skill)
+
+    pull = actions.add_parser("pull", help="download a skill from a hub repository into the library")
+    pull.add_argument("repo_id")
+    pull.add_argument("--name")
+    pull.add_argument("--revision")
+    pull.set_defaults(func=pull_skill)
+
+
+def list_skills(args: argparse.Namespace, settings: Settings) -> int:
+    manifests = SkillLibrary(settings).list()
+    if args.json:
+        print_json([{k: v for k, v in m.to_dict().items() if k != "params"} for m in manifests])
+        return 0
+    if not manifests:
+        print("no skills yet: create one with `past extract` or `past skill import`")
+    for m in manifests:
+        size = f"{m.size_bytes / 1e6:.1f} MB"
+        form = f"{m.form}" + (f" r{m.rank}" if m.rank else "")
+        print(f"{m.name:28} {form:9} {size:>10}  base {m.base_fingerprint or '?':16}  {m.source_domain}")
+    return 0
+
+
+def skill_info(args: argparse.Namespace, settings: Settings) -> int:
+    library = SkillLibrary(settings)
+    if args.verify:
+        with library.load(args.name, verify=True) as skill:
+            manifest = skill.manifest
+    else:
+        manifest = library.info(args.name)
+    data = manifest.to_dict()
+    data["params"] = {"count": len(manifest.params), "values": manifest.num_parameters}
+    if args.verify:
+        data["verified"] = True
+    print_json(data)
+    return 0
+
+
+def import_skill(args: argparse.Namespace, settings: Settings) -> int:
+    skill = SkillLibrary(settings).import_path(args.path, args.name, overwrite=args.overwrite)
+    print(f"imported skill '{skill.name}' ({skill.form}, {len(skill.manifest.params)} tensors)")
+    skill.close()
+    return 0
+
+
+def export_skill(args: argparse.Namespace, settings: Settings) -> int:
+    path = SkillLibrary(settings).export(args.name, args.dest)
+    print(f"exported '{args.name}' to {path}")
+    return 0
+
+
+def remove_skill(args: argparse.Namespace, settings: Settings) -> int:
+    SkillLibrary(settings).remove(args.name)
+    print(f"removed skill '{args.name}'")
+    return 0
+
+
+def rename_skill(args: argparse.Namespace, settings: Settings) -> int:
+    SkillLibrary(settings).rename(args.old, args.new)
+    print(f"renamed '{args.old}' to '{args.new}'")
+    return 0
+
+
+def check_skill(args: argparse.Namespace, settings: Settings) -> int:
+    with SkillLibrary(settings).load(args.name) as skill:
+        report = check(skill, model_path(settings, args.model), raise_on_error=False)
+    print_json(report.to_dict())
+    return 0 if report.ok else 1
+
+
+def push_skill(args: argparse.Namespace, settings: Settings) -> int:
+    from past.skills.hub import push_skill as push
+
+    with SkillLibrary(settings).load(args.name) as skill:
+        url = push(skill, args.repo_id, private=not args.public)
+    print(f"pushed '{args.name}': {url}")
+    return 0
+
+
+def pull_skill(args: argparse.Namespace, settings: Settings) -> int:
+    from past.skills.hub import pull_skill as pull
+
+    skill = pull(args.repo_id, SkillLibrary(settings), name=args.name, revision=args.revision)
+    print(f"pulled '{skill.name}' into the library")
+    skill.close()
+    return 0

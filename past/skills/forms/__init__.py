@@ -1,0 +1,21 @@
+"""The two storage forms of a skill vector behind one interface: dense ``full`` deltas and ``lora`` factors."""
+
+from past.skills.forms.base import DeltaForm, LowRank
+from past.skills.forms.full import FULL_PREFIX, FullDelta
+from past.skills.forms.lora import ADAPTER_CONFIG, ADAPTER_WEIGHTS, LoraDelta, write_lora_adapter
+
+__all__ = [
+    "ADAPTER_CONFIG",
+    "ADAPTER_WEIGHTS",
+    "FULL_PREFIX",
+    "DeltaForm",
+    "FullDelta",
+    "LoraDelta",
+    "LowRank",
+    "write_lora_adapter",
+]
+
+
+def open_form(path, form: str) -> DeltaForm:  # type: ignore[no-untyped-def]
+    """Open the tensors of a skill directory in the given form."""
+    return FullDelta(path) if form == "full" else LoraDelta(path)

@@ -1,0 +1,231 @@
+"""The skill library: one directory per skill under ``settings.skills_dir``.
+
+Lists, loads (verifying content hashes), adds, imports (directory or .zip), exports (.zip), renames
+and removes skills. Every change is atomic: a skill appears complete or not at all, and a failed
+import leaves the library as it was. Names are plain directory names, never paths.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from past.settings import Settings
+from past.skills.errors import SkillExistsError, SkillFormatError, SkillNameError, SkillNotFoundError
+from past.skills.manifest import MANIFEST_FILE, SkillManifest
+from past.skills.tensors.io import PICKLE_SUFFIXES, atomic_output_dir
+from past.skills.vector import SkillVector
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+ALLOWED_FILES = re.compile(
+    r"^(skill\.json|README\.md|adapter_config\.json|[A-Za-z0-9._-]+\.safetensors(\.index\.json)?)$"
+)
+MAX_ZIP_BYTES = 200 * 1024**3
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it can be a skill name; raise :class:`SkillNameError` saying why not."""
+    if not isinstance(name, str) or not name.strip():
+        raise SkillNameError("a skill needs a name")
+    if "/" in name or "\\" in name or os.sep in name or name in (".", ".."):
+        raise SkillNameError(f"skill name {name!r} contains a path separator; use letters, digits, '.', '_' or '-'")
+    if not NAME_RE.match(name):
+        raise SkillNameError(
+            f"skill name {name!r} is not allowed: start with a letter or digit, then letters, digits, '.', '_' "
+            "or '-' (at most 100 characters)"
+        )
+    return name
+
+
+class SkillLibrary:
+    """Skills stored under one directory (normally ``Settings.skills_dir``)."""
+
+    def __init__(self, settings_or_root: Settings | Path | str) -> None:
+        root = settings_or_root.skills_dir if isinstance(settings_or_root, Settings) else settings_or_root
+        self.root = Path(root).expanduser()
+
+    def path_for(self, name: str) -> Path:
+        return self.root / validate_name(name)
+
+    def new_path(self, name: str, *, overwrite: bool = False) -> Path:
+        """Where a new skill called ``name`` goes; refuses an existing name unless ``overwrite``."""
+        path = self.path_for(name)
+        if path.exists() and not overwrite:
+            raise SkillExistsError(f"a skill named '{name}' already exists; pick another name or remove it first")
+        self.root.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def exists(self, name: str) -> bool:
+        return (self.path_for(name) / MANIFEST_FILE).is_file()
+
+    def list(self) -> list[SkillManifest]:
+        """Manifests of the stored skills, by name (unreadable or partial directories are skipped)."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in sorted(self.root.iterdir()):
+            if path.name.startswith(".") or not (path / MANIFEST_FILE).is_file():
+                continue
+            try:
+                found.append(SkillManifest.read(path))
+            except SkillFormatError:
+                continue
+        return found
+
+    def info(self, name: str) -> SkillManifest:
+        path = self.path_for(name)
+        if not (path / MANIFEST_FILE).is_file():
+            raise SkillNotFoundError(self._missing(name))
+        return SkillManifest.read(path)
+
+    def load(self, name: str, *, verify: bool = True) -> SkillVector:
+        """Open a stored skill; the content hash is verified unless ``verify=False``."""
+        path = self.path_for(name)
+        if not (path / MANIFEST_FILE).is_file():
+            raise SkillNotFoundError(self._missing(name))
+        return SkillVector.open(path, verify=verify)
+
+    def resolve(self, ref: str | Path, *, verify: bool = True) -> SkillVector:
+        """A library name or a skill directory path."""
+        text = str(ref)
+        if "/" not in text and "\\" not in text and NAME_RE.match(text) and (self.root / text).is_dir():
+            return self.load(text, verify=verify)
+        path = Path(text).expanduser()
+        if path.is_dir():
+            return SkillVector.open(path, verify=verify)
+        raise SkillNotFoundError(f"'{ref}' is neither a skill in the library nor a skill directory")
+
+    def add(self, source: Path | str, name: str | None = None, *, overwrite: bool = False) -> SkillVector:
+        """Copy a skill directory into the library (verified first), optionally under a new name."""
+        source = Path(source).expanduser()
+        if not source.is_dir():
+            raise SkillNotFoundError(f"no skill directory at {source}")
+        _refuse_pickles(p.name for p in source.iterdir())
+        with SkillVector.open(source, verify=True) as skill:
+            manifest = skill.manifest
+        target_name = validate_name(name or manifest.name)
+        final = self.new_path(target_name, overwrite=overwrite)
+        with atomic_output_dir(final, overwrite=overwrite) as tmp:
+            for file in source.iterdir():
+                if file.is_file() and ALLOWED_FILES.match(file.name):
+                    shutil.copyfile(file, tmp / file.name)
+            manifest.name = target_name
+            manifest.write(tmp)
+            SkillVector.open(tmp, verify=True).close()
+        return self.load(target_name, verify=False)
+
+    def import_path(self, source: Path | str, name: str | None = None, *, overwrite: bool = False) -> SkillVector:
+        """Import a skill from a directory or a .zip (as written by :meth:`export`)."""
+        source = Path(source).expanduser()
+        if source.is_dir():
+            return self.add(source, name, overwrite=overwrite)
+        if not source.is_file():
+            raise SkillNotFoundError(f"nothing to import at {source}")
+        if not zipfile.is_zipfile(source):
+            raise SkillFormatError(f"{source} is neither a skill directory nor a .zip archive")
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f".import-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+        try:
+            skill_dir = _extract_zip(source, staging)
+            return self.add(skill_dir, name, overwrite=overwrite)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def export(self, name: str, destination: Path | str) -> Path:
+        """Write the skill as a .zip (one folder named after the skill); atomic."""
+        with self.load(name, verify=True) as skill:
+            path = skill.path
+        destination = Path(destination).expanduser()
+        if destination.is_dir() or destination.suffix.lower() != ".zip":
+            destination = destination / f"{name}.zip"
+        from past.skills.tensors.io import _check_writable
+
+        _check_writable(destination.parent)
+        tmp = destination.with_name(f".{destination.name}.partial-{uuid.uuid4().hex[:8]}")
+        try:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+                for file in sorted(path.iterdir()):
+                    if file.is_file() and ALLOWED_FILES.match(file.name):
+                        archive.write(file, f"{name}/{file.name}")
+            os.replace(tmp, destination)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return destination
+
+    def rename(self, old: str, new: str) -> SkillManifest:
+        source = self.path_for(old)
+        if not (source / MANIFEST_FILE).is_file():
+            raise SkillNotFoundError(self._missing(old))
+        target = self.new_path(new)
+        manifest = SkillManifest.read(source)
+        os.rename(source, target)
+        manifest.name = new
+        manifest.write(target)
+        return manifest
+
+    def remove(self, name: str) -> None:
+        path = self.path_for(name)
+        if not (path / MANIFEST_FILE).is_file():
+            raise SkillNotFoundError(self._missing(name))
+        trash = self.root / f".removed-{name}-{uuid.uuid4().hex[:8]}"
+        os.rename(path, trash)  # disappears atomically, then is deleted
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def clean_partials(self) -> int:
+        """Delete temporaries left by interrupted writes; returns how many were removed."""
+        removed = 0
+        if self.root.is_dir():
+            for path in self.root.iterdir():
+                if path.name.startswith(".") and (
+                    ".partial-" in path.name or path.name.startswith((".import-", ".removed-"))
+                ):
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed += 1
+        return removed
+
+    def _missing(self, name: str) -> str:
+        names = ", ".join(m.name for m in self.list()) or "none yet"
+        return f"no skill named '{name}' in the library (stored: {names})"
+
+
+def _refuse_pickles(names: object) -> None:
+    for file_name in names:  # type: ignore[attr-defined]
+        if str(file_name).endswith(PICKLE_SUFFIXES):
+            raise SkillFormatError(
+                f"the skill contains a pickle file ({file_name}); only safetensors and JSON are accepted"
+            )
+
+
+def _extract_zip(archive_path: Path, staging: Path) -> Path:
+    """Extract a skill zip safely (no absolute paths, no '..', no links, bounded size); return its skill dir."""
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            _refuse_pickles(PurePosixPath(m.filename).name for m in members)
+            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+                raise SkillFormatError(f"{archive_path} expands to more than {MAX_ZIP_BYTES // 1024**3} GiB")
+            for member in members:
+                parts = PurePosixPath(member.filename).parts
+                if member.filename.startswith("/") or ".." in parts or len(parts) > 2 or "\\" in member.filename:
+                    raise SkillFormatError(f"{archive_path} has an unsafe entry {member.filename!r}")
+                if (member.external_attr >> 16) & 0o170000 == 0o120000:
+                    raise SkillFormatError(f"{archive_path} contains a symbolic link ({member.filename})")
+                if not ALLOWED_FILES.match(parts[-1]):
+                    continue
+                target = staging.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 8 * 1024 * 1024)
+    except zipfile.BadZipFile as exc:
+        raise SkillFormatError(f"{archive_path} is not a valid zip archive: {exc}") from exc
+    candidates = [p.parent for p in staging.rglob(MANIFEST_FILE)]
+    if len(candidates) != 1:
+        raise SkillFormatError(
+            f"{archive_path} must hold exactly one skill (one {MANIFEST_FILE}); found {len(candidates)}"
+        )
+    return candidates[0]

@@ -1,0 +1,23 @@
+"""Tensor I/O for the skill engine: validated, memory-mapped safetensors reading and streaming writing."""
+
+from past.skills.tensors.io import (
+    SafetensorsFile,
+    TensorEntry,
+    atomic_output_dir,
+    check_safetensors,
+    hash_files,
+    plan_shards,
+    write_safetensors,
+    write_sharded,
+)
+
+__all__ = [
+    "SafetensorsFile",
+    "TensorEntry",
+    "atomic_output_dir",
+    "check_safetensors",
+    "hash_files",
+    "plan_shards",
+    "write_safetensors",
+    "write_sharded",
+]

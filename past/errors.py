@@ -25,3 +25,27 @@ class ModelNotFoundError(ModelError):
 
 class MalformedModelError(ModelError):
     """The model exists but its files are missing, corrupt or of a refused format."""
+
+
+class DocumentError(PastError):
+    """A document could not be ingested; the message names the file and the reason."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = name, reason
+
+
+class SynthesisError(PastError):
+    """Synthetic data could not be generated (bad settings, unreachable endpoint, unusable input)."""
+
+
+class JudgeError(PastError):
+    """A judge could not score answers (unreachable endpoint, bad configuration)."""
+
+
+class EvaluationError(PastError):
+    """An evaluation could not run (bad QA set, model spec or settings)."""
+
+
+class EndpointError(PastError):
+    """An OpenAI-compatible endpoint could not be reached or answered with an error."""

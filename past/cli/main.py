@@ -14,12 +14,15 @@ from past.cli import (
     build_skill_cmd,
     chat_cmd,
     compress_cmd,
+    eval_cmd,
     extract_cmd,
     grpo_cmd,
+    ingest_cmd,
     inject_cmd,
     model_cmd,
     sft_cmd,
     skill_cmd,
+    synth_cmd,
 )
 from past.errors import PastError
 from past.settings import DATA_DIR_ENV, Settings
@@ -28,6 +31,8 @@ from past.settings import DATA_DIR_ENV, Settings
 COMMANDS: list[ModuleType] = [
     model_cmd,
     chat_cmd,
+    ingest_cmd,
+    synth_cmd,
     skill_cmd,
     extract_cmd,
     inject_cmd,
@@ -37,6 +42,7 @@ COMMANDS: list[ModuleType] = [
     grpo_cmd,
     build_skill_cmd,
     adapt_cmd,
+    eval_cmd,
 ]
 
 

@@ -1,0 +1,48 @@
+"""``past ingest``: turn files into a documents JSONL (optionally also token chunks), one error line per bad file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from past.documents import DEFAULT_MAX_BYTES, chunk_text, ingest_many, load_tokenizer, write_documents
+from past.models import ModelRegistry
+from past.progress import NullReporter
+from past.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("ingest", help="extract clean text from PDF/DOCX/HTML/Markdown/text files")
+    parser.add_argument("files", nargs="+", help="documents to ingest")
+    parser.add_argument("--out", required=True, help="documents JSONL to write")
+    parser.add_argument("--max-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20, help="per-file size limit (MB)")
+    parser.add_argument("--chunks", metavar="PRESET", help="also chunk by tokens: qa-128, memorise-1024, SIZE:OVERLAP")
+    parser.add_argument("--chunks-out", help="chunks JSONL to write (default: OUT with .chunks.jsonl)")
+    parser.add_argument("--model", default="default", help="model whose tokenizer chunks the text")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from past.datasets import write_jsonl
+
+    results = ingest_many(args.files, max_bytes=int(args.max_mb * 2**20), reporter=NullReporter())
+    documents = [r.document for r in results if r.document is not None]
+    for result in results:
+        if result.document is not None:
+            doc = result.document
+            print(f"ok     {doc.name} -> {doc.doc_id} ({doc.format}, {doc.n_chars} characters)")
+        else:
+            print(f"error: {result.error}", file=sys.stderr)
+    if documents:
+        path = write_documents(args.out, documents)
+        print(f"wrote {len(documents)} document(s) to {path}")
+        if args.chunks:
+            tokenizer = load_tokenizer(ModelRegistry(settings).resolve(args.model).path)
+            chunks = [c for d in documents for c in chunk_text(d.text, tokenizer, args.chunks, d.doc_id)]
+            chunks_path = args.chunks_out or str(path.with_suffix("")) + ".chunks.jsonl"
+            write_jsonl(chunks_path, (c.to_dict() for c in chunks))
+            print(f"wrote {len(chunks)} chunk(s) ({args.chunks}) to {chunks_path}")
+    failed = len(results) - len(documents)
+    if failed:
+        print(f"{failed} of {len(results)} file(s) could not be ingested", file=sys.stderr)
+    return 0 if not failed else (1 if documents else 2)

@@ -1,0 +1,153 @@
+"""Evaluate several models (and replicate seeds) on one QA set; aggregate runs into mean ± sd per label.
+
+Also the λ sweep: a caller-supplied ``build(λ) -> (model, tokenizer)`` (the training side supplies
+injection) is evaluated at each λ.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from past.evaluation.closed_book import EvalConfig, EvalResult, evaluate_closed_book
+from past.evaluation.qa_set import QASet
+from past.evaluation.spec import ModelSpec, load_spec
+from past.generators.local import LocalGenerator
+from past.judges.base import Judge
+from past.progress import NullReporter, Reporter, ScaledReporter
+
+
+@dataclass
+class Summary:
+    """Mean ± sample sd over the runs of one label (sd is 0 for a single run)."""
+
+    label: str
+    runs: int
+    accuracy_mean: float
+    accuracy_sd: float
+    f1_mean: float
+    f1_sd: float
+    per_doc_accuracy: dict[str, float]
+    x: float | None = None  # λ for sweep points
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Comparison:
+    kind: str  # "models" or "lambda_sweep"
+    summaries: list[Summary]
+    runs: list[EvalResult]
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "summaries": [s.to_dict() for s in self.summaries],
+            "runs": [r.to_dict() for r in self.runs],
+        }
+
+
+def _sd(values: list[float]) -> float:
+    return statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def summarise_runs(label: str, runs: list[EvalResult], x: float | None = None) -> Summary:
+    accuracies, f1s = [r.accuracy for r in runs], [r.mean_f1 for r in runs]
+    docs = list(dict.fromkeys(d for r in runs for d in r.per_doc))
+    per_doc = {d: statistics.fmean(r.per_doc[d]["accuracy"] for r in runs if d in r.per_doc) for d in docs}
+    return Summary(
+        label, len(runs), statistics.fmean(accuracies), _sd(accuracies), statistics.fmean(f1s), _sd(f1s), per_doc, x
+    )
+
+
+def evaluate_loaded(
+    model: Any,
+    tokenizer: Any,
+    qa_set: QASet,
+    judge: Judge,
+    config: EvalConfig | None = None,
+    *,
+    label: str = "model",
+    seed: int | None = None,
+    batch_size: int = 16,
+    reporter: Reporter | None = None,
+) -> EvalResult:
+    """Closed-book evaluation of a model already in memory."""
+    generator = LocalGenerator(model, tokenizer, name=f"local:{label}", batch_size=batch_size)
+    return evaluate_closed_book(generator, qa_set, judge, config, label=label, seed=seed, reporter=reporter)
+
+
+def evaluate_models(
+    registry: Any,
+    specs: Sequence[ModelSpec],
+    qa_set: QASet,
+    judge: Judge,
+    config: EvalConfig | None = None,
+    *,
+    seeds: Sequence[int] = (0,),
+    batch_size: int = 16,
+    reporter: Reporter | None = None,
+) -> Comparison:
+    """Evaluate each spec (once per decoding seed when sampling; once when greedy) and summarise by label."""
+    config = config or EvalConfig()
+    reporter = reporter or NullReporter()
+    decode_seeds = list(seeds) if config.temperature > 0 else [None]
+    jobs = [(spec, seed) for spec in specs for seed in decode_seeds]
+    runs: list[EvalResult] = []
+    for n, (spec, seed) in enumerate(jobs):
+        if reporter.should_stop():
+            break
+        sub = ScaledReporter(reporter, n / len(jobs), (n + 1) / len(jobs))
+        model, tokenizer = load_spec(registry, spec)
+        run_seed = seed if seed is not None else spec.seed
+        runs.append(
+            evaluate_loaded(
+                model,
+                tokenizer,
+                qa_set,
+                judge,
+                config,
+                label=spec.name,
+                seed=run_seed,
+                batch_size=batch_size,
+                reporter=sub,
+            )
+        )
+        del model, tokenizer
+        gc.collect()
+    labels = list(dict.fromkeys(r.label for r in runs))
+    return Comparison("models", [summarise_runs(lb, [r for r in runs if r.label == lb]) for lb in labels], runs)
+
+
+def lambda_sweep(
+    build: Callable[[float], tuple[Any, Any]],
+    lambdas: Sequence[float],
+    qa_set: QASet,
+    judge: Judge,
+    config: EvalConfig | None = None,
+    *,
+    label: str = "past",
+    batch_size: int = 16,
+    reporter: Reporter | None = None,
+) -> Comparison:
+    """Evaluate ``build(λ)`` for each λ; one summary point per λ (label ``"{label} λ=…"``, ``x`` = λ)."""
+    reporter = reporter or NullReporter()
+    runs, summaries = [], []
+    for n, lam in enumerate(lambdas):
+        if reporter.should_stop():
+            break
+        sub = ScaledReporter(reporter, n / len(lambdas), (n + 1) / len(lambdas))
+        model, tokenizer = build(float(lam))
+        run = evaluate_loaded(
+            model, tokenizer, qa_set, judge, config, label=f"{label} λ={lam:g}", batch_size=batch_size, reporter=sub
+        )
+        del model, tokenizer
+        gc.collect()
+        runs.append(run)
+        summaries.append(summarise_runs(run.label, [run], x=float(lam)))
+        reporter.metric(n, "sweep/accuracy", run.accuracy)
+    return Comparison("lambda_sweep", summaries, runs)

@@ -135,8 +135,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     _, tok = load(args.model)
     texts = make_texts(tok, args.tokens, 4)
     enc = tok([t + tok.eos_token for t in texts], return_tensors="pt", padding=True, add_special_tokens=False)

@@ -7,6 +7,7 @@ question. Tiny settings (a few steps, 2 generations of 8 tokens) keep it to a fe
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,20 @@ SOURCE = ROOT / "assets" / "corpora" / "skill-source"
 TARGET = ROOT / "assets" / "documents"
 
 pytestmark = pytest.mark.slow
+
+
+class FuzzyJudge:
+    """A graded judge (character similarity): with 8-token samples it still separates a group's answers, so
+    every GRPO step gets non-zero advantages and really moves the adapter (the rule judge mostly gives 0)."""
+
+    name = "fuzzy"
+
+    def score(self, question: str, prediction: str, references) -> float:
+        refs = [references] if isinstance(references, str) else list(references)
+        return max(SequenceMatcher(None, prediction.lower(), r.lower()).ratio() for r in refs)
+
+    def score_batch(self, questions, predictions, references) -> list[float]:
+        return [self.score(q, p, r) for q, p, r in zip(questions, predictions, references, strict=True)]
 
 
 def test_every_stage_on_the_default_model(session_settings, tmp_path: Path) -> None:
@@ -49,7 +64,7 @@ def test_every_stage_on_the_default_model(session_settings, tmp_path: Path) -> N
         }
     )
     run_dir = tmp_path / "build"
-    manifest = build_skill(recipe, session_settings, run_dir)
+    manifest = build_skill(recipe, session_settings, run_dir, judge=FuzzyJudge())
 
     # SFT learned the source documents: the loss falls within each round
     for info in manifest["extra"]["round_details"]:
@@ -67,12 +82,16 @@ def test_every_stage_on_the_default_model(session_settings, tmp_path: Path) -> N
     assert manifest["rank"] == 4 and manifest["rounds"] == 2 and manifest["extra"]["environment"]["device"] == "cpu"
     assert manifest["base_fingerprint"] == ModelRegistry(session_settings).fingerprint("default")
     assert SkillLibrary(session_settings).load("e2e-skill").manifest.form == "lora"  # verified by the library
-    # round 2's GRPO started from v_1: v_2 differs from v_1 but stays a rank-4 adapter
+    # GRPO moved the weights; round 2 started from v_1 and moved on: v_2 ≠ v_1, still a rank-4 adapter
     v1 = lora_deltas(run_dir / "round-1" / "grpo" / "adapter")
-    assert any(not torch.equal(v1[k], deltas[k].float()) for k in v1)
+    assert any(v.abs().max() > 0 for v in v1.values())
+    v2 = lora_deltas(run_dir / "round-2" / "grpo" / "adapter")  # the fp32 adapter the bf16 skill was made from
+    assert any(not torch.equal(v1[k], v2[k]) for k in v1)
+    for k in v2:  # the shipped skill is v_2 up to bf16 rounding
+        assert (v2[k] - deltas[k]).norm() <= 0.02 * v2[k].norm() + 1e-8
 
     # rerunning resumes: every stage is recorded done and nothing trains again
-    again = build_skill(recipe, session_settings, run_dir)
+    again = build_skill(recipe, session_settings, run_dir, judge=FuzzyJudge())
     assert again["extra"]["timing"] == manifest["extra"]["timing"]
 
     # Stage II: target SFT, then θ = θ_T^sft + λ·v (exactly)

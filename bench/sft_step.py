@@ -4,7 +4,9 @@ Every variant trains the same LoRA (r=32, α=64, all linear projections) on the 
 same batch: 4 sequences of exactly ``--tokens`` tokens (no padding). After every trainer step, the same
 model runs one raw forward+backward of the same batch (train mode, fp32, no checkpointing), so trainer and raw
 timings alternate step by step and load from other processes on this shared machine hits both alike.
-Timings are medians of the steps after the first (warm-up). The ratio is what the target is about.
+Timings are medians of the steps after the first (warm-up), as wall time and as CPU time of the process
+(the latter does not count time stolen by other processes, so it is the steadier measure on a shared
+machine; with ``--threads 1`` it is the work done). The ratio is what the target is about.
 
     python bench/sft_step.py --model /tmp/pdata/models/smollm2-135m-instruct [--steps 6] [--json out.json]
 """
@@ -43,22 +45,26 @@ class InterleavedTimer(TrainerCallback):
         self.batch = batch
         self.trainer_times: list[float] = []
         self.raw_times: list[float] = []
+        self.trainer_cpu: list[float] = []
+        self.raw_cpu: list[float] = []
         self.model = None
         self._t = 0.0
 
     def on_step_begin(self, args, state, control, model=None, **kwargs):
-        self._t = time.perf_counter()
+        self._t, self._c = time.perf_counter(), time.process_time()
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         self.trainer_times.append(time.perf_counter() - self._t)
+        self.trainer_cpu.append(time.process_time() - self._c)
         inner = model.get_base_model()
         checkpointing = inner.is_gradient_checkpointing
         if checkpointing:  # the raw baseline never recomputes activations
             inner.gradient_checkpointing_disable()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = model(**self.batch, labels=self.batch["input_ids"])
         out.loss.backward()
         self.raw_times.append(time.perf_counter() - t)
+        self.raw_cpu.append(time.process_time() - c)
         model.zero_grad(set_to_none=True)
         if checkpointing:
             inner.gradient_checkpointing_enable(gradient_checkpointing_kwargs=args.gradient_checkpointing_kwargs)
@@ -105,6 +111,7 @@ def trainer_step_times(model_path: str, texts: list[str], batch: dict, steps: in
         }
         trainer.train()
     trainer_s, raw_s = statistics.median(timer.trainer_times[1:]), statistics.median(timer.raw_times[1:])
+    trainer_c, raw_c = statistics.median(timer.trainer_cpu[1:]), statistics.median(timer.raw_cpu[1:])
     return {
         "batch_shapes": shapes,
         "bf16": args.bf16,
@@ -113,6 +120,9 @@ def trainer_step_times(model_path: str, texts: list[str], batch: dict, steps: in
         "trainer_step_s": round(trainer_s, 3),
         "raw_fwd_bwd_s": round(raw_s, 3),
         "ratio_vs_raw": round(trainer_s / raw_s, 2),
+        "trainer_step_cpu_s": round(trainer_c, 3),
+        "raw_fwd_bwd_cpu_s": round(raw_c, 3),
+        "cpu_ratio_vs_raw": round(trainer_c / raw_c, 2),
         "trainer_steps_s": [round(t, 2) for t in timer.trainer_times],
         "raw_steps_s": [round(t, 2) for t in timer.raw_times],
     }

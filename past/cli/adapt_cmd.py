@@ -6,7 +6,7 @@ import argparse
 import json
 import shutil
 
-from past.cli.train_args import resolve_skill, run_dir
+from past.cli.train_args import add_threads_flag, apply_threads, resolve_skill, run_dir
 from past.errors import ConfigError
 from past.models import ModelRegistry
 from past.progress import ConsoleReporter
@@ -29,10 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", help="register the result in the model store under this name")
     parser.add_argument("--run-dir", help="run directory; rerun with the same one to resume")
+    add_threads_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    apply_threads(args)
     from past.pipeline.adapt import AdaptConfig, adapt, register_adapted
 
     registry = ModelRegistry(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from past.cli.train_args import run_dir
+from past.cli.train_args import add_threads_flag, apply_threads, run_dir
 from past.progress import ConsoleReporter
 from past.settings import Settings
 
@@ -16,10 +16,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--run-dir", help="run directory; rerun with the same one to resume")
     parser.add_argument("--name", help="skill name (overrides the recipe's)")
     parser.add_argument("--overwrite", action="store_true", help="replace a library skill of the same name")
+    add_threads_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    apply_threads(args)
     from past.pipeline import SkillRecipe, build_skill
 
     recipe = SkillRecipe.load(args.recipe)

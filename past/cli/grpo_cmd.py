@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
-from past.cli.train_args import load_config_file, overrides, run_dir
+from past.cli.train_args import add_threads_flag, apply_threads, load_config_file, overrides, run_dir
 from past.errors import ConfigError
 from past.models import ModelRegistry
 from past.progress import ConsoleReporter
@@ -46,10 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--save-steps", type=int)
     parser.add_argument("--use-vllm", action="store_true", default=None, help="vLLM rollouts (GPU only)")
+    add_threads_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    apply_threads(args)
     from past.pipeline.corpus import load_corpus
     from past.training.grpo import GRPOTrainConfig, train_grpo
 

@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
-from past.cli.train_args import load_config_file, overrides, run_dir
+from past.cli.train_args import add_threads_flag, apply_threads, load_config_file, overrides, run_dir
 from past.models import ModelRegistry
 from past.progress import ConsoleReporter
 from past.settings import Settings
@@ -41,10 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--save-steps", type=int)
     parser.add_argument("--chunk-tokens", type=int, default=192, help="document chunk size in tokens")
     parser.add_argument("--with-qa", action="store_true", help="also train on the QA pairs as chat turns")
+    add_threads_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    apply_threads(args)
     from transformers import AutoTokenizer
 
     from past.pipeline.corpus import chunk_text, load_corpus

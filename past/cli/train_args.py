@@ -40,9 +40,23 @@ def run_dir(settings: Settings, kind: str, given: str | None) -> Path:
 
 
 def resolve_skill(settings: Settings, ref: str) -> Path:
-    """A skill by library name or adapter directory."""
-    for candidate in (settings.skills_dir / ref, Path(ref).expanduser()):
-        if (candidate / "adapter_model.safetensors").is_file():
-            return candidate.resolve()
-    known = sorted(p.name for p in settings.skills_dir.iterdir() if p.is_dir()) if settings.skills_dir.is_dir() else []
-    raise ConfigError(f"unknown skill {ref!r}: not in the library ({', '.join(known) or 'empty'}) nor an adapter dir")
+    """A LoRA-form skill by library name or directory (verified by the library)."""
+    from past.skills import SkillLibrary
+
+    with SkillLibrary(settings).resolve(ref) as skill:
+        if skill.manifest.form != "lora":
+            raise ConfigError(f"skill {ref!r} is in {skill.manifest.form} form; adapt needs a LoRA-form skill")
+        return Path(skill.path)
+
+
+def add_threads_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads (on a busy shared CPU, 1 is often faster than the default)"
+    )
+
+
+def apply_threads(args: argparse.Namespace) -> None:
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)

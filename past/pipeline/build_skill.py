@@ -3,8 +3,9 @@
 Round k: SFT from the base on source subset k (LoRA) and merge -> θ_sft,k; GRPO on closed-book QA of
 subset k with a LoRA on θ_sft,k that starts from v_{k−1} (zero in round 1), so that the trained adapter is
 exactly v_k = θ_rl,k − θ_sft,k = v_{k−1} + (RL update of round k), in LoRA form at a fixed rank. The final
-v_K goes into the library (PEFT adapter, bf16) with a manifest: recipe, seeds, rounds, source documents
-(sha256), metrics, where and how long it ran. Every stage is resumable through the run directory's state.
+v_K goes into the library (``past.skills`` LoRA form: PEFT adapter, bf16) with its ``skill.json``: recipe,
+seeds, rounds, source documents (sha256), metrics, where and how long it ran. Every stage is resumable
+through the run directory's state.
 """
 
 from __future__ import annotations
@@ -22,22 +23,16 @@ from past.errors import PastError
 from past.models import ModelRegistry
 from past.pipeline.corpus import Corpus, chunk_text, load_corpus
 from past.pipeline.environment import run_environment
-from past.pipeline.lora_delta import add_deltas, copy_adapter, lora_deltas, read_adapter
+from past.pipeline.lora_delta import add_deltas, copy_adapter, lora_deltas
 from past.pipeline.recipe import SkillRecipe
 from past.pipeline.state import RunState
 from past.progress import NullReporter, Reporter, ScaledReporter
 from past.settings import Settings
+from past.skills import SkillExistsError, SkillLibrary, SkillManifest
 from past.training.data import build_sft_dataset
 from past.training.grpo import train_grpo
 from past.training.modeling import load_model, merge_lora, save_model
-from past.training.runs import read_json, write_json
 from past.training.sft import train_sft
-
-MANIFEST = "manifest.json"
-
-
-class SkillExistsError(PastError):
-    """A different skill with the same name is already in the library."""
 
 
 def sft_dataset_for(corpus: Corpus, tokenizer: Any, chunk_tokens: int):
@@ -74,7 +69,8 @@ def build_skill(
     registry = ModelRegistry(settings)
     base = registry.resolve(recipe.base_model).path
     base_fingerprint = registry.fingerprint(recipe.base_model)
-    target = settings.skills_dir / recipe.name
+    library = SkillLibrary(settings)
+    target = library.path_for(recipe.name)
     if target.exists() and not overwrite and not state.done("publish"):
         raise SkillExistsError(f"a skill named {recipe.name!r} is already in the library; choose another name")
     from transformers import AutoTokenizer
@@ -161,36 +157,44 @@ def build_skill(
     environment = run_environment()
 
     def publish() -> dict[str, Any]:
-        dtype = getattr(torch, recipe.skill_dtype)
-        config, _ = read_adapter(prev_adapter)
-        tmp = settings.skills_dir / f".{recipe.name}.building"
-        copy_adapter(prev_adapter, tmp, dtype)
+        import json
+
+        from past.skills import skill_from_adapter
+
+        bf16 = copy_adapter(prev_adapter, run_dir / "skill-adapter", getattr(torch, recipe.skill_dtype))
+        config = json.loads((Path(base) / "config.json").read_text())
         seconds = state.stage_seconds()
-        manifest = {
-            "name": recipe.name,
-            "description": recipe.description,
-            "format": "peft-lora",
-            "kind": "closed-book-qa",
-            "base_model": {"ref": recipe.base_model, "fingerprint": base_fingerprint, "path_name": Path(base).name},
-            "rank": config["r"],
-            "lora_alpha": config["lora_alpha"],
-            "target_modules": config["target_modules"],
-            "dtype": recipe.skill_dtype,
-            "rounds": [{k: v for k, v in r.items()} for r in round_info],
-            "seeds": {"recipe": recipe.seed, "per_round": [recipe.seed + k for k in range(rounds)]},
-            "recipe": recipe.to_dict(),
-            "environment": environment,
-            "timing": {
-                "created_at": state.data["created_at"],
-                "finished_at": _now(),
-                "total_stage_seconds": round(sum(seconds.values()), 1),
-                "stage_seconds": seconds,
+        skill_from_adapter(
+            bf16,
+            library.new_path(recipe.name, overwrite=True),
+            name=recipe.name,
+            base_fingerprint=base_fingerprint,
+            base_ref=recipe.base_model,
+            architecture=(config.get("architectures") or [""])[0],
+            model_type=config.get("model_type", ""),
+            overwrite=True,
+            description=recipe.description,
+            source_domain="closed-book QA on fictional documents",
+            source_documents=sorted({f["path"] for r in round_info for f in r["sources"]}),
+            rounds=rounds,
+            recipe={**recipe.to_dict(), "seeds": [recipe.seed + k for k in range(rounds)]},
+            metrics={
+                "grpo_reward_first_last": [[r["grpo"]["rewards"][:1], r["grpo"]["rewards"][-1:]] for r in round_info],
+                "sft_loss_first_last": [[r["sft"]["first_loss"], r["sft"]["last_loss"]] for r in round_info],
             },
-        }
-        write_json(tmp / MANIFEST, manifest)
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
+            default_lambda=1.0,
+            extra={
+                "round_details": round_info,
+                "environment": environment,
+                "timing": {
+                    "created_at": state.data["created_at"],
+                    "finished_at": _now(),
+                    "total_stage_seconds": round(sum(seconds.values()), 1),
+                    "stage_seconds": seconds,
+                },
+            },
+        )
+        shutil.rmtree(bf16, ignore_errors=True)
         return {"skill_dir": str(target)}
 
     skill = state.run("publish", publish, reporter)
@@ -217,13 +221,13 @@ def build_skill(
             )
 
         evaluation = state.run("evaluate", evaluate, reporter)
-        manifest = read_json(target / MANIFEST)
-        manifest["evaluation"] = {k: v for k, v in evaluation.items() if k != "details"}
-        manifest["timing"]["stage_seconds"] = state.stage_seconds()
-        manifest["timing"]["total_stage_seconds"] = round(sum(state.stage_seconds().values()), 1)
-        write_json(target / MANIFEST, manifest)
+        manifest = SkillManifest.read(target)
+        manifest.metrics["evaluation"] = {k: v for k, v in evaluation.items() if k != "details"}
+        manifest.extra["timing"]["stage_seconds"] = state.stage_seconds()
+        manifest.extra["timing"]["total_stage_seconds"] = round(sum(state.stage_seconds().values()), 1)
+        manifest.write(target)
     reporter.progress(1.0, f"skill {recipe.name} ready ({time.monotonic() - started:.0f} s this session)")
-    return read_json(target / MANIFEST)
+    return SkillManifest.read(target).to_dict()
 
 
 def _inject_into(model_dir: str | Path, adapter_dir: str | Path, lam: float, out: Path) -> Path:

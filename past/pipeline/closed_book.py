@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from past.judges import RuleJudge
+from past.judges import Judge, RuleQAJudge
 from past.progress import NullReporter, Reporter
 from past.training.modeling import load_model
 
@@ -45,12 +45,16 @@ def evaluate_closed_book(
 ) -> dict[str, Any]:
     """Scores per question, per document and overall for the model at ``model_path``."""
     reporter = reporter or NullReporter()
-    judge = judge or RuleJudge()
+    judge = judge or RuleQAJudge()
     model, tokenizer = load_model(model_path)
     predictions = answer_questions(model, tokenizer, [q["question"] for q in qa], max_new_tokens)
+    if isinstance(judge, Judge):
+        scores = judge.score_batch([q["question"] for q in qa], predictions, [q["answers"] for q in qa])
+    else:
+        scores = [judge.score(pred, q["answers"]) for q, pred in zip(qa, predictions, strict=True)]
     rows = []
-    for q, pred in zip(qa, predictions, strict=True):
-        score = float(judge.score(pred, q["answers"]))
+    for q, pred, score in zip(qa, predictions, scores, strict=True):
+        score = float(score)
         rows.append(
             {
                 "id": q.get("id", ""),
@@ -65,12 +69,11 @@ def evaluate_closed_book(
     for row in rows:
         per_doc.setdefault(row["doc_id"], []).append(row["score"])
     mean = statistics.fmean(r["score"] for r in rows) if rows else 0.0
+    threshold = getattr(judge, "threshold", 0.5)
     reporter.log(f"closed-book QA on {len(rows)} questions: mean score {mean:.3f}")
     return {
         "mean": mean,
-        "accuracy": statistics.fmean(float(judge.correct(r["prediction"], r["answers"])) for r in rows)
-        if rows and hasattr(judge, "correct")
-        else None,
+        "accuracy": statistics.fmean(float(r["score"] >= threshold) for r in rows) if rows else None,
         "per_document": {d: statistics.fmean(s) for d, s in per_doc.items()},
         "questions": rows,
     }

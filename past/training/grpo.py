@@ -3,7 +3,7 @@
 ``train_grpo`` puts a LoRA on top of a given (merged) model; its adapter is the RL delta
 θ_rl − θ_start in LoRA form. With ``init_adapter`` the LoRA starts from an existing adapter (the
 previous round's skill vector, for K-round refinement) instead of zero. The judge is any object with
-``score(prediction, references) -> float`` in [0, 1] (default :class:`past.judges.RuleJudge`).
+``past.judges.Judge`` (default :class:`past.judges.RuleQAJudge`; the LLM judge plugs in the same way).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from past.judges import RuleJudge
+from past.judges import Judge, RuleQAJudge, judge_reward_fn
 from past.progress import NullReporter, Reporter
 from past.training.callbacks import ReporterCallback
 from past.training.data import build_grpo_dataset
@@ -22,7 +22,7 @@ from past.training.modeling import load_model
 from past.training.runs import config_from_dict, last_checkpoint, write_json
 
 
-class Judge(Protocol):
+class LegacyJudge(Protocol):
     def score(self, prediction: str, references: list[str] | str) -> float: ...
 
 
@@ -107,8 +107,14 @@ def completion_text(completion: Any) -> str:
     return str(completion)
 
 
-def judge_reward(judge: Judge):
-    """A TRL reward function scoring each completion against its row's reference answers."""
+def judge_reward(judge: Judge | LegacyJudge):
+    """A TRL reward function scoring each completion against its row's reference answers.
+
+    ``judge`` follows :class:`past.judges.Judge` (``score(question, prediction, references)``, batched:
+    the rule judge or the LLM judge), or is a plain ``score(prediction, references)`` scorer.
+    """
+    if isinstance(judge, Judge):
+        return judge_reward_fn(judge)
 
     def closed_book_reward(
         prompts: list[Any], completions: list[Any], answers: list[list[str]], **kwargs
@@ -125,7 +131,7 @@ def train_grpo(
     config: GRPOTrainConfig,
     output_dir: str | Path,
     reporter: Reporter | None = None,
-    judge: Judge | None = None,
+    judge: Judge | LegacyJudge | None = None,
     init_adapter: str | Path | None = None,
 ) -> GRPOResult:
     """GRPO-train a LoRA on ``model_path`` with closed-book QA ``qa_pairs``; resumable."""
@@ -151,7 +157,7 @@ def train_grpo(
     callback = ReporterCallback(reporter, label="GRPO")
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=judge_reward(judge or RuleJudge()),
+        reward_funcs=judge_reward(judge or RuleQAJudge()),
         args=config.to_trl(checkpoints, use_cpu=not torch.cuda.is_available()),
         train_dataset=build_grpo_dataset(qa_pairs, config.system_prompt),
         processing_class=tokenizer,

@@ -121,7 +121,7 @@ class ABConversations:
                 turns[-1].replies[ref["side"]] = msg["content"]
                 turns[-1].sides[ref["side"]] = Side.from_dict(ref)
         votes = self.session_votes(session_id)
-        for turn, nxt in zip(turns, [*turns[1:], None], strict=True):
+        for turn, nxt in zip(turns, [*turns[1:], None], strict=False):
             end = nxt.asked_at if nxt else float("inf")
             cast = [v for v in votes if turn.asked_at <= v["created_at"] < end]
             turn.voted = cast[0]["winner"] if cast else None

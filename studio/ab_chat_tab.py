@@ -82,7 +82,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         clear = gr.Button("Clear", scale=1, elem_id="ab-clear")
     votes = render_vote_panel()
     with gr.Accordion("Generation settings", open=False):
-        max_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest reply (tokens)")
+        max_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest reply (tokens)", elem_id="ab-max-tokens")
         temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = always the most likely word)")
         top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (only with temperature above 0)")
     with gr.Row():

@@ -81,7 +81,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         stop = gr.Button("Stop", scale=1, elem_id="ab-stop")
         clear = gr.Button("Clear", scale=1, elem_id="ab-clear")
     votes = render_vote_panel()
-    with gr.Accordion("Generation settings", open=False):
+    with gr.Accordion("Generation settings", open=False, elem_id="ab-settings"):
         max_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest reply (tokens)", elem_id="ab-max-tokens")
         temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = always the most likely word)")
         top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (only with temperature above 0)")
@@ -149,6 +149,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                     replies[i] = replies[i] + f"\n\n(error: {event.text})" if replies[i] else f"(error: {event.text})"
                 elif event.kind == "done":
                     replies[i] = replies[i] or "(no reply)"
+                    if session.blind:
+                        notes[i] = f"**Model {i + 1}** has answered"
                     if event.finish_reason == "length":
                         notes[i] += " · stopped at the reply length limit"
                 yield frame()

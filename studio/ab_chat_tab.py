@@ -64,7 +64,13 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     with gr.Row(equal_height=False):
         for key in ("a", "b"):
             with gr.Column(min_width=320):
-                model = gr.Dropdown(names, value=default, label=f"Side {key.upper()}: model", elem_id=f"ab-model-{key}")
+                model = gr.Dropdown(
+                    names,
+                    value=default,
+                    allow_custom_value=True,  # a model directory works too
+                    label=f"Side {key.upper()}: model",
+                    elem_id=f"ab-model-{key}",
+                )
                 adapter = gr.Dropdown(
                     adapter_choices,
                     value=NO_ADAPTER,
@@ -121,6 +127,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             session = conversations.start(configured, blind=bool(blind_on))
             ctx.selections.set(SESSION_KEY, session.id)
         real = session.sides if session.blind else configured
+        ctx.selections.set(SIDES_KEY, {key: side.as_dict() for key, side in real.items()})
         order = session.order()
         sides = [side_spec(real[key].model, real[key].adapter) for key in order]
         histories = [[*(hist_a or []), _user(message)], [*(hist_b or []), _user(message)]]
@@ -221,21 +228,20 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         """The sides last picked (e.g. by Adapt's "Chat with it") and the conversation shown before a reload."""
         choices = [NO_ADAPTER, *(str(p) for p in find_adapters(ctx.settings))]
         sides = ctx.selections.get(SIDES_KEY, {}) or {}
-        picked = {key: Side.from_dict(sides.get(key)) for key in ("a", "b")}
+        picked = {}
+        for key in ("a", "b"):
+            side = Side.from_dict(sides.get(key))
+            known = side.model in names or (side.model and Path(side.model).is_dir())
+            picked[key] = Side(side.model if known else (default or ""), side.adapter)
         session = conversations.get(ctx.selections.get(SESSION_KEY, "") or "")
-        if session is not None and _latest_sides(conversations, session) != {
-            k: Side(s.model or (default or ""), s.adapter) for k, s in picked.items()
-        }:
+        if session is not None and _latest_sides(conversations, session) != picked:
             session = None  # other sides were picked since (e.g. by Adapt): start afresh
         blind_on = session.blind if session else bool(ctx.selections.get(BLIND_KEY, False))
         updates = []
-        for key in ("a", "b"):
-            side = sides.get(key) or {}
-            model_value = side.get("model") if side.get("model") in names else default
-            adapter_value = side.get("adapter") or NO_ADAPTER
+        for side in picked.values():
             updates += [
-                gr.update(value=model_value, visible=not blind_on),
-                gr.update(choices=choices, value=adapter_value, visible=not blind_on),
+                gr.update(value=side.model, visible=not blind_on),
+                gr.update(choices=choices, value=side.adapter or NO_ADAPTER, visible=not blind_on),
             ]
         left, right = pane_names(blind_on)
         hist = conversations.histories(session) if session else ([], [])

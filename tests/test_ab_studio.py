@@ -12,7 +12,6 @@ from backend.chat_sessions import ABConversations
 from backend.store import ChatRepository, SelectionRepository, Store
 from past.settings import BUNDLED_MODEL_NAME, Settings
 from tests.browser import chromium_page
-from tests.lora_adapters import make_lora_adapter
 
 pytestmark = pytest.mark.slow
 
@@ -23,20 +22,21 @@ def current_session(settings: Settings):
     return conversations, conversations.get(SelectionRepository(store).get("ab_chat.session", ""))
 
 
-def test_blind_send_vote_tally_and_export(studio_url: str, session_settings: Settings, tmp_path: Path) -> None:
+def test_blind_send_vote_tally_and_export(studio_url: str, session_settings: Settings) -> None:
     from gradio_client import Client
 
-    adapter = make_lora_adapter(session_settings.models_dir / BUNDLED_MODEL_NAME, tmp_path / "injected", seed=3)
+    # Side B names the same model by its directory: a distinct identity that loads nothing more into the
+    # shared studio's model pool (other tests count the adapters loaded there).
+    m, directory = BUNDLED_MODEL_NAME, str(session_settings.models_dir / BUNDLED_MODEL_NAME)
     client = Client(studio_url, verbose=False)
-    m = BUNDLED_MODEL_NAME
     left, right, _, status_1, status_2, usage = client.predict(
-        "Name a colour.", [], [], m, "", m, str(adapter), 16, 0, 1, True, api_name="/ab_chat"
+        "Name a colour.", [], [], m, "", directory, "", 16, 0, 1, True, api_name="/ab_chat"
     )
     assert left[-1]["role"] == "assistant" and right[-1]["role"] == "assistant"
     assert "Model 1" in status_1 and "Model 2" in status_2 and "hidden in blind mode" in usage
     assert m not in status_1 + status_2, "blind mode must not name the model"
     conversations, session = current_session(session_settings)
-    assert session is not None and session.blind and session.sides["b"].adapter == str(adapter)
+    assert session is not None and session.blind and session.sides["b"].model == directory
     (turn,) = conversations.turns(session.id)
     assert turn.replies[session.real("left")] in str(left[-1]["content"])
 
@@ -44,10 +44,10 @@ def test_blind_send_vote_tally_and_export(studio_url: str, session_settings: Set
     (vote,) = conversations.session_votes(session.id)
     expected = "b" if session.swapped else "a"
     assert vote["winner"] == expected, "the left pane's real side must get the win"
-    assert (vote["model_a"], vote["model_b"]) == (m, f"{m} + {adapter}")
+    assert (vote["model_a"], vote["model_b"]) == (m, directory)
     assert vote["prompt"] == "Name a colour." and vote["answer_b"] == turn.replies["b"]
     assert f"Model 1** was side {expected.upper()}" in reveal
-    row = next(r for r in tally["data"] if r[1].endswith("injected"))
+    row = next(r for r in tally["data"] if r[1] == directory)
     assert row[2] >= 1 and row[3 if expected == "a" else 4] >= 1
     with pytest.raises(Exception, match="already voted"):
         client.predict("Tie", api_name="/ab_vote")
@@ -57,7 +57,7 @@ def test_blind_send_vote_tally_and_export(studio_url: str, session_settings: Set
     record = records[session.id]
     assert record["blind"] and record["swapped"] == session.swapped and record["votes"][0]["winner"] == expected
     assert [msg["role"] for msg in record["messages"]] == ["user", "assistant", "assistant"]
-    assert {msg.get("adapter") for msg in record["messages"][1:]} == {"", str(adapter)}
+    assert [(msg.get("side"), msg.get("model")) for msg in record["messages"][1:]] == [("a", m), ("b", directory)]
     assert list((session_settings.artifacts_dir / "exports").glob("ab-conversations-*.jsonl"))
 
 

@@ -214,6 +214,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     for trigger in (send.click, prompt.submit):
         trigger(lambda: [gr.update(interactive=False)] * len(busy), None, busy, api_name=False, queue=False)
     stop.click(None, None, None, cancels=events, api_name=False)
+    stop.click(after_reply, session_id, [*vote_panel, send], api_name=False)
     reset = [chat_a, chat_b, status_a, status_b, session_id, *pickers, usage, *vote_panel]
     clear.click(fresh, blind, reset, api_name=False)
     blind.input(fresh, blind, reset, api_name=False)

@@ -22,6 +22,15 @@ def current_session(settings: Settings):
     return conversations, conversations.get(SelectionRepository(store).get("ab_chat.session", ""))
 
 
+def settled(page, timeout: float = 30_000) -> None:
+    """Wait until no A/B chat component shows a pending update (Gradio's status tracker is hidden)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#ab-blind [data-testid=status-tracker],"
+        " #ab-chat-a [data-testid=status-tracker]')].every(e => e.classList.contains('hide'))",
+        timeout=timeout,
+    )
+
+
 def test_blind_send_vote_tally_and_export(studio_url: str, session_settings: Settings) -> None:
     from gradio_client import Client
 
@@ -66,6 +75,8 @@ def test_blind_vote_in_the_browser_and_reload(studio_url: str, session_settings:
         page.goto(studio_url)
         expect(page.locator("#studio-access")).to_contain_text("Only reachable from this machine", timeout=30_000)
         page.get_by_role("tab", name="A/B chat").click()
+        settled(page)  # opening the tab restores the last conversation from the store; let that finish first
+        page.locator("#ab-clear").click()  # and start a new one
         page.locator("#ab-blind input").check()
         expect(page.locator("#ab-model-a")).to_be_hidden()
         expect(page.locator("#ab-chat-a")).to_contain_text("Model 1")
@@ -91,7 +102,11 @@ def test_blind_vote_in_the_browser_and_reload(studio_url: str, session_settings:
 
         page.reload()  # the conversation, the blind mode and the reveal come back from the store
         page.get_by_role("tab", name="A/B chat").click()
+        settled(page)
         expect(page.locator("#ab-chat-b")).to_contain_text("capital of France", timeout=30_000)
         expect(page.locator("#ab-blind input")).to_be_checked()
         expect(page.locator("#ab-reveal")).to_contain_text("Model 2 was side")
         page.screenshot(path=output_dir / "ab-after-reload.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})  # phone width: the same screen, stacked
+        expect(page.locator("#ab-vote-right")).to_be_visible()
+        page.screenshot(path=output_dir / "ab-phone.png", full_page=True)

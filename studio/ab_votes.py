@@ -43,7 +43,7 @@ def render_vote_panel() -> VotePanel:
         table = gr.Dataframe(headers=TALLY_HEADERS, interactive=False, elem_id="ab-tally", wrap=True)
         with gr.Row():
             export = gr.Button("Export all conversations (JSONL)", size="sm", elem_id="ab-export")
-            export_file = gr.File(label="Download", interactive=False, elem_id="ab-export-file")
+            export_file = gr.File(label="Download", interactive=False, height=90, elem_id="ab-export-file")
     return VotePanel(buttons, hint, reveal, table, export, export_file)
 
 

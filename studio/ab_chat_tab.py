@@ -6,6 +6,11 @@ keeps its own conversation. An error on one side (a model or adapter that does n
 prompt) is shown on that side; the other side keeps answering. Prompts longer than the model reads are
 shortened from the start with a notice. Several sessions share the model memory budget shown below and
 wait their turn in Gradio's queue.
+
+Every conversation is saved in the store (``backend.chat_sessions``), so a reloaded page shows it again.
+Blind mode hides the pickers, names the panes "Model 1"/"Model 2", shuffles which side sits left (per
+conversation, seeded and stored), and asks for a vote after each reply; the vote panel lives in
+``studio.ab_votes``.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from pathlib import Path
 import gradio as gr
 
 from backend.adapter_catalog import find_adapters
+from backend.chat_sessions import ABConversations, ABSession, Side, VoteError
 from past.serving.engine import SideSpec
 from past.serving.generation import GenerationParams
+from studio.ab_votes import choice_of, export_all, pane_names, render_vote_panel, reveal_text, tally_rows, vote_state
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.errors import user_errors
 from studio.screen import OnLoad, StudioUI
@@ -27,11 +34,15 @@ INTRO = (
     "Pick a model for each side, optionally with a LoRA adapter (a skill or a fine-tune), type one message "
     "and press **Send**: both sides answer at the same time. Two adapters on the same base model share one "
     "copy of it in memory. **Stop** ends both replies; **Clear** starts over. A conversation longer than the "
-    "model can read is shortened from its start, and a note says so."
+    "model can read is shortened from its start, and a note says so.\n\n"
+    "**Blind mode** hides which model is which (and shuffles the sides): read both replies, vote for the "
+    "better one, and the models are revealed. Votes add up in the table below; every conversation is saved."
 )
 NO_ADAPTER = ""
 SIDES_KEY = "ab_chat.sides"  # selection in the store: {"a": {model, adapter}, "b": {...}}
 ERROR_MARK = "⚠️ "  # replies that are error messages start with it and are not sent back to the model
+SESSION_KEY = "ab_chat.session"  # the conversation shown, so a reloaded page restores it
+BLIND_KEY = "ab_chat.blind"
 
 
 def side_spec(model: str | None, adapter: str | None) -> SideSpec:
@@ -46,12 +57,21 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)
     adapter_choices = [NO_ADAPTER, *(str(p) for p in find_adapters(ctx.settings))]
 
+    conversations = ABConversations(ctx.chats)
     gr.Markdown(INTRO)
+    blind = gr.Checkbox(False, label="Blind mode: hide and shuffle which model is which, then vote", elem_id="ab-blind")
+    session_id = gr.State("")
     panes = []
     with gr.Row(equal_height=False):
         for key in ("a", "b"):
             with gr.Column(min_width=320):
-                model = gr.Dropdown(names, value=default, label=f"Side {key.upper()}: model", elem_id=f"ab-model-{key}")
+                model = gr.Dropdown(
+                    names,
+                    value=default,
+                    allow_custom_value=True,  # a model directory works too
+                    label=f"Side {key.upper()}: model",
+                    elem_id=f"ab-model-{key}",
+                )
                 adapter = gr.Dropdown(
                     adapter_choices,
                     value=NO_ADAPTER,
@@ -66,9 +86,10 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         prompt = gr.Textbox(placeholder="One message for both sides…", show_label=False, scale=6, elem_id="ab-prompt")
         send = gr.Button("Send", variant="primary", scale=1, elem_id="ab-send")
         stop = gr.Button("Stop", scale=1, elem_id="ab-stop")
-        clear = gr.Button("Clear", scale=1)
-    with gr.Accordion("Generation settings", open=False):
-        max_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest reply (tokens)")
+        clear = gr.Button("Clear", scale=1, elem_id="ab-clear")
+    votes = render_vote_panel()
+    with gr.Accordion("Generation settings", open=False, elem_id="ab-settings"):
+        max_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest reply (tokens)", elem_id="ab-max-tokens")
         temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = always the most likely word)")
         top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (only with temperature above 0)")
     with gr.Row():
@@ -76,6 +97,11 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         refresh = gr.Button("Refresh", size="sm", scale=0)
 
     (model_a, adapter_a, status_a, chat_a), (model_b, adapter_b, status_b, chat_b) = panes
+    # chat_a / chat_b are the left / right panes; outside blind mode the left one is side A.
+    pickers = [model_a, adapter_a, model_b, adapter_b]
+
+    def usage_text(blind_on: bool) -> str:
+        return "Model memory details are hidden in blind mode." if blind_on else ctx.models.usage().describe()
 
     @user_errors
     def respond(
@@ -89,12 +115,22 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         limit: float,
         temp: float,
         nucleus: float,
+        blind_on: bool = False,
+        sid: str = "",
     ) -> Iterator:
         message = (message or "").strip()
         if not message:
             raise gr.Error("Type a message first: an empty message is not sent.")
         params = GenerationParams(max_new_tokens=int(limit), temperature=float(temp), top_p=float(nucleus))
-        sides = [side_spec(m_a, ad_a), side_spec(m_b, ad_b)]
+        configured = {"a": Side(m_a or "", (ad_a or "").strip()), "b": Side(m_b or "", (ad_b or "").strip())}
+        session = conversations.get(sid) if (hist_a or hist_b) else None
+        if session is None or session.blind != bool(blind_on):
+            session = conversations.start(configured, blind=bool(blind_on))
+            ctx.selections.set(SESSION_KEY, session.id)
+        real = session.sides if session.blind else configured
+        ctx.selections.set(SIDES_KEY, {key: side.as_dict() for key, side in real.items()})
+        order = session.order()
+        sides = [side_spec(real[key].model, real[key].adapter) for key in order]
         histories = [[*(hist_a or []), _user(message)], [*(hist_b or []), _user(message)]]
         replies = ["", ""]
         notes = ["Loading…", "Loading…"]
@@ -103,32 +139,65 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             panes = [
                 [*h, {"role": "assistant", "content": r}] if r else h for h, r in zip(histories, replies, strict=True)
             ]
-            return panes[0], panes[1], "", notes[0], notes[1], ctx.models.usage().describe()
+            return panes[0], panes[1], "", notes[0], notes[1], usage_text(session.blind), session.id
 
-        yield frame()
-        conversations = [[_plain(m) for m in h if not _is_error(m)] for h in histories]
-        for event in ctx.engine.stream(sides, conversations, params):
-            i = event.side
-            if event.kind == "ready":
-                notes[i] = f"**{event.text}**"
-            elif event.kind == "notice":
-                notes[i] += f"\n\n⚠️ {event.text}"
-            elif event.kind == "text":
-                replies[i] += event.text
-            elif event.kind == "error":
-                notes[i] = f"{ERROR_MARK}{event.text}"
-                replies[i] = (
-                    f"{ERROR_MARK}{event.text}" if not replies[i] else f"{replies[i]}\n\n{ERROR_MARK}{event.text}"
-                )
-            elif event.kind == "done":
-                replies[i] = replies[i] or "(no reply)"
-                if event.finish_reason == "length":
-                    notes[i] += " · stopped at the reply length limit"
+        try:
             yield frame()
-        yield frame()
+            conversations_ = [[_plain(m) for m in h if not _is_error(m)] for h in histories]
+            for event in ctx.engine.stream(sides, conversations_, params):
+                i = event.side
+                if event.kind == "ready":
+                    notes[i] = f"**Model {i + 1}** is answering" if session.blind else f"**{event.text}**"
+                elif event.kind == "notice":
+                    notes[i] += f"\n\n⚠️ {event.text}"
+                elif event.kind == "text":
+                    replies[i] += event.text
+                elif event.kind == "error":
+                    notes[i] = f"{ERROR_MARK}{event.text}"
+                    replies[i] = (
+                        f"{ERROR_MARK}{event.text}" if not replies[i] else f"{replies[i]}\n\n{ERROR_MARK}{event.text}"
+                    )
+                elif event.kind == "done":
+                    replies[i] = replies[i] or "(no reply)"
+                    if session.blind:
+                        notes[i] = f"**Model {i + 1}** has answered"
+                    if event.finish_reason == "length":
+                        notes[i] += " · stopped at the reply length limit"
+                yield frame()
+            yield frame()
+        finally:  # also when stopped: what was said so far is kept
+            saved = {key: reply or "(no reply)" for key, reply in zip(order, replies, strict=True)}
+            conversations.add_turn(session.id, message, saved, real)
 
+    def vote_outputs(session: ABSession | None) -> tuple:
+        buttons, hint, reveal = vote_state(conversations, session)
+        return (*buttons, hint, reveal, tally_rows(conversations))
+
+    def after_reply(sid: str) -> tuple:
+        return (*vote_outputs(conversations.get(sid)), gr.update(interactive=True))
+
+    @user_errors
+    def cast(label: str, sid: str) -> tuple:
+        session = conversations.get(sid)
+        if session is None or not session.blind:
+            raise VoteError("Votes are taken in blind mode: tick Blind mode, send a message, then vote.")
+        winner = conversations.vote(session, choice_of(label))
+        buttons, hint, _ = vote_state(conversations, session)
+        return (*buttons, hint, reveal_text(session, winner), tally_rows(conversations))
+
+    def fresh(blind_on: bool) -> tuple:
+        """An empty conversation (the next message starts a new saved session) in the chosen mode."""
+        ctx.selections.set(BLIND_KEY, bool(blind_on))
+        ctx.selections.set(SESSION_KEY, "")
+        left, right = pane_names(bool(blind_on))
+        shown = [gr.update(visible=not blind_on)] * len(pickers)
+        chats = [gr.update(value=[], label=left), gr.update(value=[], label=right)]
+        return (*chats, "", "", "", *shown, gr.update(visible=not blind_on), *vote_outputs(None))
+
+    vote_panel = [*votes.buttons, votes.hint, votes.reveal, votes.tally]
     inputs = [prompt, chat_a, chat_b, model_a, adapter_a, model_b, adapter_b, max_tokens, temperature, top_p]
-    outputs = [chat_a, chat_b, prompt, status_a, status_b, usage]
+    inputs += [blind, session_id]
+    outputs = [chat_a, chat_b, prompt, status_a, status_b, usage, session_id]
     events = [
         send.click(
             respond,
@@ -143,31 +212,59 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         ),
     ]
     for event in events:
-        event.then(lambda: gr.update(interactive=True), None, send, api_name=False)
-    send.click(lambda: gr.update(interactive=False), None, send, api_name=False, queue=False)
+        event.then(after_reply, session_id, [*vote_panel, send], api_name=False)
+    busy = [send, *votes.buttons]
+    for trigger in (send.click, prompt.submit):
+        trigger(lambda: [gr.update(interactive=False)] * len(busy), None, busy, api_name=False, queue=False)
     stop.click(None, None, None, cancels=events, api_name=False)
-    clear.click(lambda: ([], [], "", ""), None, [chat_a, chat_b, status_a, status_b], api_name=False)
-    refresh.click(lambda: ctx.models.usage().describe(), None, usage, api_name=False, queue=False)
+    stop.click(after_reply, session_id, [*vote_panel, send], api_name=False)
+    reset = [chat_a, chat_b, status_a, status_b, session_id, *pickers, usage, *vote_panel]
+    clear.click(fresh, blind, reset, api_name=False)
+    blind.input(fresh, blind, reset, api_name=False)
+    refresh.click(lambda b: usage_text(b), blind, usage, api_name=False, queue=False)
+    for i, button in enumerate(votes.buttons):
+        button.click(cast, [button, session_id], vote_panel, api_name="ab_vote" if i == 0 else False)
+    votes.export.click(
+        lambda: export_all(conversations, ctx.settings.artifacts_dir), None, votes.export_file, api_name="ab_export"
+    )
 
     def restore() -> tuple:
-        """Adapter choices as they are now, and the sides last picked (e.g. by Adapt's "Chat with it")."""
+        """The sides last picked (e.g. by Adapt's "Chat with it") and the conversation shown before a reload."""
         choices = [NO_ADAPTER, *(str(p) for p in find_adapters(ctx.settings))]
         sides = ctx.selections.get(SIDES_KEY, {}) or {}
-        updates = []
+        picked = {}
         for key in ("a", "b"):
-            side = sides.get(key) or {}
-            model_value = side.get("model") if side.get("model") in names else default
-            adapter_value = side.get("adapter") or NO_ADAPTER
-            updates += [gr.update(value=model_value), gr.update(choices=choices, value=adapter_value)]
-        return tuple(updates)
+            side = Side.from_dict(sides.get(key))
+            known = side.model in names or (side.model and Path(side.model).is_dir())
+            picked[key] = Side(side.model if known else (default or ""), side.adapter)
+        session = conversations.get(ctx.selections.get(SESSION_KEY, "") or "")
+        if session is not None and _latest_sides(conversations, session) != picked:
+            session = None  # other sides were picked since (e.g. by Adapt): start afresh
+        blind_on = session.blind if session else bool(ctx.selections.get(BLIND_KEY, False))
+        updates = []
+        for side in picked.values():
+            updates += [
+                gr.update(value=side.model, visible=not blind_on),
+                gr.update(choices=choices, value=side.adapter or NO_ADAPTER, visible=not blind_on),
+            ]
+        left, right = pane_names(blind_on)
+        hist = conversations.histories(session) if session else ([], [])
+        chats = [gr.update(value=hist[0], label=left), gr.update(value=hist[1], label=right)]
+        sid = session.id if session else ""
+        return (*updates, blind_on, *chats, sid, gr.update(visible=not blind_on), *vote_outputs(session))
 
     def remember(m_a: str, ad_a: str, m_b: str, ad_b: str) -> None:
         ctx.selections.set(SIDES_KEY, {"a": {"model": m_a, "adapter": ad_a}, "b": {"model": m_b, "adapter": ad_b}})
 
-    pickers = [model_a, adapter_a, model_b, adapter_b]
     for picker in pickers:
         picker.input(remember, pickers, None, api_name=False, queue=False)
-    return [OnLoad(restore, [], pickers, on_show=True)]
+    restored = [*pickers, blind, chat_a, chat_b, session_id, usage, *vote_panel]
+    return [OnLoad(restore, [], restored, on_show=True)]
+
+
+def _latest_sides(conversations: ABConversations, session: ABSession) -> dict[str, Side]:
+    turns = conversations.turns(session.id)
+    return turns[-1].sides if turns and len(turns[-1].sides) == 2 else session.sides
 
 
 def _is_error(message: dict) -> bool:

@@ -17,6 +17,7 @@ from studio import (
     jobs_tab,
     skills_tab,
 )
+from studio.access import describe as describe_access
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.screen import OnLoad, StudioUI, tab_id
 
@@ -42,11 +43,13 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
             f"# {TITLE}\nTeach a language model new documents and give it skills learned elsewhere. "
             f"Data lives in `{ctx.settings.data_dir}`."
         )
+        access = gr.Markdown(describe_access(ctx.access), elem_id="studio-access")
         with gr.Tabs() as tabs:
             ui = StudioUI(tabs)
             for label, screen in SCREENS:
                 with gr.Tab(label, id=tab_id(label)) as tab:
                     hooks.extend((tab, hook) for hook in screen.render(ctx, ui) or [])
+        app.load(lambda: describe_access(ctx.access), None, access, api_name=False)
         for tab, hook in hooks:
             app.load(hook.fn, hook.inputs, hook.outputs, api_name=False)
             if hook.on_show:

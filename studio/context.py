@@ -14,6 +14,7 @@ from past.models import ModelRegistry
 from past.serving.transformers_engine import TransformersChatEngine
 from past.settings import Settings
 from past.skills import SkillLibrary
+from studio.access import StudioAccess
 
 # Model streams (Chat and A/B chat together) that run at once; more sessions wait in Gradio's queue.
 GENERATE_CONCURRENCY = 2
@@ -28,6 +29,7 @@ class StudioContext:
     store: Store
     jobs: JobService
     skills: SkillLibrary
+    access: StudioAccess | None = None  # set by the launcher; None when embedded elsewhere
 
     @classmethod
     def create(cls, settings: Settings) -> StudioContext:

@@ -63,11 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_share_reachable()
         settings = Settings.load(args.data_dir).ensure()
         from backend.bootstrap import prepare
+        from studio.ab_votes import EXPORT_SUBDIR
+        from studio.access import MAX_UPLOAD_SIZE, StudioAccess
         from studio.app import build_app
         from studio.context import StudioContext
 
         prepare(settings, print_progress)
         ctx = StudioContext.create(settings)
+        ctx.access = StudioAccess(host=args.host, port=args.port, auth_user=auth[0] if auth else None)
         app = build_app(ctx)
     except PastError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -79,7 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         auth=auth,
         prevent_thread_lock=True,
         footer_links=["api", "settings"],
+        max_file_size=MAX_UPLOAD_SIZE,
+        # downloads the studio writes (A/B exports) live in the data dir, outside Gradio's default places
+        allowed_paths=[str(settings.artifacts_dir / EXPORT_SUBDIR)],
     )
+    ctx.access.port = app.server_port or args.port
+    ctx.access.share_url = app.share_url or None
     if args.share and not app.share_url:
         app.close()
         print("error: the share link could not be created (see Gradio's message above)", file=sys.stderr)

@@ -1,0 +1,36 @@
+"""Who can reach this studio (loopback, a network interface, a public share link) and how to say so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# Gradio refuses bigger uploads before our own checks run; documents have their own, smaller limit
+# (20 MB); skill archives (.zip of a skill vector) can be hundreds of MB.
+MAX_UPLOAD_SIZE = "1gb"
+
+
+@dataclass
+class StudioAccess:
+    """Set by the launcher: where the studio listens, the login user (if any) and the share link (if any)."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_user: str | None = None
+    share_url: str | None = None
+
+    def describe(self) -> str:
+        login = f"login required as **{self.auth_user}**" if self.auth_user else "no login required"
+        if self.share_url:
+            return (
+                f"🌐 **Shared publicly:** [{self.share_url}]({self.share_url}) — anyone with the link can open it; "
+                f"{login}. Stop the studio to close the link."
+            )
+        if self.host in LOOPBACK:
+            return f"🔒 Only reachable from this machine (http://{self.host}:{self.port}); {login}."
+        where = "any address of this machine" if self.host in ("0.0.0.0", "::") else f"http://{self.host}"
+        return f"🖧 Reachable from the network at {where}, port {self.port}; {login}. No public link."
+
+
+def describe(access: StudioAccess | None) -> str:
+    return access.describe() if access else "Running inside another program: access is decided by it."

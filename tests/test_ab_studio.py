@@ -1,0 +1,112 @@
+"""A/B chat screen against a running studio: blind send + vote through gradio_client, and in a real browser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from backend.chat_sessions import ABConversations
+from backend.store import ChatRepository, SelectionRepository, Store
+from past.settings import BUNDLED_MODEL_NAME, Settings
+from tests.browser import chromium_page
+
+pytestmark = pytest.mark.slow
+
+
+def current_session(settings: Settings):
+    store = Store(settings.db_path)
+    conversations = ABConversations(ChatRepository(store))
+    return conversations, conversations.get(SelectionRepository(store).get("ab_chat.session", ""))
+
+
+def settled(page, timeout: float = 30_000) -> None:
+    """Wait until no A/B chat component shows a pending update (Gradio's status tracker is hidden)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#ab-blind [data-testid=status-tracker],"
+        " #ab-chat-a [data-testid=status-tracker]')].every(e => e.classList.contains('hide'))",
+        timeout=timeout,
+    )
+
+
+def test_blind_send_vote_tally_and_export(studio_url: str, session_settings: Settings) -> None:
+    from gradio_client import Client
+
+    # Side B names the same model by its directory: a distinct identity that loads nothing more into the
+    # shared studio's model pool (other tests count the adapters loaded there).
+    m, directory = BUNDLED_MODEL_NAME, str(session_settings.models_dir / BUNDLED_MODEL_NAME)
+    client = Client(studio_url, verbose=False)
+    left, right, _, status_1, status_2, usage = client.predict(
+        "Name a colour.", [], [], m, "", directory, "", 16, 0, 1, True, api_name="/ab_chat"
+    )
+    assert left[-1]["role"] == "assistant" and right[-1]["role"] == "assistant"
+    assert "Model 1" in status_1 and "Model 2" in status_2 and "hidden in blind mode" in usage
+    assert m not in status_1 + status_2, "blind mode must not name the model"
+    conversations, session = current_session(session_settings)
+    assert session is not None and session.blind and session.sides["b"].model == directory
+    (turn,) = conversations.turns(session.id)
+    assert turn.replies[session.real("left")] in str(left[-1]["content"])
+
+    _hint, reveal, tally = client.predict("Left is better", api_name="/ab_vote")
+    (vote,) = conversations.session_votes(session.id)
+    expected = "b" if session.swapped else "a"
+    assert vote["winner"] == expected, "the left pane's real side must get the win"
+    assert (vote["model_a"], vote["model_b"]) == (m, directory)
+    assert vote["prompt"] == "Name a colour." and vote["answer_b"] == turn.replies["b"]
+    assert f"Model 1** was side {expected.upper()}" in reveal
+    row = next(r for r in tally["data"] if r[1] == directory)
+    assert row[2] >= 1 and row[3 if expected == "a" else 4] >= 1
+    with pytest.raises(Exception, match="already voted"):
+        client.predict("Tie", api_name="/ab_vote")
+
+    exported = Path(client.predict(api_name="/ab_export"))
+    records = {r["session_id"]: r for r in map(json.loads, exported.read_text().splitlines())}
+    record = records[session.id]
+    assert record["blind"] and record["swapped"] == session.swapped and record["votes"][0]["winner"] == expected
+    assert [msg["role"] for msg in record["messages"]] == ["user", "assistant", "assistant"]
+    assert [(msg.get("side"), msg.get("model")) for msg in record["messages"][1:]] == [("a", m), ("b", directory)]
+    assert list((session_settings.artifacts_dir / "exports").glob("ab-conversations-*.jsonl"))
+
+
+def test_blind_vote_in_the_browser_and_reload(studio_url: str, session_settings: Settings, output_dir: Path) -> None:
+    with chromium_page() as page:
+        page.goto(studio_url)
+        expect(page.locator("#studio-access")).to_contain_text("Only reachable from this machine", timeout=30_000)
+        page.get_by_role("tab", name="A/B chat").click()
+        settled(page)  # opening the tab restores the last conversation from the store; let that finish first
+        page.locator("#ab-clear").click()  # and start a new one
+        page.locator("#ab-blind input").check()
+        expect(page.locator("#ab-model-a")).to_be_hidden()
+        expect(page.locator("#ab-chat-a")).to_contain_text("Model 1")
+        page.locator("#ab-settings").get_by_text("Generation settings").click()
+        tokens = page.locator("#ab-max-tokens input[type=number]")
+        tokens.fill("16")
+        tokens.press("Enter")
+        page.locator("#ab-prompt textarea").fill("What is the capital of France?")
+        page.locator("#ab-send").click()
+        for pane in ("#ab-chat-a", "#ab-chat-b"):
+            page.locator(f"{pane} .bot, {pane} [data-testid='bot']").last.wait_for(timeout=60_000)
+        expect(page.locator("#ab-vote-left")).to_be_enabled(timeout=60_000)
+        page.screenshot(path=output_dir / "ab-blind-replies.png", full_page=True)
+        page.locator("#ab-vote-right").click()
+        expect(page.locator("#ab-reveal")).to_contain_text("Model 2 was side", timeout=30_000)
+        expect(page.locator("#ab-vote-left")).to_be_disabled()
+        expect(page.locator("#ab-tally")).to_contain_text(BUNDLED_MODEL_NAME)
+        page.screenshot(path=output_dir / "ab-blind-reveal.png", full_page=True)
+
+        conversations, session = current_session(session_settings)
+        (vote,) = conversations.session_votes(session.id)
+        assert vote["winner"] == session.real("right")
+
+        page.reload()  # the conversation, the blind mode and the reveal come back from the store
+        page.get_by_role("tab", name="A/B chat").click()
+        settled(page)
+        expect(page.locator("#ab-chat-b")).to_contain_text("capital of France", timeout=30_000)
+        expect(page.locator("#ab-blind input")).to_be_checked()
+        expect(page.locator("#ab-reveal")).to_contain_text("Model 2 was side")
+        page.screenshot(path=output_dir / "ab-after-reload.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})  # phone width: the same screen, stacked
+        expect(page.locator("#ab-vote-right")).to_be_visible()
+        page.screenshot(path=output_dir / "ab-phone.png", full_page=True)

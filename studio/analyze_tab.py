@@ -3,14 +3,12 @@ results of finished evaluations and λ sweeps."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import gradio as gr
 
 from past.skills import analyze, heatmap_figure
 from past.skills.ops.analyze import write_report
 from studio.context import StudioContext
+from studio.downloads import download_dir
 from studio.errors import user_errors
 from studio.eval_view import (
     SUMMARY_COLUMNS,
@@ -65,7 +63,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             with ctx.skills.resolve(x) as left, ctx.skills.resolve(y) as right:
                 label = f"{left.name} vs {right.name}" + (" (control)" if i else "")
                 tables.append(analyze(left, right, label=label))
-        out = Path(tempfile.mkdtemp(prefix="analysis-", dir=ctx.settings.artifacts_dir))
+        out = download_dir(ctx.settings, "analysis-")
         write_report(tables, html=out / "heatmap.html", json_path=out / "cosine.json", csv_path=out / "cosine.csv")
         lines = []
         for t in tables:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -10,6 +9,7 @@ import gradio as gr
 from past.skills import SkillManifest
 from studio.analysis_view import stored_heatmap
 from studio.context import StudioContext
+from studio.downloads import download_dir
 from studio.errors import user_errors
 from studio.screen import OnLoad, StudioUI
 
@@ -108,7 +108,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def do_export(name: str | None):
         if not name:
             raise gr.Error("Pick a skill first.")
-        out_dir = Path(tempfile.mkdtemp(prefix="export-", dir=ctx.settings.artifacts_dir))
+        out_dir = download_dir(ctx.settings, "export-")
         return str(ctx.skills.export(name, out_dir / f"{name}.zip"))
 
     @user_errors

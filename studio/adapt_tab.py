@@ -8,8 +8,11 @@ skill-injected one on the right; "Evaluate it" opens the Evaluate screen.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
+from studio.analysis_view import stored_heatmap
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.job_view import status_html
@@ -52,15 +55,29 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     skill_note = gr.Markdown("", elem_id="adapt-skill-note")
     with gr.Accordion("More settings", open=False):
         name = gr.Textbox(label="Name of the adapted model (optional)", placeholder="e.g. handbook-v1")
-        steps = gr.Slider(5, 200, value=30, step=5, label="Fine-tuning steps (more = learns the text better, slower)")
+        steps = gr.Slider(
+            5,
+            200,
+            value=30,
+            step=5,
+            label="Fine-tuning steps (more = learns the text better, slower)",
+            elem_id="adapt-steps",
+        )
         synthesize = gr.Checkbox(value=True, label="Write practice material (implications) from the documents first")
     launch = gr.Button("Launch", variant="primary", elem_id="adapt-launch")
     job_id = gr.Textbox(visible=False, elem_id="adapt-job-id")
     status = gr.HTML(status_html(None), elem_id="adapt-status")
     stages = gr.Markdown("", elem_id="adapt-stages")
-    with gr.Row(visible=False) as done_row:
-        chat_btn = gr.Button("Chat with it", variant="primary", elem_id="adapt-chat")
-        eval_btn = gr.Button("Evaluate it", elem_id="adapt-eval")
+    with gr.Column(visible=False) as done_row:
+        with gr.Row():
+            chat_btn = gr.Button("Chat with it", variant="primary", elem_id="adapt-chat")
+            eval_btn = gr.Button("Evaluate it", elem_id="adapt-eval")
+        gr.Markdown(
+            "How the fine-tune and the skill changed the model, layer by layer: values near 0 (white) mean "
+            "they changed it in independent directions, so adding the skill keeps what was learned from "
+            "your documents."
+        )
+        heatmap = gr.Plot(label="Fine-tune vs skill (cosine similarity)", elem_id="adapt-heatmap")
     timer = gr.Timer(2.0)
 
     def skill_choices(model: str | None) -> tuple[list[str], str]:
@@ -125,14 +142,18 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     @user_errors
     def watch(current: str):
         if not current:
-            return status_html(None), "", gr.update(visible=False), gr.update(interactive=True)
+            return status_html(None), "", gr.update(visible=False), gr.update(interactive=True), gr.update()
         job = ctx.jobs.get(current)
         finished = job.state == "succeeded"
+        figure = gr.update()
+        if finished and job.result and job.result.get("baseline_adapter"):
+            figure = stored_heatmap(Path(job.result["baseline_adapter"]).parent)
         return (
             status_html(job),
             stage_lines(job.progress or 0.0, job.state),
             gr.update(visible=finished),
             gr.update(interactive=job.terminal),
+            figure,
         )
 
     @user_errors
@@ -157,7 +178,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     base.input(on_base, base, [skill, skill_note], api_name=False)
     skill.change(on_skill, skill, lam, api_name=False)
     launch.click(do_launch, [base, collection, skill, lam, name, steps, synthesize], [job_id, launch], api_name="adapt")
-    watched = [status, stages, done_row, launch]
+    watched = [status, stages, done_row, launch, heatmap]
     job_id.change(watch, job_id, watched, api_name=False)
     timer.tick(watch, job_id, watched, api_name=False, show_progress="hidden")
     if ui is not None:

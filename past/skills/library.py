@@ -22,7 +22,7 @@ from past.skills.vector import SkillVector
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 ALLOWED_FILES = re.compile(
-    r"^(skill\.json|README\.md|adapter_config\.json|[A-Za-z0-9._-]+\.safetensors(\.index\.json)?)$"
+    r"^(skill\.json|README\.md|orthogonality\.json|adapter_config\.json|[A-Za-z0-9._-]+\.safetensors(\.index\.json)?)$"
 )
 MAX_ZIP_BYTES = 200 * 1024**3
 

@@ -8,6 +8,7 @@ copy of the base weights. Resumable: completed stages are skipped when the job i
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -108,8 +109,12 @@ def run(params: AdaptParams, ctx: JobContext) -> dict:
             )
         injected = result.path
     outcome = {"baseline": Path(sft.adapter_dir), "injected": injected}
+    analysis = None
+    if skill_dir is not None:
+        reporter.progress(0.95, "measuring how independent the fine-tune and the skill are")
+        analysis = orthogonality(ctx, base, Path(sft.adapter_dir), params.skill, run_dir)
     name = adapted_name(params, ctx.job_id)
-    published = publish(ctx.settings.data_dir / "adapters" / name, outcome)
+    published = publish(ctx.settings.data_dir / "adapters" / name, outcome, analysis)
     reporter.progress(1.0, f"'{name}' is ready to chat with")
     return {
         "name": name,
@@ -124,7 +129,21 @@ def run(params: AdaptParams, ctx: JobContext) -> dict:
     }
 
 
-def publish(target: Path, outcome: dict[str, Path | None]) -> dict[str, Path]:
+def orthogonality(ctx: JobContext, base, sft_adapter: Path, skill_name: str, run_dir: Path) -> list[dict]:
+    """SFT update vs the skill, layer by layer (the reason PaST's sum works), as analysis tables."""
+    from past.models import ModelRegistry
+    from past.skills import SkillLibrary, SkillVector, analyze, skill_from_adapter
+
+    sft_skill = run_dir / "sft-delta"
+    if not (sft_skill / "skill.json").is_file():
+        fingerprint = ModelRegistry(ctx.settings).fingerprint(base.ref)
+        skill_from_adapter(sft_adapter, sft_skill, name="target-sft", base_fingerprint=fingerprint, overwrite=True)
+    with SkillVector.open(sft_skill) as left, SkillLibrary(ctx.settings).load(skill_name) as right:
+        table = analyze(left, right, label=f"your fine-tune vs skill '{skill_name}'")
+    return [table.to_dict()]
+
+
+def publish(target: Path, outcome: dict[str, Path | None], analysis: list[dict] | None = None) -> dict[str, Path]:
     """Copy the baseline and injected adapters under ``target`` (replaced whole, via a staging dir)."""
     staging = target.with_name(f".{target.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
@@ -132,6 +151,8 @@ def publish(target: Path, outcome: dict[str, Path | None]) -> dict[str, Path]:
     for key, source in outcome.items():
         if source is not None:
             shutil.copytree(source, staging / key)
+    if analysis is not None:
+        (staging / "orthogonality.json").write_text(json.dumps(analysis, indent=2))
     if target.exists():
         shutil.rmtree(target)
     staging.rename(target)

@@ -1,0 +1,150 @@
+"""End to end in a real browser, on the default model: the whole point-and-click PaST workflow.
+
+Upload a document (and a bad file), see the skill library (with a skill from another base marked),
+launch Adapt with the bundled default skill, watch the job succeed, see the fine-tune-vs-skill
+heatmap, chat with both models in blind A/B mode and vote, and stop a job on the Jobs screen.
+Screenshots of each screen go to test-output/<test name>/.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from peft import LoraConfig, get_peft_model
+from playwright.sync_api import expect
+from transformers import LlamaForCausalLM
+
+from backend.jobs.service import JobService
+from past.models import fingerprint_checkpoint
+from past.settings import Settings
+from past.skills import SkillLibrary, skill_from_adapter
+from tests.browser import chromium_page
+from tests.test_ab_studio import settled
+from tests.tiny_models import make_tiny_llama
+
+ROOT = Path(__file__).resolve().parent.parent
+FOREIGN_SKILL = "skill-from-another-base"
+COLLECTION = "e2e-vessary"
+
+
+def add_foreign_skill(settings: Settings, tmp: Path) -> None:
+    """A LoRA skill built on a tiny random model: valid, but not for the default base."""
+    library = SkillLibrary(settings)
+    if library.exists(FOREIGN_SKILL):
+        return
+    base = make_tiny_llama(tmp / "tiny-base", seed=7)
+    model = get_peft_model(
+        LlamaForCausalLM.from_pretrained(base),
+        LoraConfig(r=2, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
+    )
+    model.save_pretrained(tmp / "tiny-adapter")
+    skill_from_adapter(
+        tmp / "tiny-adapter",
+        library.new_path(FOREIGN_SKILL),
+        name=FOREIGN_SKILL,
+        base_fingerprint=fingerprint_checkpoint(base),
+        base_ref="tiny-random-llama",
+    )
+
+
+def pick(page, elem_id: str, value: str) -> None:
+    """Choose ``value`` in a Gradio dropdown."""
+    box = page.locator(f"#{elem_id} input")
+    box.click()
+    box.fill(value)
+    page.get_by_role("option", name=value, exact=True).click()
+
+
+@pytest.mark.slow
+def test_point_and_click_adaptation(
+    studio_url: str, session_settings: Settings, output_dir: Path, tmp_path: Path
+) -> None:
+    add_foreign_skill(session_settings, tmp_path)
+    good = tmp_path / "isle-of-vessary.md"
+    good.write_text((ROOT / "assets" / "documents" / "isle-of-vessary.md").read_text())
+    bad = tmp_path / "holiday-notes.txt"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)  # an image wearing a .txt name
+
+    with chromium_page() as page:
+        page.goto(studio_url)
+
+        # 1. Documents: one good file, one bad one; each gets its own line.
+        page.get_by_role("tab", name="Documents", exact=True).click()
+        collection = page.locator("#docs-collection input")
+        collection.fill(COLLECTION)
+        collection.press("Enter")
+        page.locator("#docs-files input[type=file]").set_input_files([str(good), str(bad)])
+        page.wait_for_timeout(1500)
+        page.locator("#docs-upload").click()
+        outcome = page.locator("#docs-outcome")
+        expect(outcome).to_contain_text("1 of 2 file(s) added", timeout=60_000)
+        expect(outcome).to_contain_text("holiday-notes.txt")
+        expect(outcome).to_contain_text("isle-of-vessary.md")
+        page.screenshot(path=output_dir / "1-documents.png", full_page=True)
+
+        # 2. Skill library: the foreign skill is marked as unusable with this base.
+        page.get_by_role("tab", name="Skill library", exact=True).click()
+        table = page.locator("#skills-table")
+        expect(table).to_contain_text(FOREIGN_SKILL, timeout=30_000)
+        expect(table).to_contain_text("other base")
+        page.screenshot(path=output_dir / "2-skill-library.png", full_page=True)
+
+        # 3. Adapt: the bundled default skill is offered, the foreign one is not; launch with few steps.
+        page.get_by_role("tab", name="Adapt", exact=True).click()
+        expect(page.locator("#adapt-skill-note")).to_contain_text(FOREIGN_SKILL, timeout=30_000)
+        pick(page, "adapt-collection", COLLECTION)
+        skill_value = page.locator("#adapt-skill input").input_value()
+        assert skill_value and skill_value != FOREIGN_SKILL, "the default skill should be preselected"
+        page.get_by_text("More settings").click()
+        steps = page.locator("#adapt-steps input[type=number]")
+        steps.fill("5")
+        steps.press("Enter")
+        page.locator("#adapt-launch").click()
+        status = page.locator("#adapt-status")
+        expect(status).to_contain_text("Adapt", timeout=30_000)
+        page.screenshot(path=output_dir / "3-adapt-running.png", full_page=True)
+        expect(status.locator("[data-state=succeeded]")).to_be_visible(timeout=900_000)
+        expect(page.locator("#adapt-heatmap .js-plotly-plot")).to_be_visible(timeout=30_000)
+        page.screenshot(path=output_dir / "4-adapt-done-heatmap.png", full_page=True)
+
+        # 4. A/B chat: "Chat with it" opens the fine-tune (left) vs the injected model (right).
+        page.locator("#adapt-chat").click()
+        settled(page)
+        expect(page.locator("#ab-adapter-a input")).to_have_value(_ends_with("baseline"), timeout=30_000)
+        expect(page.locator("#ab-adapter-b input")).to_have_value(_ends_with("injected"))
+        page.locator("#ab-clear").click()
+        page.locator("#ab-blind input").check()
+        page.locator("#ab-settings").get_by_text("Generation settings").click()
+        tokens = page.locator("#ab-max-tokens input[type=number]")
+        tokens.fill("24")
+        tokens.press("Enter")
+        page.locator("#ab-prompt textarea").fill("Where is the Isle of Vessary?")
+        page.locator("#ab-send").click()
+        for pane in ("#ab-chat-a", "#ab-chat-b"):
+            page.locator(f"{pane} .bot, {pane} [data-testid='bot']").last.wait_for(timeout=120_000)
+        expect(page.locator("#ab-vote-left")).to_be_enabled(timeout=120_000)
+        page.screenshot(path=output_dir / "5-ab-chat-blind.png", full_page=True)
+        page.locator("#ab-vote-tie").click()
+        expect(page.locator("#ab-reveal")).to_contain_text("was side", timeout=30_000)
+        page.screenshot(path=output_dir / "6-ab-chat-vote.png", full_page=True)
+
+        # 5. Jobs: a long job is stopped from the page and says so in plain words.
+        service = JobService(session_settings)
+        job = service.submit("selftest.count", {"n": 100_000, "interval_s": 0.05}, name="A long count")
+        deadline = time.monotonic() + 60
+        while service.get(job.id).state != "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        page.get_by_role("tab", name="Jobs", exact=True).click()
+        pick(page, "jobs-pick", f"A long count · running · {job.id}")
+        page.locator("#jobs-cancel").click()
+        expect(page.locator("#jobs-status")).to_contain_text("cancelled", timeout=60_000)
+        page.screenshot(path=output_dir / "7-jobs-cancelled.png", full_page=True)
+        assert service.get(job.id).state == "cancelled"
+
+
+def _ends_with(suffix: str):
+    import re
+
+    return re.compile(rf".*{re.escape(suffix)}$")

@@ -90,7 +90,9 @@ EVAL_INTRO = (
 def _evaluation_results(ctx: StudioContext) -> list[OnLoad]:
     gr.Markdown(EVAL_INTRO)
     with gr.Row():
-        picked = gr.Dropdown([], label="Finished evaluation", scale=4, elem_id="an-eval-pick", allow_custom_value=True)
+        picked = gr.Dropdown(
+            [], label="Finished evaluation", scale=4, min_width=280, elem_id="an-eval-pick", allow_custom_value=True
+        )
         reload_btn = gr.Button("Refresh list", scale=1)
     words = gr.Markdown("", elem_id="an-eval-summary")
     table = gr.Dataframe(headers=SUMMARY_COLUMNS, interactive=False, label="Results", elem_id="an-eval-table")

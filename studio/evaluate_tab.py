@@ -69,10 +69,21 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
     with gr.Row():
         models = gr.Dropdown(
-            [], multiselect=True, label="Models to compare", scale=3, elem_id="ev-models", allow_custom_value=True
+            [],
+            multiselect=True,
+            label="Models to compare",
+            scale=3,
+            min_width=280,
+            elem_id="ev-models",
+            allow_custom_value=True,
         )
         collection = gr.Dropdown(
-            [], label="Questions from collection", scale=2, elem_id="ev-collection", allow_custom_value=True
+            [],
+            label="Questions from collection",
+            scale=2,
+            min_width=240,
+            elem_id="ev-collection",
+            allow_custom_value=True,
         )
     with gr.Accordion("Add questions to a collection", open=False):
         gr.Markdown(QA_HELP)
@@ -85,7 +96,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                 attach_btn = gr.Button("Add questions", elem_id="ev-attach")
         attach_msg = gr.Markdown("", elem_id="ev-attach-msg")
     with gr.Row():
-        judge = gr.Radio(JUDGE_CHOICES, value="rule", label="How answers are graded", scale=3)
+        judge = gr.Radio(JUDGE_CHOICES, value="rule", label="How answers are graded", scale=3, min_width=280)
         max_tokens = gr.Slider(8, 128, value=32, step=8, label="Longest answer (tokens)", scale=2)
         limit = gr.Number(0, precision=0, minimum=0, label="Ask at most (0 = all questions)", scale=1)
     with gr.Accordion("λ sweep (for ML staff): how the skill strength changes accuracy", open=False), gr.Row():

@@ -36,6 +36,9 @@ def test_evaluate_screen_runs_an_evaluation_job(studio_url: str, session_setting
         bad.write_text('{"questions": [')
         client.predict(handle_file(str(bad)), "eval-capitals", api_name="/attach_questions")
 
+    with pytest.raises(Exception, match="Pick at least one model"):
+        client.predict([], "eval-capitals", "rule", 16, 0, None, None, "", api_name="/evaluate")
+
     outputs = client.predict(
         ["smollm2-135m-instruct"], "eval-capitals", "rule", 16, 0, None, None, "", api_name="/evaluate"
     )

@@ -117,27 +117,31 @@ def decode_rows(
     rows = list(range(n))  # the original row index of each live batch row
     produced = [0] * n
 
+    # Inference mode is entered around each computation, never held across ``yield``: it is thread-local
+    # state, and a generator suspended inside it would switch autograd off in whoever consumes it.
     with torch.inference_mode():
         logits = forward(input_ids, attention_mask, position_ids, cache, rows)
-        while True:
+    while True:
+        with torch.inference_mode():
             tokens = pick_tokens(logits, params, generator).tolist()
-            steps: list[RowStep] = []
-            keep: list[int] = []
-            for b, row in enumerate(rows):
-                token = int(tokens[b])
-                if is_stopped(row):
-                    steps.append(RowStep(row, None, "stopped"))
-                elif token in eos_ids:
-                    steps.append(RowStep(row, None, "eos"))
-                else:
-                    produced[row] += 1
-                    done = produced[row] >= max_new_tokens[row]
-                    steps.append(RowStep(row, token, "length" if done else None))
-                    if not done:
-                        keep.append(b)
-            yield steps
-            if not keep:
-                return
+        steps: list[RowStep] = []
+        keep: list[int] = []
+        for b, row in enumerate(rows):
+            token = int(tokens[b])
+            if is_stopped(row):
+                steps.append(RowStep(row, None, "stopped"))
+            elif token in eos_ids:
+                steps.append(RowStep(row, None, "eos"))
+            else:
+                produced[row] += 1
+                done = produced[row] >= max_new_tokens[row]
+                steps.append(RowStep(row, token, "length" if done else None))
+                if not done:
+                    keep.append(b)
+        yield steps
+        if not keep:
+            return
+        with torch.inference_mode():
             next_ids = torch.tensor([[tokens[b]] for b in keep], dtype=torch.long)
             if len(keep) < len(rows):  # drop finished rows from the batch and its cache
                 index = torch.tensor(keep, dtype=torch.long)
@@ -148,7 +152,6 @@ def decode_rows(
             attention_mask = torch.cat([attention_mask, attention_mask.new_ones((len(rows), 1))], dim=-1)
             position_ids = position_ids[:, -1:] + 1
             logits = forward(next_ids, attention_mask, position_ids, cache, rows)
-
 
 class TextStream:
     """Incremental detokenisation of one row: feed token ids, get the new text (whole characters only)."""

@@ -15,7 +15,7 @@ from tests.browser import chromium_page
 def test_chat_screen_streams_a_reply(studio_url: str, output_dir: Path, width: int, height: int) -> None:
     with chromium_page(width, height) as page:
         page.goto(studio_url)
-        page.get_by_role("tab", name="Chat").wait_for()
+        page.get_by_role("tab", name="Chat", exact=True).wait_for()
         page.screenshot(path=output_dir / "chat-empty.png", full_page=True)
         page.locator("#chat-prompt textarea").fill("What is the capital of France?")
         page.locator("#chat-send").click()

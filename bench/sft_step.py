@@ -26,7 +26,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 from transformers.trainer_callback import PrinterCallback
 from trl import SFTConfig, SFTTrainer
 
-from past.training.sft import SFTTrainConfig, lora_config
+from past.training.sft import SFTTrainConfig, lean_sft_trainer_class, lora_config
 
 TEXT = (
     "The Saffron Rail is a narrow-gauge railway that runs for sixty-three kilometres between the mountain town "
@@ -83,7 +83,9 @@ def load(model_path: str):
     return model, tok
 
 
-def trainer_step_times(model_path: str, texts: list[str], batch: dict, steps: int, args_kwargs: dict) -> dict:
+def trainer_step_times(
+    model_path: str, texts: list[str], batch: dict, steps: int, args_kwargs: dict, lean: bool = False
+) -> dict:
     model, tok = load(model_path)
     with tempfile.TemporaryDirectory() as out:
         args = SFTConfig(
@@ -97,7 +99,7 @@ def trainer_step_times(model_path: str, texts: list[str], batch: dict, steps: in
             **args_kwargs,
         )
         timer = InterleavedTimer(batch)
-        trainer = SFTTrainer(
+        trainer = (lean_sft_trainer_class() if lean else SFTTrainer)(
             model=model,
             args=args,
             train_dataset=Dataset.from_dict({"text": texts}),
@@ -117,6 +119,7 @@ def trainer_step_times(model_path: str, texts: list[str], batch: dict, steps: in
         "bf16": args.bf16,
         "gradient_checkpointing": args.gradient_checkpointing,
         "logging_steps": args.logging_steps,
+        "trl_fused_lm_head_metrics": not lean,
         "trainer_step_s": round(trainer_s, 3),
         "raw_fwd_bwd_s": round(raw_s, 3),
         "ratio_vs_raw": round(trainer_s / raw_s, 2),
@@ -145,6 +148,7 @@ VARIANTS = {
     "trl_defaults": {},
     "trl_defaults_fp32": {"bf16": False},
     "trl_defaults_no_gc": {"gradient_checkpointing": False},
+    "trl_fp32_no_gc": {"bf16": False, "gradient_checkpointing": False},
     "past_config": "ours",
 }
 
@@ -170,7 +174,8 @@ def main() -> None:
         if kwargs == "ours":
             kwargs = {k: v for k, v in ours().items() if k not in ("max_length", "learning_rate")}
             kwargs["max_length"] = 256
-        results["variants"][name] = trainer_step_times(args.model, texts, batch, args.steps, kwargs)
+        lean = name == "past_config"
+        results["variants"][name] = trainer_step_times(args.model, texts, batch, args.steps, kwargs, lean)
         print(name, json.dumps(results["variants"][name]), flush=True)
     print(json.dumps(results, indent=2))
     if args.json:

@@ -2,7 +2,8 @@
 
 ``SFTTrainConfig`` holds our defaults (CPU: LoRA r=32, α=64, lr 1e-3 on every linear projection) and
 the settings that make a trainer step cost about one raw forward+backward on CPU (see bench/README.md):
-fp32 (no bf16 autocast), no gradient checkpointing, no per-step extra work. ``train_sft`` writes a PEFT
+fp32 (no bf16 autocast), no gradient checkpointing, and the model's own loss instead of TRL's chunked
+full-vocab LM head with entropy/accuracy metrics. ``train_sft`` writes a PEFT
 adapter (or a full checkpoint) as safetensors, checkpoints for resuming, and ``result.json``.
 """
 
@@ -47,6 +48,7 @@ class SFTTrainConfig:
     bf16: bool = False  # bf16 autocast; on CPU it is a slowdown for a small fp32 model
     gradient_checkpointing: bool = False
     packing: bool = False
+    token_metrics: bool = False  # TRL's entropy/token-accuracy: a chunked full-vocab LM head, ~30% of a CPU step
     extra: dict[str, Any] = field(default_factory=dict)  # passed to trl.SFTConfig as is
 
     @classmethod
@@ -85,6 +87,24 @@ class SFTTrainConfig:
             use_cpu=use_cpu,
             **self.extra,
         )
+
+
+def lean_sft_trainer_class() -> type:
+    """SFTTrainer whose loss is the model's own cross-entropy (one LM-head pass, as a raw forward+backward).
+
+    TRL's SFTTrainer computes the loss through a chunked "fused" LM head that also returns entropy and
+    top-1 accuracy over the full 49k vocabulary and recomputes the logits in backward: on CPU that is about
+    a third of a LoRA step on the default model (see bench/README.md). Only the metrics are lost.
+    """
+    from transformers import Trainer
+    from trl import SFTTrainer
+
+    class LeanSFTTrainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            inputs["use_cache"] = False
+            return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
+
+    return LeanSFTTrainer
 
 
 @dataclass
@@ -145,7 +165,8 @@ def train_sft(
 
         raise ConfigError(f"unknown SFT method {config.method!r}: use 'lora' or 'full'")
     callback = ReporterCallback(reporter, label="SFT")
-    trainer = SFTTrainer(
+    trainer_class = SFTTrainer if config.token_metrics else lean_sft_trainer_class()
+    trainer = trainer_class(
         model=model,
         args=config.to_trl(checkpoints, use_cpu),
         train_dataset=dataset,

@@ -48,9 +48,11 @@ def stage_lines(progress: float, state: str) -> str:
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
     with gr.Row():
-        base = gr.Dropdown([], label="1. Base model", elem_id="adapt-base")
-        collection = gr.Dropdown([], label="2. Documents (collection)", elem_id="adapt-collection")
-        skill = gr.Dropdown([], label="3. Skill", elem_id="adapt-skill")
+        base = gr.Dropdown([], label="1. Base model", allow_custom_value=True, elem_id="adapt-base")
+        collection = gr.Dropdown(
+            [], label="2. Documents (collection)", allow_custom_value=True, elem_id="adapt-collection"
+        )
+        skill = gr.Dropdown([], label="3. Skill", allow_custom_value=True, elem_id="adapt-skill")
         lam = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="4. Strength λ", elem_id="adapt-lam")
     skill_note = gr.Markdown("", elem_id="adapt-skill-note")
     with gr.Accordion("More settings", open=False):

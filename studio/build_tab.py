@@ -33,7 +33,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     fields = {f.name: f for f in describe_params(BuildSkillParams)}
     with gr.Row():
         name = gr.Textbox(label="Skill name", placeholder="e.g. closed-book-qa-v2", elem_id="build-name")
-        collection = gr.Dropdown([], label="Source collection (with questions)", elem_id="build-collection")
+        collection = gr.Dropdown(
+            [], label="Source collection (with questions)", allow_custom_value=True, elem_id="build-collection"
+        )
         default_lambda = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Recommended strength λ")
     with gr.Accordion("Training settings (sensible defaults)", open=False):
         inputs = {}

@@ -24,7 +24,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
     table = gr.Dataframe(headers=JOB_COLUMNS, interactive=False, label="All jobs (newest first)", elem_id="jobs-table")
     with gr.Row():
-        picked = gr.Dropdown([], label="Job", scale=3, elem_id="jobs-pick")
+        picked = gr.Dropdown([], label="Job", allow_custom_value=True, scale=3, elem_id="jobs-pick")
         cancel = gr.Button("Stop", variant="stop", scale=1, elem_id="jobs-cancel")
         resume = gr.Button("Resume", scale=1, elem_id="jobs-resume")
         retry = gr.Button("Run again", scale=1, elem_id="jobs-retry")

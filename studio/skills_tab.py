@@ -40,10 +40,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
     models = [r.name for r in ctx.registry.list()]
     with gr.Row():
-        base = gr.Dropdown(models, value=ctx.settings.default_model, label="Base model", scale=2)
+        base = gr.Dropdown(
+            models, value=ctx.settings.default_model, label="Base model", allow_custom_value=True, scale=2
+        )
         refresh_btn = gr.Button("Refresh", scale=1)
     table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Skills", elem_id="skills-table")
-    picked = gr.Dropdown([], label="Skill", elem_id="skills-pick")
+    picked = gr.Dropdown([], label="Skill", allow_custom_value=True, elem_id="skills-pick")
     with gr.Row():
         manifest_view = gr.JSON(label="Manifest", elem_id="skills-manifest")
         heatmap = gr.Plot(label="Orthogonality of the skill's RL update to its SFT update", elem_id="skills-heatmap")

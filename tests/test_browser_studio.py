@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from transformers import LlamaForCausalLM
 
 from backend.jobs.service import JobService
+from backend.store import SelectionRepository, Store
 from past.models import fingerprint_checkpoint
 from past.settings import Settings
 from past.skills import SkillLibrary, skill_from_adapter
@@ -111,11 +112,14 @@ def test_point_and_click_adaptation(
 
         # 4. A/B chat: "Chat with it" opens the fine-tune (left) vs the injected model (right).
         page.locator("#adapt-chat").click()
+        expect(page.locator("#ab-prompt")).to_be_visible(timeout=30_000)
         settled(page)
-        expect(page.locator("#ab-adapter-a input")).to_have_value(_ends_with("baseline"), timeout=30_000)
-        expect(page.locator("#ab-adapter-b input")).to_have_value(_ends_with("injected"))
+        sides = SelectionRepository(Store(session_settings.db_path)).get("ab_chat.sides")
+        assert sides["a"]["adapter"].endswith("baseline") and sides["b"]["adapter"].endswith("injected")
         page.locator("#ab-clear").click()
-        page.locator("#ab-blind input").check()
+        blind = page.locator("#ab-blind input")
+        if not blind.is_checked():
+            blind.check()
         page.locator("#ab-settings").get_by_text("Generation settings").click()
         tokens = page.locator("#ab-max-tokens input[type=number]")
         tokens.fill("24")
@@ -128,6 +132,7 @@ def test_point_and_click_adaptation(
         page.screenshot(path=output_dir / "5-ab-chat-blind.png", full_page=True)
         page.locator("#ab-vote-tie").click()
         expect(page.locator("#ab-reveal")).to_contain_text("was side", timeout=30_000)
+        expect(page.locator("#ab-reveal")).to_contain_text("injected")
         page.screenshot(path=output_dir / "6-ab-chat-vote.png", full_page=True)
 
         # 5. Jobs: a long job is stopped from the page and says so in plain words.
@@ -142,9 +147,3 @@ def test_point_and_click_adaptation(
         expect(page.locator("#jobs-status")).to_contain_text("cancelled", timeout=60_000)
         page.screenshot(path=output_dir / "7-jobs-cancelled.png", full_page=True)
         assert service.get(job.id).state == "cancelled"
-
-
-def _ends_with(suffix: str):
-    import re
-
-    return re.compile(rf".*{re.escape(suffix)}$")

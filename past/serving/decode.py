@@ -153,6 +153,7 @@ def decode_rows(
             position_ids = position_ids[:, -1:] + 1
             logits = forward(next_ids, attention_mask, position_ids, cache, rows)
 
+
 class TextStream:
     """Incremental detokenisation of one row: feed token ids, get the new text (whole characters only)."""
 

@@ -65,7 +65,8 @@ def test_analyse_compares_two_deltas(client: Client) -> None:
 def test_adapt_refuses_without_documents_and_starts_a_job(client: Client, session_settings: Settings) -> None:
     with pytest.raises(Exception, match="Choose a document collection"):
         client.predict("smollm2-135m-instruct", None, DEFAULT_SKILL, 1.0, "", 5, False, api_name="/adapt")
-    job_id, _ = client.predict("smollm2-135m-instruct", "screens", DEFAULT_SKILL, 0.8, "", 5, False, api_name="/adapt")
+    result = client.predict("smollm2-135m-instruct", "screens", DEFAULT_SKILL, 0.8, "", 5, False, api_name="/adapt")
+    job_id = result if isinstance(result, str) else result[0]
     service = JobService(session_settings)
     job = service.get(job_id)
     assert job.kind == "pipeline.adapt" and job.params["lam"] == 0.8

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -183,7 +184,9 @@ def test_ab_screen_answers_through_gradio_client(studio_url: str, adapters: tupl
     )
     assert chat_a[-1]["role"] == "assistant" and chat_a[-1]["content"]
     assert chat_b[-1]["role"] == "assistant" and chat_b[-1]["content"] != chat_a[-1]["content"]
-    assert "fingerprint" in status_a and "Model memory" in usage and "2 adapter" in usage
+    assert "fingerprint" in status_a and "Model memory" in usage
+    loaded = re.search(r"(\d+) adapter", usage)  # this test's two, plus any other test's on the shared studio
+    assert loaded and int(loaded.group(1)) >= 2
     with pytest.raises(Exception, match="Type a message first"):
         client.predict("   ", *args.values(), api_name="/ab_chat")
     args["ad_b"] = "/no/such/adapter"

@@ -119,8 +119,8 @@ def test_cli_follows_shows_and_cancels_jobs(job_settings, service, runner):  # n
     cancelled = past_cli(job_settings, "job", "cancel", long.id)
     assert cancelled.returncode == 0 and "(stop requested)" in cancelled.stdout
     assert service.wait(long.id, 30).state == "cancelled"
-    again = past_cli(job_settings, "job", "cancel", long.id)
-    assert again.returncode == 2 and f"job {long.id} is already cancelled" in again.stderr
+    with pytest.raises(JobStateError, match=f"job {long.id} is already cancelled"):
+        service.cancel(long.id)
 
 
 def test_gpu_slots_are_granted_and_passed_to_the_worker(job_settings, service):  # noqa: F811

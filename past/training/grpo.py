@@ -8,7 +8,6 @@ previous round's skill vector, for K-round refinement) instead of zero. The judg
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from past.progress import NullReporter, Reporter
 from past.training.callbacks import ReporterCallback
 from past.training.data import build_grpo_dataset
 from past.training.modeling import load_model
-from past.training.runs import config_from_dict, last_checkpoint, write_json
+from past.training.runs import config_from_dict, train_resumable, write_json
 
 
 class LegacyJudge(Protocol):
@@ -137,7 +136,6 @@ def train_grpo(
     """GRPO-train a LoRA on ``model_path`` with closed-book QA ``qa_pairs``; resumable."""
     import torch
     from peft import PeftModel
-    from transformers.trainer_callback import PrinterCallback
     from trl import GRPOTrainer
 
     from past.training.sft import lora_config
@@ -164,13 +162,7 @@ def train_grpo(
         peft_config=peft_config,
         callbacks=[callback],
     )
-    trainer.remove_callback(PrinterCallback)
-    resume = last_checkpoint(checkpoints) if config.resume else None
-    if resume:
-        reporter.log(f"GRPO: resuming from {resume}")
-    started = time.monotonic()
-    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    seconds = time.monotonic() - started
+    seconds, resume = train_resumable(trainer, checkpoints, config.resume, reporter, "GRPO")
     adapter_dir = output_dir / "adapter"
     trainer.model.save_pretrained(str(adapter_dir), safe_serialization=True)
     result = GRPOResult(

@@ -54,3 +54,20 @@ def config_from_dict(cls: type[T], data: dict[str, Any]) -> T:
             f"unknown {cls.__name__} setting(s): {', '.join(unknown)} (known: {', '.join(sorted(names))})"
         )
     return cls(**data)
+
+
+def train_resumable(
+    trainer: Any, checkpoints: Path, resume: bool, reporter: Any, label: str
+) -> tuple[float, Path | None]:
+    """Run a TRL trainer quietly, from the last checkpoint when ``resume``; return (seconds, resumed from)."""
+    import time
+
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    start_from = last_checkpoint(checkpoints) if resume else None
+    if start_from:
+        reporter.log(f"{label}: resuming from {start_from}")
+    started = time.monotonic()
+    trainer.train(resume_from_checkpoint=str(start_from) if start_from else None)
+    return time.monotonic() - started, start_from

@@ -9,7 +9,6 @@ adapter (or a full checkpoint) as safetensors, checkpoints for resuming, and ``r
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from datasets import Dataset
 from past.progress import NullReporter, Reporter
 from past.training.callbacks import ReporterCallback
 from past.training.modeling import load_model
-from past.training.runs import last_checkpoint, write_json
+from past.training.runs import train_resumable, write_json
 
 
 @dataclass
@@ -146,7 +145,6 @@ def train_sft(
 ) -> SFTResult:
     """Fine-tune the checkpoint at ``model_path`` on ``dataset`` (a ``text`` column); resumable."""
     import torch
-    from transformers.trainer_callback import PrinterCallback
     from trl import SFTTrainer
 
     reporter = reporter or NullReporter()
@@ -174,13 +172,7 @@ def train_sft(
         peft_config=peft_config,
         callbacks=[callback],
     )
-    trainer.remove_callback(PrinterCallback)
-    resume = last_checkpoint(checkpoints) if config.resume else None
-    if resume:
-        reporter.log(f"SFT: resuming from {resume}")
-    started = time.monotonic()
-    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    seconds = time.monotonic() - started
+    seconds, resume = train_resumable(trainer, checkpoints, config.resume, reporter, "SFT")
     adapter_dir = model_dir = None
     if config.method == "lora":
         adapter_dir = output_dir / "adapter"

@@ -156,7 +156,7 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path)
         if bench.skill is not None:
             result, ecpu, ewall = timed(lambda: bench.evaluate("past", adapted.adapter, qa, seed))
             record("past", result, ecpu, ewall)  # its training cost is sft-synth's, plus the injection
-            for lam in bench.args.lambdas:
+            for lam in bench.args.lambdas if seed in bench.args.sweep_seeds else []:
                 name = f"past@{lam:g}"
                 injected = bench.inject(adapted.baseline_adapter, lam, work / f"lam-{lam:g}")
                 result, ecpu, ewall = timed(
@@ -232,7 +232,9 @@ def load_runs(units: list[dict[str, Any]]) -> dict[str, list]:
     }
 
 
-def write_report(out: Path, units: list[dict[str, Any]], multi: list[dict[str, Any]], args: argparse.Namespace) -> None:
+def write_report(
+    out: Path, units: list[dict[str, Any]], multi: list[dict[str, Any]], args: argparse.Namespace
+) -> dict[str, Any]:
     from past.evaluation.systems import summarize_systems
 
     systems = load_runs(units)
@@ -298,6 +300,7 @@ def write_report(out: Path, units: list[dict[str, Any]], multi: list[dict[str, A
                     )
     (out / "summary.md").write_text(markdown(summary))
     (out / "chart.html").write_text(chart(summary))
+    return summary
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -364,6 +367,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--lam", type=float, help="λ of the 'past' system (default: the skill's)")
     parser.add_argument("--lambdas", default="", help="extra λ values for a sweep, e.g. 0,0.5,1.5,2")
+    parser.add_argument("--sweep-seeds", default="0", help="the seeds the λ sweep runs on (it is evaluation only)")
+    parser.add_argument("--attach-to-skill", help="write the summary into this skill folder's skill.json metrics")
     parser.add_argument("--systems", default="base,sft-passage,sft-synth,past,skill-only")
     parser.add_argument("--ablations", action="store_true", help="add pre-injection and sequential")
     parser.add_argument("--source-model", help="θ_S^rl checkpoint for the sequential system")
@@ -381,6 +386,7 @@ def main() -> None:
     args = parser.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     args.lambdas = [float(x) for x in args.lambdas.split(",") if x.strip()]
+    args.sweep_seeds = [int(s) for s in args.sweep_seeds.split(",") if s.strip()]
     args.systems = [s for s in args.systems.split(",") if s]
     if args.ablations:
         args.systems += ["pre-injection", "sequential"]
@@ -419,8 +425,32 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
     units = [json.loads(p.read_text()) for p in sorted((out / "units").glob("p*.json"))]
     multi = [json.loads(p.read_text()) for p in sorted((out / "units").glob("multi-*.json"))]
-    write_report(out, units, multi, args)
+    summary = write_report(out, units, multi, args)
+    if args.attach_to_skill:
+        attach(Path(args.attach_to_skill), summary)
     print((out / "summary.md").read_text())
+
+
+def attach(skill_dir: Path, summary: dict[str, Any]) -> None:
+    """Store the measured effect in the skill's manifest (what the skill library shows), with its conditions."""
+    from past.skills import SkillManifest
+
+    manifest = SkillManifest.read(skill_dir)
+    settings = summary["settings"]
+    manifest.metrics["evaluation"] = {
+        "measured_on": (
+            f"{summary['systems']['base']['questions']} closed-book questions on "
+            f"{len(settings['passages'])} held-out SQuAD dev passages, {len(settings['seeds'])} seeds, per-passage "
+            "fine-tune (bench/quality.py)"
+        ),
+        "judge": settings["judge"],
+        "prompt": settings["prompt"],
+        "systems": {
+            k: {m: v[m] for m in ("correct", "f1", "em", "containment")} for k, v in summary["systems"].items()
+        },
+        "paired": summary["paired"],
+    }
+    manifest.write(skill_dir)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     paths = write_report(comparison, args.out)
     print(f"{len(qa_set)} questions on {len(qa_set.doc_ids)} document(s), judge {judge.name}")
+    print(f"accuracy: judge {judge.name}, correct at score >= 0.5; prompt '{args.prompt}'; 95 % CIs over documents")
     for s in comparison.summaries:
-        print(f"{s.label:32} accuracy {s.accuracy_mean:.3f} ± {s.accuracy_sd:.3f}  F1 {s.f1_mean:.3f}  (runs {s.runs})")
+        acc = (
+            f"{s.accuracy_mean:.3f} [{s.accuracy_ci[0]:.3f}, {s.accuracy_ci[1]:.3f}]"
+            if s.accuracy_ci
+            else f"{s.accuracy_mean:.3f}"
+        )
+        f1 = f"{s.f1_mean:.3f} [{s.f1_ci[0]:.3f}, {s.f1_ci[1]:.3f}]" if s.f1_ci else f"{s.f1_mean:.3f}"
+        rest = f"EM {s.em_mean:.3f}  containment {s.containment_mean:.3f}  (runs {s.runs})"
+        print(f"{s.label:28} accuracy {acc}  F1 {f1}  {rest}")
     print(f"results in {paths['results.json'].parent}")
     return 0

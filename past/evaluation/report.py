@@ -95,6 +95,10 @@ def write_report(comparison: Comparison, out_dir: str | os.PathLike[str], title:
             "accuracy_sd": s.accuracy_sd,
             "f1_mean": s.f1_mean,
             "f1_sd": s.f1_sd,
+            "accuracy_ci": list(s.accuracy_ci) if s.accuracy_ci else "",
+            "f1_ci": list(s.f1_ci) if s.f1_ci else "",
+            "em_mean": s.em_mean,
+            "containment_mean": s.containment_mean,
         }
         for s in comparison.summaries
     ]

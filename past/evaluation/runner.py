@@ -32,6 +32,11 @@ class Summary:
     f1_sd: float
     per_doc_accuracy: dict[str, float]
     x: float | None = None  # λ for sweep points
+    em_mean: float = 0.0
+    containment_mean: float = 0.0
+    # 95 % cluster-bootstrap intervals over documents (seeds averaged per question): [low, high]
+    accuracy_ci: tuple[float, float] | None = None
+    f1_ci: tuple[float, float] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,12 +61,21 @@ def _sd(values: list[float]) -> float:
 
 
 def summarise_runs(label: str, runs: list[EvalResult], x: float | None = None) -> Summary:
+    from past.evaluation.systems import summarize_systems
+
     accuracies, f1s = [r.accuracy for r in runs], [r.mean_f1 for r in runs]
     docs = list(dict.fromkeys(d for r in runs for d in r.per_doc))
     per_doc = {d: statistics.fmean(r.per_doc[d]["accuracy"] for r in runs if d in r.per_doc) for d in docs}
-    return Summary(
+    summary = Summary(
         label, len(runs), statistics.fmean(accuracies), _sd(accuracies), statistics.fmean(f1s), _sd(f1s), per_doc, x
     )
+    summary.em_mean = statistics.fmean(r.mean_em for r in runs)
+    summary.containment_mean = statistics.fmean(r.containment for r in runs)
+    if any(r.questions for r in runs):
+        stats = summarize_systems({label: runs}, metrics=("correct", "f1"))["systems"][label]
+        summary.accuracy_ci = (stats["correct"]["low"], stats["correct"]["high"])
+        summary.f1_ci = (stats["f1"]["low"], stats["f1"]["high"])
+    return summary
 
 
 def evaluate_loaded(

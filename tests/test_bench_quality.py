@@ -1,0 +1,56 @@
+"""bench/quality.py end to end on 2 passages × 1 seed (tiny epochs): its files and fields, not the effect size."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend.bootstrap import seed_default_skills
+from past.settings import DATA_DIR_ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT.parent / "shared" / "data" / "squad" / "dev_passages.json"
+SKILL = "closed-book-qa-smollm2-135m"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not DEV.is_file(), reason="needs ../shared/data/squad (the shared data beside the project)"),
+]
+
+
+def test_quality_benchmark_writes_its_report(session_settings, tmp_path: Path) -> None:
+    seed_default_skills(session_settings)
+    out = tmp_path / "quality"
+    command = [sys.executable, str(ROOT / "bench" / "quality.py"), "--skill", SKILL, "--passages", "50", "--limit", "2"]
+    command += ["--seeds", "0", "--epochs", "1", "--lambdas", "0.5", "--threads", "2", "--out", str(out)]
+    env = {**os.environ, DATA_DIR_ENV: str(session_settings.data_dir)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    results = json.loads((out / "results.json").read_text())
+    systems = {"base", "sft-passage", "sft-synth", "past", "skill-only", "past@0.5"}
+    assert set(results["systems"]) == systems
+    for entry in results["systems"].values():
+        for metric in ("correct", "f1", "em", "containment"):
+            estimate = entry[metric]
+            assert estimate["low"] <= estimate["mean"] <= estimate["high"] and estimate["clusters"] == 2
+    assert "past − sft-synth" in results["paired"] and "past@0.5 − sft-synth" in results["paired"]
+    paired = results["paired"]["past − sft-synth"]["f1"]
+    assert paired["a_better"] + paired["b_better"] + paired["ties"] == results["systems"]["past"]["questions"]
+    assert results["settings"]["passages"] == [0, 36] and results["settings"]["seeds"] == [0]
+    assert all(v > 0 for v in results["cpu_minutes_per_passage"].values())
+    with open(out / "questions.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["system"] for r in rows} == systems and all(r["prediction"] is not None for r in rows)
+    assert "| past − sft-synth |" in (out / "summary.md").read_text()
+    assert "plotly" in (out / "chart.html").read_text()[:5000].lower()
+    assert len(list((out / "units").glob("p*.json"))) == 4  # 2 passages: seedless + seed 0
+
+    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "done" not in again.stdout  # resumed: every unit was already there

@@ -20,7 +20,8 @@ from past.pipeline import AdaptConfig, adapt
 from past.pipeline.build_skill import sft_dataset_for
 from past.pipeline.corpus import load_corpus
 from past.progress import NullReporter
-from past.serving.generation import GenerationParams, stream_chat
+from past.serving.chat import stream_chat
+from past.serving.generation import GenerationParams
 from past.training.modeling import load_model
 
 ROOT = Path(__file__).resolve().parent.parent

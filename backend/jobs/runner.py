@@ -166,9 +166,6 @@ class JobRunner:
             self.release()
         self.store.close()
 
-    def wake(self) -> None:
-        self._wake.set()
-
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -360,9 +357,6 @@ class JobRunner:
         while self._running and time.monotonic() < deadline:
             self._reap()
             time.sleep(0.05)
-
-    def running_jobs(self) -> list[str]:
-        return list(self._running)
 
 
 def start_embedded(settings: Settings, **kwargs) -> JobRunner | None:

@@ -59,9 +59,6 @@ class LambdaSchedule:
             return self.modules[group]
         return self.default
 
-    def is_uniform(self) -> bool:
-        return not self.modules and not self.layers
-
     def to_dict(self) -> dict:
         return {"default": self.default, "modules": dict(self.modules), "layers": [list(x) for x in self.layers]}
 

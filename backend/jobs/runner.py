@@ -27,6 +27,7 @@ from pathlib import Path
 from backend.jobs.errors import RunnerBusyError
 from backend.jobs.executors import AccelerateExecutor, Executor, LaunchRequest, LocalProcessExecutor, WorkerHandle
 from backend.jobs.process import RUNNER_PID_ENV, process_start_time
+from backend.jobs.registry import EXTRA_KINDS_ENV
 from backend.jobs.slots import SlotPool, detect_slots
 from backend.jobs.states import STOP_SHUTDOWN, STOP_TIMEOUT, stopped_outcome
 from backend.store import EventRepository, JobRecord, JobRepository, NotFoundError, Store
@@ -300,6 +301,8 @@ class JobRunner:
         has_gpus = any(name.startswith("gpu:") for name in self.pool.capacity)
         env = {"CUDA_VISIBLE_DEVICES": ",".join(gpus)} if has_gpus else {}  # CPU jobs see no GPU
         env[RUNNER_PID_ENV] = f"{os.getpid()}:{self._started}"  # the worker stops if this process dies
+        if extra_kinds := os.environ.get(EXTRA_KINDS_ENV):  # opted-in kinds reach every executor's workers
+            env[EXTRA_KINDS_ENV] = extra_kinds
         request = LaunchRequest(
             job_id=job.id,
             attempt=job.attempt,

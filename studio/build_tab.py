@@ -10,6 +10,7 @@ import gradio as gr
 
 from backend.jobs.kinds.build_skill import BuildSkillParams
 from backend.jobs.params import describe_params
+from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.job_view import curves_figure, status_html
@@ -36,7 +37,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         collection = gr.Dropdown(
             [], label="Source collection (with questions)", allow_custom_value=True, elem_id="build-collection"
         )
-        default_lambda = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Recommended strength λ")
+        default_lambda = gr.Slider(
+            LAMBDA_MIN, LAMBDA_MAX, value=DEFAULT_LAMBDA, step=0.05, label="Recommended strength λ"
+        )
     with gr.Accordion("Training settings (sensible defaults)", open=False):
         inputs = {}
         with gr.Row():

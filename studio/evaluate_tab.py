@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from backend.adapter_catalog import find_adapters
+from past.skills.lambdas import check_lambda
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.eval_view import (
@@ -237,11 +238,6 @@ def _enable_if_failed(ctx: StudioContext):
 
 
 def _lambdas(text: str | None) -> list[float]:
-    values = []
-    for part in (text or "").replace(";", ",").split(","):
-        if part.strip():
-            try:
-                values.append(float(part))
-            except ValueError:
-                raise gr.Error(f"'{part.strip()}' is not a number; write λ values like 0, 0.5, 1") from None
-    return values
+    """The λ values of the sweep box; a bad one is a :class:`LambdaError` (shown in the page)."""
+    parts = [part.strip() for part in (text or "").replace(";", ",").split(",")]
+    return [check_lambda(part, f"λ {part!r}") for part in parts if part]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.skills.lambdas import check_lambda
 
 MODES = ["past", "sft"]  # the paper's other alternatives (sequential, pre-injection): ``past adapt``
 
@@ -38,8 +39,7 @@ class AdaptParams:
             raise ValueError("pick a skill to inject (or choose mode 'sft')")
         if self.sft_steps < 1:
             raise ValueError("sft_steps must be at least 1")
-        if self.lam is not None and not -4.0 <= self.lam <= 4.0:
-            raise ValueError("lam must lie between -4 and 4")
+        self.lam = None if self.lam is None else check_lambda(self.lam, "lam")
         if self.name and not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", self.name):
             raise ValueError("name may hold letters, digits, '.', '_' and '-' (64 at most)")
 

@@ -9,9 +9,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = ("backend", "studio")
-# TODO(lead, issue 10 "one pipeline"): past/pipeline has the cycle adapt -> build_skill -> compare -> adapt,
-# which the lead's Stage I/II rewrite removes; drop this exemption when that lands.
-CYCLE_EXEMPT = ("past.pipeline",)
 
 
 def module_files(root: Path, package: str) -> dict[str, Path]:
@@ -80,14 +77,10 @@ def import_graph(root: Path) -> dict[str, set[str]]:
     return graph
 
 
-def find_cycles(graph: dict[str, set[str]], exempt: tuple[str, ...] = ()) -> list[list[str]]:
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """One cycle (as a closed path) per strongly connected component of more than one module."""
-
-    def skip(m: str) -> bool:
-        return any(m == e or m.startswith(e + ".") for e in exempt)
-
-    nodes = [m for m in graph if not skip(m)]
-    edges = {m: sorted(t for t in graph[m] if not skip(t)) for m in nodes}
+    nodes = list(graph)
+    edges = {m: sorted(graph[m]) for m in nodes}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -148,9 +141,9 @@ def test_past_imports_nothing_from_backend_or_studio() -> None:
 
 def test_past_has_no_import_cycle() -> None:
     """Every import counts, including those inside functions and ``TYPE_CHECKING`` blocks: a function-level
-    import hides a cycle from the interpreter's start-up, not from the design (decode <-> generation was one).
-    Only ``past.pipeline`` is exempt, for now (see ``CYCLE_EXEMPT``)."""
-    cycles = find_cycles(import_graph(ROOT), exempt=CYCLE_EXEMPT)
+    import hides a cycle from the interpreter's start-up, not from the design (decode <-> generation was one,
+    as was pipeline adapt -> build_skill -> compare -> adapt). No module is exempt."""
+    cycles = find_cycles(import_graph(ROOT))
     assert cycles == [], "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
@@ -177,4 +170,3 @@ def test_the_checks_find_what_they_look_for(tmp_path: Path) -> None:
         "past/f.py:1 backend.store",
     ]
     assert find_cycles(import_graph(tmp_path)) == [["past.a", "past.b", "past.c", "past.a"]]
-    assert find_cycles(import_graph(tmp_path), exempt=("past.b",)) == []

@@ -45,9 +45,14 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         with gr.Row():
             for key in TUNABLE:
                 spec = fields[key]
-                inputs[key] = gr.Number(value=spec.default, label=key.replace("_", " "), info=spec.help)
+                inputs[key] = gr.Number(
+                    value=spec.default,
+                    label=key.replace("_", " "),
+                    info=spec.help,
+                    elem_id=f"build-{key.replace('_', '-')}",
+                )
     launch = gr.Button("Build", variant="primary", elem_id="build-launch")
-    job_id = gr.Textbox(visible=False)
+    job_id = gr.Textbox(visible=False, elem_id="build-job-id")
     status = gr.HTML(status_html(None), elem_id="build-status")
     curves = gr.Plot(label="Reward and KL (live)", elem_id="build-curves")
     log = gr.Textbox(label="Log (last lines)", lines=8, max_lines=8, elem_id="build-log")

@@ -89,10 +89,16 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     with gr.Accordion("Add questions to a collection", open=False):
         gr.Markdown(QA_HELP)
         with gr.Row():
-            qa_file = gr.File(label="Question file (.json)", file_types=[".json"], type="filepath", scale=3)
+            qa_file = gr.File(
+                label="Question file (.json)", file_types=[".json"], type="filepath", scale=3, elem_id="ev-qa-file"
+            )
             with gr.Column(scale=2):
                 qa_collection = gr.Dropdown(
-                    ["default"], value="default", allow_custom_value=True, label="Attach to collection"
+                    ["default"],
+                    value="default",
+                    allow_custom_value=True,
+                    label="Attach to collection",
+                    elem_id="ev-qa-collection",
                 )
                 attach_btn = gr.Button("Add questions", elem_id="ev-attach")
         attach_msg = gr.Markdown("", elem_id="ev-attach-msg")

@@ -19,8 +19,9 @@ from studio.screen import OnLoad, StudioUI
 KIND = "pipeline.build_skill"
 INTRO = (
     "### Build a skill (for ML staff)\n"
-    "Choose a collection of **source documents with questions** about them (upload a `.qa.json` file with "
-    "the documents). Each round fine-tunes the base model on part of the documents, then trains it by "
+    "Choose a collection of **source documents with questions** about them (upload the documents on the "
+    "Documents screen, then their `.qa.json` question file on the Evaluate screen, under *Add questions to a "
+    "collection*). Each round fine-tunes the base model on part of the documents, then trains it by "
     "reinforcement learning (GRPO) to answer the questions without seeing the text; the change that "
     "practice makes is the skill. More rounds over different documents make the skill less tied to any "
     "one text. On a CPU, one GRPO step takes about a minute."
@@ -71,7 +72,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         if not (skill_name or "").strip():
             raise gr.Error("Give the new skill a name.")
         if not coll:
-            raise gr.Error("Choose a collection that has questions (Documents screen: upload a .qa.json file).")
+            raise gr.Error("Choose a collection that has questions (Evaluate screen: Add questions to a collection).")
         if ctx.skills.exists(skill_name.strip()):
             raise gr.Error(f"A skill named '{skill_name.strip()}' already exists; choose another name.")
         params = {"name": skill_name.strip(), "collection": coll, "default_lambda": float(lam)}

@@ -26,7 +26,7 @@ from typing import Any
 from backend.qa_upload import MAX_QA_BYTES, QAUploadError, parse_qa_upload
 from backend.store import CatalogRepository, NotFoundError, Store
 from past.documents.chunking import chunk_spec, chunk_text
-from past.documents.ingest import DEFAULT_MAX_BYTES, Document, ingest_bytes, write_documents
+from past.documents.ingest import DEFAULT_MAX_BYTES, Document, ingest_bytes
 from past.errors import DocumentError, PastError
 from past.evaluation import QASet
 from past.settings import Settings
@@ -272,9 +272,3 @@ class DocumentService:
             data = json.loads((Path(row["path"]) / "document.json").read_text())
             docs.append(Document.from_dict(data))
         return docs
-
-    def export_collection(self, collection: str, destination: Path) -> Path:
-        docs = self.documents(collection)
-        if not docs:
-            raise DocumentError(collection, "is an empty collection: upload documents into it first")
-        return write_documents(destination, docs)

@@ -199,16 +199,6 @@ class ModelPool:
         with self._lock:
             return list(self._entries)
 
-    def evict(self, key: str) -> bool:
-        """Drop an entry that no chat holds; ``False`` if it is absent or in use."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry.pins:
-                return False
-            del self._entries[key]
-        gc.collect()
-        return True
-
     # --- internals ---------------------------------------------------------------------------------
     def _checkout(self, ref: str, adapters: list[Path]) -> _Entry:
         resolved = self.registry.resolve(ref)

@@ -3,13 +3,15 @@
     python bench/jobs_bench.py [--runs 20] [--seconds 5] [--json out.json]
 
 Runs a real in-process JobRunner (as the studio does) over a throw-away data directory, with
-``selftest.count`` workers (real subprocesses writing to the real SQLite store).
+``selftest.count`` workers (real subprocesses writing to the real SQLite store; the test kind from
+``tests/count_kind.py``, opted in through ``PAST_EXTRA_JOB_KINDS``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -19,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.jobs import JobRunner, JobService
+from backend.jobs.registry import EXTRA_KINDS_ENV
 from past.settings import Settings
 
 
@@ -144,6 +147,7 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=500_000, help="metric rows of the long finished job")
     parser.add_argument("--json", help="also write the numbers to this file")
     args = parser.parse_args()
+    os.environ[EXTRA_KINDS_ENV] = "tests.count_kind"  # the counting job kind, for this process and its workers
     with tempfile.TemporaryDirectory(prefix="past-jobs-bench-") as tmp:
         settings = Settings.load(tmp).ensure()
         service = JobService(settings)

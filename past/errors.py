@@ -39,10 +39,6 @@ class SynthesisError(PastError):
     """Synthetic data could not be generated (bad settings, unreachable endpoint, unusable input)."""
 
 
-class JudgeError(PastError):
-    """A judge could not score answers (unreachable endpoint, bad configuration)."""
-
-
 class EvaluationError(PastError):
     """An evaluation could not run (bad QA set, model spec or settings)."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from past.pipeline.adapt import DEFAULT_PRESET, PRESETS, TARGET_SFT
+from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN
 from studio.analysis_view import stored_heatmap
 from studio.context import StudioContext
 from studio.errors import user_errors
@@ -55,7 +56,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             [], label="2. Documents (collection)", allow_custom_value=True, elem_id="adapt-collection"
         )
         skill = gr.Dropdown([], label="3. Skill", allow_custom_value=True, elem_id="adapt-skill")
-        lam = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="4. Strength λ", elem_id="adapt-lam")
+        lam = gr.Slider(
+            LAMBDA_MIN, LAMBDA_MAX, value=DEFAULT_LAMBDA, step=0.05, label="4. Strength λ", elem_id="adapt-lam"
+        )
     skill_note = gr.Markdown("", elem_id="adapt-skill-note")
     with gr.Accordion("More settings", open=False):
         name = gr.Textbox(label="Name of the adapted model (optional)", placeholder="e.g. handbook-v1")

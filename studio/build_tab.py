@@ -10,6 +10,7 @@ import gradio as gr
 
 from backend.jobs.kinds.build_skill import BuildSkillParams
 from backend.jobs.params import describe_params
+from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.job_view import curves_figure, status_html
@@ -18,8 +19,9 @@ from studio.screen import OnLoad, StudioUI
 KIND = "pipeline.build_skill"
 INTRO = (
     "### Build a skill (for ML staff)\n"
-    "Choose a collection of **source documents with questions** about them (upload a `.qa.json` file with "
-    "the documents). Each round fine-tunes the base model on part of the documents, then trains it by "
+    "Choose a collection of **source documents with questions** about them (upload the documents on the "
+    "Documents screen, then their `.qa.json` question file on the Evaluate screen, under *Add questions to a "
+    "collection*). Each round fine-tunes the base model on part of the documents, then trains it by "
     "reinforcement learning (GRPO) to answer the questions without seeing the text; the change that "
     "practice makes is the skill. More rounds over different documents make the skill less tied to any "
     "one text. On a CPU, one GRPO step takes about a minute."
@@ -36,15 +38,22 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         collection = gr.Dropdown(
             [], label="Source collection (with questions)", allow_custom_value=True, elem_id="build-collection"
         )
-        default_lambda = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Recommended strength λ")
+        default_lambda = gr.Slider(
+            LAMBDA_MIN, LAMBDA_MAX, value=DEFAULT_LAMBDA, step=0.05, label="Recommended strength λ"
+        )
     with gr.Accordion("Training settings (sensible defaults)", open=False):
         inputs = {}
         with gr.Row():
             for key in TUNABLE:
                 spec = fields[key]
-                inputs[key] = gr.Number(value=spec.default, label=key.replace("_", " "), info=spec.help)
+                inputs[key] = gr.Number(
+                    value=spec.default,
+                    label=key.replace("_", " "),
+                    info=spec.help,
+                    elem_id=f"build-{key.replace('_', '-')}",
+                )
     launch = gr.Button("Build", variant="primary", elem_id="build-launch")
-    job_id = gr.Textbox(visible=False)
+    job_id = gr.Textbox(visible=False, elem_id="build-job-id")
     status = gr.HTML(status_html(None), elem_id="build-status")
     curves = gr.Plot(label="Reward and KL (live)", elem_id="build-curves")
     log = gr.Textbox(label="Log (last lines)", lines=8, max_lines=8, elem_id="build-log")
@@ -63,7 +72,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         if not (skill_name or "").strip():
             raise gr.Error("Give the new skill a name.")
         if not coll:
-            raise gr.Error("Choose a collection that has questions (Documents screen: upload a .qa.json file).")
+            raise gr.Error("Choose a collection that has questions (Evaluate screen: Add questions to a collection).")
         if ctx.skills.exists(skill_name.strip()):
             raise gr.Error(f"A skill named '{skill_name.strip()}' already exists; choose another name.")
         params = {"name": skill_name.strip(), "collection": coll, "default_lambda": float(lam)}

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import gradio as gr
 
-from past.serving.generation import GenerationParams, stream_chat
+from past.serving.chat import stream_chat
+from past.serving.generation import GenerationParams
 from studio.context import GENERATE_CONCURRENCY as LIMIT
 from studio.context import StudioContext
 from studio.errors import user_errors

@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from backend.adapter_catalog import find_adapters
+from past.skills.lambdas import check_lambda
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.eval_view import (
@@ -88,10 +89,16 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     with gr.Accordion("Add questions to a collection", open=False):
         gr.Markdown(QA_HELP)
         with gr.Row():
-            qa_file = gr.File(label="Question file (.json)", file_types=[".json"], type="filepath", scale=3)
+            qa_file = gr.File(
+                label="Question file (.json)", file_types=[".json"], type="filepath", scale=3, elem_id="ev-qa-file"
+            )
             with gr.Column(scale=2):
                 qa_collection = gr.Dropdown(
-                    ["default"], value="default", allow_custom_value=True, label="Attach to collection"
+                    ["default"],
+                    value="default",
+                    allow_custom_value=True,
+                    label="Attach to collection",
+                    elem_id="ev-qa-collection",
                 )
                 attach_btn = gr.Button("Add questions", elem_id="ev-attach")
         attach_msg = gr.Markdown("", elem_id="ev-attach-msg")
@@ -237,11 +244,6 @@ def _enable_if_failed(ctx: StudioContext):
 
 
 def _lambdas(text: str | None) -> list[float]:
-    values = []
-    for part in (text or "").replace(";", ",").split(","):
-        if part.strip():
-            try:
-                values.append(float(part))
-            except ValueError:
-                raise gr.Error(f"'{part.strip()}' is not a number; write λ values like 0, 0.5, 1") from None
-    return values
+    """The λ values of the sweep box; a bad one is a :class:`LambdaError` (shown in the page)."""
+    parts = [part.strip() for part in (text or "").replace(";", ",").split(",")]
+    return [check_lambda(part, f"λ {part!r}") for part in parts if part]

@@ -23,13 +23,49 @@ INTRO = (
 COLUMNS = ["name", "usable with base", "form", "built on", "source domain", "rounds", "size", "measured effect", "λ"]
 
 
+SYSTEM_LABELS = {"base": "base", "sft": "fine-tuned", "past": "fine-tuned + skill"}
+
+
 def effect_text(manifest: SkillManifest) -> str:
+    """What was measured about the skill, with what it was measured on; "not measured" when nothing was."""
     metrics = manifest.metrics or {}
     for key in ("effect", "summary"):
         if isinstance(metrics.get(key), str):
             return metrics[key]
-    parts = [f"{k} {v:.3g}" for k, v in metrics.items() if isinstance(v, int | float)]
+    evaluation = metrics.get("evaluation")
+    if isinstance(evaluation, dict) and (text := _evaluation_text(evaluation)):
+        return text
+    parts = [f"{k} {v:.3g}" for k, v in metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)]
     return ", ".join(parts[:3]) or "not measured"
+
+
+def _evaluation_text(evaluation: dict) -> str:
+    """``metrics.evaluation`` as Stage I writes it: scores per system and what they were measured on."""
+    measured = [
+        (what, evaluation[key])
+        for key, what in (("accuracy", "closed-book accuracy"), ("mean_score", "closed-book mean score"))
+        if isinstance(evaluation.get(key), dict)
+    ]
+    if not measured:
+        return ""
+    what, scores = measured[0]
+    values = ", ".join(
+        f"{SYSTEM_LABELS.get(system, system)} {value:.1%}"
+        for system, value in scores.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    )
+    if not values:
+        return ""
+    basis = []
+    if isinstance(evaluation.get("questions"), int):
+        basis.append(f"{evaluation['questions']} questions")
+    if isinstance(evaluation.get("documents"), list):
+        basis.append(f"{len(evaluation['documents'])} documents")
+    if evaluation.get("judge"):
+        basis.append(f"judge {evaluation['judge']}")
+    if isinstance(evaluation.get("lam"), int | float):
+        basis.append(f"λ {evaluation['lam']:g}")
+    return f"{what}: {values}" + (f" ({', '.join(basis)})" if basis else "")
 
 
 def compatible(manifest: SkillManifest, fingerprint: str) -> bool:

@@ -12,11 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from backend.jobs.registry import EXTRA_KINDS_ENV
 from past.models import ModelRegistry
 from past.settings import DATA_DIR_ENV, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = ROOT / "test-output"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def count_job_kind() -> Iterator[None]:
+    """The test job kind ``selftest.count`` (``tests/count_kind.py``), opted in for this process and every
+    process it starts (job workers, ``past job daemon``, studios); the product's registry does not have it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(EXTRA_KINDS_ENV, "tests.count_kind")
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -46,9 +46,10 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str =
 
 
 def past_cli(settings: Settings, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``past ARGS`` with the backend's ``job`` command, whatever the installed entry points say."""
     env = {**os.environ, DATA_DIR_ENV: str(settings.data_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "past.cli.main", *args],
+        [sys.executable, "-m", "backend.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -62,7 +63,7 @@ def start_daemon(settings: Settings, log: Path, *extra: str) -> subprocess.Popen
     env = {**os.environ, DATA_DIR_ENV: str(settings.data_dir), "PYTHONUNBUFFERED": "1"}
     with open(log, "ab") as handle:
         return subprocess.Popen(
-            [sys.executable, "-m", "past.cli.main", "job", "daemon", "--grace", "2", *extra],
+            [sys.executable, "-m", "backend.cli", "job", "daemon", "--grace", "2", *extra],
             cwd=ROOT,
             env=env,
             stdout=handle,

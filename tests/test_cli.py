@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from past.settings import Settings
 from tests.tiny_models import make_tiny_llama
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_past(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -54,3 +58,38 @@ def test_model_list_and_chat_on_default(session_settings: Settings) -> None:
     chat = run_past("chat", "Name a colour.", "--max-new-tokens", "16", data_dir=session_settings.data_dir)
     assert chat.returncode == 0, chat.stderr
     assert chat.stdout.strip()
+
+
+def test_commands_of_other_packages_come_through_entry_points(tmp_path: Path) -> None:
+    """``past`` registers the command modules of the ``past.commands`` entry-point group of any installed
+    distribution (how the backend adds ``past job``), without naming them."""
+    site = tmp_path / "site"
+    (site / "hello_cmd.py").parent.mkdir(parents=True)
+    (site / "hello_cmd.py").write_text(
+        "def register(subparsers):\n"
+        "    p = subparsers.add_parser('hello', help='say hello')\n"
+        "    p.set_defaults(func=lambda args, settings: print('hello from a plugin') or 0)\n"
+    )
+    dist = site / "hello_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hello-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[past.commands]\nhello = hello_cmd\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
+    result = subprocess.run(
+        [sys.executable, "-m", "past.cli.main", "--data-dir", str(tmp_path / "data"), "hello"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "hello from a plugin"
+
+
+def test_the_backend_registers_past_job_as_an_entry_point() -> None:
+    """pyproject.toml declares ``past job`` in the group ``past`` reads; ``python -m backend.cli`` runs it too."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["past.commands"]
+    assert declared == {"job": "backend.cli.job_cmd"}
+    result = subprocess.run([sys.executable, "-m", "backend.cli", "job", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "submit" in result.stdout and "daemon" in result.stdout

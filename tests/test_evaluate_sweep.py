@@ -13,6 +13,7 @@ from backend.jobs.worker import run_job
 from past.models import ModelRegistry
 from past.settings import Settings
 from past.skills import SkillLibrary, skill_from_adapter
+from past.skills.lambdas import LAMBDA_MAX
 from tests.skill_fixtures import random_lora
 
 QUESTIONS = {
@@ -47,7 +48,7 @@ def test_lambda_sweep_job(session_settings: Settings, tmp_path: Path) -> None:
             "models": ["default"],
             "qa_path": str(qa),
             "max_new_tokens": 8,
-            "sweep_lambdas": [0.0, 50.0],
+            "sweep_lambdas": [0.0, LAMBDA_MAX],
             "sweep_skill": "noise",
             "sweep_target": "default",
         },
@@ -56,12 +57,12 @@ def test_lambda_sweep_job(session_settings: Settings, tmp_path: Path) -> None:
     run_job(job.id, settings)
     job = service.get(job.id)
     assert job.state == "succeeded", job.error
-    assert [p["lambda"] for p in job.result["sweep"]] == [0.0, 50.0]
+    assert [p["lambda"] for p in job.result["sweep"]] == [0.0, LAMBDA_MAX]
 
     out = service.artifacts.job_dir(job.id)
     models = json.loads((out / "results.json").read_text())
     sweep = json.loads((out / "sweep" / "results.json").read_text())
-    assert sweep["kind"] == "lambda_sweep" and [s["x"] for s in sweep["summaries"]] == [0.0, 50.0]
+    assert sweep["kind"] == "lambda_sweep" and [s["x"] for s in sweep["summaries"]] == [0.0, LAMBDA_MAX]
     base_answers = [q["prediction"] for q in models["runs"][0]["questions"]]
     at_zero = [q["prediction"] for q in sweep["runs"][0]["questions"]]
     at_one = [q["prediction"] for q in sweep["runs"][1]["questions"]]

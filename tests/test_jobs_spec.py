@@ -9,6 +9,7 @@ import pytest
 
 from backend.jobs import (
     InputSpec,
+    JobError,
     JobKind,
     JobRegistry,
     JobService,
@@ -17,8 +18,9 @@ from backend.jobs import (
     ParamTypeError,
     UnknownJobKindError,
 )
-from backend.jobs.kinds.selftest_count import KIND as COUNT
 from backend.jobs.params import build_params, describe_params, param
+from backend.jobs.registry import EXTRA_KINDS_ENV
+from tests.count_kind import KIND as COUNT
 from tests.jobs_support import job_settings, past_cli, service  # noqa: F401 - fixtures
 
 
@@ -45,6 +47,18 @@ def consumer_service(job_settings):  # noqa: F811
 
 def _count(svc) -> int:
     return svc.store.query("SELECT count(*) AS n FROM jobs")[0]["n"]
+
+
+def test_the_test_kind_is_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``selftest.count`` lives in the tests: the product's registry has it only when ``PAST_EXTRA_JOB_KINDS``
+    names its module (the session fixture does); a module that cannot be loaded is a clear error."""
+    assert "selftest.count" in JobRegistry.default().names()
+    monkeypatch.delenv(EXTRA_KINDS_ENV)
+    production = JobRegistry.default().names()
+    assert "selftest.count" not in production and "pipeline.adapt" in production
+    monkeypatch.setenv(EXTRA_KINDS_ENV, "tests.no_such_kind")
+    with pytest.raises(JobError, match=r"job kind module 'tests.no_such_kind' .* cannot be loaded"):
+        JobRegistry.default()
 
 
 def test_unknown_kind_is_rejected_with_the_known_kinds(service):  # noqa: F811

@@ -14,7 +14,8 @@ from safetensors.torch import load_file, save_file
 from past.errors import MalformedModelError, ModelNotFoundError
 from past.models import ModelRegistry, fingerprint_checkpoint, fingerprint_state_dict
 from past.models.bundled import provision_bundled_model
-from past.serving.generation import GenerationParams, stream_chat
+from past.serving.chat import stream_chat
+from past.serving.generation import GenerationParams
 from past.settings import BUNDLED_MODEL_NAME, Settings
 from tests.tiny_models import make_tiny_llama
 

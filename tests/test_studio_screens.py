@@ -11,6 +11,7 @@ from gradio_client import Client, handle_file
 from backend.jobs.service import JobService
 from past.settings import Settings
 from past.skills import SkillLibrary
+from past.skills.lambdas import LAMBDA_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SKILL = "closed-book-qa-smollm2-135m"
@@ -65,6 +66,9 @@ def test_analyse_compares_two_deltas(client: Client) -> None:
 def test_adapt_refuses_without_documents_and_starts_a_job(client: Client, session_settings: Settings) -> None:
     with pytest.raises(Exception, match="Choose a document collection"):
         client.predict("smollm2-135m-instruct", None, DEFAULT_SKILL, 1.0, "", 5, False, api_name="/adapt")
+    with pytest.raises(Exception, match=f"greater than maximum value {LAMBDA_MAX}"):  # the slider's range is λ's
+        too_strong = LAMBDA_MAX + 1
+        client.predict("smollm2-135m-instruct", "screens", DEFAULT_SKILL, too_strong, "", 5, False, api_name="/adapt")
     result = client.predict("smollm2-135m-instruct", "screens", DEFAULT_SKILL, 0.8, "", 5, False, api_name="/adapt")
     job_id = result if isinstance(result, str) else result[0]
     service = JobService(session_settings)

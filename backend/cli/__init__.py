@@ -1,1 +1,2 @@
-"""``past`` CLI command modules that need the backend (loaded by name from ``past.cli.main``)."""
+"""``past`` CLI commands that need the backend, registered through the ``past.commands`` entry-point group
+(pyproject.toml); ``python -m backend.cli`` runs ``past`` with them without relying on installed metadata."""

@@ -27,6 +27,7 @@ from pathlib import Path
 from backend.jobs.errors import RunnerBusyError
 from backend.jobs.executors import AccelerateExecutor, Executor, LaunchRequest, LocalProcessExecutor, WorkerHandle
 from backend.jobs.process import RUNNER_PID_ENV, process_start_time
+from backend.jobs.registry import EXTRA_KINDS_ENV
 from backend.jobs.slots import SlotPool, detect_slots
 from backend.jobs.states import STOP_SHUTDOWN, STOP_TIMEOUT, stopped_outcome
 from backend.store import EventRepository, JobRecord, JobRepository, NotFoundError, Store
@@ -166,9 +167,6 @@ class JobRunner:
             self.release()
         self.store.close()
 
-    def wake(self) -> None:
-        self._wake.set()
-
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -303,6 +301,8 @@ class JobRunner:
         has_gpus = any(name.startswith("gpu:") for name in self.pool.capacity)
         env = {"CUDA_VISIBLE_DEVICES": ",".join(gpus)} if has_gpus else {}  # CPU jobs see no GPU
         env[RUNNER_PID_ENV] = f"{os.getpid()}:{self._started}"  # the worker stops if this process dies
+        if extra_kinds := os.environ.get(EXTRA_KINDS_ENV):  # opted-in kinds reach every executor's workers
+            env[EXTRA_KINDS_ENV] = extra_kinds
         request = LaunchRequest(
             job_id=job.id,
             attempt=job.attempt,
@@ -360,9 +360,6 @@ class JobRunner:
         while self._running and time.monotonic() < deadline:
             self._reap()
             time.sleep(0.05)
-
-    def running_jobs(self) -> list[str]:
-        return list(self._running)
 
 
 def start_embedded(settings: Settings, **kwargs) -> JobRunner | None:

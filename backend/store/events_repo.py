@@ -35,12 +35,6 @@ class EventRepository:
             (job_id, after_id, limit),
         )
 
-    def tail_logs(self, job_id: str, limit: int = 50) -> list[dict]:
-        rows = self.store.query(
-            "SELECT id, ts, level, message FROM job_events WHERE job_id = ? ORDER BY id DESC LIMIT ?", (job_id, limit)
-        )
-        return rows[::-1]
-
     def metrics(self, job_id: str, name: str | None = None, after_id: int = 0, limit: int = 100_000) -> list[dict]:
         sql = "SELECT id, step, name, value, ts FROM metrics WHERE job_id = ? AND id > ?"
         params: tuple = (job_id, after_id)

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from past.models import ModelRegistry
-from past.serving.generation import GenerationParams, stream_chat
+from past.serving.chat import stream_chat
+from past.serving.generation import GenerationParams
 from past.settings import Settings
 
 

@@ -10,6 +10,7 @@ import torch
 from past.cli.skill_common import ThrottledReporter, model_path, print_json
 from past.settings import Settings
 from past.skills import SkillLibrary, extract
+from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN, check_lambda
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--description", default="")
     parser.add_argument("--domain", default="", help="source domain")
     parser.add_argument("--rounds", type=int, default=1, help="rounds K of the iterative PaST pipeline")
-    parser.add_argument("--default-lambda", type=float, default=1.0)
+    parser.add_argument(
+        "--default-lambda",
+        default=DEFAULT_LAMBDA,
+        help=f"the λ recommended with the skill ({LAMBDA_MIN:g} to {LAMBDA_MAX:g}, default {DEFAULT_LAMBDA:g})",
+    )
     parser.add_argument("--rank", type=int, help="store in LoRA form with this rank (truncated SVD)")
     parser.add_argument("--energy", type=float, help="store in LoRA form keeping this fraction of energy")
     parser.add_argument("--float64", action="store_true", help="store float64 deltas (bit-exact for float32 models)")
@@ -32,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    default_lambda = check_lambda(args.default_lambda, "--default-lambda")
     library = SkillLibrary(settings)
     out = Path(args.out) if args.out else library.new_path(args.name, overwrite=args.overwrite)
     rl = model_path(settings, args.rl)
@@ -49,7 +55,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         description=args.description,
         source_domain=args.domain,
         rounds=args.rounds,
-        default_lambda=args.default_lambda,
+        default_lambda=default_lambda,
     )
     m = skill.manifest
     skill.close()

@@ -9,6 +9,7 @@ from past.cli.skill_common import ThrottledReporter, model_path, print_json
 from past.errors import ConfigError
 from past.settings import Settings
 from past.skills import LambdaSchedule, SkillLibrary, inject
+from past.skills.lambdas import LAMBDA_MAX, LAMBDA_MIN
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--lam",
         action="append",
         default=[],
-        help="λ for the skill at the same position: a number, or e.g. '0.8,mlp=1.0,q_proj=0.5,layers=0-9:0.3' "
-        "(default: the skill's default λ)",
+        help=f"λ for the skill at the same position ({LAMBDA_MIN:g} to {LAMBDA_MAX:g}): a number, or e.g. "
+        "'0.8,mlp=1.0,q_proj=0.5,layers=0-9:0.3' (default: the skill's default λ)",
     )
     parser.add_argument("--out", help="output directory (default: the model store, under --name)")
     parser.add_argument("--name", help="name of the new model in the store")
@@ -39,15 +40,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"{len(args.lam)} --lam values for {len(args.skill)} --skill values")
     if not args.out and not args.name:
         raise ConfigError("give --out DIR or --name NAME (stored in the model store)")
+    schedules = [LambdaSchedule.parse(text) for text in args.lam]  # all checked before anything is read
     out = Path(args.out) if args.out else settings.models_dir / args.name
     library = SkillLibrary(settings)
     skills = []
     try:
         for i, ref in enumerate(args.skill):
             skill = library.resolve(ref)
-            skills.append(
-                (skill, LambdaSchedule.parse(args.lam[i]) if i < len(args.lam) else skill.manifest.default_lambda)
-            )
+            skills.append((skill, schedules[i] if i < len(schedules) else skill.manifest.default_lambda))
         target = model_path(settings, args.target)
         result = inject(
             (target, args.target_adapter) if args.target_adapter else target,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -45,23 +45,22 @@ COMMANDS: list[ModuleType] = [
     build_skill_cmd,
     adapt_cmd,
 ]
-# Optional command modules, imported by name so that ``past`` has no static dependency on them
-# (``backend`` is not part of the library). A module that is not installed is skipped.
-OPTIONAL_COMMAND_MODULES: list[str] = ["backend.cli.job_cmd"]
+# Command modules contributed by other installed packages: each entry point of this group names a module
+# with ``register(subparsers)`` (the project's ``backend`` adds ``past job`` this way, see pyproject.toml).
+# ``past`` itself names none of them, so the library depends on nothing outside ``past/``.
+COMMAND_ENTRY_POINTS = "past.commands"
 
 
-def load_optional_commands(names: Sequence[str] = tuple(OPTIONAL_COMMAND_MODULES)) -> list[ModuleType]:
-    modules = []
-    for name in names:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):  # a missing dependency inside it: a real bug
-                raise
-    return modules
+def plugin_commands(group: str = COMMAND_ENTRY_POINTS) -> list[ModuleType]:
+    """The command modules registered under the entry-point ``group`` of the installed distributions."""
+    modules: dict[str, ModuleType] = {}
+    for entry in importlib.metadata.entry_points(group=group):
+        modules.setdefault(entry.name, entry.load())  # an editable and a regular install may both list it
+    return list(modules.values())
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra_commands: Sequence[ModuleType] = ()) -> argparse.ArgumentParser:
+    """The parser with the built-in commands, the entry-point commands and ``extra_commands``."""
     parser = argparse.ArgumentParser(
         prog="past",
         description="PaST: parametric skill transfer. Build skill vectors, adapt models, evaluate.",
@@ -69,13 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"past {__version__}")
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV} or ~/.local/share/past-studio)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in [*COMMANDS, *load_optional_commands()]:
+    commands = [*COMMANDS, *plugin_commands(), *extra_commands]
+    for command in dict.fromkeys(commands):  # a module given twice is registered once
         command.register(subparsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, extra_commands: Sequence[ModuleType] = ()) -> int:
+    parser = build_parser(extra_commands)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

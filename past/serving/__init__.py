@@ -6,5 +6,6 @@
 - :mod:`past.serving.vllm_engine`: the GPU engine (vLLM multi-LoRA), imported lazily.
 - :mod:`past.serving.decode`, :mod:`past.serving.lora_batch`, :mod:`past.serving.prompts`: the decode
   loop, fast per-row LoRA batches, and prompt preparation (chat template, context window policy).
-- :mod:`past.serving.generation`: :class:`GenerationParams` and the single-model :func:`stream_chat`.
+- :mod:`past.serving.generation`: :class:`GenerationParams`, the decoding settings of every engine.
+- :mod:`past.serving.chat`: :func:`stream_chat`, one model and one conversation (``past chat``, Chat screen).
 """

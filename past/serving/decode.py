@@ -15,8 +15,6 @@ from typing import Any
 
 from past.serving.generation import GenerationParams
 
-BASE_ADAPTER = "__base__"
-
 
 @dataclass(frozen=True)
 class RowStep:
@@ -62,18 +60,36 @@ def pick_tokens(logits: Any, params: GenerationParams, generator: Any = None) ->
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
-def model_forward(model: Any, lock: Any = None, adapter_names: Sequence[str] | None = None) -> Callable[..., Any]:
-    """A step function ``(input_ids, attention_mask, position_ids, cache, rows) -> last logits`` for ``model``.
+@dataclass(frozen=True)
+class StepModel:
+    """What one forward pass runs: the model, and per live row the PEFT adapter name (or ``None`` for a
+    plain model); ``stacked`` is a :class:`~past.serving.lora_batch.StackedLora` that selects the row
+    adapters instead of PEFT's ``adapter_names`` argument."""
 
-    ``adapter_names[row]`` is passed per live row when given (PEFT mixed-adapter batch); ``lock`` is held
-    for the pass so that nothing else runs the same model meanwhile.
+    model: Any
+    adapter_names: list[str] | None = None
+    stacked: Any = None
+
+
+def batched_forward(resolve: Callable[[Sequence[int]], StepModel], lock: Any = None) -> Callable[..., Any]:
+    """The step function ``(input_ids, attention_mask, position_ids, cache, rows) -> last logits`` of
+    :func:`decode_rows`, the one forward closure every engine uses.
+
+    ``resolve(rows)`` is called at every step while ``lock`` is held, so a caller whose model can change
+    between two steps (the model pool adding another session's adapter) sees the current one.
     """
     import contextlib
 
     def forward(input_ids: Any, attention_mask: Any, position_ids: Any, cache: Any, rows: Sequence[int]) -> Any:
-        extra = {"adapter_names": [adapter_names[r] for r in rows]} if adapter_names is not None else {}
-        with lock if lock is not None else contextlib.nullcontext():
-            out = model(
+        with lock if lock is not None else contextlib.nullcontext(), contextlib.ExitStack() as scope:
+            step = resolve(rows)
+            extra: dict[str, Any] = {}
+            if step.adapter_names is not None:
+                if step.stacked is not None:
+                    scope.enter_context(step.stacked.rows(step.adapter_names))
+                else:
+                    extra["adapter_names"] = step.adapter_names
+            out = step.model(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
                 position_ids=position_ids,
@@ -85,6 +101,16 @@ def model_forward(model: Any, lock: Any = None, adapter_names: Sequence[str] | N
         return out.logits[:, -1, :]
 
     return forward
+
+
+def model_forward(model: Any, lock: Any = None, adapter_names: Sequence[str] | None = None) -> Callable[..., Any]:
+    """:func:`batched_forward` over one fixed model; ``adapter_names[row]`` is passed per live row when given
+    (PEFT mixed-adapter batch)."""
+
+    def resolve(rows: Sequence[int]) -> StepModel:
+        return StepModel(model, [adapter_names[r] for r in rows] if adapter_names is not None else None)
+
+    return batched_forward(resolve, lock)
 
 
 def decode_rows(

@@ -17,10 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from past.errors import PastError
-from past.serving.decode import BASE_ADAPTER, RowStep, TextStream, decode_rows, eos_token_ids
+from past.serving.decode import (
+    RowStep,
+    StepModel,
+    TextStream,
+    batched_forward,
+    decode_rows,
+    eos_token_ids,
+)
 from past.serving.engine import Message, ModelSource, ServedModel, SideSpec, StopSignal, StreamEvent
 from past.serving.errors import ServingError
 from past.serving.generation import GenerationParams
+from past.serving.lora_batch import BASE_ADAPTER
 from past.serving.prompts import context_window, prepare_prompt
 
 DEFAULT_MAX_STREAMS = 2
@@ -33,27 +41,13 @@ def served_forward(served: ServedModel, adapters: Sequence[str | None]) -> Calla
     PEFT model (to add another session's adapter) between two steps of this stream.
     """
 
-    def forward(input_ids: Any, attention_mask: Any, position_ids: Any, cache: Any, rows: Sequence[int]) -> Any:
-        with served.lock, ExitStack() as scope:
-            extra: dict[str, Any] = {}
-            if served.is_peft:
-                names = [served.adapter_names[a] if a else BASE_ADAPTER for a in (adapters[r] for r in rows)]
-                if served.stacked is not None:
-                    scope.enter_context(served.stacked.rows(names))
-                else:
-                    extra["adapter_names"] = names
-            out = served.model(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                position_ids=position_ids,
-                past_key_values=cache,
-                use_cache=True,
-                logits_to_keep=1,
-                **extra,
-            )
-        return out.logits[:, -1, :]
+    def resolve(rows: Sequence[int]) -> StepModel:
+        if not served.is_peft:
+            return StepModel(served.model)
+        names = [served.adapter_names[a] if a else BASE_ADAPTER for a in (adapters[r] for r in rows)]
+        return StepModel(served.model, names, served.stacked)
 
-    return forward
+    return batched_forward(resolve, served.lock)
 
 
 @dataclass

@@ -176,18 +176,6 @@ class SkillLibrary:
         os.rename(path, trash)  # disappears atomically, then is deleted
         shutil.rmtree(trash, ignore_errors=True)
 
-    def clean_partials(self) -> int:
-        """Delete temporaries left by interrupted writes; returns how many were removed."""
-        removed = 0
-        if self.root.is_dir():
-            for path in self.root.iterdir():
-                if path.name.startswith(".") and (
-                    ".partial-" in path.name or path.name.startswith((".import-", ".removed-"))
-                ):
-                    shutil.rmtree(path, ignore_errors=True)
-                    removed += 1
-        return removed
-
     def _missing(self, name: str) -> str:
         names = ", ".join(m.name for m in self.list()) or "none yet"
         return f"no skill named '{name}' in the library (stored: {names})"

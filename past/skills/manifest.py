@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from past.skills.errors import SkillFormatError
+from past.skills.lambdas import LambdaError, check_lambda
 
 MANIFEST_FILE = "skill.json"
 FORMAT_VERSION = 1
@@ -54,6 +55,10 @@ class SkillManifest:
     def __post_init__(self) -> None:
         if self.form not in FORMS:
             raise SkillFormatError(f"skill form must be one of {', '.join(FORMS)}, not {self.form!r}")
+        try:
+            self.default_lambda = check_lambda(self.default_lambda, "the skill's default_lambda")
+        except LambdaError as exc:
+            raise SkillFormatError(str(exc)) from None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

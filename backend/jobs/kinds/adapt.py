@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.skills.lambdas import check_lambda
 
 MODES = ["past", "sft", "pre_injection"]  # sequential needs θ_S^rl of the skill's source run: ``past adapt``
 # literal copy of past.pipeline.PRESETS' names (this module is imported at worker start; a test keeps them equal)
@@ -37,8 +38,7 @@ class AdaptParams:
             raise ValueError("pick a skill to inject (or choose mode 'sft')")
         if self.epochs is not None and not 0 < self.epochs <= MAX_EPOCHS:
             raise ValueError(f"epochs must lie in (0, {MAX_EPOCHS:g}]")
-        if self.lam is not None and not -4.0 <= self.lam <= 4.0:
-            raise ValueError("lam must lie between -4 and 4")
+        self.lam = None if self.lam is None else check_lambda(self.lam, "lam")
         if self.name and not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", self.name):
             raise ValueError("name may hold letters, digits, '.', '_' and '-' (64 at most)")
 

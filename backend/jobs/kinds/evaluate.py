@@ -59,6 +59,7 @@ class EvaluateParams:
     def validate(self) -> None:
         from past.errors import EvaluationError
         from past.evaluation.spec import ModelSpec
+        from past.skills.lambdas import check_lambda
 
         if not self.models and not self.sweep_lambdas:
             raise ValueError("choose at least one model to evaluate (or a λ sweep)")
@@ -88,6 +89,7 @@ class EvaluateParams:
         if self.sweep_lambdas:
             if len(self.sweep_lambdas) > MAX_LAMBDAS:
                 raise ValueError(f"at most {MAX_LAMBDAS} λ values per sweep")
+            self.sweep_lambdas = [check_lambda(lam, "a λ of the sweep") for lam in self.sweep_lambdas]
             if not self.sweep_skill or not self.sweep_target:
                 raise ValueError("a λ sweep needs a skill (sweep_skill) and a target model (sweep_target)")
 

@@ -14,8 +14,3 @@ __all__ = [
     "LowRank",
     "write_lora_adapter",
 ]
-
-
-def open_form(path, form: str) -> DeltaForm:  # type: ignore[no-untyped-def]
-    """Open the tensors of a skill directory in the given form."""
-    return FullDelta(path) if form == "full" else LoraDelta(path)

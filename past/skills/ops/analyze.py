@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -105,9 +104,6 @@ class AnalysisTable:
             "only_a": self.only_a,
             "only_b": self.only_b,
         }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
     def to_csv(self) -> str:
         buffer = io.StringIO()

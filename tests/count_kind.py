@@ -1,8 +1,8 @@
-"""``selftest.count``: a real worker job that counts to N with progress, metrics and a checkpoint.
+"""``selftest.count``: a test job kind that counts to N in a real worker, with progress, metrics and a checkpoint.
 
-Used by the runner's own tests and the latency benchmark, and handy to check an installation
-(``past job submit selftest.count --param n=20``). Knobs exercise the runner: a crash at a step,
-a spawned grandchild process, ignoring cooperative stop, a high metric rate.
+Not part of the product's registry: the tests (``tests/conftest.py``) and ``bench/jobs_bench.py`` opt in by
+naming this module in ``PAST_EXTRA_JOB_KINDS``, which the runner passes on to its workers. Knobs exercise the
+runner: a crash at a step, a spawned grandchild process, ignoring cooperative stop, a high metric rate.
 """
 
 from __future__ import annotations

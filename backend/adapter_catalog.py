@@ -14,7 +14,7 @@ MAX_DEPTH = 3
 
 
 def adapters_dir(settings: Settings) -> Path:
-    return settings.data_dir / "adapters"
+    return settings.adapters_dir
 
 
 def find_adapters(settings: Settings) -> list[Path]:

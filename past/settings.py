@@ -52,6 +52,11 @@ class Settings:
         return self.data_dir / "skills"
 
     @property
+    def adapters_dir(self) -> Path:
+        """LoRA adapters the studio publishes (e.g. an adaptation's baseline and injected adapters)."""
+        return self.data_dir / "adapters"
+
+    @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 

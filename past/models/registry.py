@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from past.errors import MalformedModelError, ModelNotFoundError
+from past.errors import MalformedModelError, ModelExistsError, ModelNotFoundError
 from past.models.bundled import Progress, _no_progress, provision_bundled_model
 from past.models.checkpoint import validate_checkpoint
 from past.models.fingerprint import fingerprint_checkpoint
 from past.models.hub import download_checkpoint, looks_like_hub_id
 from past.models.record import ModelRecord, read_record
+from past.paths import check_name
 from past.settings import BUNDLED_MODEL_NAME, Settings
 
 
@@ -59,6 +60,20 @@ class ModelRegistry:
         records = [read_record(p) for p in self.settings.models_dir.iterdir() if p.is_dir()]
         found = [r for r in records if r is not None]
         return sorted(found, key=lambda r: (r.kind != "base", r.name))
+
+    def new_path(self, name: str) -> Path:
+        """Where a new model called ``name`` goes in the store; a name already taken is refused.
+
+        Stored models are never overwritten: replacing one would silently change every model, skill and
+        adapter derived from it.
+        """
+        path = self.settings.models_dir / check_name(name, "model")
+        if path.exists() or path.is_symlink():
+            what = "a registered model" if read_record(path) is not None else "a folder in the model store"
+            raise ModelExistsError(
+                f"'{name}' is already {what}; stored models are never overwritten: choose another name"
+            )
+        return path
 
     def ensure_default(self, progress: Progress = _no_progress) -> ModelRecord:
         """Provision the bundled default model if needed and return the default base's record."""

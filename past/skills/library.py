@@ -14,13 +14,13 @@ import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from past.paths import NAME_RE, check_name
 from past.settings import Settings
 from past.skills.errors import SkillExistsError, SkillFormatError, SkillNameError, SkillNotFoundError
 from past.skills.manifest import MANIFEST_FILE, SkillManifest
 from past.skills.tensors.io import PICKLE_SUFFIXES, atomic_output_dir
 from past.skills.vector import SkillVector
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 ALLOWED_FILES = re.compile(
     r"^(skill\.json|README\.md|orthogonality\.json|adapter_config\.json|[A-Za-z0-9._-]+\.safetensors(\.index\.json)?)$"
 )
@@ -29,16 +29,7 @@ MAX_ZIP_BYTES = 200 * 1024**3
 
 def validate_name(name: str) -> str:
     """Return ``name`` if it can be a skill name; raise :class:`SkillNameError` saying why not."""
-    if not isinstance(name, str) or not name.strip():
-        raise SkillNameError("a skill needs a name")
-    if "/" in name or "\\" in name or os.sep in name or name in (".", ".."):
-        raise SkillNameError(f"skill name {name!r} contains a path separator; use letters, digits, '.', '_' or '-'")
-    if not NAME_RE.match(name):
-        raise SkillNameError(
-            f"skill name {name!r} is not allowed: start with a letter or digit, then letters, digits, '.', '_' "
-            "or '-' (at most 100 characters)"
-        )
-    return name
+    return check_name(name, "skill", SkillNameError)
 
 
 class SkillLibrary:

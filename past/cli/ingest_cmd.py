@@ -44,6 +44,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if result.document is not None:
             doc = result.document
             print(f"ok     {doc.name} -> {doc.doc_id} ({doc.format}, {doc.n_chars} characters)")
+            for warning in doc.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
         else:
             print(f"error: {result.error}", file=sys.stderr)
     if documents:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -89,6 +90,13 @@ def describe_params(cls: type) -> list[FieldSpec]:
 
 
 def _coerce_scalar(name: str, kind: str, value: Any, from_string: bool) -> Any:
+    out = _scalar(name, kind, value, from_string)
+    if kind == "float" and not math.isfinite(out):
+        raise ParamTypeError(f"parameter {name!r} must be a finite number, got {value!r}")
+    return out
+
+
+def _scalar(name: str, kind: str, value: Any, from_string: bool) -> Any:
     if from_string and isinstance(value, str):
         text = value.strip()
         try:

@@ -179,7 +179,8 @@ class JobService:
         return log_path(self.settings, job_id)
 
     def log_tail(self, job_id: str, max_bytes: int = 64_000) -> str:
-        """The end of the worker's stdout/stderr log file."""
+        """The end of the worker's stdout/stderr log file ("" before the worker started)."""
+        self.jobs.get(job_id)
         path = self.log_file(job_id)
         if not path.exists():
             return ""
@@ -188,6 +189,7 @@ class JobService:
             return handle.read().decode(errors="replace")
 
     def metrics(self, job_id: str, name: str | None = None, after_id: int = 0) -> list[dict]:
+        self.jobs.get(job_id)
         return self.events.metrics(job_id, name, after_id)
 
     def metric_series(self, job_id: str, name: str, max_points: int = 2000) -> list[dict]:

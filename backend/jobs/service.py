@@ -1,6 +1,7 @@
 """The job service: the one Python API the studio and the ``past job`` CLI both call.
 
-It validates specs at submit (kind, typed parameters, inputs by job id, resources, executor) and
+It validates specs at submit (kind, typed parameters and the models, skills, collections and files they
+name, inputs by job id, resources, executor) and
 reads/writes the store; it never runs jobs itself: a :class:`~backend.jobs.runner.JobRunner` (in the
 studio process or ``past job daemon``) picks queued jobs up.
 """
@@ -20,6 +21,7 @@ from backend.jobs.errors import JobSpecError, JobStateError, MissingInputError
 from backend.jobs.executors.accelerate import check_options
 from backend.jobs.params import build_params, params_to_json
 from backend.jobs.process import is_alive
+from backend.jobs.refs import check_refs
 from backend.jobs.registry import JobRegistry
 from backend.jobs.runner import log_path
 from backend.jobs.slots import check_resources
@@ -104,7 +106,8 @@ class JobService:
         if isinstance(spec, dict):
             spec = JobSpec.from_dict(spec)
         kind = self.registry.get(spec.kind)
-        params = params_to_json(build_params(kind.params, spec.params, from_strings=params_from_strings))
+        typed = build_params(kind.params, spec.params, from_strings=params_from_strings)
+        params = params_to_json(check_refs(typed, self.settings, self.store))
         self._check_inputs(kind, spec.inputs)
         for dep in spec.after:
             self._existing_job(dep, "dependency")

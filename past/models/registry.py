@@ -111,8 +111,35 @@ class ModelRegistry:
             return ResolvedModel(ref=ref, path=local.resolve(), record=read_record(local))
         if looks_like_hub_id(ref):
             return ResolvedModel(ref=ref, path=download_checkpoint(ref), record=None)
+        raise self._unknown(ref)
+
+    def check_ref(self, ref: str) -> str:
+        """``ref`` if it names a model, checked without loading, converting or downloading anything.
+
+        A local checkpoint directory is validated and returned as an absolute path (so the reference means
+        the same from any working directory); a hub id is accepted as is (fetched when loaded).
+        """
+        ref = ref.strip()
+        name = self.settings.default_model if ref == "default" else ref
+        if not name:
+            raise ModelNotFoundError("no model given: pass a registered name, a directory or a hub id")
+        if name == BUNDLED_MODEL_NAME:
+            return ref  # converted on first use
+        if "/" not in name and name not in (".", "..") and read_record(self.settings.models_dir / name) is not None:
+            return ref
+        local = Path(name).expanduser()
+        if local.exists():
+            validate_checkpoint(local.resolve())
+            return ref if ref == "default" else str(local.resolve())
+        if name.startswith((".", "/", "~")):
+            raise ModelNotFoundError(f"no model at {local}: the directory does not exist")
+        if looks_like_hub_id(name):
+            return ref
+        raise self._unknown(name)
+
+    def _unknown(self, ref: str) -> ModelNotFoundError:
         names = ", ".join(r.name for r in self.list()) or "none yet"
-        raise ModelNotFoundError(
+        return ModelNotFoundError(
             f"unknown model '{ref}': not a registered model (registered: {names}), "
             "not an existing directory, and not a hub id of the form owner/name"
         )

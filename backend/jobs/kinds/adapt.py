@@ -22,10 +22,10 @@ MODES = ["past", "sft"]  # the paper's other alternatives (sequential, pre-injec
 
 @dataclass
 class AdaptParams:
-    collection: str = param("default", help="document collection to learn (Documents screen)")
-    skill: str = param("", help="skill from the library to inject (empty: fine-tune only)")
+    collection: str = param("default", help="document collection to learn (Documents screen)", ref="collection")
+    skill: str = param("", help="skill from the library to inject (empty: fine-tune only)", ref="skill")
     lam: float | None = param(None, help="strength λ of the skill; empty = the skill's default")
-    base: str = param("default", help="base model (must be the skill's base)")
+    base: str = param("default", help="base model (must be the skill's base)", ref="model")
     name: str = param("", help="name of the adapted model (default: collection + skill)")
     synthesize: bool = param(True, help="first write implications of each passage with the base model")
     synth_max_new_tokens: int = param(96, help="length of each synthetic implication (tokens)")

@@ -20,9 +20,11 @@ from backend.jobs.params import param
 @dataclass
 class BuildSkillParams:
     name: str = param(help="name of the new skill in the library")
-    collection: str = param("default", help="source documents with their questions (Documents screen)")
+    collection: str = param(
+        "default", help="source documents with their questions (Documents screen)", ref="source_collection"
+    )
     rounds: int = param(1, help="rounds K over disjoint parts of the collection (more = more general skill)")
-    base: str = param("default", help="base model the skill is built on")
+    base: str = param("default", help="base model the skill is built on", ref="model")
     sft_steps: int = param(30, help="fine-tuning steps per round")
     grpo_steps: int = param(12, help="reinforcement-learning (GRPO) steps per round")
     num_generations: int = param(4, help="answers sampled per question in GRPO (group size)")

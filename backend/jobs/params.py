@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.jobs.errors import ParamTypeError
+from past.errors import PastError
 
 _SCALARS = {int: "int", float: "float", str: "str", bool: "bool"}
 # What a ``ref`` parameter names (see backend.jobs.refs): a model reference, one or a list of evaluation model
@@ -190,7 +191,9 @@ def build_params(cls: type, raw: dict[str, Any] | None, *, from_strings: bool = 
     if callable(validate):
         try:
             validate()
-        except ValueError as exc:
+        except ParamTypeError:
+            raise
+        except (ValueError, PastError) as exc:  # PastError: a shared validator, e.g. past.paths.check_name
             raise ParamTypeError(str(exc)) from exc
     return instance
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.paths import check_name
 
 MODES = ["past", "sft"]  # the paper's other alternatives (sequential, pre-injection): ``past adapt``
 
@@ -40,8 +41,8 @@ class AdaptParams:
             raise ValueError("sft_steps must be at least 1")
         if self.lam is not None and not -4.0 <= self.lam <= 4.0:
             raise ValueError("lam must lie between -4 and 4")
-        if self.name and not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", self.name):
-            raise ValueError("name may hold letters, digits, '.', '_' and '-' (64 at most)")
+        if self.name:
+            check_name(self.name, "adapted model")
 
 
 def adapted_name(params: AdaptParams, job_id: str) -> str:

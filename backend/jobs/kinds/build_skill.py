@@ -15,6 +15,7 @@ from pathlib import Path
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.paths import check_name
 
 
 @dataclass
@@ -36,8 +37,7 @@ class BuildSkillParams:
     seed: int = param(0, help="random seed")
 
     def validate(self) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", self.name or ""):
-            raise ValueError("name may hold letters, digits, '.', '_' and '-' (64 at most)")
+        check_name(self.name, "skill")
         if not 1 <= self.rounds <= 8:
             raise ValueError("rounds must be between 1 and 8")
         if self.num_generations < 2:

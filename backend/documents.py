@@ -138,6 +138,7 @@ class DocumentService:
             "bytes": len(data),
             "n_chars": doc.n_chars,
             **self._chunk_counts(doc.text),
+            **({"warnings": list(doc.warnings)} if doc.warnings else {}),
         }
         target = self.settings.uploads_dir / doc_id
         self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)

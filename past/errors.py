@@ -23,6 +23,10 @@ class ModelNotFoundError(ModelError):
     """The model reference points at nothing that exists."""
 
 
+class ModelExistsError(ModelError):
+    """A model of that name is already in the model store (stored models are never overwritten)."""
+
+
 class MalformedModelError(ModelError):
     """The model exists but its files are missing, corrupt or of a refused format."""
 
@@ -45,3 +49,7 @@ class EvaluationError(PastError):
 
 class EndpointError(PastError):
     """An OpenAI-compatible endpoint could not be reached or answered with an error."""
+
+
+class OutputPathError(PastError):
+    """An output cannot be written there: it exists, is unwritable, or would write over stored data or an input."""

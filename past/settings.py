@@ -64,6 +64,11 @@ class Settings:
     def artifacts_dir(self) -> Path:
         return self.data_dir / "artifacts"
 
+    @property
+    def gradio_temp_dir(self) -> Path:
+        """Gradio's cache of uploaded and served files (the studio sets ``GRADIO_TEMP_DIR`` to it)."""
+        return self.data_dir / "tmp" / "gradio"
+
     def ensure(self) -> Settings:
         """Create the data directory tree, with a clear error if that is impossible."""
         for path in (self.data_dir, self.models_dir, self.skills_dir, self.uploads_dir, self.artifacts_dir):

@@ -81,6 +81,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             if r.ok:
                 meta = r.row["meta"]
                 lines.append(f"- ✅ **{r.file_name}** — {meta.get('format')}, {meta.get('n_chars')} characters")
+                lines += [f"  - ⚠️ {warning}" for warning in meta.get("warnings", [])]
             else:
                 lines.append(f"- ❌ **{r.file_name}** — {r.error}")
         good = sum(r.ok for r in results)

@@ -1,10 +1,18 @@
-"""Command-line launcher of the studio: flags, the share-link safety checks, and startup."""
+"""Command-line launcher of the studio: flags, the share-link and exposure safety checks, and startup.
+
+Listening on anything but a loopback address without a login gives everyone who can reach the port full
+control of the studio (uploads, jobs, models), so ``--host 0.0.0.0`` without ``--auth`` is refused unless
+``--no-auth-i-know`` says the risk is accepted; the start banner then says so. Gradio's upload cache is
+kept inside the data directory (``GRADIO_TEMP_DIR``), so one directory holds everything the studio stores.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -13,6 +21,7 @@ from past.errors import ConfigError, PastError
 from past.settings import DATA_DIR_ENV, Settings
 
 AUTH_ENV = "PAST_STUDIO_AUTH"
+GRADIO_TEMP_ENV = "GRADIO_TEMP_DIR"
 SHARE_PROBE_TIMEOUT_S = 5.0
 
 
@@ -23,7 +32,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV} or ~/.local/share/past-studio)")
     parser.add_argument("--share", action="store_true", help="also publish a public Gradio share link (needs --auth)")
     parser.add_argument("--auth", help=f"user:password required to open the studio (or ${AUTH_ENV})")
+    parser.add_argument(
+        "--no-auth-i-know",
+        action="store_true",
+        help="allow a non-loopback --host without --auth: anyone who can reach the port controls the studio",
+    )
     return parser
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine (every address it resolves to is a loopback one)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    if not host:
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+def exposure_warning(host: str, auth: tuple[str, str] | None, accept_no_auth: bool) -> str:
+    """The risk banner for ``host`` ("" when there is none); refuses an exposed studio without a login."""
+    if auth is not None or is_loopback(host):
+        return ""
+    if not accept_no_auth:
+        raise ConfigError(
+            f"--host {host} makes the studio reachable from other machines, and without --auth anyone who "
+            "reaches the port can upload files, start jobs and read every model and skill. Add --auth "
+            f"user:password (or set {AUTH_ENV}); to run it open anyway, add --no-auth-i-know"
+        )
+    return (
+        f"WARNING: PaST Studio listens on {host} WITHOUT a login (--no-auth-i-know): anyone who can reach this "
+        "port can upload files, run jobs and read or change every model and skill in the data directory."
+    )
 
 
 def parse_auth(raw: str | None) -> tuple[str, str] | None:
@@ -59,9 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--share publishes the studio on the internet, so it needs authentication: "
                 f"add --auth user:password or set {AUTH_ENV}=user:password"
             )
+        warning = exposure_warning(args.host, auth, args.no_auth_i_know)
+        settings = Settings.load(args.data_dir)
+        # before gradio is imported: some of its modules read the variable once, at import
+        os.environ[GRADIO_TEMP_ENV] = str(settings.gradio_temp_dir)
         if args.share:
             check_share_reachable()
-        settings = Settings.load(args.data_dir).ensure()
+        settings = settings.ensure()
         from backend.bootstrap import prepare
         from studio.ab_votes import EXPORT_SUBDIR
         from studio.access import MAX_UPLOAD_SIZE, StudioAccess
@@ -101,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if runner is None:
         print("jobs: another job runner (past job daemon) serves this data directory", flush=True)
     print(f"PaST Studio is running on http://{args.host}:{args.port}", flush=True)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         app.block_thread()
     if runner is not None:

@@ -74,3 +74,18 @@ def write_docx(path: Path, paragraphs: list[str], table: list[list[str]] | None 
                 grid.cell(r, c).text = value
     document.save(path)
     return path
+
+
+def write_docx_bomb(path: Path, unpacked_mb: int = 400) -> Path:
+    """A real DOCX plus one highly compressible member: a few hundred KB that unpack to ``unpacked_mb`` MB."""
+    import zipfile
+
+    write_docx(path, ["A harmless-looking paragraph."])
+    block = b"\0" * (1 << 20)
+    with (
+        zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("word/media/padding.bin", "w", force_zip64=True) as member,
+    ):
+        for _ in range(unpacked_mb):
+            member.write(block)
+    return path

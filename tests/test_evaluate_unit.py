@@ -144,10 +144,13 @@ def test_bad_params_are_refused_with_a_reason(raw: dict, message: str) -> None:
         build_params(EvaluateParams, raw)
 
 
-def test_submit_checks_params_before_anything_is_queued(settings: Settings) -> None:
+def test_submit_checks_params_before_anything_is_queued(settings: Settings, docs: DocumentService) -> None:
     service = JobService(settings)
     with pytest.raises(ParamTypeError, match="exactly one"):
         service.submit("evaluate", {"models": ["default"]})
+    with pytest.raises(ParamTypeError, match="parameter 'collection': the collection 'c' has no questions"):
+        service.submit("evaluate", {"models": ["default"], "collection": "c"})
     assert service.list(kind="evaluate") == []
+    docs.upload_qa("isle.qa.json", as_bytes(GOOD), "c")
     job = service.submit("evaluate", {"models": ["default"], "collection": "c"})
     assert job.state == "queued" and job.params["models"] == ["default"]

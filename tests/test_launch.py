@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from studio.launcher import AUTH_ENV
+from past.errors import ConfigError
+from past.settings import Settings
+from studio.launcher import AUTH_ENV, exposure_warning
 from tests.conftest import ROOT
 
 
@@ -32,6 +34,24 @@ def test_share_without_auth_refuses(tmp_path: Path) -> None:
     assert "needs authentication" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "models").exists(), "nothing should be set up before the refusal"
+
+
+def test_listening_on_all_interfaces_without_a_login_refuses(tmp_path: Path) -> None:
+    result = run_launch("--host", "0.0.0.0", "--data-dir", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--host 0.0.0.0 makes the studio reachable" in result.stderr and "--no-auth-i-know" in result.stderr
+    assert not tmp_path.exists() or not any(tmp_path.iterdir()), "nothing should be set up before the refusal"
+
+
+def test_exposure_needs_a_login_or_an_explicit_acceptance() -> None:
+    for host in ("127.0.0.1", "localhost", "::1"):
+        assert exposure_warning(host, None, accept_no_auth=False) == ""
+    assert exposure_warning("0.0.0.0", ("me", "secret"), accept_no_auth=False) == ""
+    for host in ("0.0.0.0", "::", "192.0.2.10", "no-such-host.invalid"):
+        with pytest.raises(ConfigError, match="without --auth"):
+            exposure_warning(host, None, accept_no_auth=False)
+    banner = exposure_warning("0.0.0.0", None, accept_no_auth=True)
+    assert banner.startswith("WARNING") and "WITHOUT a login" in banner
 
 
 def test_malformed_auth_refuses(tmp_path: Path) -> None:
@@ -81,3 +101,14 @@ def test_studio_empty_message_is_a_plain_error(studio_url: str) -> None:
     client = Client(studio_url, verbose=False)
     with pytest.raises(Exception, match="Type a message first"):
         client.predict("   ", [], "smollm2-135m-instruct", 32, 0.0, api_name="/chat")
+
+
+@pytest.mark.slow
+def test_browser_uploads_land_inside_the_data_directory(studio_url: str, session_settings: Settings) -> None:
+    import httpx
+
+    reply = httpx.post(f"{studio_url}gradio_api/upload", files={"files": ("note.txt", b"hello from a browser")})
+    reply.raise_for_status()
+    (stored,) = reply.json()
+    assert Path(stored).resolve().is_relative_to(session_settings.gradio_temp_dir.resolve())
+    assert Path(stored).read_bytes() == b"hello from a browser"

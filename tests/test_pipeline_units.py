@@ -128,4 +128,4 @@ def test_job_kinds_name_the_same_presets_judges_and_prompts() -> None:
     from past.evaluation.prompts import PROMPTS
     from past.judges import JUDGE_KINDS
 
-    assert PRESET_NAMES == list(PRESETS) and JUDGES == list(JUDGE_KINDS) and PROMPT_STYLES == list(PROMPTS)
+    assert list(PRESETS) == PRESET_NAMES and list(JUDGE_KINDS) == JUDGES and list(PROMPTS) == PROMPT_STYLES

@@ -233,8 +233,9 @@ def job_logs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def job_metrics(args: argparse.Namespace, settings: Settings) -> int:
+    rows = _service(settings).metrics(args.job_id, args.name)  # an unknown id is an error, not an empty table
     print("step,name,value")
-    for row in _service(settings).metrics(args.job_id, args.name):
+    for row in rows:
         print(f"{row['step']},{row['name']},{row['value']}")
     return 0
 

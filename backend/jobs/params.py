@@ -1,8 +1,9 @@
 """Parameter schemas of job kinds: dataclass fields described for forms/flags, and typed coercion.
 
-A kind's parameters are a dataclass; each field may carry ``metadata={"help": ..., "choices": [...]}``
-(use :func:`param`). :func:`describe_params` turns it into :class:`FieldSpec` rows the studio and CLI
-build forms and flags from; :func:`build_params` validates a JSON/dict (or CLI strings) into an
+A kind's parameters are a dataclass; each field may carry ``metadata={"help": ..., "choices": [...],
+"ref": ...}`` (use :func:`param`); ``ref`` marks a parameter that names something stored or on disk,
+checked at submit by :mod:`backend.jobs.refs`. :func:`describe_params` turns it into :class:`FieldSpec`
+rows the studio and CLI build forms and flags from; :func:`build_params` validates a JSON/dict (or CLI strings) into an
 instance, with a :class:`ParamTypeError` that names the field.
 """
 
@@ -10,19 +11,37 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass
 from typing import Any
 
 from backend.jobs.errors import ParamTypeError
+from past.errors import PastError
 
 _SCALARS = {int: "int", float: "float", str: "str", bool: "bool"}
+# What a ``ref`` parameter names (see backend.jobs.refs): a model reference, one or a list of evaluation model
+# specs, a skill, a collection with documents / with questions / with both, a QA file or folder.
+REF_KINDS = (
+    "model",
+    "model_spec",
+    "model_specs",
+    "skill",
+    "collection",
+    "qa_collection",
+    "source_collection",
+    "qa_path",
+)
 
 
-def param(default: Any = dataclasses.MISSING, *, help: str = "", choices: list[Any] | None = None) -> Any:
-    """A dataclass field with help text (and optional choices) for the schema."""
-    meta = {"help": help, "choices": choices}
+def param(
+    default: Any = dataclasses.MISSING, *, help: str = "", choices: list[Any] | None = None, ref: str | None = None
+) -> Any:
+    """A dataclass field with help text (and optional choices, or the kind of thing it names) for the schema."""
+    if ref is not None and ref not in REF_KINDS:
+        raise ValueError(f"unknown ref kind {ref!r}; use one of {', '.join(REF_KINDS)}")
+    meta = {"help": help, "choices": choices, "ref": ref}
     if isinstance(default, list | dict):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -39,6 +58,7 @@ class FieldSpec:
     help: str
     optional: bool  # None is accepted
     choices: list[Any] | None = None
+    ref: str | None = None  # names a model, skill, collection or file (one of REF_KINDS), checked at submit
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -83,12 +103,20 @@ def describe_params(cls: type) -> list[FieldSpec]:
                 help=f.metadata.get("help", ""),
                 optional=optional,
                 choices=f.metadata.get("choices"),
+                ref=f.metadata.get("ref"),
             )
         )
     return specs
 
 
 def _coerce_scalar(name: str, kind: str, value: Any, from_string: bool) -> Any:
+    out = _scalar(name, kind, value, from_string)
+    if kind == "float" and not math.isfinite(out):
+        raise ParamTypeError(f"parameter {name!r} must be a finite number, got {value!r}")
+    return out
+
+
+def _scalar(name: str, kind: str, value: Any, from_string: bool) -> Any:
     if from_string and isinstance(value, str):
         text = value.strip()
         try:
@@ -163,7 +191,9 @@ def build_params(cls: type, raw: dict[str, Any] | None, *, from_strings: bool = 
     if callable(validate):
         try:
             validate()
-        except ValueError as exc:
+        except ParamTypeError:
+            raise
+        except (ValueError, PastError) as exc:  # PastError: a shared validator, e.g. past.paths.check_name
             raise ParamTypeError(str(exc)) from exc
     return instance
 

@@ -6,9 +6,14 @@ holds an exclusive ``flock`` on ``<data_dir>/runner.lock`` (released by the OS i
 and records itself in the ``runner_lease`` row. On start it reconciles jobs left ``running`` by a
 dead runner: their leftover workers are killed and they become ``interrupted``, logs kept.
 
-Each pass: reap finished workers, apply cancel/timeout stop requests (SIGTERM, then kill the tree
-after ``grace_s``), cancel jobs whose dependencies failed, then start ready jobs by priority within
-the free resource slots.
+Each pass: reap finished workers (and any process they left behind in their group), apply
+cancel/timeout stop requests (SIGTERM, then kill the tree after ``grace_s``), cancel jobs whose
+dependencies failed, then start ready jobs by priority within the free resource slots.
+
+Durations (timeouts, grace, heartbeat interval) are measured on the monotonic clock, so a step of the
+wall clock neither times a job out nor kills it early; the wall clock (``clock``, injectable) only
+stamps records. Workers recognise this runner by its pid and boot-relative start time
+(:mod:`backend.jobs.process`), which a clock step cannot change either.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from backend.jobs.errors import RunnerBusyError
 from backend.jobs.executors import AccelerateExecutor, Executor, LaunchRequest, LocalProcessExecutor, WorkerHandle
-from backend.jobs.process import RUNNER_PID_ENV, process_start_time
+from backend.jobs.process import RUNNER_PID_ENV, process_start_time, reap_group
 from backend.jobs.registry import EXTRA_KINDS_ENV
 from backend.jobs.slots import SlotPool, detect_slots
 from backend.jobs.states import STOP_SHUTDOWN, STOP_TIMEOUT, stopped_outcome
@@ -57,7 +63,9 @@ class _Running:
     job_id: str
     handle: WorkerHandle
     slots: list[str]
-    term_sent: bool = False
+    started: float = field(default_factory=time.monotonic)
+    term_at: float | None = None  # monotonic time SIGTERM was sent
+    killed: bool = False
 
 
 def _describe_exit(code: int) -> str:
@@ -79,8 +87,10 @@ class JobRunner:
         poll_interval: float = 0.05,
         full_pass_interval: float = 0.5,
         grace_s: float = 10.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
+        self.clock = clock  # wall-clock time for the records only; durations use time.monotonic()
         self.runner_id = uuid.uuid4().hex[:12]
         self.store = Store(settings.db_path)
         self.jobs, self.events = JobRepository(self.store), EventRepository(self.store)
@@ -95,7 +105,7 @@ class JobRunner:
         self._last_full = 0.0
         self._data_version = -1
         self._last_heartbeat = 0.0
-        self._started = process_start_time(os.getpid())
+        self._started = process_start_time(os.getpid())  # boot-relative: the workers' way to know us
 
     # lifecycle
     def acquire(self) -> None:
@@ -110,7 +120,7 @@ class JobRunner:
             who = f" (pid {lease[0]['pid']} on {lease[0]['hostname']})" if lease else ""
             raise RunnerBusyError(f"another job runner already serves {self.settings.data_dir}{who}") from None
         self._lock_file = handle
-        now = time.time()
+        now = self.clock()
         with self.store.write() as db:
             db["runner_lease"].upsert(
                 {
@@ -185,10 +195,11 @@ class JobRunner:
         if not (force or changed or version != self._data_version or now - self._last_full >= self.full_pass_interval):
             return
         self._data_version, self._last_full = version, now
-        if time.time() - self._last_heartbeat > 1.0:
-            self._last_heartbeat = time.time()
+        if now - self._last_heartbeat > 1.0:
+            self._last_heartbeat = now
             self.jobs.store.db.execute(
-                "UPDATE runner_lease SET heartbeat_at = ? WHERE id = 1 AND runner_id = ?", [time.time(), self.runner_id]
+                "UPDATE runner_lease SET heartbeat_at = ? WHERE id = 1 AND runner_id = ?",
+                [self.clock(), self.runner_id],
             )
         self._apply_stops()
         self._cancel_blocked()
@@ -207,6 +218,8 @@ class JobRunner:
     def _finalize(self, entry: _Running, code: int) -> None:
         self._running.pop(entry.job_id, None)
         self.pool.release(entry.slots)
+        if entry.handle.pid:  # a local worker: nothing it started outlives it
+            reap_group(entry.handle.pid, entry.handle.pid_started)
         try:
             job = self.jobs.get(entry.job_id)
         except NotFoundError:  # deleted (with its experiment) while the worker was exiting
@@ -216,28 +229,29 @@ class JobRunner:
                 state, error = stopped_outcome(job.stop_reason, job.timeout_s, forced=True)
             else:
                 state, error = FAILED, f"the worker {_describe_exit(code)} (logs kept)"
-            self.jobs.update(job.id, expect=(RUNNING,), state=state, error=error, finished_at=time.time())
+            self.jobs.update(job.id, expect=(RUNNING,), state=state, error=error, finished_at=self.clock())
             self.events.log(job.id, error, level="error")
         self.jobs.update(job.id, exit_code=code)
 
     def _apply_stops(self) -> None:
-        now = time.time()
+        now = time.monotonic()
         for job in self.jobs.list(states=(RUNNING,), limit=10_000):
             entry = self._running.get(job.id)
             if entry is None:
                 continue
-            if not job.stop_reason and job.timeout_s and job.claimed_at and now - job.claimed_at > job.timeout_s:
-                self.jobs.update(job.id, expect=(RUNNING,), stop_reason=STOP_TIMEOUT, stop_requested_at=now)
+            if not job.stop_reason and job.timeout_s and now - entry.started > job.timeout_s:
+                self.jobs.update(job.id, expect=(RUNNING,), stop_reason=STOP_TIMEOUT, stop_requested_at=self.clock())
                 self.events.log(job.id, f"timeout of {job.timeout_s:g} s reached: stopping", level="warning")
-                job.stop_reason, job.stop_requested_at = STOP_TIMEOUT, now
+                job.stop_reason = STOP_TIMEOUT
             if not job.stop_reason:
                 continue
-            if not entry.term_sent:
+            if entry.term_at is None:
                 entry.handle.terminate()
-                entry.term_sent = True
-            elif now - (job.stop_requested_at or now) > self.grace_s:
+                entry.term_at = now
+            elif now - entry.term_at > self.grace_s and not entry.killed:
                 self.events.log(job.id, f"still running {self.grace_s:g} s after the stop request: killing", "warning")
                 entry.handle.kill()
+                entry.killed = True
 
     def _cancel_blocked(self) -> None:
         rows = self.store.query(
@@ -249,7 +263,7 @@ class JobRunner:
         for row in rows:
             reason = f"not run: dependency {row['depends_on']} ({row['kind']}) {row['state']}"
             if self.jobs.update(
-                row["job_id"], expect=(QUEUED,), state=CANCELLED, error=reason, finished_at=time.time(), message=reason
+                row["job_id"], expect=(QUEUED,), state=CANCELLED, error=reason, finished_at=self.clock(), message=reason
             ):
                 self.events.log(row["job_id"], reason, level="error")
 
@@ -279,7 +293,7 @@ class JobRunner:
                 expect=(QUEUED,),
                 state=RUNNING,
                 runner_id=self.runner_id,
-                claimed_at=time.time(),
+                claimed_at=self.clock(),
                 message="starting",
                 progress=0.0,
                 error=None,
@@ -293,7 +307,7 @@ class JobRunner:
             self._launch(job, executor, granted)
 
     def _fail_unstartable(self, job: JobRecord, reason: str) -> None:
-        if self.jobs.update(job.id, expect=(QUEUED,), state=FAILED, error=reason, finished_at=time.time()):
+        if self.jobs.update(job.id, expect=(QUEUED,), state=FAILED, error=reason, finished_at=self.clock()):
             self.events.log(job.id, reason, level="error")
 
     def _launch(self, job: JobRecord, executor: Executor, granted: list[str]) -> None:
@@ -316,7 +330,7 @@ class JobRunner:
         except Exception as exc:
             self.pool.release(granted)
             reason = f"could not start the worker: {exc}"
-            self.jobs.update(job.id, expect=(RUNNING,), state=FAILED, error=reason, finished_at=time.time())
+            self.jobs.update(job.id, expect=(RUNNING,), state=FAILED, error=reason, finished_at=self.clock())
             self.events.log(job.id, reason, level="error")
             return
         self._running[job.id] = _Running(job.id, handle, granted)
@@ -324,7 +338,8 @@ class JobRunner:
 
     # recovery and shutdown
     def recover(self) -> list[str]:
-        """Jobs left running by a dead runner: kill leftover workers, mark interrupted, keep logs."""
+        """Jobs left running by a dead runner: kill leftover workers and whatever they started (their whole
+        process group, even when the worker itself already exited), mark them interrupted, keep logs."""
         recovered = []
         for job in self.jobs.list(states=(RUNNING,), limit=100_000):
             if job.runner_id == self.runner_id:
@@ -337,7 +352,7 @@ class JobRunner:
                 f"interrupted: the runner that started it (runner {job.runner_id}) stopped; "
                 f"resume with `past job resume {job.id}`"
             )
-            if self.jobs.update(job.id, expect=(RUNNING,), state=INTERRUPTED, error=reason, finished_at=time.time()):
+            if self.jobs.update(job.id, expect=(RUNNING,), state=INTERRUPTED, error=reason, finished_at=self.clock()):
                 self.events.log(job.id, reason, level="warning")
                 recovered.append(job.id)
         return recovered
@@ -346,7 +361,7 @@ class JobRunner:
         """Stop our running jobs as ``interrupted`` (graceful, then forced after ``grace_s``)."""
         if not self._running:
             return
-        now = time.time()
+        now = self.clock()
         for entry in self._running.values():
             self.jobs.update(entry.job_id, expect=(RUNNING,), stop_reason=STOP_SHUTDOWN, stop_requested_at=now)
             entry.handle.terminate()

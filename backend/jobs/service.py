@@ -1,6 +1,7 @@
 """The job service: the one Python API the studio and the ``past job`` CLI both call.
 
-It validates specs at submit (kind, typed parameters, inputs by job id, resources, executor) and
+It validates specs at submit (kind, typed parameters and the models, skills, collections and files they
+name, inputs by job id, resources, executor) and
 reads/writes the store; it never runs jobs itself: a :class:`~backend.jobs.runner.JobRunner` (in the
 studio process or ``past job daemon``) picks queued jobs up.
 """
@@ -20,6 +21,7 @@ from backend.jobs.errors import JobSpecError, JobStateError, MissingInputError
 from backend.jobs.executors.accelerate import check_options
 from backend.jobs.params import build_params, params_to_json
 from backend.jobs.process import is_alive
+from backend.jobs.refs import check_refs
 from backend.jobs.registry import JobRegistry
 from backend.jobs.runner import log_path
 from backend.jobs.slots import check_resources
@@ -104,7 +106,8 @@ class JobService:
         if isinstance(spec, dict):
             spec = JobSpec.from_dict(spec)
         kind = self.registry.get(spec.kind)
-        params = params_to_json(build_params(kind.params, spec.params, from_strings=params_from_strings))
+        typed = build_params(kind.params, spec.params, from_strings=params_from_strings)
+        params = params_to_json(check_refs(typed, self.settings, self.store))
         self._check_inputs(kind, spec.inputs)
         for dep in spec.after:
             self._existing_job(dep, "dependency")
@@ -179,7 +182,8 @@ class JobService:
         return log_path(self.settings, job_id)
 
     def log_tail(self, job_id: str, max_bytes: int = 64_000) -> str:
-        """The end of the worker's stdout/stderr log file."""
+        """The end of the worker's stdout/stderr log file ("" before the worker started)."""
+        self.jobs.get(job_id)
         path = self.log_file(job_id)
         if not path.exists():
             return ""
@@ -188,6 +192,7 @@ class JobService:
             return handle.read().decode(errors="replace")
 
     def metrics(self, job_id: str, name: str | None = None, after_id: int = 0) -> list[dict]:
+        self.jobs.get(job_id)
         return self.events.metrics(job_id, name, after_id)
 
     def metric_series(self, job_id: str, name: str, max_points: int = 2000) -> list[dict]:

@@ -21,7 +21,7 @@ from backend.jobs import _lean_start  # noqa: F401 - first: keeps the process st
 from backend.jobs.artifacts import ArtifactStore
 from backend.jobs.kind import InputArtifact, JobContext
 from backend.jobs.params import build_params
-from backend.jobs.process import RUNNER_PID_ENV, is_alive
+from backend.jobs.process import RUNNER_PID_ENV, is_alive, kill_rest_of_own_group
 from backend.jobs.registry import JobRegistry
 from backend.jobs.reporter import StoreReporter
 from backend.jobs.states import stopped_outcome
@@ -133,6 +133,9 @@ def run_job(job_id: str, settings: Settings, registry: JobRegistry | None = None
         state, error = FAILED, f"{type(exc).__name__}: {exc}"
         if reporter.should_stop():
             state, error = _stopped(jobs, job_id, runner_lost)
+    leftovers = kill_rest_of_own_group()  # nothing the job started outlives it
+    if leftovers:
+        print(f"killed {len(leftovers)} process(es) the job left running: {leftovers}", flush=True)
     if not primary:
         return EXIT_CODES[state]
     if error:

@@ -83,9 +83,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _lam(text: str | None) -> float | str | None:
+    """λ as given: a number, or a per-module / per-layer schedule; checked here, before anything trains."""
+    from past.skills.lambdas import LambdaSchedule, check_lambda
+
     if text is None:
         return None
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
-        return text  # a per-module / per-layer schedule, checked by the skill engine
+        LambdaSchedule.parse(text)  # raises with the reason
+        return text
+    return check_lambda(number, "--lam")

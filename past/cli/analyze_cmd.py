@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from past.cli.skill_common import print_json
+from past.paths import check_output
 from past.settings import Settings
 from past.skills import SkillLibrary, analyze
 from past.skills.ops.analyze import write_report
@@ -30,15 +30,23 @@ def _compare(library: SkillLibrary, a: str, b: str, label: str | None):
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    outputs = {
+        flag: getattr(args, dest) for flag, dest in (("--html", "html"), ("--json", "json_path"), ("--csv", "csv_path"))
+    }
+    paths = {
+        flag: check_output(value, settings, inputs=[args.a, args.b, *(args.control or [])], flag=flag, file=True)
+        for flag, value in outputs.items()
+        if value
+    }
     library = SkillLibrary(settings)
     tables = [_compare(library, args.a, args.b, args.label)]
     if args.control:
         tables.append(_compare(library, *args.control, args.control_label))
     write_report(
         tables,
-        html=Path(args.html) if args.html else None,
-        json_path=Path(args.json_path) if args.json_path else None,
-        csv_path=Path(args.csv_path) if args.csv_path else None,
+        html=paths.get("--html"),
+        json_path=paths.get("--json"),
+        csv_path=paths.get("--csv"),
     )
     print_json({t.label: t.summary() for t in tables})
     return 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import torch
 
 from past.cli.skill_common import ThrottledReporter, model_path, print_json
+from past.paths import check_output
 from past.settings import Settings
 from past.skills import SkillLibrary, extract
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN, check_lambda
@@ -39,9 +39,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     default_lambda = check_lambda(args.default_lambda, "--default-lambda")
     library = SkillLibrary(settings)
-    out = Path(args.out) if args.out else library.new_path(args.name, overwrite=args.overwrite)
     rl = model_path(settings, args.rl)
     sft = model_path(settings, args.sft)
+    inputs = [rl, sft, args.rl_adapter, args.sft_adapter]
+    out = (
+        check_output(args.out, settings, inputs=inputs)
+        if args.out
+        else library.new_path(args.name, overwrite=args.overwrite)
+    )
     skill = extract(
         (rl, args.rl_adapter) if args.rl_adapter else rl,
         (sft, args.sft_adapter) if args.sft_adapter else sft,

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from past.cli.skill_common import ThrottledReporter, model_path, print_json
-from past.errors import ConfigError
+from past.errors import ConfigError, OutputPathError
+from past.models import ModelRegistry
+from past.paths import check_name, check_output
 from past.settings import Settings
 from past.skills import LambdaSchedule, SkillLibrary, inject
 from past.skills.lambdas import LAMBDA_MAX, LAMBDA_MIN
@@ -24,14 +26,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"λ for the skill at the same position ({LAMBDA_MIN:g} to {LAMBDA_MAX:g}): a number, or e.g. "
         "'0.8,mlp=1.0,q_proj=0.5,layers=0-9:0.3' (default: the skill's default λ)",
     )
-    parser.add_argument("--out", help="output directory (default: the model store, under --name)")
-    parser.add_argument("--name", help="name of the new model in the store")
+    parser.add_argument("--out", help="output directory outside the data directory's stores")
+    parser.add_argument(
+        "--name", help="store the result under this new name: in the model store (merged) or adapter store (--adapter)"
+    )
     parser.add_argument(
         "--adapter", action="store_true", help="write an exact combined LoRA adapter, not a merged model"
     )
     parser.add_argument("--force", action="store_true", help="accept a skill from another base (needs --reason)")
     parser.add_argument("--reason", default="", help="why an incompatible skill is forced")
-    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out directory")
     parser.set_defaults(func=run)
 
 
@@ -39,9 +43,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if len(args.lam) > len(args.skill):
         raise ConfigError(f"{len(args.lam)} --lam values for {len(args.skill)} --skill values")
     if not args.out and not args.name:
-        raise ConfigError("give --out DIR or --name NAME (stored in the model store)")
+        raise ConfigError(
+            "give --out DIR or --name NAME (stored in the model store, or the adapter store with --adapter)"
+        )
     schedules = [LambdaSchedule.parse(text) for text in args.lam]  # all checked before anything is read
-    out = Path(args.out) if args.out else settings.models_dir / args.name
     library = SkillLibrary(settings)
     skills = []
     try:
@@ -49,6 +54,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             skill = library.resolve(ref)
             skills.append((skill, schedules[i] if i < len(schedules) else skill.manifest.default_lambda))
         target = model_path(settings, args.target)
+        inputs = [target, args.target_adapter, *(skill.path for skill, _ in skills)]
+        out = _output(args, settings, inputs)
         result = inject(
             (target, args.target_adapter) if args.target_adapter else target,
             skills,
@@ -56,7 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             output="adapter" if args.adapter else "merged",
             force=args.force,
             reason=args.reason,
-            overwrite=args.overwrite,
+            overwrite=args.overwrite and bool(args.out),
             record_name=args.name,
             reporter=ThrottledReporter(),
         )
@@ -65,3 +72,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             skill.close()
     print_json({k: v for k, v in result.to_dict().items() if k != "reports"})
     return 0
+
+
+def _output(args: argparse.Namespace, settings: Settings, inputs: list) -> Path:
+    """``--out`` anywhere but the data directory's stores and the inputs; else a new name in a store."""
+    if args.out:
+        return check_output(args.out, settings, inputs=inputs)
+    if not args.adapter:
+        return ModelRegistry(settings).new_path(args.name)
+    path = settings.adapters_dir / check_name(args.name, "adapter")
+    if path.exists():
+        raise OutputPathError(f"an adapter named '{args.name}' is already stored; choose another --name")
+    return path

@@ -11,6 +11,7 @@ from past.documents import Document, chunk_text, ingest_file, load_tokenizer, re
 from past.errors import DocumentError
 from past.generators import OpenAIChatGenerator, local_generator
 from past.models import ModelRegistry
+from past.paths import check_output
 from past.progress import ConsoleReporter
 from past.settings import Settings
 from past.synthesis import QA_VARIANTS, TASKS, SynthesisConfig, synthesize, write_items
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         max_new_tokens=args.max_new_tokens,
         seed=args.seed,
     )
+    out = check_output(args.out, settings, inputs=args.inputs, file=True)  # refused before any generation
     documents = _documents(args.inputs)
     if not documents:
         print("error: no usable documents", file=sys.stderr)
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     chunks = [c for d in documents for c in chunk_text(d.text, tokenizer, args.chunks, d.doc_id)]
     print(f"{len(documents)} document(s), {len(chunks)} chunk(s), generator {generator.name}", file=sys.stderr)
     result = synthesize(chunks, generator, config, ConsoleReporter())
-    path = write_items(args.out, result.items)
+    path = write_items(out, result.items)
     s = result.stats
     kinds = ", ".join(f"{k} {v}" for k, v in s.by_kind.items()) or "none"
     print(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from past.errors import ConfigError
+from past.paths import check_output
 from past.settings import Settings
 
 
@@ -34,7 +35,7 @@ def overrides(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, An
 
 def run_dir(settings: Settings, kind: str, given: str | None) -> Path:
     if given:
-        return Path(given).expanduser().resolve()
+        return check_output(given, settings)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return settings.artifacts_dir / kind / stamp
 

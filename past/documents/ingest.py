@@ -18,7 +18,7 @@ from past.documents.docx import extract_docx
 from past.documents.html import extract_html
 from past.documents.markdown import extract_markdown
 from past.documents.pdf import extract_pdf
-from past.documents.sniff import decode_text, sniff_format
+from past.documents.sniff import read_text, sniff_format
 from past.errors import DocumentError
 from past.progress import NullReporter, Reporter
 
@@ -36,6 +36,7 @@ class Document:
     text: str
     sha256: str
     source: str = ""
+    warnings: tuple[str, ...] = ()  # things the reader guessed (e.g. the text encoding), each naming the file
 
     @property
     def n_chars(self) -> int:
@@ -47,7 +48,7 @@ class Document:
     @classmethod
     def from_dict(cls, data: dict) -> Document:
         fields = {k: data[k] for k in ("doc_id", "name", "format", "text", "sha256")}
-        return cls(**fields, source=data.get("source", ""))
+        return cls(**fields, source=data.get("source", ""), warnings=tuple(data.get("warnings") or ()))
 
 
 @dataclass(frozen=True)
@@ -81,18 +82,23 @@ def ingest_bytes(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES, 
     if len(data) > max_bytes:
         raise DocumentError(name, f"is too large ({_size(len(data))}; the limit is {_size(max_bytes)})")
     fmt = sniff_format(data, name)
+    warnings: tuple[str, ...] = ()
     if fmt == "pdf":
         raw = extract_pdf(data, name)
     elif fmt == "docx":
         raw = extract_docx(data, name)
     else:
-        text = decode_text(data, name)
+        decoded = read_text(data, name)
+        text = decoded.text
+        warnings = (f"{Path(name).name} {decoded.warning}",) if decoded.warning else ()
         raw = extract_html(text) if fmt == "html" else extract_markdown(text) if fmt == "markdown" else text
     text = clean_text(raw)
     if len(text) < MIN_CHARS:
         raise DocumentError(name, f"contains no text after extraction (format {fmt})")
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Document(doc_id=slugify(name), name=Path(name).name, format=fmt, text=text, sha256=sha, source=source)
+    return Document(
+        doc_id=slugify(name), name=Path(name).name, format=fmt, text=text, sha256=sha, source=source, warnings=warnings
+    )
 
 
 def ingest_file(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:

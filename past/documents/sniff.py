@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 
 from past.errors import DocumentError
 
@@ -36,27 +37,46 @@ TEXT_FORMATS = ("text", "markdown", "html")
 FORMATS = ("pdf", "docx", *TEXT_FORMATS)
 
 
-def decode_text(data: bytes, name: str) -> str:
-    """Decode bytes that must be text (UTF-8/UTF-16 with BOM, else UTF-8, else Latin-1 if it looks textual)."""
+@dataclass(frozen=True)
+class DecodedText:
+    """Text decoded from bytes, with the encoding it was read in and a warning when that was a guess."""
+
+    text: str
+    encoding: str
+    warning: str = ""
+
+
+def read_text(data: bytes, name: str) -> DecodedText:
+    """Decode bytes that must be text: UTF-8/UTF-16 with BOM, else UTF-8, else Latin-1 with a warning."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return DecodedText(data.decode("utf-16"), "utf-16")
         except UnicodeDecodeError as exc:
             raise DocumentError(name, "looks like UTF-16 text but cannot be decoded") from exc
     if b"\x00" in data[:8192]:
         raise DocumentError(name, "is a binary file, not text (it contains NUL bytes)")
+    warning = ""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        text, encoding = data.decode("latin-1"), "latin-1"
+        warning = (
+            f"is not valid UTF-8 (byte {exc.start} is {data[exc.start : exc.start + 1]!r}); it was read as "
+            "Latin-1, so accented letters may be wrong: save it as UTF-8 if they are"
+        )
     sample = text[:8192]
     if sample:
         control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f") + sample.count("\ufffd")
         if control / len(sample) > 0.02:
             raise DocumentError(name, "is a binary file, not text (too many control characters)")
-    return text
+    return DecodedText(text, encoding, warning)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """The text of :func:`read_text` (for callers that do not report the encoding)."""
+    return read_text(data, name).text
 
 
 def _zip_kind(data: bytes) -> str | None:

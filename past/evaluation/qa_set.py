@@ -70,6 +70,8 @@ def _from_json(data: object, name: str, stem: str) -> QASet:
     if isinstance(data, dict) and isinstance(data.get("questions"), list):  # studio *.qa.json
         doc_id = str(data.get("doc_id") or slugify(stem))
         for n, row in enumerate(data["questions"]):
+            if not isinstance(row, dict):
+                raise EvaluationError(f"{name}: question {n + 1} is {row!r}, not an object with a question and answer")
             items.append(
                 QAItem(
                     str(row.get("id") or f"{doc_id}-{n:03d}"),
@@ -85,6 +87,8 @@ def _from_json(data: object, name: str, stem: str) -> QASet:
             doc_id = f"{slugify(str(passage.get('title') or stem))}-{p_index:04d}"
             if passage.get("context"):
                 contexts[doc_id] = passage["context"]
+            if not isinstance(passage["questions"], list) or not all(isinstance(r, dict) for r in passage["questions"]):
+                raise EvaluationError(f"{name}: passage {p_index + 1} has 'questions' that are not a list of objects")
             for n, row in enumerate(passage["questions"]):
                 items.append(QAItem(f"{doc_id}-{n:02d}", doc_id, _question(row, name), _answers(row, name)))
         return QASet(items, contexts)

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from past.errors import MalformedModelError, ModelNotFoundError
+from past.errors import MalformedModelError, ModelExistsError, ModelNotFoundError
 from past.models.bundled import Progress, _no_progress, provision_bundled_model
 from past.models.checkpoint import validate_checkpoint
 from past.models.fingerprint import fingerprint_checkpoint
 from past.models.hub import download_checkpoint, looks_like_hub_id
 from past.models.record import ModelRecord, read_record
+from past.paths import check_name
 from past.settings import BUNDLED_MODEL_NAME, Settings
 
 
@@ -60,6 +61,20 @@ class ModelRegistry:
         found = [r for r in records if r is not None]
         return sorted(found, key=lambda r: (r.kind != "base", r.name))
 
+    def new_path(self, name: str) -> Path:
+        """Where a new model called ``name`` goes in the store; a name already taken is refused.
+
+        Stored models are never overwritten: replacing one would silently change every model, skill and
+        adapter derived from it.
+        """
+        path = self.settings.models_dir / check_name(name, "model")
+        if path.exists() or path.is_symlink():
+            what = "a registered model" if read_record(path) is not None else "a folder in the model store"
+            raise ModelExistsError(
+                f"'{name}' is already {what}; stored models are never overwritten: choose another name"
+            )
+        return path
+
     def ensure_default(self, progress: Progress = _no_progress) -> ModelRecord:
         """Provision the bundled default model if needed and return the default base's record."""
         if self.settings.default_model == BUNDLED_MODEL_NAME:
@@ -96,8 +111,35 @@ class ModelRegistry:
             return ResolvedModel(ref=ref, path=local.resolve(), record=read_record(local))
         if looks_like_hub_id(ref):
             return ResolvedModel(ref=ref, path=download_checkpoint(ref), record=None)
+        raise self._unknown(ref)
+
+    def check_ref(self, ref: str) -> str:
+        """``ref`` if it names a model, checked without loading, converting or downloading anything.
+
+        A local checkpoint directory is validated and returned as an absolute path (so the reference means
+        the same from any working directory); a hub id is accepted as is (fetched when loaded).
+        """
+        ref = ref.strip()
+        name = self.settings.default_model if ref == "default" else ref
+        if not name:
+            raise ModelNotFoundError("no model given: pass a registered name, a directory or a hub id")
+        if name == BUNDLED_MODEL_NAME:
+            return ref  # converted on first use
+        if "/" not in name and name not in (".", "..") and read_record(self.settings.models_dir / name) is not None:
+            return ref
+        local = Path(name).expanduser()
+        if local.exists():
+            validate_checkpoint(local.resolve())
+            return ref if ref == "default" else str(local.resolve())
+        if name.startswith((".", "/", "~")):
+            raise ModelNotFoundError(f"no model at {local}: the directory does not exist")
+        if looks_like_hub_id(name):
+            return ref
+        raise self._unknown(name)
+
+    def _unknown(self, ref: str) -> ModelNotFoundError:
         names = ", ".join(r.name for r in self.list()) or "none yet"
-        raise ModelNotFoundError(
+        return ModelNotFoundError(
             f"unknown model '{ref}': not a registered model (registered: {names}), "
             "not an existing directory, and not a hub id of the form owner/name"
         )

@@ -15,7 +15,6 @@ A publish replaces the folder whole (staging folder + rename); nothing else in t
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -25,19 +24,17 @@ from typing import Any
 from past.documents.ingest import Document
 from past.errors import ConfigError
 from past.generators.base import ChatGenerator
+from past.paths import check_name
 from past.pipeline.adapt import NEEDS_SKILL, AdaptConfig, AdaptResult, adapt
 from past.progress import NullReporter, Reporter, ScaledReporter
 from past.settings import Settings
 
 RECORD_FILE = "adapted.json"
 ANALYSIS_FILE = "orthogonality.json"
-NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,63}")
 
 
 def check_adapted_name(name: str) -> str:
-    if not NAME.fullmatch(name or ""):
-        raise ConfigError(f"an adapted model's name holds letters, digits, '.', '_' and '-' (64 at most), got {name!r}")
-    return name
+    return check_name(name, "adapted model")
 
 
 def adapt_and_publish(

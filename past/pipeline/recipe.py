@@ -9,7 +9,6 @@ recipe file are resolved against the recipe file's own directory, so a recipe in
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,13 @@ from past.errors import ConfigError
 from past.evaluation.prompts import check_prompt
 from past.judges import JUDGE_KINDS
 from past.judges.factory import REWARD_KINDS
+from past.paths import check_name
 from past.pipeline.data_recipe import DataRecipe
 from past.pipeline.sources import Sources, load_sources
 from past.training.grpo import GRPOTrainConfig
 from past.training.runs import config_from_dict
 from past.training.sft import SFTTrainConfig
 
-NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,63}")
 # Source SFT: the target recipe's LoRA settings, fewer epochs over the larger source set.
 SOURCE_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 3, "batch_size": 4, "save_steps": 25}
 
@@ -88,8 +87,7 @@ class SkillRecipe:
         return recipe
 
     def validate(self) -> None:
-        if not NAME.fullmatch(self.name or ""):
-            raise ConfigError(f"a skill name holds letters, digits, '.', '_' and '-' (64 at most), got {self.name!r}")
+        check_name(self.name, "skill")
         if self.rounds and self.sources:
             raise ConfigError("give the source documents either per round ('rounds') or as one pool ('sources' + 'k')")
         if self.rounds and not all(self.rounds):

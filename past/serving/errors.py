@@ -13,6 +13,10 @@ class EmptyPromptError(ServingError):
     """The message to answer is empty."""
 
 
+class NoChatTemplateError(ServingError):
+    """The model's tokenizer has no chat template, so a conversation cannot be turned into a prompt."""
+
+
 class PromptTooLongError(ServingError):
     """The prompt cannot be made to fit the model's context window."""
 

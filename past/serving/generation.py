@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,8 @@ class GenerationParams:
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
             raise ServingError(f"the reply length must be at least 1 token (got {self.max_new_tokens})")
-        if self.temperature < 0:
-            raise ServingError(f"temperature must be 0 (greedy) or more (got {self.temperature})")
+        if not math.isfinite(self.temperature) or self.temperature < 0:
+            raise ServingError(f"temperature must be a finite number, 0 (greedy) or more (got {self.temperature})")
         if not 0 < self.top_p <= 1:
             raise ServingError(f"top-p must be in (0, 1] (got {self.top_p})")
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from past.serving.errors import EmptyPromptError, PromptTooLongError
+from past.serving.errors import EmptyPromptError, NoChatTemplateError, PromptTooLongError
 
 DEFAULT_CONTEXT_WINDOW = 2048
 MIN_PROMPT_ROOM = 16  # tokens a prompt may always use, however large max_new_tokens is
@@ -35,6 +35,12 @@ def context_window(model: Any, override: int | None = None) -> int:
 
 
 def template_ids(tokenizer: Any, messages: Sequence[dict[str, str]]) -> list[int]:
+    if not getattr(tokenizer, "chat_template", None):
+        name = getattr(tokenizer, "name_or_path", "") or "this model"
+        raise NoChatTemplateError(
+            f"{name} has no chat template (tokenizer_config.json has no 'chat_template'), so it cannot chat: "
+            "use an instruct/chat model, or add a chat template to its tokenizer"
+        )
     out = tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=True, return_dict=True)
     return list(out["input_ids"])
 

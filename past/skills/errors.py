@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from past.errors import OutputPathError as BaseOutputPathError
 from past.errors import PastError
 
 
@@ -37,7 +38,7 @@ class SkillCompatibilityError(SkillError):
     """A skill does not fit a model: architecture, shapes, keys or base fingerprint differ."""
 
 
-class OutputPathError(SkillError):
+class OutputPathError(SkillError, BaseOutputPathError):
     """The output location cannot be written (exists, unwritable, or inside an input)."""
 
 

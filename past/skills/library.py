@@ -10,17 +10,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
+from past.paths import NAME_RE, check_name
 from past.settings import Settings
 from past.skills.errors import SkillExistsError, SkillFormatError, SkillNameError, SkillNotFoundError
 from past.skills.manifest import MANIFEST_FILE, SkillManifest
 from past.skills.tensors.io import PICKLE_SUFFIXES, atomic_output_dir
-from past.skills.vector import SkillVector
+from past.skills.vector import SkillVector, check_all_finite, finalize_skill
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 ALLOWED_FILES = re.compile(
     r"^(skill\.json|README\.md|orthogonality\.json|adapter_config\.json|[A-Za-z0-9._-]+\.safetensors(\.index\.json)?)$"
 )
@@ -29,16 +31,7 @@ MAX_ZIP_BYTES = 200 * 1024**3
 
 def validate_name(name: str) -> str:
     """Return ``name`` if it can be a skill name; raise :class:`SkillNameError` saying why not."""
-    if not isinstance(name, str) or not name.strip():
-        raise SkillNameError("a skill needs a name")
-    if "/" in name or "\\" in name or os.sep in name or name in (".", ".."):
-        raise SkillNameError(f"skill name {name!r} contains a path separator; use letters, digits, '.', '_' or '-'")
-    if not NAME_RE.match(name):
-        raise SkillNameError(
-            f"skill name {name!r} is not allowed: start with a letter or digit, then letters, digits, '.', '_' "
-            "or '-' (at most 100 characters)"
-        )
-    return name
+    return check_name(name, "skill", SkillNameError)
 
 
 class SkillLibrary:
@@ -100,22 +93,31 @@ class SkillLibrary:
         raise SkillNotFoundError(f"'{ref}' is neither a skill in the library nor a skill directory")
 
     def add(self, source: Path | str, name: str | None = None, *, overwrite: bool = False) -> SkillVector:
-        """Copy a skill directory into the library (verified first), optionally under a new name."""
+        """Copy a skill directory into the library, optionally under a new name.
+
+        Only regular files with a skill file's name are read (a symbolic link or a device anywhere in the
+        folder is refused), as if the folder had been uploaded. The copy, not the source, is then checked:
+        manifest schema, content hash, tensors against the manifest, and every value finite. A skill
+        without a content hash gets one, so later loads can verify it.
+        """
         source = Path(source).expanduser()
         if not source.is_dir():
             raise SkillNotFoundError(f"no skill directory at {source}")
-        _refuse_pickles(p.name for p in source.iterdir())
-        with SkillVector.open(source, verify=True) as skill:
-            manifest = skill.manifest
+        files = skill_files(source)
+        if (source / MANIFEST_FILE) not in files:
+            raise SkillFormatError(f"{source} has no {MANIFEST_FILE}; it is not a skill vector directory")
+        manifest = SkillManifest.read(source)
         target_name = validate_name(name or manifest.name)
         final = self.new_path(target_name, overwrite=overwrite)
         with atomic_output_dir(final, overwrite=overwrite) as tmp:
-            for file in source.iterdir():
-                if file.is_file() and ALLOWED_FILES.match(file.name):
-                    shutil.copyfile(file, tmp / file.name)
+            for file in files:
+                copy_regular_file(file, tmp / file.name)
             manifest.name = target_name
             manifest.write(tmp)
-            SkillVector.open(tmp, verify=True).close()
+            with SkillVector.open(tmp, verify=True) as skill:
+                check_all_finite(skill)
+            if not manifest.content_hash:
+                finalize_skill(tmp, manifest)
         return self.load(target_name, verify=False)
 
     def import_path(self, source: Path | str, name: str | None = None, *, overwrite: bool = False) -> SkillVector:
@@ -149,9 +151,9 @@ class SkillLibrary:
         tmp = destination.with_name(f".{destination.name}.partial-{uuid.uuid4().hex[:8]}")
         try:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for file in sorted(path.iterdir()):
-                    if file.is_file() and ALLOWED_FILES.match(file.name):
-                        archive.write(file, f"{name}/{file.name}")
+                for file in sorted(skill_files(path)):
+                    with open_regular_file(file) as src, archive.open(f"{name}/{file.name}", "w") as dst:
+                        shutil.copyfileobj(src, dst, 8 * 1024 * 1024)
             os.replace(tmp, destination)
         finally:
             tmp.unlink(missing_ok=True)
@@ -179,6 +181,48 @@ class SkillLibrary:
     def _missing(self, name: str) -> str:
         names = ", ".join(m.name for m in self.list()) or "none yet"
         return f"no skill named '{name}' in the library (stored: {names})"
+
+
+def skill_files(folder: Path) -> list[Path]:
+    """The files of a skill folder that a skill may hold; links and special files anywhere in it are refused.
+
+    A folder import reads only what an upload could contain: regular files with a skill file's name, at most
+    :data:`MAX_ZIP_BYTES` in all. Subfolders and other names are ignored; pickles are refused.
+    """
+    found, total = [], 0
+    for entry in os.scandir(folder):
+        if entry.is_symlink():
+            raise SkillFormatError(
+                f"{folder} holds a symbolic link ({entry.name}); a skill folder may hold regular files only"
+            )
+        if entry.is_dir(follow_symlinks=False):
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            raise SkillFormatError(f"{folder}/{entry.name} is not a regular file; a skill folder may hold files only")
+        _refuse_pickles([entry.name])
+        if ALLOWED_FILES.match(entry.name):
+            found.append(Path(entry.path))
+            total += entry.stat(follow_symlinks=False).st_size
+    if total > MAX_ZIP_BYTES:
+        raise SkillFormatError(f"{folder} holds more than {MAX_ZIP_BYTES // 1024**3} GiB of skill files")
+    return sorted(found)
+
+
+def open_regular_file(path: Path) -> BinaryIO:
+    """Open ``path`` for reading, refusing a symbolic link or anything but a regular file (checked on the handle)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise SkillFormatError(f"{path} cannot be read as a plain file ({exc.strerror})") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SkillFormatError(f"{path} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def copy_regular_file(source: Path, target: Path) -> None:
+    with open_regular_file(source) as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, 8 * 1024 * 1024)
 
 
 def _refuse_pickles(names: object) -> None:

@@ -154,6 +154,18 @@ def check_finite(name: str, tensor: torch.Tensor, what: str = "delta") -> None:
         raise NonFiniteDeltaError(f"{what} {name} holds {bad} NaN/Inf values; refusing to use it")
 
 
+def check_all_finite(skill: SkillVector) -> None:
+    """Raise :class:`NonFiniteDeltaError` if any value of the skill is NaN or Inf (one streamed pass)."""
+    for name in skill.names():
+        factors = skill.factors(name)
+        if factors is not None:
+            check_finite(name, factors.A, f"skill '{skill.name}': LoRA A of")
+            check_finite(name, factors.B, f"skill '{skill.name}': LoRA B of")
+        else:
+            check_finite(name, skill.delta.raw(name), f"skill '{skill.name}': delta")  # type: ignore[attr-defined]
+        skill.release(name)
+
+
 def skill_from_adapter(
     adapter_dir: Path | str,
     out_dir: Path | str | None = None,
@@ -230,4 +242,4 @@ def _write_converted(adapter_dir: Path, out_dir: Path, base_ref: str, dtype: tor
         source.close()
 
 
-__all__ = ["MANIFEST_FILE", "SkillVector", "check_finite", "finalize_skill", "skill_from_adapter"]
+__all__ = ["MANIFEST_FILE", "SkillVector", "check_all_finite", "check_finite", "finalize_skill", "skill_from_adapter"]

@@ -7,7 +7,7 @@ import signal
 import subprocess
 
 from backend.jobs.executors.base import PROJECT_ROOT, LaunchRequest, worker_argv, worker_env
-from backend.jobs.process import is_alive, kill_tree, process_start_time, signal_group
+from backend.jobs.process import kill_tree, process_start_time, reap_group, signal_group
 
 
 class ProcessHandle:
@@ -50,8 +50,9 @@ def spawn(argv: list[str], request: LaunchRequest) -> ProcessHandle:
 
 
 def stop_local_orphan(pid: int | None, pid_started: float | None) -> None:
-    if pid and is_alive(pid, pid_started):
-        kill_tree(pid, pid_started)
+    """The worker if it still runs, and what is left of its process group (children it started) if not."""
+    if pid:
+        reap_group(pid, pid_started)
 
 
 class LocalProcessExecutor:

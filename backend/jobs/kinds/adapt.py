@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.paths import check_name
 from past.skills.lambdas import check_lambda
 
 MODES = ["past", "sft", "pre_injection"]  # sequential needs θ_S^rl of the skill's source run: ``past adapt``
@@ -23,10 +24,10 @@ MAX_EPOCHS = 100.0
 
 @dataclass
 class AdaptParams:
-    collection: str = param("default", help="document collection to learn (Documents screen)")
-    skill: str = param("", help="skill from the library to inject (empty: fine-tune only)")
+    collection: str = param("default", help="document collection to learn (Documents screen)", ref="collection")
+    skill: str = param("", help="skill from the library to inject (empty: fine-tune only)", ref="skill")
     lam: float | None = param(None, help="strength λ of the skill; empty = the skill's default")
-    base: str = param("default", help="base model (must be the skill's base)")
+    base: str = param("default", help="base model (must be the skill's base)", ref="model")
     name: str = param("", help="name of the adapted model (default: collection + skill)")
     preset: str = param("short-notes", help="what to train on (see the presets)", choices=PRESET_NAMES)
     epochs: float | None = param(None, help="passes over the training texts; empty = the preset's")
@@ -39,8 +40,8 @@ class AdaptParams:
         if self.epochs is not None and not 0 < self.epochs <= MAX_EPOCHS:
             raise ValueError(f"epochs must lie in (0, {MAX_EPOCHS:g}]")
         self.lam = None if self.lam is None else check_lambda(self.lam, "lam")
-        if self.name and not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", self.name):
-            raise ValueError("name may hold letters, digits, '.', '_' and '-' (64 at most)")
+        if self.name:
+            check_name(self.name, "adapted model")
 
 
 def adapted_name(params: AdaptParams, job_id: str) -> str:

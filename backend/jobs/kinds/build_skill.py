@@ -9,19 +9,21 @@ stage is skipped when the job is resumed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.paths import check_name
 
 
 @dataclass
 class BuildSkillParams:
     name: str = param(help="name of the new skill in the library")
-    collection: str = param("default", help="source documents with their questions (Documents screen)")
+    collection: str = param(
+        "default", help="source documents with their questions (Documents screen)", ref="source_collection"
+    )
     rounds: int = param(1, help="rounds K over disjoint parts of the collection (more = more general skill)")
-    base: str = param("default", help="base model the skill is built on")
+    base: str = param("default", help="base model the skill is built on", ref="model")
     sft_steps: int = param(30, help="fine-tuning steps per round")
     grpo_steps: int = param(12, help="reinforcement-learning (GRPO) steps per round")
     num_generations: int = param(4, help="answers sampled per question in GRPO (group size)")
@@ -33,8 +35,7 @@ class BuildSkillParams:
     seed: int = param(0, help="random seed")
 
     def validate(self) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", self.name or ""):
-            raise ValueError("name may hold letters, digits, '.', '_' and '-' (64 at most)")
+        check_name(self.name, "skill")
         if not 1 <= self.rounds <= 8:
             raise ValueError("rounds must be between 1 and 8")
         if self.num_generations < 2:

@@ -32,10 +32,14 @@ REPORT_FILES = ("results.json", "questions.csv", "summary.csv", "chart.html")
 @dataclass
 class EvaluateParams:
     models: list[str] = param(  # noqa: RUF009 (param() copies list defaults per instance)
-        [], help="models to compare: [LABEL=]REF[+ADAPTER_DIR][@SEED] (same LABEL = replicates, mean ± sd)"
+        [],
+        help="models to compare: [LABEL=]REF[+ADAPTER_DIR][@SEED] (same LABEL = replicates, mean ± sd)",
+        ref="model_specs",
     )
-    collection: str | None = param(None, help="document collection whose uploaded questions to ask")
-    qa_path: str | None = param(None, help="or a QA file/folder (.qa.json, SQuAD-style JSON, JSONL)")
+    collection: str | None = param(
+        None, help="document collection whose uploaded questions to ask", ref="qa_collection"
+    )
+    qa_path: str | None = param(None, help="or a QA file/folder (.qa.json, SQuAD-style JSON, JSONL)", ref="qa_path")
     split: str | None = param(None, help="only questions of this split (e.g. test)")
     limit: int | None = param(None, help="at most this many questions")
     judge: str = param(
@@ -44,7 +48,7 @@ class EvaluateParams:
         "appears anywhere in the answer (lenient); llm: a yes/no grading model",
         choices=JUDGES,
     )
-    judge_model: str = param("default", help="the local model that grades answers when judge=llm")
+    judge_model: str = param("default", help="the local model that grades answers when judge=llm", ref="model")
     max_new_tokens: int = param(32, help="longest answer, in tokens")
     temperature: float = param(0.0, help="0 = greedy (one run per model); >0 samples once per seed")
     seeds: list[int] = param([0], help="decoding seeds (replicates) when temperature > 0")  # noqa: RUF009
@@ -53,8 +57,8 @@ class EvaluateParams:
     )
     batch_size: int = param(16, help="questions answered at once")
     sweep_lambdas: list[float] = param([], help="λ sweep: TARGET + λ·SKILL at each of these λ")  # noqa: RUF009
-    sweep_skill: str | None = param(None, help="λ sweep: the skill (library name or folder)")
-    sweep_target: str | None = param(None, help="λ sweep: the target model REF[+ADAPTER_DIR]")
+    sweep_skill: str | None = param(None, help="λ sweep: the skill (library name or folder)", ref="skill")
+    sweep_target: str | None = param(None, help="λ sweep: the target model REF[+ADAPTER_DIR]", ref="model_spec")
 
     def validate(self) -> None:
         from past.errors import EvaluationError

@@ -92,7 +92,8 @@ def _check(
                 f"base fingerprint: the skill was extracted from base {m.base_ref or '?'} ({m.base_fingerprint}), "
                 f"the model's base is {weights.base_fingerprint()}; the delta would be added to different weights"
             )
-    else:
+    else:  # manifests read from disk always have one (the schema requires it); only hand-built ones may not
+        report.fingerprint_match = False
         report.warnings.append("the skill records no base fingerprint; its base cannot be verified")
     if report.forceable and force:
         if not reason.strip():

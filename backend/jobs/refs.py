@@ -1,0 +1,144 @@
+"""Job parameters that name something stored or on disk, checked once, at submit.
+
+A kind marks such a parameter in its schema with ``param(..., ref=KIND)`` (one of :data:`CHECKERS`).
+:func:`check_refs` runs when a job is submitted: a model, skill, collection or QA file that does not exist
+is refused before anything is queued, with the parameter named, instead of failing later in the worker. A
+relative path is made absolute on the way, since the worker runs in another directory. Nothing heavy
+happens here: no weights are loaded, nothing is converted or downloaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from backend.jobs.errors import ParamTypeError
+from backend.jobs.params import describe_params
+from backend.store import Store
+from past.errors import PastError
+from past.settings import Settings
+
+
+class ParamRefError(ParamTypeError):
+    """A parameter names a model, skill, collection or file that does not exist (or cannot be used)."""
+
+
+def _model(value: str, settings: Settings, store: Store) -> str:
+    from past.models import ModelRegistry
+
+    del store
+    return ModelRegistry(settings).check_ref(value)
+
+
+def _adapter(path: str) -> str:
+    folder = Path(path).expanduser()
+    if not (folder / "adapter_config.json").is_file():
+        raise PastError(f"{path} is not an adapter folder (it has no adapter_config.json)")
+    return str(folder.resolve())
+
+
+def _model_spec(text: str, settings: Settings, store: Store) -> str:
+    """A ``[LABEL=]REF[+ADAPTER_DIR][@SEED]`` spec: the model and the adapter must exist."""
+    from past.evaluation.spec import ModelSpec
+
+    spec = ModelSpec.parse(text)
+    ref = _model(spec.ref, settings, store)
+    adapter = f"+{_adapter(spec.adapter)}" if spec.adapter else ""
+    label = f"{spec.label}=" if spec.label else ""
+    seed = f"@{spec.seed}" if spec.seed is not None else ""
+    return f"{label}{ref}{adapter}{seed}"
+
+
+def _model_specs(values: list[str], settings: Settings, store: Store) -> list[str]:
+    return [_model_spec(text, settings, store) for text in values]
+
+
+def _skill(value: str, settings: Settings, store: Store) -> str:
+    from past.skills import SkillLibrary
+    from past.skills.library import NAME_RE
+
+    del store
+    with SkillLibrary(settings).resolve(value, verify=False) as skill:
+        is_library_name = NAME_RE.match(value) and skill.path.parent == settings.skills_dir
+        return value if is_library_name else str(skill.path.resolve())
+
+
+def _documents(settings: Settings, store: Store):
+    from backend.documents import DocumentService
+
+    return DocumentService(settings, store)
+
+
+def _collection(value: str, settings: Settings, store: Store) -> str:
+    """A collection with documents in it."""
+    from backend.documents import check_collection
+
+    name = check_collection(value)
+    known = _documents(settings, store).collections()
+    if name not in known:
+        raise PastError(
+            f"the collection {name!r} has no documents (collections: {', '.join(known) or 'none yet'}); "
+            "upload some on the Documents screen first"
+        )
+    return name
+
+
+def _qa_collection(value: str, settings: Settings, store: Store) -> str:
+    """A collection with questions attached (documents are not needed to ask them)."""
+    from backend.documents import check_collection
+
+    name = check_collection(value)
+    known = _documents(settings, store).question_collections()
+    if name not in known:
+        raise PastError(
+            f"the collection {name!r} has no questions (collections with questions: {', '.join(known) or 'none'}); "
+            "attach a .qa.json file to it first"
+        )
+    return name
+
+
+def _source_collection(value: str, settings: Settings, store: Store) -> str:
+    """A collection with documents and questions (what building a skill learns from)."""
+    return _qa_collection(_collection(value, settings, store), settings, store)
+
+
+def _qa_path(value: str, settings: Settings, store: Store) -> str:
+    """A QA file or folder that loads (parsed here, so a malformed file is refused at submit)."""
+    from past.evaluation import load_qa_set
+
+    del settings, store
+    load_qa_set(value)
+    return str(Path(value).expanduser().resolve())
+
+
+CHECKERS: dict[str, Callable[[Any, Settings, Store], Any]] = {
+    "model": _model,
+    "model_spec": _model_spec,
+    "model_specs": _model_specs,
+    "skill": _skill,
+    "collection": _collection,
+    "qa_collection": _qa_collection,
+    "source_collection": _source_collection,
+    "qa_path": _qa_path,
+}
+
+
+def check_refs(params: Any, settings: Settings, store: Store) -> Any:
+    """``params`` with every ``ref`` parameter checked (and paths made absolute); :class:`ParamRefError` if not."""
+    changes = {}
+    for spec in describe_params(type(params)):
+        value = getattr(params, spec.name)
+        if spec.ref is None or value in (None, "", []):
+            continue
+        try:
+            checked = CHECKERS[spec.ref](value, settings, store)
+        except PastError as exc:
+            raise ParamRefError(f"parameter {spec.name!r}: {exc}") from None
+        if checked != value:
+            changes[spec.name] = checked
+    return dataclasses.replace(params, **changes) if changes else params
+
+
+__all__ = ["CHECKERS", "ParamRefError", "check_refs"]

@@ -62,6 +62,17 @@ def pick_tokens(logits: Any, params: GenerationParams, generator: Any = None) ->
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+def on_model_device(model: Any, *tensors: Any) -> list[Any]:
+    """``tensors`` (built on the CPU by :func:`decode_rows`) moved to the device ``model`` runs on."""
+    device = next(model.parameters()).device
+    return [t.to(device) if t is not None else None for t in tensors]
+
+
+def last_logits(out: Any) -> Any:
+    """The last position's logits as float32 on the CPU, where :func:`decode_rows` picks tokens."""
+    return out.logits[:, -1, :].float().cpu()
+
+
 def model_forward(model: Any, lock: Any = None, adapter_names: Sequence[str] | None = None) -> Callable[..., Any]:
     """A step function ``(input_ids, attention_mask, position_ids, cache, rows) -> last logits`` for ``model``.
 
@@ -73,6 +84,7 @@ def model_forward(model: Any, lock: Any = None, adapter_names: Sequence[str] | N
     def forward(input_ids: Any, attention_mask: Any, position_ids: Any, cache: Any, rows: Sequence[int]) -> Any:
         extra = {"adapter_names": [adapter_names[r] for r in rows]} if adapter_names is not None else {}
         with lock if lock is not None else contextlib.nullcontext():
+            input_ids, attention_mask, position_ids = on_model_device(model, input_ids, attention_mask, position_ids)
             out = model(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
@@ -82,7 +94,7 @@ def model_forward(model: Any, lock: Any = None, adapter_names: Sequence[str] | N
                 logits_to_keep=1,
                 **extra,
             )
-        return out.logits[:, -1, :]
+        return last_logits(out)
 
     return forward
 

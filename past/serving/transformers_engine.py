@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from past.errors import PastError
-from past.serving.decode import BASE_ADAPTER, RowStep, TextStream, decode_rows, eos_token_ids
+from past.serving.decode import (
+    BASE_ADAPTER,
+    RowStep,
+    TextStream,
+    decode_rows,
+    eos_token_ids,
+    last_logits,
+    on_model_device,
+)
 from past.serving.engine import Message, ModelSource, ServedModel, SideSpec, StopSignal, StreamEvent
 from past.serving.errors import ServingError
 from past.serving.generation import GenerationParams
@@ -42,6 +50,9 @@ def served_forward(served: ServedModel, adapters: Sequence[str | None]) -> Calla
                     scope.enter_context(served.stacked.rows(names))
                 else:
                     extra["adapter_names"] = names
+            input_ids, attention_mask, position_ids = on_model_device(
+                served.model, input_ids, attention_mask, position_ids
+            )
             out = served.model(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
@@ -51,7 +62,7 @@ def served_forward(served: ServedModel, adapters: Sequence[str | None]) -> Calla
                 logits_to_keep=1,
                 **extra,
             )
-        return out.logits[:, -1, :]
+        return last_logits(out)
 
     return forward
 

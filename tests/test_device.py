@@ -190,3 +190,16 @@ def test_engine_factory_follows_the_choice(monkeypatch, tmp_path) -> None:
     assert isinstance(routed, RoutedChatEngine) and isinstance(routed.fallback, TransformersChatEngine)
     line = describe_serving(gpu_choice, routed)
     assert line.startswith("Chat engine: vLLM for default") and "CUDA · NVIDIA H200" in line
+
+
+def test_model_jobs_take_a_gpu_when_the_machine_has_one(monkeypatch, tmp_path) -> None:
+    from backend.jobs import JobService
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # what the job runner counts its GPU slots from
+    service = JobService(Settings.load(tmp_path / "gpu").ensure())
+    assert service.submit("pipeline.adapt", {"mode": "sft"}).resources == ["gpu"]
+    assert service.submit("selftest.count").resources == ["cpu"]  # runs no model
+    assert service.submit("pipeline.adapt", {"mode": "sft"}, resources=["cpu"]).resources == ["cpu"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    cpu_only = JobService(Settings.load(tmp_path / "cpu").ensure())
+    assert cpu_only.submit("pipeline.adapt", {"mode": "sft"}).resources == ["cpu"]

@@ -35,6 +35,7 @@ class JobKind:
     description: str = ""
     inputs: dict[str, InputSpec] = field(default_factory=dict)
     resources: tuple[str, ...] = ("cpu",)  # default slots, e.g. ("gpu",) = any one GPU
+    prefers_gpu: bool = False  # runs models: one GPU by default when this machine has one, else ``resources``
     resumable: bool = False  # gets a checkpoint dir kept across attempts
     executor: str = "local"  # default executor: local | accelerate | ray
 
@@ -47,6 +48,7 @@ class JobKind:
                 k: {"help": v.help, "kinds": list(v.kinds), "required": v.required} for k, v in self.inputs.items()
             },
             "resources": list(self.resources),
+            "prefers_gpu": self.prefers_gpu,
             "resumable": self.resumable,
             "executor": self.executor,
         }

@@ -18,9 +18,9 @@ from typing import Any
 from backend.jobs.artifacts import ArtifactStore
 from backend.jobs.errors import JobSpecError, JobStateError, MissingInputError
 from backend.jobs.executors.accelerate import check_options
+from backend.jobs.kind import JobKind
 from backend.jobs.params import build_params, params_to_json
 from backend.jobs.process import is_alive
-from backend.jobs.kind import JobKind
 from backend.jobs.registry import JobRegistry
 from backend.jobs.runner import log_path
 from backend.jobs.slots import check_resources, gpu_count

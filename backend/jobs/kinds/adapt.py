@@ -114,7 +114,7 @@ def run(params: AdaptParams, ctx: JobContext) -> dict:
         reporter.progress(0.95, "measuring how independent the fine-tune and the skill are")
         analysis = orthogonality(ctx, base, Path(sft.adapter_dir), params.skill, run_dir)
     name = adapted_name(params, ctx.job_id)
-    published = publish(ctx.settings.data_dir / "adapters" / name, outcome, analysis)
+    published = publish(ctx, ctx.settings.data_dir / "adapters" / name, outcome, analysis)
     reporter.progress(1.0, f"'{name}' is ready to chat with")
     return {
         "name": name,
@@ -143,21 +143,21 @@ def orthogonality(ctx: JobContext, base, sft_adapter: Path, skill_name: str, run
     return [table.to_dict()]
 
 
-def publish(target: Path, outcome: dict[str, Path | None], analysis: list[dict] | None = None) -> dict[str, Path]:
-    """Copy the baseline and injected adapters under ``target`` (replaced whole, via a staging dir)."""
-    staging = target.with_name(f".{target.name}.staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for key, source in outcome.items():
-        if source is not None:
-            shutil.copytree(source, staging / key)
-    if analysis is not None:
-        (staging / "orthogonality.json").write_text(json.dumps(analysis, indent=2))
-    if target.exists():
-        shutil.rmtree(target)
-    staging.rename(target)
+def publish(
+    ctx: JobContext, target: Path, outcome: dict[str, Path | None], analysis: list[dict] | None = None
+) -> dict[str, Path]:
+    """The baseline and injected adapters under ``target``, replaced whole (once, on the main rank)."""
+
+    def fill(staging: Path) -> None:
+        for key, source in outcome.items():
+            if source is not None:
+                shutil.copytree(source, staging / key)
+        if analysis is not None:
+            (staging / "orthogonality.json").write_text(json.dumps(analysis, indent=2))
+
+    ctx.publish(target, fill)
     found = {"baseline": target / "baseline"}
-    if (target / "injected").exists():
+    if outcome.get("injected") is not None:
         found["injected"] = target / "injected"
     return found
 

@@ -13,6 +13,7 @@ from backend.jobs.kind import JobKind
 
 KIND_MODULES: tuple[str, ...] = (
     "backend.jobs.kinds.selftest_count",
+    "backend.jobs.kinds.selftest_ranks",
     "backend.jobs.kinds.model_prepare",
     "backend.jobs.kinds.adapt",
     "backend.jobs.kinds.build_skill",

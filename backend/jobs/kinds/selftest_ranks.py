@@ -6,7 +6,8 @@ the main rank while the others wait: preparing a shared input (rank 0 writes it,
 after, as synthesis before training does), writing the summary artifact, publishing a directory under
 ``<data>/selftest/<job id>``. Each rank prints when it got past the publishing barrier, so a test can
 check that none went on before the main rank had published. Check an installation with
-``past job submit selftest.ranks --executor accelerate -o num_processes=2 -o cpu=true``.
+``past job submit --spec ranks.json`` where ``ranks.json`` holds
+``{"kind": "selftest.ranks", "executor": "accelerate", "executor_options": {"cpu": true, "num_processes": 2}}``.
 """
 
 from __future__ import annotations

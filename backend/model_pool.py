@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from past.device import CPU, Device
 from past.errors import PastError
 from past.models import LoadedModel, ModelRegistry
 from past.serving.engine import ServedModel
@@ -29,16 +30,20 @@ from past.serving.errors import AdapterError, MemoryBudgetError
 
 BUDGET_ENV = "PAST_MODEL_MEMORY_GB"
 GIB = 1024**3
+GPU_FRACTION = 0.85  # of a GPU's memory the pool may fill; the rest is for activations, KV caches, CUDA itself
 
 
-def default_budget_bytes() -> int:
-    """``$PAST_MODEL_MEMORY_GB`` if set, else half of this machine's memory."""
+def default_budget_bytes(device: Device = CPU, reserved_fraction: float = 0.0) -> int:
+    """``$PAST_MODEL_MEMORY_GB`` if set; on a GPU its memory times ``GPU_FRACTION`` less ``reserved_fraction``
+    (held by another engine, e.g. vLLM); on the CPU half of this machine's memory."""
     raw = os.environ.get(BUDGET_ENV)
     if raw:
         try:
             return int(float(raw) * GIB)
         except ValueError as exc:
             raise PastError(f"{BUDGET_ENV} must be a number of GiB, got '{raw}'") from exc
+    if device.is_cuda and device.memory_bytes:
+        return int(device.memory_bytes * max(GPU_FRACTION - reserved_fraction, 0.05))
     import psutil
 
     return psutil.virtual_memory().total // 2
@@ -162,9 +167,11 @@ def adapter_name(path: Path) -> str:
 class ModelPool:
     """Loaded models keyed by base checkpoint, LRU-evicted under a memory budget in bytes."""
 
-    def __init__(self, registry: ModelRegistry, budget_bytes: int | None = None) -> None:
+    def __init__(self, registry: ModelRegistry, budget_bytes: int | None = None, device: Device = CPU) -> None:
+        """Models are loaded onto ``device`` in its dtype (bf16 on a GPU, fp32 on the CPU)."""
         self.registry = registry
-        self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget_bytes()
+        self.device = device
+        self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget_bytes(device)
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.RLock()
 
@@ -222,7 +229,7 @@ class ModelPool:
             return entry
 
     def _load(self, ref: str, key: str) -> _Entry:
-        loaded = self.registry.load(ref)
+        loaded = self.registry.load(ref, dtype=self.device.dtype_name, device=self.device.torch_device)
         served = ServedModel(
             key=key,
             label=loaded.resolved.label,

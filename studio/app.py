@@ -44,12 +44,14 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
             f"Data lives in `{ctx.settings.data_dir}`."
         )
         access = gr.Markdown(describe_access(ctx.access), elem_id="studio-access")
+        serving = gr.Markdown(ctx.serving_line(), elem_id="studio-serving")
         with gr.Tabs() as tabs:
             ui = StudioUI(tabs)
             for label, screen in SCREENS:
                 with gr.Tab(label, id=tab_id(label)) as tab:
                     hooks.extend((tab, hook) for hook in screen.render(ctx, ui) or [])
         app.load(lambda: describe_access(ctx.access), None, access, api_name=False)
+        app.load(ctx.serving_line, None, serving, api_name=False)  # vLLM starts (or fails) on first use
         for tab, hook in hooks:
             app.load(hook.fn, hook.inputs, hook.outputs, api_name=False)
             if hook.on_show:

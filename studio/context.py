@@ -8,10 +8,12 @@ from typing import Any
 
 from backend.documents import DocumentService
 from backend.jobs.service import JobService
-from backend.model_pool import ModelPool
+from backend.model_pool import ModelPool, default_budget_bytes
 from backend.store import ChatRepository, SelectionRepository, Store
+from past.device import EngineChoice, choose_chat_engine, configure_torch, detect
 from past.models import ModelRegistry
-from past.serving.transformers_engine import TransformersChatEngine
+from past.serving.choice import VLLM_GPU_FRACTION, create_chat_engine, describe_serving
+from past.serving.engine import ChatEngine
 from past.settings import Settings
 from past.skills import SkillLibrary
 from studio.access import StudioAccess
@@ -25,7 +27,8 @@ class StudioContext:
     settings: Settings
     registry: ModelRegistry
     models: ModelPool
-    engine: TransformersChatEngine
+    engine: ChatEngine
+    engine_choice: EngineChoice
     store: Store
     jobs: JobService
     skills: SkillLibrary
@@ -34,18 +37,29 @@ class StudioContext:
     @classmethod
     def create(cls, settings: Settings) -> StudioContext:
         registry = ModelRegistry(settings)
-        pool = ModelPool(registry)
-        engine = TransformersChatEngine(pool, max_streams=GENERATE_CONCURRENCY)
+        device = detect()
+        configure_torch(device)
+        choice = choose_chat_engine(device)
+        reserved = VLLM_GPU_FRACTION if choice.name == "vllm" else 0.0
+        pool = ModelPool(registry, default_budget_bytes(device, reserved), device=device)
+        engine = create_chat_engine(
+            choice, pool, lambda ref: registry.resolve(ref).path, max_streams=GENERATE_CONCURRENCY
+        )
         store = Store(settings.db_path)
         return cls(
             settings=settings,
             registry=registry,
             models=pool,
             engine=engine,
+            engine_choice=choice,
             store=store,
             jobs=JobService(settings, store=store),
             skills=SkillLibrary(settings),
         )
+
+    def serving_line(self) -> str:
+        """Which chat engine and device answer chats, for the header of the studio."""
+        return describe_serving(self.engine_choice, self.engine)
 
     @cached_property
     def documents(self) -> DocumentService:

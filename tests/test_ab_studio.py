@@ -74,6 +74,7 @@ def test_blind_vote_in_the_browser_and_reload(studio_url: str, session_settings:
     with chromium_page() as page:
         page.goto(studio_url)
         expect(page.locator("#studio-access")).to_contain_text("Only reachable from this machine", timeout=30_000)
+        expect(page.locator("#studio-serving")).to_contain_text("Chat engine: transformers · device CPU · float32")
         page.get_by_role("tab", name="A/B chat").click()
         settled(page)  # opening the tab restores the last conversation from the store; let that finish first
         page.locator("#ab-clear").click()  # and start a new one

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -61,42 +68,137 @@ def test_accelerate_launch_runs_a_real_cpu_job(job_settings, service):  # noqa: 
     assert done.result["count"] == 3
 
 
+@pytest.mark.slow
+def test_two_ranks_under_accelerate_do_once_only_work_once(job_settings, service):  # noqa: F811
+    runner = JobRunner(job_settings, slots={"cpu": 1}).start()
+    try:
+        job = service.submit(
+            "selftest.ranks",
+            {"n": 12, "prepare_s": 1.0},
+            executor="accelerate",
+            executor_options={"cpu": True, "num_processes": 2, "main_process_port": free_port()},
+        )
+        done = service.wait(job.id, 300)
+    finally:
+        runner.stop()
+    log = service.log_tail(job.id)
+    assert done.state == "succeeded", log
+    assert done.result["world_size"] == 2 and "started in pid" in log and "as 2 ranks" in log
+    assert "rank 0 of 2: 6 item(s)" in log and "rank 1 of 2: 6 item(s)" in log  # each rank did its share
+    # once-only work happened once: one store row, one log line, one copy of each file
+    assert len(service.store.query("SELECT id FROM jobs WHERE id = ?", (job.id,))) == 1
+    events = [e["message"] for e in service.events.logs(job.id)]
+    assert events.count("prepared the shared input on the main rank") == 1
+    assert [m["value"] for m in service.metrics(job.id)] == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]  # rank 0 reports
+    job_dir = job_settings.artifacts_dir / job.id
+    assert sorted(p.name for p in job_dir.iterdir()) == ["prepared.json", "result.json", "summary.json"]
+    published_root = job_settings.data_dir / "selftest"
+    assert [p.name for p in published_root.iterdir()] == [job.id]  # no staging directory left behind
+    published = json.loads((published_root / job.id / "published.json").read_text())
+    assert published["rank"] == 0
+    # the other rank waited: it read the input after the main rank wrote it, went on after it published
+    written_at = json.loads((job_dir / "prepared.json").read_text())["written_at"]
+    read_at = float(re.search(r"rank 1 read the prepared input at ([\d.]+)", log)[1])
+    past_barrier = float(re.search(r"rank 1 got past the publishing barrier at ([\d.]+)", log)[1])
+    assert read_at >= written_at and past_barrier >= published["at"]
+
+
 def _ray_cli() -> str | None:
     candidate = Path(sys.executable).parent / "ray"
     return str(candidate) if candidate.exists() else shutil.which("ray")
 
 
+class LocalRayCluster:
+    """A Ray head (no CPUs: it runs no jobs) and worker nodes on this machine, each ``ray start --block``
+    in its own session, so that stopping it stops exactly these processes (not other tests' Ray)."""
+
+    def __init__(self, ray: str, root: Path) -> None:
+        self.ray, self.root = ray, root
+        self.port, self.dashboard = free_port(), free_port()
+        self.address = f"http://127.0.0.1:{self.dashboard}"
+        self.temp = Path(tempfile.mkdtemp(prefix="ray-"))  # short: Ray's socket paths must stay under 108 bytes
+        self.nodes: list[subprocess.Popen] = []
+
+    def _start(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log = open(self.root / f"{name}.log", "wb")  # noqa: SIM115 - the node keeps it
+        cmd = [self.ray, "start", "--block", "--node-ip-address", "127.0.0.1", "--disable-usage-stats", *args]
+        cmd += ["--dashboard-agent-listen-port", str(free_port())]  # Ray's fixed default clashes between nodes
+        self.nodes.append(
+            subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, start_new_session=True
+            )
+        )
+
+    def start_head(self) -> None:
+        head = ["--head", "--port", str(self.port), "--num-cpus", "0", "--temp-dir", str(self.temp)]
+        head += ["--ray-client-server-port", str(free_port())]  # not the fixed 10001 another Ray may hold
+        dashboard = ["--include-dashboard", "true", "--dashboard-host", "127.0.0.1"]
+        slow_machine = {"RAY_DASHBOARD_STARTUP_TIMEOUT_S": "600"}  # Ray's 60 s are too short on a busy CI machine
+        self._start("head", [*head, *dashboard, "--dashboard-port", str(self.dashboard)], slow_machine)
+        from ray.job_submission import JobSubmissionClient
+
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                JobSubmissionClient(self.address).list_jobs()
+                return
+            except Exception:
+                if time.monotonic() > deadline or self.nodes[0].poll() is not None:
+                    raise RuntimeError((self.root / "head.log").read_text()) from None
+                time.sleep(1)
+
+    def add_worker(self, name: str, env: dict[str, str]) -> None:
+        """A worker node with one CPU (so that one job runs on it at a time)."""
+        self._start(name, ["--address", f"127.0.0.1:{self.port}", "--num-cpus", "1"], env)
+
+    def wait_for_cpus(self, cpus: int, timeout: float = 600) -> None:
+        from ray.util.state import list_nodes
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                alive = list_nodes(address=self.address, filters=[("state", "=", "ALIVE")], detail=True)
+            except Exception:  # the state API answers a while after the dashboard
+                alive = []
+            if sum(n.resources_total.get("CPU", 0) for n in alive) >= cpus:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Ray workers did not join within {timeout} s")
+            time.sleep(1)
+
+    def stop(self) -> None:
+        for node in reversed(self.nodes):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(node.pid, signal.SIGTERM)
+        for node in reversed(self.nodes):
+            try:
+                node.wait(60)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(node.pid, signal.SIGKILL)
+                node.wait(10)
+        shutil.rmtree(self.temp, ignore_errors=True)
+
+
 @pytest.fixture
-def ray_head(tmp_path):
+def ray_cluster(tmp_path):
     pytest.importorskip("ray", reason="ray is not installed (optional extra `cluster`)")
     ray = _ray_cli()
     if ray is None:
         pytest.skip("the ray CLI is not installed")
-    port, dashboard = free_port(), free_port()
-    start = [
-        ray,
-        "start",
-        "--head",
-        "--node-ip-address",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--dashboard-host",
-        "127.0.0.1",
-        "--dashboard-port",
-        str(dashboard),
-        "--include-dashboard",
-        "true",
-        "--num-cpus",
-        "1",
-        "--disable-usage-stats",
-    ]
-    proc = subprocess.run(start, capture_output=True, text=True, timeout=180)
+    cluster = LocalRayCluster(ray, tmp_path)
     try:
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        yield f"http://127.0.0.1:{dashboard}"
+        cluster.start_head()
+        yield cluster
     finally:
-        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+        cluster.stop()
+
+
+@pytest.fixture
+def ray_head(ray_cluster):
+    ray_cluster.add_worker("worker", {})
+    ray_cluster.wait_for_cpus(1)
+    return ray_cluster.address
 
 
 @pytest.mark.slow
@@ -120,3 +222,48 @@ def test_ray_executor_runs_and_cancels_jobs_on_a_real_local_head(job_settings, s
         assert cancelled.state == "cancelled", cancelled
     finally:
         runner.stop()
+
+
+@pytest.mark.slow
+def test_ray_workers_on_two_nodes_report_through_the_gateway(job_settings, service, ray_cluster, tmp_path):  # noqa: F811
+    from ray.job_submission import JobSubmissionClient
+
+    from backend.jobs.executors.ray import RayExecutor
+
+    scratch = [tmp_path / "node-a", tmp_path / "node-b"]
+    for i, path in enumerate(scratch):
+        ray_cluster.add_worker(f"worker-{i}", {"PAST_WORKER_SCRATCH": str(path)})
+    ray_cluster.wait_for_cpus(2)
+    executors = {"ray": RayExecutor(ray_cluster.address, python=sys.executable)}
+    runner = JobRunner(job_settings, slots={"cpu": 2}, executors=executors, grace_s=20).start()
+    try:
+        params = {"n": 20, "interval_s": 0.2, "artifact_mb": 0.5}
+        pair = [service.submit("selftest.count", params, executor="ray") for _ in range(2)]
+        follow = service.submit(
+            "selftest.count", {"n": 3, "interval_s": 0.0}, inputs={"previous": pair[0].id}, executor="ray"
+        )
+        done = [service.wait(job.id, 300) for job in [*pair, follow]]
+    finally:
+        runner.stop()
+    for job in done:
+        assert job.state == "succeeded", service.log_tail(job.id)
+    infos = [JobSubmissionClient(ray_cluster.address).get_job_info(job.external_id) for job in done]
+    assert infos[0].driver_node_id != infos[1].driver_node_id  # the two at once ran on the two nodes
+    for info in infos:  # the Ray jobs are never told where the data directory is
+        assert str(job_settings.data_dir) not in info.entrypoint + json.dumps(info.runtime_env)
+        assert "--gateway http://127.0.0.1:" in info.entrypoint
+    places = set()
+    for job in done:
+        events = " ".join(e["message"] for e in service.events.logs(job.id))
+        places |= {i for i, path in enumerate(scratch) if f"scratch {path.resolve()}" in events}
+        assert len(service.store.query("SELECT id FROM jobs WHERE id = ?", (job.id,))) == 1
+        assert f"counting from 0 to {job.params['n']}" in service.log_tail(job.id)  # stdout, via the gateway
+    assert places == {0, 1}
+    for job in pair:
+        assert [m["value"] for m in service.metrics(job.id)] == [float(i) for i in range(1, 21)]
+        files = sorted(p.name for p in (job_settings.artifacts_dir / job.id).rglob("*") if p.is_file())
+        assert files == ["blob.bin", "count.json", "count.txt", "result.json"]
+    assert done[2].result == {"count": 3, "offset": 20, "started_from": 0}  # read its input's artifact
+    # exactly one copy of each artifact: the nodes' scratch holds none once the jobs are done
+    left = [p for path in scratch for p in path.rglob("*") if p.is_file() and "artifacts" in p.parts]
+    assert left == []

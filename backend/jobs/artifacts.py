@@ -59,32 +59,40 @@ class ArtifactStore:
         removed on any error, so readers never see a half-written directory."""
         target = self.job_dir(job_id) / relpath
         self.ensure_dir(target.parent)
-        try:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-        except OSError as exc:
-            raise storage_error(exc, target) from exc
-        try:
+        with replacing_dir(target) as tmp:
             yield tmp
-            for path in tmp.rglob("*"):  # make the contents durable before the rename publishes them
-                if path.is_file():
-                    with open(path, "rb") as handle:
-                        os.fsync(handle.fileno())
-            old = None
-            if target.exists():
-                old = target.with_name(f".{target.name}.old-{os.getpid()}")
-                os.replace(target, old)
-            os.replace(tmp, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise storage_error(exc, target) from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
     def remove(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def replacing_dir(target: Path) -> Iterator[Path]:
+    """A temporary directory next to ``target`` to fill; it replaces ``target`` whole when the block ends
+    (contents fsynced, the old directory moved aside and removed); on any error ``target`` is unchanged."""
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    except OSError as exc:
+        raise storage_error(exc, target) from exc
+    try:
+        yield tmp
+        for path in tmp.rglob("*"):  # make the contents durable before the rename publishes them
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise storage_error(exc, target) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def atomic_write(target: Path, data: bytes) -> None:

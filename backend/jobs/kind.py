@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend.jobs.artifacts import replacing_dir
 from backend.jobs.params import FieldSpec, describe_params
 from past.progress import Reporter
 from past.settings import Settings
@@ -35,6 +36,7 @@ class JobKind:
     description: str = ""
     inputs: dict[str, InputSpec] = field(default_factory=dict)
     resources: tuple[str, ...] = ("cpu",)  # default slots, e.g. ("gpu",) = any one GPU
+    prefers_gpu: bool = False  # runs models: one GPU by default when this machine has one, else ``resources``
     resumable: bool = False  # gets a checkpoint dir kept across attempts
     executor: str = "local"  # default executor: local | accelerate | ray
 
@@ -47,6 +49,7 @@ class JobKind:
                 k: {"help": v.help, "kinds": list(v.kinds), "required": v.required} for k, v in self.inputs.items()
             },
             "resources": list(self.resources),
+            "prefers_gpu": self.prefers_gpu,
             "resumable": self.resumable,
             "executor": self.executor,
         }
@@ -78,6 +81,23 @@ class JobContext:
     resume: bool  # True when this attempt continues from the checkpoint dir
     inputs: dict[str, InputArtifact]
     artifacts: Any  # backend.jobs.artifacts.ArtifactStore
+    is_main: bool = True  # False on the other ranks of a multi-process (accelerate) job: they publish nothing
 
     def write_json(self, relpath: str, data: Any) -> Path:
+        """Write a JSON artifact atomically (on the main rank; the others only get its path)."""
+        if not self.is_main:
+            return self.artifacts.job_dir(self.job_id) / relpath
         return self.artifacts.write_bytes(self.job_id, relpath, json.dumps(data, indent=2).encode())
+
+    def publish(self, target: Path, fill: Callable[[Path], None]) -> Path:
+        """Publish the directory ``target`` (e.g. under ``<data>/adapters/``) once and whole: the main rank
+        has ``fill`` write a staging directory that then replaces ``target``; the other ranks wait at a
+        barrier until it is in place."""
+        from past import distributed
+
+        if self.is_main:
+            self.artifacts.ensure_dir(target.parent)
+            with replacing_dir(target) as staging:
+                fill(staging)
+        distributed.barrier()
+        return target

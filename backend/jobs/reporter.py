@@ -1,9 +1,11 @@
-"""The worker's :class:`past.progress.Reporter`: progress, metrics and logs into the store, batched.
+"""The worker's :class:`past.progress.Reporter`: progress, metrics and logs, batched, sent to a sink.
 
 Metrics and log lines are buffered and flushed by a background thread every ``flush_interval``
-seconds (or when the buffer fills) in one short transaction each, so a training loop that logs
-thousands of rows per second costs a few writes per second. Log lines are also printed to stdout,
-which the runner sends to the job's log file. ``should_stop`` turns True on SIGTERM.
+seconds (or when the buffer fills) in one write each, so a training loop that logs thousands of rows
+per second costs a few writes per second. Where the writes go is the sink's business: the SQLite store
+(:class:`StoreSink`, a worker on the runner's machine) or the runner's gateway over HTTP (a worker on
+another node, :mod:`backend.jobs.gateway`). Log lines are also printed to stdout, which ends up in the
+job's log file. ``should_stop`` turns True on SIGTERM, or when the sink says the job was asked to stop.
 """
 
 from __future__ import annotations
@@ -11,29 +13,57 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import Any, Protocol
 
 from backend.store import EventRepository, JobRepository, Store
 from backend.store.jobs_repo import RUNNING
 
+Progress = tuple[float, str]
+MetricRow = tuple[int, str, float, float]  # step, name, value, ts
+LogRow = tuple[float, str, str]  # ts, level, message
 
-class StoreReporter:
+
+class ReportSink(Protocol):
+    def write(self, progress: Progress | None, metrics: list[MetricRow], logs: list[LogRow]) -> bool:
+        """Store what was reported; True when the job has been asked to stop."""
+
+
+class StoreSink:
+    """Reports written straight into the store (short transactions)."""
+
+    def __init__(self, store: Store, job_id: str) -> None:
+        self.job_id = job_id
+        self.jobs, self.events = JobRepository(store), EventRepository(store)
+
+    def write(self, progress: Progress | None, metrics: list[MetricRow], logs: list[LogRow]) -> bool:
+        if metrics:
+            self.events.add_metrics(self.job_id, metrics)
+        if logs:
+            self.events.add_logs(self.job_id, logs)
+        if progress is not None:
+            self.jobs.update(self.job_id, expect=(RUNNING,), progress=progress[0], message=progress[1])
+        return False  # the runner stops a local worker with SIGTERM
+
+
+class BufferedReporter:
     def __init__(
         self,
-        store: Store,
+        sink: ReportSink,
         job_id: str,
         *,
         flush_interval: float = 0.25,
         max_buffer: int = 5000,
         progress_interval: float = 0.2,
+        stop_event: threading.Event | None = None,
     ) -> None:
-        self.job_id = job_id
-        self.jobs, self.events = JobRepository(store), EventRepository(store)
+        self.sink, self.job_id = sink, job_id
         self.flush_interval, self.max_buffer, self.progress_interval = flush_interval, max_buffer, progress_interval
-        self.stop_event = threading.Event()
+        self.stop_event = stop_event or threading.Event()
         self._lock = threading.Lock()
-        self._metrics: list[tuple[int, str, float, float]] = []
-        self._logs: list[tuple[float, str, str]] = []
-        self._progress: tuple[float, str] | None = None
+        self._write_lock = threading.Lock()  # one write to the sink at a time, in order
+        self._metrics: list[MetricRow] = []
+        self._logs: list[LogRow] = []
+        self._progress: Progress | None = None
         self._last_progress_write = 0.0
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._flush_loop, name=f"reporter-{job_id}", daemon=True)
@@ -47,7 +77,7 @@ class StoreReporter:
         now = time.monotonic()
         if now - self._last_progress_write >= self.progress_interval or fraction >= 1.0:
             self._last_progress_write = now
-            self._write_progress()
+            self._send(progress_only=True)
 
     def metric(self, step: int, name: str, value: float) -> None:
         with self._lock:
@@ -65,21 +95,22 @@ class StoreReporter:
         return self.stop_event.is_set()
 
     # plumbing
-    def _write_progress(self) -> None:
-        with self._lock:
-            pending, self._progress = self._progress, None
-        if pending is not None:
-            self.jobs.update(self.job_id, expect=(RUNNING,), progress=pending[0], message=pending[1])
-
     def flush(self) -> None:
-        with self._lock:
-            metrics, self._metrics = self._metrics, []
-            logs, self._logs = self._logs, []
-        if metrics:
-            self.events.add_metrics(self.job_id, metrics)
-        if logs:
-            self.events.add_logs(self.job_id, logs)
-        self._write_progress()
+        self._send(progress_only=False)
+
+    def _send(self, progress_only: bool) -> None:
+        with self._write_lock:
+            with self._lock:
+                progress, self._progress = self._progress, None
+                metrics: list[MetricRow] = []
+                logs: list[LogRow] = []
+                if not progress_only:
+                    metrics, self._metrics = self._metrics, []
+                    logs, self._logs = self._logs, []
+            if progress is None and not metrics and not logs:
+                return
+            if self.sink.write(progress, metrics, logs):
+                self.stop_event.set()
 
     def _flush_loop(self) -> None:
         while not self._closed.wait(self.flush_interval):
@@ -92,3 +123,10 @@ class StoreReporter:
         self._closed.set()
         self._thread.join(timeout=5)
         self.flush()
+
+
+class StoreReporter(BufferedReporter):
+    """A reporter writing into the store of the runner's machine."""
+
+    def __init__(self, store: Store, job_id: str, **kwargs: Any) -> None:
+        super().__init__(StoreSink(store, job_id), job_id, **kwargs)

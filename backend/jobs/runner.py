@@ -164,6 +164,7 @@ class JobRunner:
             self._loop()
         finally:
             self.shutdown_jobs()
+            self.close_executors()
             self.release()
 
     def stop(self, timeout: float = 60.0) -> None:
@@ -174,8 +175,17 @@ class JobRunner:
             self._thread.join(timeout)
             self._thread = None
             self.shutdown_jobs()
+            self.close_executors()
             self.release()
         self.store.close()
+
+    def close_executors(self) -> None:
+        """Let executors release what they hold (the Ray executor's gateway)."""
+        for executor in self.executors.values():
+            close = getattr(executor, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -19,12 +19,13 @@ from typing import Any
 from backend.jobs.artifacts import ArtifactStore
 from backend.jobs.errors import JobSpecError, JobStateError, MissingInputError
 from backend.jobs.executors.accelerate import check_options
+from backend.jobs.kind import JobKind
 from backend.jobs.params import build_params, params_to_json
 from backend.jobs.process import is_alive
 from backend.jobs.refs import check_refs
 from backend.jobs.registry import JobRegistry
 from backend.jobs.runner import log_path
-from backend.jobs.slots import check_resources
+from backend.jobs.slots import check_resources, gpu_count
 from backend.jobs.states import STOP_CANCEL
 from backend.store import EventRepository, ExperimentRepository, JobRecord, JobRepository, NotFoundError, Store
 from backend.store.catalog_repo import referencing_catalog_rows
@@ -92,6 +93,7 @@ class JobService:
         self.jobs, self.events = JobRepository(self.store), EventRepository(self.store)
         self.experiments = ExperimentRepository(self.store)
         self.artifacts = ArtifactStore(settings)
+        self._gpus: int | None = None  # counted on the first submit that needs it
 
     # kinds
     def kinds(self) -> list[dict[str, Any]]:
@@ -111,7 +113,7 @@ class JobService:
         self._check_inputs(kind, spec.inputs)
         for dep in spec.after:
             self._existing_job(dep, "dependency")
-        resources = list(spec.resources) if spec.resources is not None else list(kind.resources)
+        resources = list(spec.resources) if spec.resources is not None else self._default_resources(kind)
         check_resources(resources)
         executor = spec.executor or kind.executor
         if executor not in EXECUTORS:
@@ -136,6 +138,15 @@ class JobService:
             name=spec.name,
             client_token=spec.client_token,
         )
+
+    def _default_resources(self, kind: JobKind) -> list[str]:
+        """A kind's resources; one GPU instead when the kind runs models and this machine has a GPU."""
+        if kind.prefers_gpu:
+            if self._gpus is None:
+                self._gpus = gpu_count()
+            if self._gpus:
+                return ["gpu"]
+        return list(kind.resources)
 
     def _existing_job(self, job_id: str, what: str) -> JobRecord:
         if not isinstance(job_id, str):

@@ -25,12 +25,13 @@ def check_resources(resources: list[str]) -> None:
 def detect_slots(cpu_slots: int | None = None) -> dict[str, int]:
     """``cpu`` slots (``PAST_CPU_SLOTS`` or 2) and one slot per visible GPU."""
     slots = {"cpu": cpu_slots or int(os.environ.get("PAST_CPU_SLOTS", "2"))}
-    for index in range(_gpu_count()):
+    for index in range(gpu_count()):
         slots[f"gpu:{index}"] = 1
     return slots
 
 
-def _gpu_count() -> int:
+def gpu_count() -> int:
+    """GPUs this machine offers jobs: ``CUDA_VISIBLE_DEVICES`` when set, else what ``nvidia-smi -L`` lists."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None:
         return len([v for v in visible.split(",") if v.strip()])

@@ -151,14 +151,23 @@ class ModelRegistry:
             return resolved.record.fingerprint
         return fingerprint_checkpoint(resolved.path)
 
-    def load(self, ref: str, dtype: str = "auto", device: str | None = None) -> LoadedModel:
-        """Load model and tokenizer for ``ref``; errors name the file or setting that is wrong."""
+    def load(self, ref: str, dtype: str | None = None, device: str | None = None) -> LoadedModel:
+        """Load model and tokenizer for ``ref``; errors name the file or setting that is wrong.
+
+        ``dtype`` (a torch dtype name, or ``auto`` for the checkpoint's own) and ``device`` default to
+        :func:`past.device.detect`'s choice: bf16 on a CUDA GPU, fp32 on the CPU.
+        """
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from past.device import detect
 
         resolved = self.resolve(ref)
         validate_checkpoint(resolved.path)
         started = time.monotonic()
+        if dtype is None or device is None:
+            chosen = detect()
+            dtype, device = dtype or chosen.dtype_name, device or chosen.torch_device
         torch_dtype: Any = "auto" if dtype == "auto" else getattr(torch, dtype)
         try:
             model = AutoModelForCausalLM.from_pretrained(resolved.path, dtype=torch_dtype, use_safetensors=True)
@@ -167,7 +176,7 @@ class ModelRegistry:
             raise MalformedModelError(f"could not load the model at {resolved.path}: {exc}") from exc
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        if device:
+        if device != "cpu":
             model.to(device)
         model.eval()
         fingerprint = (

@@ -308,9 +308,9 @@ def _run_stage(
 
 def _local_generator(model_dir: Path) -> ChatGenerator:
     from past.generators.local import LocalGenerator
-    from past.training.modeling import load_model
+    from past.training.modeling import load_for_generation
 
-    model, tokenizer = load_model(model_dir)
+    model, tokenizer = load_for_generation(model_dir)
     return LocalGenerator(model, tokenizer, name=f"local:{model_dir.name}")
 
 

@@ -12,14 +12,16 @@ def run_environment() -> dict[str, str | int | None]:
     import transformers
     import trl
 
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    from past.device import detect
+
+    device = detect()
     return {
         "host": socket.gethostname(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
-        "gpu": gpu,
-        "device": "cuda" if gpu else "cpu",
+        "gpu": device.name if device.is_cuda else None,
+        "device": device.torch_device,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "transformers": transformers.__version__,

@@ -60,6 +60,17 @@ def pick_tokens(logits: Any, params: GenerationParams, generator: Any = None) ->
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+def on_model_device(model: Any, *tensors: Any) -> list[Any]:
+    """``tensors`` (built on the CPU by :func:`decode_rows`) moved to the device ``model`` runs on."""
+    device = next(model.parameters()).device
+    return [t.to(device) if t is not None else None for t in tensors]
+
+
+def last_logits(out: Any) -> Any:
+    """The last position's logits as float32 on the CPU, where :func:`decode_rows` picks tokens."""
+    return out.logits[:, -1, :].float().cpu()
+
+
 @dataclass(frozen=True)
 class StepModel:
     """What one forward pass runs: the model, and per live row the PEFT adapter name (or ``None`` for a
@@ -89,6 +100,9 @@ def batched_forward(resolve: Callable[[Sequence[int]], StepModel], lock: Any = N
                     scope.enter_context(step.stacked.rows(step.adapter_names))
                 else:
                     extra["adapter_names"] = step.adapter_names
+            input_ids, attention_mask, position_ids = on_model_device(
+                step.model, input_ids, attention_mask, position_ids
+            )
             out = step.model(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
@@ -98,7 +112,7 @@ def batched_forward(resolve: Callable[[Sequence[int]], StepModel], lock: Any = N
                 logits_to_keep=1,
                 **extra,
             )
-        return out.logits[:, -1, :]
+        return last_logits(out)
 
     return forward
 

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from past.device import CPU, rollouts_use_vllm, training_dtype, training_precision
 from past.judges import Judge, RuleQAJudge, judge_reward_fn
 from past.progress import NullReporter, Reporter
 from past.training.callbacks import ReporterCallback
@@ -54,7 +55,7 @@ class GRPOTrainConfig:
     system_prompt: str | None = None
     prompts: list[str] = field(default_factory=lambda: ["paper"])  # prompt styles of past.evaluation.prompts
     shared_prefix: bool = True  # encode each prompt once per group (exact; faster on CPU)
-    use_vllm: bool = False  # GPU only: vLLM rollouts (pip install '.[gpu]')
+    use_vllm: bool | None = None  # vLLM rollouts; None: when past.device finds a GPU and vllm ('.[gpu]')
     vllm_mode: str = "colocate"
     extra: dict[str, Any] = field(default_factory=dict)  # passed to trl.GRPOConfig as is
 
@@ -62,10 +63,13 @@ class GRPOTrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> GRPOTrainConfig:
         return config_from_dict(cls, data)
 
-    def to_trl(self, output_dir: Path, use_cpu: bool) -> Any:
+    def to_trl(self, output_dir: Path, use_cpu: bool | None = None) -> Any:
+        """TRL's config; precision, device and rollouts follow :mod:`past.device` (``use_cpu`` forces the CPU)."""
         from trl import GRPOConfig
 
-        vllm = {"use_vllm": True, "vllm_mode": self.vllm_mode} if self.use_vllm else {}
+        precision = training_precision(force_cpu=bool(use_cpu))
+        use_vllm = rollouts_use_vllm(self.use_vllm, CPU if use_cpu else None)
+        vllm = {"use_vllm": True, "vllm_mode": self.vllm_mode} if use_vllm else {}
         return GRPOConfig(
             output_dir=str(output_dir),
             max_steps=self.max_steps,
@@ -82,13 +86,15 @@ class GRPOTrainConfig:
             save_strategy="steps" if self.save_steps > 0 else "no",
             save_steps=self.save_steps if self.save_steps > 0 else 500,
             save_total_limit=self.save_total_limit,
-            bf16=False,
+            bf16=precision.bf16,
+            fp16=precision.fp16,
+            tf32=precision.tf32,
             gradient_checkpointing=False,
             dataloader_num_workers=0,
             dataloader_pin_memory=False,
             report_to="none",
             disable_tqdm=True,
-            use_cpu=use_cpu,
+            use_cpu=precision.use_cpu,
             **vllm,
             **self.extra,
         )
@@ -153,7 +159,7 @@ def train_grpo(
     output_dir.mkdir(parents=True, exist_ok=True)
     checkpoints = output_dir / "checkpoints"
     torch.manual_seed(config.seed)
-    model, tokenizer = load_model(model_path)
+    model, tokenizer = load_model(model_path, dtype=training_dtype("lora"))
     tokenizer.padding_side = "left"
     peft_config = None
     if init_adapter:
@@ -162,14 +168,14 @@ def train_grpo(
         peft_config = lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules)
     callback = ReporterCallback(reporter, label="GRPO")
     trainer_class = GRPOTrainer
-    if config.shared_prefix and not config.use_vllm:
+    if config.shared_prefix and not rollouts_use_vllm(config.use_vllm):
         from past.training.grpo_shared_prefix import shared_prefix_trainer_class
 
         trainer_class = shared_prefix_trainer_class()
     trainer = trainer_class(
         model=model,
         reward_funcs=judge_reward(judge or RuleQAJudge()),
-        args=config.to_trl(checkpoints, use_cpu=not torch.cuda.is_available()),
+        args=config.to_trl(checkpoints),
         train_dataset=build_grpo_dataset(qa_pairs, config.system_prompt, config.prompts),
         processing_class=tokenizer,
         peft_config=peft_config,

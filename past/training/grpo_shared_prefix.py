@@ -41,7 +41,7 @@ MULTIMODAL_KEYS = (
 def prompt_groups(prompt_ids: torch.Tensor, prompt_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(rows of the first prompt of each run of identical consecutive prompts, each row's group index)."""
     rows = prompt_ids.size(0)
-    same = torch.zeros(rows, dtype=torch.bool)
+    same = torch.zeros(rows, dtype=torch.bool, device=prompt_ids.device)
     if rows > 1:
         same[1:] = (prompt_ids[1:] == prompt_ids[:-1]).all(-1) & (prompt_mask[1:] == prompt_mask[:-1]).all(-1)
     group_of_row = torch.cumsum((~same).long(), 0) - 1
@@ -101,8 +101,8 @@ def sample_groups(
     rows = prompt_ids.size(0)
     mask = prompt_mask.clone()
     position = mask_positions(prompt_mask)[:, -1:] + 1
-    eos = torch.tensor(list(eos_token_ids), dtype=torch.long)
-    done = torch.zeros(rows, dtype=torch.bool)
+    eos = torch.tensor(list(eos_token_ids), dtype=torch.long, device=logits.device)
+    done = torch.zeros(rows, dtype=torch.bool, device=logits.device)
     out: list[list[int]] = [[] for _ in range(rows)]
     for _ in range(max_new_tokens):
         scores = _filter_logits(logits.float() / max(temperature, 1e-6), top_k, top_p)

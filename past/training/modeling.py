@@ -53,7 +53,16 @@ def merge_adapter_for_generation(model: Any, adapter: str | Path) -> Any:
     return merged
 
 
+def load_for_generation(path: str | Path) -> tuple[Any, Any]:
+    """:func:`load_model` on the device :mod:`past.device` picks, in its dtype (bf16 on a GPU, fp32 on the CPU)."""
+    from past.device import detect
+
+    device = detect()
+    model, tokenizer = load_model(path, dtype=device.torch_dtype)
+    return model.to(device.torch_device), tokenizer
+
+
 def load_with_adapter(path: str | Path, adapter: str | Path | None = None) -> tuple[Any, Any]:
     """The model at ``path`` (a local checkpoint) with ``adapter`` merged in, and its tokenizer."""
-    model, tokenizer = load_model(path)
+    model, tokenizer = load_for_generation(path)
     return (merge_adapter_for_generation(model, adapter) if adapter else model), tokenizer

@@ -15,6 +15,7 @@ from typing import Any
 
 from datasets import Dataset
 
+from past.device import training_dtype, training_precision
 from past.errors import ConfigError
 from past.progress import NullReporter, Reporter
 from past.training.callbacks import ReporterCallback
@@ -57,9 +58,11 @@ class SFTTrainConfig:
 
         return config_from_dict(cls, data)
 
-    def to_trl(self, output_dir: Path, use_cpu: bool) -> Any:
+    def to_trl(self, output_dir: Path, use_cpu: bool | None = None) -> Any:
+        """TRL's config; precision and device follow :mod:`past.device` (``use_cpu=True`` forces the CPU)."""
         from trl import SFTConfig
 
+        precision = training_precision(force_cpu=bool(use_cpu))
         return SFTConfig(
             output_dir=str(output_dir),
             max_steps=self.max_steps if self.max_steps > 0 else -1,
@@ -78,13 +81,15 @@ class SFTTrainConfig:
             save_strategy="steps" if self.save_steps > 0 else "no",
             save_steps=self.save_steps if self.save_steps > 0 else 500,
             save_total_limit=self.save_total_limit,
-            bf16=self.bf16,
+            bf16=self.bf16 or precision.bf16,
+            fp16=precision.fp16,
+            tf32=precision.tf32,
             gradient_checkpointing=self.gradient_checkpointing,
             dataloader_num_workers=0,
             dataloader_pin_memory=False,
             report_to="none",
             disable_tqdm=True,
-            use_cpu=use_cpu,
+            use_cpu=precision.use_cpu,
             **self.extra,
         )
 
@@ -157,9 +162,8 @@ def train_sft(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     checkpoints = output_dir / "checkpoints"
-    use_cpu = not torch.cuda.is_available()
     torch.manual_seed(config.seed)
-    model, tokenizer = load_model(model_path)
+    model, tokenizer = load_model(model_path, dtype=training_dtype(config.method))
     model.config.use_cache = False
     peft_config = None
     if config.method not in ("lora", "full"):
@@ -176,7 +180,7 @@ def train_sft(
     trainer_class = SFTTrainer if config.token_metrics else lean_sft_trainer_class()
     trainer = trainer_class(
         model=model,
-        args=config.to_trl(checkpoints, use_cpu),
+        args=config.to_trl(checkpoints),
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=peft_config,

@@ -2,7 +2,8 @@
 
 The job's ``executor_options`` may set ``config_file`` (an accelerate config, e.g. for FSDP or
 DeepSpeed, passed through as is), ``num_processes``, ``cpu`` (force CPU), ``mixed_precision`` and
-``extra_args`` (a list appended before the module). Every rank runs the worker; rank 0 reports.
+``extra_args`` (a list appended before the module). Every rank runs the worker; rank 0 reports (see
+:mod:`backend.jobs.worker`). ``cpu`` with ``num_processes`` > 1 runs that many CPU processes over gloo.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ class AccelerateExecutor:
         if opts.get("config_file"):
             argv += ["--config_file", str(opts["config_file"])]
         if opts.get("cpu"):
-            argv.append("--cpu")
+            # accelerate's --cpu launcher starts one process (several need MPI); torchrun's starts N, and the
+            # ranks then use gloo on the CPU (ACCELERATE_USE_CPU, set in launch)
+            several = int(opts.get("num_processes") or 1) > 1
+            argv.append("--multi_gpu" if several else "--cpu")
         if opts.get("num_processes") is not None:
             argv += ["--num_processes", str(int(opts["num_processes"]))]
         if opts.get("mixed_precision"):
@@ -50,6 +54,8 @@ class AccelerateExecutor:
         return argv
 
     def launch(self, request: LaunchRequest) -> ProcessHandle:
+        if request.options.get("cpu"):
+            request.env["ACCELERATE_USE_CPU"] = "true"
         return spawn(self.command(request), request)
 
     def stop_orphan(self, pid: int | None, pid_started: float | None, external_id: str | None) -> None:

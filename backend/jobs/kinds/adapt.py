@@ -103,4 +103,5 @@ KIND = JobKind(
     run=run,
     description="Teach a model a document collection and inject a skill (synthesis → SFT → injection).",
     resumable=True,
+    prefers_gpu=True,
 )

@@ -116,4 +116,5 @@ KIND = JobKind(
     run=run,
     description="Build a skill: K rounds of fine-tuning and reinforcement learning on source documents.",
     resumable=True,
+    prefers_gpu=True,
 )

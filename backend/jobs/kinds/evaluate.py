@@ -227,4 +227,5 @@ KIND = JobKind(
     params=EvaluateParams,
     run=run,
     description="Closed-book QA evaluation of models on a collection's questions (table, CSV, chart).",
+    prefers_gpu=True,
 )

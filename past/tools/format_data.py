@@ -8,6 +8,7 @@ written about each API (:mod:`past.tools.docs_data`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,12 +18,15 @@ from past.tools.queries import ToolQuery
 from past.tools.react import render_step
 from past.tools.schema import ApiSpec
 
+_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z]|$)")
+
 
 def _purpose(api: ApiSpec) -> str:
     text = " ".join(api.description.split())
     if not text:
         return f"get the {api.name} result from {api.tool}"
-    first = text.split(". ")[0].rstrip(".")
+    match = _SENTENCE.match(text)
+    first = (match.group(1) if match else text).rstrip(".")
     return first[:1].lower() + first[1:] if len(first) < 160 else first[:157] + "..."
 
 

@@ -119,3 +119,42 @@ class ScriptedPolicy:
     def generate(self, conversations, params: GenerationParams, seed: int | None = None) -> list[str]:
         self.calls.append(len(conversations))
         return [self.script(c, sum(m["role"] == "assistant" for m in c)) for c in conversations]
+
+
+CHATML = (
+    "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>' + '\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+def make_byte_chat_model(path, seed: int = 0, vocab: int = 400):
+    """A tiny random Llama with a byte-level BPE tokenizer (any text round-trips) and a ChatML template."""
+    import json
+
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    from past.tools.react import SYSTEM_PROMPT
+    from tests.tiny_models import make_tiny_llama
+
+    make_tiny_llama(path, seed=seed, vocab=vocab)
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    corpus = [SYSTEM_PROMPT, json.dumps(PARCEL_APIS), PARCEL_QUERY["query"], "Observation: Thought: Action Input:"]
+    tokenizer.train_from_iterator(corpus * 4, trainer)
+    tokenizer.save(str(path / "tokenizer.json"))
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "eos_token": "<|im_end|>",
+        "pad_token": "<|im_end|>",
+        "bos_token": "<|im_start|>",
+        "unk_token": "<|endoftext|>",
+        "chat_template": CHATML,
+    }
+    (path / "tokenizer_config.json").write_text(json.dumps(config))
+    return path

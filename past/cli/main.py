@@ -24,6 +24,7 @@ from past.cli import (
     sft_cmd,
     skill_cmd,
     synth_cmd,
+    tools_cmd,
 )
 from past.errors import PastError
 from past.settings import DATA_DIR_ENV, Settings
@@ -44,6 +45,7 @@ COMMANDS: list[ModuleType] = [
     grpo_cmd,
     build_skill_cmd,
     adapt_cmd,
+    tools_cmd,
 ]
 # Optional command modules, imported by name so that ``past`` has no static dependency on them
 # (``backend`` is not part of the library). A module that is not installed is skipped.

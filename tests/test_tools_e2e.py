@@ -4,6 +4,7 @@ from one multi-turn GRPO step → inject → the ReAct agent against the simulat
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ def test_one_query_through_sft_inject_agent_and_reward(session_settings, tmp_pat
     from past.training.modeling import load_model
 
     torch.set_num_threads(2)
+    started = time.monotonic()
     base = ModelRegistry(session_settings).resolve("default").path
     apis = ingest_tool_json(PARCEL_APIS, "parcel.json").apis
     query = parse_queries([PARCEL_QUERY], "q.json").queries[0]
@@ -45,7 +47,7 @@ def test_one_query_through_sft_inject_agent_and_reward(session_settings, tmp_pat
     sft = train_sft(
         base,
         build_sft_dataset(tokenizer, records=records),
-        SFTTrainConfig(max_steps=10, batch_size=4, max_length=256),
+        SFTTrainConfig(max_steps=8, batch_size=4, max_length=192),
         tmp_path / "sft",
     )
     assert sft.last_loss < sft.first_loss
@@ -54,7 +56,7 @@ def test_one_query_through_sft_inject_agent_and_reward(session_settings, tmp_pat
         base,
         [query],
         ApiSimulator(apis),
-        ToolGRPOConfig(max_steps=1, max_turns=1, max_new_tokens=24, prompts_per_step=1, num_generations=2),
+        ToolGRPOConfig(max_steps=1, max_turns=1, max_new_tokens=16, prompts_per_step=1, num_generations=2),
         tmp_path / "rl",
     )
     skill = skill_from_adapter(
@@ -73,11 +75,19 @@ def test_one_query_through_sft_inject_agent_and_reward(session_settings, tmp_pat
     model, tokenizer = load_model(base)
     model = PeftModel.from_pretrained(model, str(tmp_path / "past")).merge_and_unload()
     policy = LocalGenerator(model, tokenizer)
-    (trajectory,) = run_agents(policy, [query], ApiSimulator(apis), AgentConfig(max_turns=2, max_new_tokens=64))
+    (trajectory,) = run_agents(policy, [query], ApiSimulator(apis), AgentConfig(max_turns=2, max_new_tokens=48))
     assert 1 <= len(trajectory.steps) <= 2 and trajectory.stop_reason in ("finish", "give_up", "turn_limit")
     known = {*CALL_OUTCOMES, "invalid_json", "format_error", "finish", "give_up"}
     assert all(s.outcome in known and s.reply for s in trajectory.steps)
     reward = score_trajectory(trajectory)
     assert all(0.0 <= v <= 1.0 for v in (reward.format, reward.valid_call, reward.execution, reward.solved))
     json.dumps(trajectory.to_dict())
-    print(json.dumps({"steps": [(s.outcome, s.reply) for s in trajectory.steps], "reward": reward.to_dict()}))
+    print(
+        json.dumps(
+            {
+                "steps": [(s.outcome, s.reply) for s in trajectory.steps],
+                "reward": reward.to_dict(),
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        )
+    )

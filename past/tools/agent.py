@@ -149,6 +149,28 @@ def observation_text(step: AgentStep, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def record_turn(
+    trajectories: list[Trajectory],
+    queries: Sequence[ToolQuery],
+    simulator: ApiSimulator,
+    turn: int,
+    replies: dict[int, str],
+) -> None:
+    """Record one turn's replies (by trajectory index) as steps: parse, finish, or call the API (one batch)."""
+    calls, waiting = [], []
+    for i, reply in replies.items():
+        step, parsed = step_from_reply(turn, reply)
+        trajectories[i].steps.append(step)
+        if parsed is not None and parsed.is_finish:
+            trajectories[i].stop_reason = "give_up" if step.outcome == "give_up" else "finish"
+            trajectories[i].final_answer = str(parsed.arguments.get("final_answer") or "") or None
+        elif parsed is not None:
+            calls.append((parsed.action, parsed.arguments, queries[i].apis))
+            waiting.append(i)
+    for i, result in zip(waiting, simulator.call_many(calls), strict=True):
+        apply_call(trajectories[i].steps[-1], result)
+
+
 def run_agents(
     policy: ChatGenerator,
     queries: Sequence[ToolQuery],
@@ -172,19 +194,9 @@ def run_agents(
             break
         reporter.progress(turn / config.max_turns, f"agent turn {turn + 1}/{config.max_turns}: {len(active)} running")
         replies = policy.generate([conversations[i] for i in active], config.params(), seed=seed + 7919 * turn)
-        calls, waiting = [], []
         for i, reply in zip(active, replies, strict=True):
-            step, parsed = step_from_reply(turn, reply)
-            trajectories[i].steps.append(step)
             conversations[i].append({"role": "assistant", "content": clean_reply(reply)})
-            if parsed is not None and parsed.is_finish:
-                trajectories[i].stop_reason = "give_up" if step.outcome == "give_up" else "finish"
-                trajectories[i].final_answer = str(parsed.arguments.get("final_answer") or "") or None
-            elif parsed is not None:
-                calls.append((parsed.action, parsed.arguments, queries[i].apis))
-                waiting.append(i)
-        for i, result in zip(waiting, simulator.call_many(calls), strict=True):
-            apply_call(trajectories[i].steps[-1], result)
+        record_turn(trajectories, queries, simulator, turn, dict(zip(active, replies, strict=True)))
         for i in active:
             step = trajectories[i].steps[-1]
             if trajectories[i].done:

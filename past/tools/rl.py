@@ -25,10 +25,9 @@ from past.progress import NullReporter, Reporter
 from past.tools.agent import (
     AgentStep,
     Trajectory,
-    apply_call,
     initial_conversation,
     observation_text,
-    step_from_reply,
+    record_turn,
 )
 from past.tools.queries import ToolQuery
 from past.tools.react import HINT_MODES
@@ -191,22 +190,13 @@ def rollout_function(queries: Sequence[ToolQuery], simulator: ApiSimulator, conf
             if not active:
                 break
             generated = _generate(model, tokenizer, [sequences[i] for i in active], config)
-            calls, waiting = [], []
+            replies = {}
             for i, ids in zip(active, generated, strict=True):
-                reply = tokenizer.decode(ids, skip_special_tokens=True).strip()
                 completion[i] += ids
                 env_mask[i] += [1] * len(ids)
                 sequences[i] += ids
-                step, parsed = step_from_reply(turn, reply)
-                trajectories[i].steps.append(step)
-                if parsed is not None and parsed.is_finish:
-                    trajectories[i].stop_reason = "give_up" if step.outcome == "give_up" else "finish"
-                    trajectories[i].final_answer = str(parsed.arguments.get("final_answer") or "") or None
-                elif parsed is not None:
-                    calls.append((parsed.action, parsed.arguments, rollout_queries[i].apis))
-                    waiting.append(i)
-            for i, result in zip(waiting, simulator.call_many(calls), strict=True):
-                apply_call(trajectories[i].steps[-1], result)
+                replies[i] = tokenizer.decode(ids, skip_special_tokens=True).strip()
+            record_turn(trajectories, rollout_queries, simulator, turn, replies)
             if turn == config.max_turns - 1:
                 break
             for i, ids in zip(active, generated, strict=True):

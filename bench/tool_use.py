@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from past.progress import ConsoleReporter  # noqa: E402
 from past.tools import (  # noqa: E402
     AgentConfig,
     ApiSimulator,
@@ -34,89 +35,31 @@ from past.tools import (  # noqa: E402
     ToolEvalRun,
     docs_sft_records,
     evaluate_policy,
-    first_step_records,
     load_stabletoolbench,
     sample_per_category,
     summarise,
     synthetic_first_step_records,
 )
 from past.tools.evaluation import QueryScore, metric_means  # noqa: E402
-from past.tools.rl import ToolGRPOConfig, train_tool_grpo  # noqa: E402
+from past.tools.skill_build import ToolSkillRecipe, build_tool_skill, sft_on_records, unique_apis  # noqa: E402
 
 SYSTEMS = ("base", "sft", "past")
-
-
-def unique_apis(queries):
-    seen = {}
-    for query in queries:
-        for api in query.apis:
-            seen.setdefault(api.function, api)
-    return list(seen.values())
 
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def sft(model: Path, records: list[dict], out: Path, steps: int, seed: int) -> Path:
-    from past.training import SFTTrainConfig, build_sft_dataset, train_sft
-    from past.training.modeling import load_model
-
-    adapter = out / "adapter"
-    if (adapter / "adapter_model.safetensors").is_file():
-        return adapter
-    _, tokenizer = load_model(model)
-    dataset = build_sft_dataset(tokenizer, records=records).shuffle(seed=seed)
-    config = SFTTrainConfig(max_steps=steps, batch_size=4, max_length=384, seed=seed, save_steps=20)
-    result = train_sft(model, dataset, config, out)
-    log(f"SFT {out.name}: {result.steps} steps, {result.seconds:.0f} s, loss {result.first_loss} -> {result.last_loss}")
-    return adapter
-
-
 def build_skill(args, base: Path, source, out: Path) -> Path:
-    from past.models.fingerprint import fingerprint_checkpoint
-    from past.skills import merge_adapter, skill_from_adapter
-
-    skill_dir = out / "skill"
-    if (skill_dir / "skill.json").is_file():
-        return skill_dir
-    apis = unique_apis(source)
-    docs = docs_sft_records(apis, DocsDataConfig(questions_per_api=1))
-    records = docs.records + first_step_records(source)
-    log(f"stage I: {len(source)} source queries, {len(apis)} APIs, {len(records)} SFT records")
-    adapter = sft(base, records, out / "source-sft", args.sft_steps, 0)
-    merged = out / "source-sft-merged"
-    if not (merged / "config.json").is_file():
-        merge_adapter(base, adapter, merged, register=False)
-    config = ToolGRPOConfig(
-        max_steps=args.rl_steps,
-        max_turns=args.rl_turns,
-        max_new_tokens=args.max_new_tokens,
-        prompts_per_step=2,
-        num_generations=4,
-        save_steps=2,
-    )
-    started = time.monotonic()
-    result = train_tool_grpo(merged, source, ApiSimulator(apis), config, out / "rl")
-    log(f"stage I GRPO: {result.steps} steps, {result.seconds:.0f} s, rewards {result.rewards}")
-    skill_from_adapter(
-        result.adapter_dir,
-        skill_dir,
-        name="tool-use-smollm2-135m",
-        base_fingerprint=fingerprint_checkpoint(base),
-        base_ref=str(base),
-        description="Tool-use skill: multi-turn GRPO on StableToolBench source categories",
-        source_domain="closed-book tool use (StableToolBench source categories)",
-        source_documents=sorted({q.query_id for q in source}),
-        recipe={"sft_steps": args.sft_steps, "rl": result.config},
-        metrics={
-            "rl_rewards": result.rewards,
-            "rl_components": result.components,
-            "rl_seconds": round(time.monotonic() - started, 1),
-        },
-        extra={"kind": "tool_use"},
-    )
-    return skill_dir
+    rl = {
+        "max_steps": args.rl_steps,
+        "max_turns": args.rl_turns,
+        "max_new_tokens": args.max_new_tokens,
+        "prompts_per_step": 2,
+        "num_generations": 4,
+    }
+    recipe = ToolSkillRecipe(name="tool-use-smollm2-135m", sft_steps=args.sft_steps, rl=rl)
+    return build_tool_skill(base, source, recipe, out, out / "skill", ConsoleReporter())
 
 
 def load_policy(base: Path, adapter: Path | None):
@@ -240,7 +183,7 @@ def main() -> int:
     runs: dict[str, list[ToolEvalRun]] = {s: [] for s in SYSTEMS}
     for seed in args.seeds:
         runs["base"].append(evaluate(args, "base", seed, args.model, None, target, args.out))
-        adapter = sft(args.model, records, args.out / f"target-sft-{seed}", args.sft_steps, seed)
+        adapter = sft_on_records(args.model, records, args.out / f"target-sft-{seed}", args.sft_steps, seed)
         runs["sft"].append(evaluate(args, "sft", seed, args.model, adapter, target, args.out))
         past_adapter = args.out / f"past-{seed}"
         if not (past_adapter / "adapter_model.safetensors").is_file():

@@ -7,6 +7,8 @@
 * ``past tools run --apis APIS --query TEXT --model M [--model N]`` — the ReAct agent against the simulated
   APIs, every step printed; two models side by side (A/B) on the same query.
 * ``past tools eval --model M ...`` — pass rate, valid-call rate ... on StableToolBench held-out categories.
+* ``past tools build-skill --name N`` — a tool-use skill (SFT + multi-turn GRPO on source categories) into the
+  library.
 """
 
 from __future__ import annotations
@@ -91,6 +93,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _agent_args(evaluate)
     evaluate.add_argument("--out", required=True, help="results JSON to write")
     evaluate.set_defaults(func=run_eval)
+    build = commands.add_parser("build-skill", help="build a tool-use skill on StableToolBench source categories")
+    build.add_argument("--model", default="default", help="base model")
+    build.add_argument("--name", default="tool-use-skill", help="skill name in the library")
+    build.add_argument("--data", default=str(Path("..") / "shared" / "data" / "stabletoolbench"))
+    build.add_argument("--split", default=str(DEFAULT_SPLIT), help="category split JSON (its source side is used)")
+    build.add_argument("--per-category", type=int, default=1, help="source queries per category")
+    build.add_argument("--sft-steps", type=int, default=48)
+    build.add_argument("--rl-steps", type=int, default=6)
+    build.add_argument("--rl-turns", type=int, default=2, help="1 = single-step action GRPO")
+    build.add_argument("--max-new-tokens", type=int, default=64, help="per turn")
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--run-dir", help="where the stages are kept (default: <data-dir>/artifacts/tool-skill/NAME)")
+    build.set_defaults(func=run_build)
     parser.set_defaults(func=lambda args, settings: parser.print_help() or 2)
 
 
@@ -250,4 +265,24 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     record = evaluation_record(summaries, runs, agent, RewardWeights(), simulator, {"split": split.to_dict()})
     Path(args.out).write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"results in {args.out}")
+    return 0
+
+
+def run_build(args: argparse.Namespace, settings: Settings) -> int:
+    from past.skills import SkillLibrary, validate_name
+    from past.tools.skill_build import ToolSkillRecipe, build_tool_skill
+
+    library = SkillLibrary(settings)
+    validate_name(args.name)
+    if library.exists(args.name):
+        raise ConfigError(f"a skill named '{args.name}' already exists; pick another --name or remove it first")
+    source, _ = CategorySplit.load(args.split).partition(load_stabletoolbench(args.data).queries)
+    queries = sample_per_category(source, args.per_category)
+    rl = {"max_steps": args.rl_steps, "max_turns": args.rl_turns, "max_new_tokens": args.max_new_tokens}
+    recipe = ToolSkillRecipe(name=args.name, sft_steps=args.sft_steps, seed=args.seed, rl=rl)
+    run_dir = Path(args.run_dir) if args.run_dir else settings.artifacts_dir / "tool-skill" / args.name
+    base = ModelRegistry(settings).resolve(args.model).path
+    skill_dir = build_tool_skill(base, queries, recipe, run_dir, run_dir / "skill", ConsoleReporter())
+    skill = library.add(skill_dir, args.name)
+    print(f"skill {skill.manifest.name} ({skill.manifest.extra.get('kind')}) added to {library.root}")
     return 0

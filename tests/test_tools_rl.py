@@ -104,3 +104,25 @@ def test_a_real_grpo_step_through_trl_with_rollout_func(tmp_path: Path) -> None:
     assert recorded["config"]["weights"] == {"format": 0.1, "valid_call": 0.2, "execution": 0.2, "solved": 0.5}
     with pytest.raises(ConfigError, match="at least 2 generations"):
         ToolGRPOConfig(num_generations=1)
+
+
+def test_build_tool_skill_writes_a_tagged_skill_and_resumes(tmp_path: Path) -> None:
+    from past.skills import SkillLibrary
+    from past.tools.skill_build import ToolSkillRecipe, build_tool_skill
+
+    base = make_byte_chat_model(tmp_path / "base")
+    recipe = ToolSkillRecipe(
+        name="tools-test",
+        sft_steps=1,
+        sft_batch_size=2,
+        sft_max_length=64,
+        rl={"max_steps": 1, "max_turns": 2, "max_new_tokens": 4, "prompts_per_step": 1, "num_generations": 2},
+    )
+    skill_dir = build_tool_skill(base, QUERIES, recipe, tmp_path / "run", tmp_path / "run" / "skill")
+    library = SkillLibrary(tmp_path / "skills")
+    skill = library.add(skill_dir, "tools-test")
+    manifest = skill.manifest
+    assert manifest.form == "lora" and manifest.extra["kind"] == "tool_use"
+    assert manifest.extra["categories"] == ["Logistics"] and manifest.recipe["rl"]["max_turns"] == 2
+    assert manifest.recipe["rl"]["weights"]["solved"] == 0.5 and "rl_components" in manifest.metrics
+    assert build_tool_skill(base, QUERIES, recipe, tmp_path / "run", skill_dir) == skill_dir  # done: skipped

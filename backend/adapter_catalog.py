@@ -13,14 +13,10 @@ from past.settings import Settings
 MAX_DEPTH = 3
 
 
-def adapters_dir(settings: Settings) -> Path:
-    return settings.data_dir / "adapters"
-
-
 def find_adapters(settings: Settings) -> list[Path]:
     """Adapter directories under the data directory, sorted by path."""
     found: list[Path] = []
-    for root in (adapters_dir(settings), settings.skills_dir):
+    for root in (settings.adapters_dir, settings.skills_dir):
         if not root.is_dir():
             continue
         for depth in range(1, MAX_DEPTH + 1):

@@ -126,27 +126,30 @@ def validate_adapter(path: Path) -> dict[str, Any]:
 
 def check_adapter_fits(model: Any, path: Path) -> None:
     """Refuse, before touching the model, an adapter whose layers or shapes do not match it."""
-    from safetensors import safe_open
+    from past.skills.errors import SkillError
+    from past.skills.forms.lora import LoraDelta
 
     inner = model.base_model.model if hasattr(model, "peft_config") else model
     modules = dict(inner.named_modules())
-    with safe_open(str(path / "adapter_model.safetensors"), framework="pt") as weights:
-        for key in weights.keys():  # noqa: SIM118 - safe_open is not a dict
-            if ".lora_A." not in key and ".lora_B." not in key:
-                continue
-            name = key.removeprefix("base_model.model.").split(".lora_")[0]
+    try:
+        delta = LoraDelta(path)
+    except SkillError as exc:
+        raise AdapterError(str(exc)) from exc
+    try:
+        for param in delta.names():
+            name = param.removesuffix(".weight")
             module = modules.get(name)
             if module is None or not hasattr(module, "in_features"):
                 raise AdapterError(f"the adapter {path} changes a layer '{name}' that this model does not have")
-            shape = weights.get_slice(key).get_shape()
             base = getattr(module, "base_layer", module)
-            fits = shape[1] == base.in_features if ".lora_A." in key else shape[0] == base.out_features
-            if not fits:
+            if delta.shape(param) != (base.out_features, base.in_features):
                 raise AdapterError(
                     f"the adapter {path} does not fit this model: layer '{name}' has shape "
                     f"{base.out_features}x{base.in_features}, the adapter expects otherwise. "
                     "Check that it was trained on this base model."
                 )
+    finally:
+        delta.close()
 
 
 def adapter_name(path: Path) -> str:

@@ -52,6 +52,11 @@ class Settings:
         return self.data_dir / "skills"
 
     @property
+    def adapters_dir(self) -> Path:
+        """Adapted models (Stage II results), one folder each: ``baseline/``, ``injected/``, ``adapted.json``."""
+        return self.data_dir / "adapters"
+
+    @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 

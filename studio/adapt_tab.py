@@ -12,6 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from past.pipeline.adapt import DEFAULT_PRESET, PRESETS, TARGET_SFT
 from studio.analysis_view import stored_heatmap
 from studio.context import StudioContext
 from studio.errors import user_errors
@@ -28,7 +29,8 @@ INTRO = (
     "practice material from your documents, fine-tunes the model on them, and adds the skill. It runs in "
     "the background: you can leave this page and come back."
 )
-STAGES = [(0.0, "writing practice material"), (0.3, "learning the documents"), (0.9, "adding the skill")]
+STAGES = [(0.0, "writing practice material"), (0.2, "learning the documents"), (0.9, "adding the skill")]
+DEFAULT_EPOCHS = int(TARGET_SFT["num_train_epochs"])
 
 
 def stage_lines(progress: float, state: str) -> str:
@@ -57,15 +59,20 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     skill_note = gr.Markdown("", elem_id="adapt-skill-note")
     with gr.Accordion("More settings", open=False):
         name = gr.Textbox(label="Name of the adapted model (optional)", placeholder="e.g. handbook-v1")
+        preset = gr.Radio(
+            [(f"{key}: {spec['description']}", key) for key, spec in PRESETS.items()],
+            value=DEFAULT_PRESET,
+            label="What to learn from",
+            elem_id="adapt-preset",
+        )
         steps = gr.Slider(
-            5,
-            200,
-            value=30,
-            step=5,
-            label="Fine-tuning steps (more = learns the text better, slower)",
+            1,
+            20,
+            value=DEFAULT_EPOCHS,
+            step=1,
+            label="Passes over your documents (more = learns the text better, slower)",
             elem_id="adapt-steps",
         )
-        synthesize = gr.Checkbox(value=True, label="Write practice material (implications) from the documents first")
     launch = gr.Button("Launch", variant="primary", elem_id="adapt-launch")
     job_id = gr.Textbox(visible=False, elem_id="adapt-job-id")
     status = gr.HTML(status_html(None), elem_id="adapt-status")
@@ -123,7 +130,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         return gr.update(value=ctx.skills.info(name).default_lambda)
 
     @user_errors
-    def do_launch(model: str, coll: str, skill_name: str, strength: float, label: str, n_steps: float, synth: bool):
+    def do_launch(model: str, coll: str, skill_name: str, strength: float, label: str, epochs: float, chosen: str):
         if not coll:
             raise gr.Error("Choose a document collection (upload documents on the Documents screen first).")
         if not skill_name:
@@ -134,8 +141,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             "skill": skill_name,
             "lam": float(strength),
             "name": (label or "").strip(),
-            "sft_steps": int(n_steps),
-            "synthesize": bool(synth),
+            "epochs": float(epochs),
+            "preset": chosen or DEFAULT_PRESET,
         }
         job = ctx.jobs.submit(KIND, params, name=f"Adapt '{coll}' + {skill_name}")
         gr.Info("Adaptation started. You can follow it here or on the Jobs screen.")
@@ -179,7 +186,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     base.input(on_base, base, [skill, skill_note], api_name=False)
     skill.change(on_skill, skill, lam, api_name=False)
-    launch.click(do_launch, [base, collection, skill, lam, name, steps, synthesize], [job_id, launch], api_name="adapt")
+    launch.click(do_launch, [base, collection, skill, lam, name, steps, preset], [job_id, launch], api_name="adapt")
     watched = [status, stages, done_row, launch, heatmap]
     job_id.change(watch, job_id, watched, api_name=False)
     timer.tick(watch, job_id, watched, api_name=False, show_progress="hidden")

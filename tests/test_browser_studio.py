@@ -92,7 +92,7 @@ def test_point_and_click_adaptation(
         expect(table).to_contain_text("other base")
         page.screenshot(path=output_dir / "2-skill-library.png", full_page=True)
 
-        # 3. Adapt: the bundled default skill is offered, the foreign one is not; launch with few steps.
+        # 3. Adapt: the bundled default skill is offered, the foreign one is not; launch with few passes.
         page.get_by_role("tab", name="Adapt", exact=True).click()
         expect(page.locator("#adapt-skill-note")).to_contain_text(FOREIGN_SKILL, timeout=30_000)
         pick(page, "adapt-collection", COLLECTION)
@@ -100,7 +100,7 @@ def test_point_and_click_adaptation(
         assert skill_value and skill_value != FOREIGN_SKILL, "the default skill should be preselected"
         page.get_by_text("More settings").click()
         steps = page.locator("#adapt-steps input[type=number]")
-        steps.fill("5")
+        steps.fill("2")
         steps.press("Enter")
         page.locator("#adapt-launch").click()
         status = page.locator("#adapt-status")

@@ -178,7 +178,6 @@ def test_default_model_closed_book_gives_a_number_per_question(session_settings,
 
 def test_closed_book_scores_exactly_with_an_endpoint_answering(tmp_path: Path) -> None:
     from past.evaluation import evaluate_closed_book
-    from past.evaluation.closed_book import PROMPTS
     from past.generators import EndpointConfig, OpenAIChatGenerator
     from tests.openai_stub import openai_stub
 
@@ -191,10 +190,11 @@ def test_closed_book_scores_exactly_with_an_endpoint_answering(tmp_path: Path) -
     (tmp_path / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     with openai_stub(lambda messages: known.get(messages[-1]["content"], "I do not know")) as (url, state):
         generator = OpenAIChatGenerator(EndpointConfig(url, model="m", api_key_env=None))
-        config = EvalConfig(prompt=PROMPTS["question"])
+        config = EvalConfig(prompt="question")
         result = evaluate_closed_book(generator, load_qa_set(tmp_path / "qa.jsonl"), RuleQAJudge(), config, label="x")
     assert sorted(r["messages"][-1]["content"] for r in state.requests) == sorted(r["question"] for r in rows)
     assert [q.prediction for q in result.questions] == ["Thaddeus Quill.", "I do not know", "A pigment"]
     assert [q.correct for q in result.questions] == [True, False, True]
+    assert [q.em for q in result.questions] == [1.0, 0.0, 1.0] and result.prompt == "question"
     assert result.accuracy == pytest.approx(2 / 3) and result.per_doc["vessary"]["accuracy"] == 0.5
     assert result.per_doc["lichen"] == {"n": 1, "accuracy": 1.0, "mean_f1": 1.0}

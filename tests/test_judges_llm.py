@@ -68,7 +68,8 @@ def test_verdict_parsing_and_rule_judge_protocol() -> None:
     assert parse_verdict("maybe") is None and parse_verdict("") is None
     rule = RuleQAJudge()
     assert isinstance(rule, Judge)
-    assert rule.score("q", "It was Thaddeus Quill.", ["thaddeus quill"]) == 1.0
+    assert rule.score("q", "Thaddeus Quill.", ["thaddeus quill"]) == 1.0
+    assert rule.score("q", "It was Thaddeus Quill.", ["thaddeus quill"]) == pytest.approx(2 / 3)  # F1: short is best
     assert rule.score_batch(["a", "b"], ["1891", "green salt"], ["1891", "blue"]) == [1.0, 0.0]
     assert 0 < rule.score("q", "Thaddeus", "Thaddeus Quill") < 1
 
@@ -99,4 +100,4 @@ def test_grpo_reward_function_reads_the_question_from_chat_prompts() -> None:
         assert reward(prompts=prompts, completions=completions, answers=[["Thaddeus Quill"]] * 2) == [1.0, 0.0]
     assert all("Question: Who built the bridge?" in s for s in seen)
     rule_reward = judge_reward_fn(RuleQAJudge())
-    assert rule_reward(prompts=["Q?"], completions=["It was Quill"], answers=[["Quill"]]) == [1.0]
+    assert rule_reward(prompts=["Q?"] * 2, completions=["Quill", "It was Quill"], answers=[["Quill"]] * 2) == [1.0, 0.5]

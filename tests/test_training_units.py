@@ -6,21 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
-from peft import LoraConfig, get_peft_model
-from transformers import LlamaForCausalLM, TrainerControl, TrainerState
+from transformers import TrainerControl, TrainerState
 
 from past.errors import ConfigError, PastError
-from past.pipeline.corpus import chunk_text, load_corpus
-from past.pipeline.lora_delta import AdapterError, add_deltas, concat_adapters, copy_adapter, lora_deltas
 from past.pipeline.recipe import SkillRecipe
 from past.pipeline.state import RunState
 from past.progress import NullReporter
 from past.training.callbacks import ReporterCallback
-from past.training.data import TrainingDataError, build_grpo_dataset, load_qa_pairs, load_records
+from past.training.data import TrainingDataError, build_grpo_dataset, load_records
 from past.training.grpo import GRPOTrainConfig, judge_reward
 from past.training.sft import SFTTrainConfig
-from tests.tiny_models import make_tiny_llama
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,92 +47,28 @@ def test_callback_forwards_metrics_and_stops_cleanly() -> None:
     assert control.should_training_stop is True and callback.stopped
 
 
-def test_records_and_qa_pairs(tmp_path: Path) -> None:
-    path = tmp_path / "data.jsonl"
-    path.write_text('{"question": "Q1?", "answer": "A1"}\n\n{"question": "Q2?", "answers": ["A2", "B2"]}\n')
-    pairs = load_qa_pairs(path)
-    assert [p["answers"] for p in pairs] == [["A1"], ["A2", "B2"]]
+def test_records_and_grpo_prompts(tmp_path: Path) -> None:
+    pairs = [{"question": "Q1?", "answers": ["A1"]}, {"question": "Q2?", "answers": ["A2", "B2"]}]
     ds = build_grpo_dataset(pairs)
     assert ds[0]["prompt"] == [{"role": "user", "content": "Q1?"}]  # closed book: the question only
+    both = build_grpo_dataset(pairs, styles=("paper", "question"))
+    assert len(both) == 4 and both[0]["prompt"][0]["content"].startswith("Let's answer a question directly")
+    assert both[0]["answers"] == ["A1"] and both[2]["prompt"][0]["content"] == "Q1?"
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok"}\n{not json}\n')
     with pytest.raises(TrainingDataError, match=r"bad.jsonl:2"):
         load_records(bad)
-    with pytest.raises(TrainingDataError, match="question and an answer"):
-        load_qa_pairs([{"question": "no answer"}])
 
 
 def test_judge_reward_scores_completions() -> None:
-    from past.judges import RuleJudge
+    from past.judges import RuleQAJudge
 
-    reward = judge_reward(RuleJudge())
-    completions = [[{"role": "assistant", "content": "It was Edda Morrow."}], [{"role": "assistant", "content": "No"}]]
+    reward = judge_reward(RuleQAJudge())
+    completions = [[{"role": "assistant", "content": "Edda Morrow."}], [{"role": "assistant", "content": "No"}]]
     assert reward(prompts=[None, None], completions=completions, answers=[["Edda Morrow"], ["Edda Morrow"]]) == [
         1.0,
         0.0,
     ]
-
-
-def test_corpus_loads_the_shipped_sources_and_chunks() -> None:
-    corpus = load_corpus([ROOT / "assets" / "corpora" / "skill-source"])
-    assert len(corpus.documents) == 4 and len(corpus.qa) == 40
-    assert {q["doc_id"] for q in corpus.qa} == {d.doc_id for d in corpus.documents}
-
-    class WordTokenizer:
-        def __call__(self, text: str) -> dict:
-            return {"input_ids": text.split()}
-
-    chunks = chunk_text(corpus.documents[0].text, WordTokenizer(), 60)
-    assert len(chunks) > 1 and all(len(c.split()) <= 60 for c in chunks)
-    assert " ".join(" ".join(chunks).split()) == " ".join(corpus.documents[0].text.split())
-
-
-def _tiny_adapter(tmp_path: Path, name: str, r: int, alpha: int, seed: int) -> tuple[Path, Path]:
-    base = make_tiny_llama(tmp_path / "base")
-    torch.manual_seed(seed)
-    model = get_peft_model(
-        LlamaForCausalLM.from_pretrained(base), LoraConfig(r=r, lora_alpha=alpha, target_modules="all-linear")
-    )
-    for n, p in model.named_parameters():
-        if "lora_B" in n:
-            torch.nn.init.normal_(p, std=0.1)  # a non-zero delta
-    model.save_pretrained(tmp_path / name)
-    return base, tmp_path / name
-
-
-def test_lora_delta_matches_peft_merge(tmp_path: Path) -> None:
-    from peft import PeftModel
-
-    base, adapter = _tiny_adapter(tmp_path, "a", r=4, alpha=8, seed=1)
-    merged = PeftModel.from_pretrained(LlamaForCausalLM.from_pretrained(base), adapter).merge_and_unload()
-    ours = LlamaForCausalLM.from_pretrained(base)
-    count = add_deltas(ours, lora_deltas(adapter), 1.0)
-    assert count == 2 * 7  # 2 layers × 7 projections
-    for (name, a), (_, b) in zip(merged.state_dict().items(), ours.state_dict().items(), strict=True):
-        assert torch.allclose(a, b, atol=1e-6), name
-
-
-def test_concat_adapter_is_exactly_the_weighted_sum(tmp_path: Path) -> None:
-    _, first = _tiny_adapter(tmp_path, "a", r=4, alpha=8, seed=1)
-    _, second = _tiny_adapter(tmp_path, "b", r=2, alpha=16, seed=2)
-    out = concat_adapters([(first, 1.0), (second, 0.5)], tmp_path / "cat")
-    cat, da, db = lora_deltas(out), lora_deltas(first), lora_deltas(second)
-    assert json.loads((out / "adapter_config.json").read_text())["r"] == 6
-    for key in da:
-        assert torch.allclose(cat[key], da[key] + 0.5 * db[key], atol=1e-6)
-
-
-def test_copy_adapter_bf16_and_errors(tmp_path: Path) -> None:
-    _base, adapter = _tiny_adapter(tmp_path, "a", r=4, alpha=8, seed=1)
-    copied = copy_adapter(adapter, tmp_path / "skill", torch.bfloat16)
-    from safetensors.torch import load_file
-
-    assert {t.dtype for t in load_file(copied / "adapter_model.safetensors").values()} == {torch.bfloat16}
-    with pytest.raises(AdapterError, match="not a LoRA adapter"):
-        lora_deltas(tmp_path)
-    wrong = make_tiny_llama(tmp_path / "wide", hidden=48)
-    with pytest.raises(AdapterError, match="shape mismatch"):
-        add_deltas(LlamaForCausalLM.from_pretrained(wrong), lora_deltas(adapter), 1.0)
 
 
 def test_run_state_skips_completed_stages(tmp_path: Path) -> None:
@@ -153,11 +84,18 @@ def test_run_state_skips_completed_stages(tmp_path: Path) -> None:
 
 def test_recipe_loading_and_validation(tmp_path: Path) -> None:
     recipe = SkillRecipe.load(ROOT / "assets" / "recipes" / "default_skill.json")
-    assert len(recipe.rounds) == 2 and all(Path(p).is_file() for r in recipe.rounds for p in r)
+    assert recipe.n_rounds == 2 and all(Path(p).is_absolute() for p in recipe.sources)
     assert recipe.sft_config().lora_r == 32 and recipe.grpo_config().num_generations >= 2
+    assert recipe.grpo_config().prompts == ["paper", "question"] and recipe.reward["kind"] == "short-answer"
     bad = tmp_path / "r.json"
     bad.write_text(json.dumps({"name": "x", "rounds": [["a.md"]], "sft": {"lr": 1}}))
     with pytest.raises(ConfigError, match="unknown SFTTrainConfig setting"):
+        SkillRecipe.load(bad)
+    bad.write_text(json.dumps({"name": "x", "rounds": [["a.md"]], "sources": ["b.md"]}))
+    with pytest.raises(ConfigError, match="either per round"):
+        SkillRecipe.load(bad)
+    bad.write_text(json.dumps({"name": "x", "sources": ["a.md"], "grpo": {"prompts": ["chatty"]}}))
+    with pytest.raises(ConfigError, match="unknown prompt style"):
         SkillRecipe.load(bad)
     bad.write_text(json.dumps({"name": "bad name!", "rounds": [["a.md"]]}))
     with pytest.raises(ConfigError, match="skill name"):

@@ -1,66 +1,91 @@
-"""``past adapt``: Stage II, target SFT then skill injection (or the paper's alternatives)."""
+"""``past adapt``: Stage II from files — target SFT then skill injection — published like the studio's Adapt.
+
+The same :func:`past.pipeline.adapted.adapt_and_publish` as the studio's Adapt job, so the same documents,
+preset, skill, λ and seed give the same adapters. The result lands under ``<data>/adapters/<name>/``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import re
 
-from past.cli.train_args import add_threads_flag, apply_threads, resolve_skill, run_dir
+from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
+from past.cli.train_args import add_threads_flag, apply_threads, run_dir
 from past.errors import ConfigError
-from past.models import ModelRegistry
-from past.progress import ConsoleReporter
 from past.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from past.pipeline.adapt import INJECTIONS, MODES
+    from past.pipeline.adapt import DEFAULT_PRESET, MODES, OUTPUTS, PRESETS
 
     parser = subparsers.add_parser("adapt", help="adapt a model to target documents and inject a skill")
-    parser.add_argument("targets", nargs="+", help="target documents (.md/.txt) or directories")
+    parser.add_argument("targets", nargs="+", help="target documents (any ingestible format, SQuAD-style JSON) or dirs")
     parser.add_argument("--model", default="default", help="base model reference")
-    parser.add_argument("--skill", help="skill name in the library, or an adapter directory")
-    parser.add_argument("--lam", type=float, default=1.0, help="injection strength λ (default 1.0)")
+    parser.add_argument("--skill", help="skill name in the skill library")
+    parser.add_argument(
+        "--lam", help="injection strength λ (a number or a per-module/per-layer schedule; default: the skill's)"
+    )
     parser.add_argument("--mode", choices=MODES, default="past")
-    parser.add_argument("--inject", choices=INJECTIONS, default="merged")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help="what to train on")
+    parser.add_argument("--epochs", type=float, help="passes over the training texts (default: the preset's)")
+    parser.add_argument(
+        "--output", choices=OUTPUTS, default="adapter", help="an adapter over the base, or merged weights"
+    )
     parser.add_argument("--source-model", help="θ_S^rl checkpoint, for --mode sequential")
-    parser.add_argument("--steps", type=int, default=30, help="target SFT steps")
-    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--name", help="register the result in the model store under this name")
+    parser.add_argument("--name", help="name of the adapted model in the data directory (default: from the documents)")
     parser.add_argument("--run-dir", help="run directory; rerun with the same one to resume")
+    add_endpoint_args(parser, "generator-", "synthetic-data generator")
     add_threads_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     apply_threads(args)
-    from past.pipeline.adapt import AdaptConfig, adapt, register_adapted
+    from past.generators import OpenAIChatGenerator
+    from past.pipeline import AdaptConfig, load_sources
+    from past.pipeline.adapted import adapt_and_publish
+    from past.progress import ConsoleReporter
 
-    registry = ModelRegistry(settings)
-    base = registry.resolve(args.model).path
-    skill = resolve_skill(settings, args.skill) if args.skill else None
-    config = AdaptConfig.from_dict(
-        {
-            "mode": args.mode,
-            "lam": args.lam,
-            "inject": args.inject,
-            "sft": {"max_steps": args.steps, "learning_rate": args.lr, "seed": args.seed},
-        }
+    if args.mode in ("past", "pre_injection") and not args.skill:
+        raise ConfigError(f"--mode {args.mode} injects a skill: give --skill NAME (or use --mode sft)")
+    lam = _lam(args.lam)
+    config = AdaptConfig.from_preset(args.preset, mode=args.mode, lam=lam, seed=args.seed, output=args.output)
+    if args.epochs is not None:
+        if not 0 < args.epochs <= 100:
+            raise ConfigError("--epochs must lie in (0, 100]")
+        for stage in config.stages:
+            stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": args.epochs}
+    sources = load_sources(args.targets)
+    if not sources.documents:
+        raise ConfigError("no target documents among the given paths")
+    endpoint = endpoint_from_args(args, "generator-")
+    name = args.name or re.sub(r"[^\w.-]+", "-", f"{sources.documents[0].doc_id}-{args.skill or 'sft'}")[:64]
+    record = adapt_and_publish(
+        settings,
+        name=name,
+        base_ref=args.model,
+        documents=sources.documents,
+        config=config,
+        run_dir=run_dir(settings, "adapt", args.run_dir),
+        skill_name=args.skill,
+        generator=OpenAIChatGenerator(endpoint) if endpoint else None,
+        source_model=args.source_model,
+        reporter=ConsoleReporter(),
     )
-    out = run_dir(settings, "adapt", args.run_dir)
-    result = adapt(base, args.targets, skill, config, out, reporter=ConsoleReporter(), source_model=args.source_model)
-    if args.name:
-        if "model_dir" not in result:
-            raise ConfigError("--name registers merged models; use --inject merged")
-        target = settings.models_dir / args.name
-        if target.exists():
-            raise ConfigError(f"a model named {args.name!r} already exists in the store")
-        shutil.move(result["model_dir"], target)
-        record = register_adapted(
-            target, args.name, base, {"mode": args.mode, "lam": args.lam, "skill": str(skill) if skill else None}
+    print(
+        json.dumps(
+            {k: record.get(k) for k in ("name", "path", "baseline", "injected", "model", "lam", "mode")}, indent=2
         )
-        result["model_dir"] = str(target)
-        print(f"registered model {record.name} ({record.kind})")
-    print(json.dumps(result, indent=2, default=str))
+    )
     return 0
+
+
+def _lam(text: str | None) -> float | str | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text  # a per-module / per-layer schedule, checked by the skill engine

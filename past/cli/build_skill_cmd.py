@@ -30,5 +30,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     out = run_dir(settings, f"build-skill-{recipe.name}", args.run_dir)
     print(f"run directory: {out}")
     manifest = build_skill(recipe, settings, out, ConsoleReporter(), overwrite=args.overwrite)
-    print(json.dumps({k: manifest.get(k) for k in ("name", "rank", "dtype", "timing", "evaluation")}, indent=2))
+    summary = {k: manifest.get(k) for k in ("name", "rank", "dtype", "rounds")}
+    summary["metrics"] = {k: v for k, v in (manifest.get("metrics") or {}).items() if k != "grpo_reward_curve"}
+    print(json.dumps(summary, indent=2, default=str))
     return 0

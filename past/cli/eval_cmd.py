@@ -7,7 +7,7 @@ import sys
 
 from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
 from past.evaluation import EvalConfig, ModelSpec, evaluate_models, load_qa_set, write_report
-from past.evaluation.closed_book import PROMPTS
+from past.evaluation.prompts import PROMPTS
 from past.judges import JUDGE_KINDS, make_judge
 from past.models import ModelRegistry
 from past.progress import ConsoleReporter
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         model_ref=args.judge_model or "default",
         endpoint=endpoint_from_args(args, "judge-"),
     )
-    config = EvalConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, prompt=PROMPTS[args.prompt])
+    config = EvalConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, prompt=args.prompt)
     comparison = evaluate_models(
         registry, specs, qa_set, judge, config, seeds=args.seeds, batch_size=args.batch_size, reporter=ConsoleReporter()
     )

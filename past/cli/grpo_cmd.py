@@ -52,12 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     apply_threads(args)
-    from past.pipeline.corpus import load_corpus
+    from past.evaluation import load_qa_set
     from past.training.grpo import GRPOTrainConfig, train_grpo
 
     config = GRPOTrainConfig.from_dict({**load_config_file(args.config), **overrides(args, FLAGS)})
     model = ModelRegistry(settings).resolve(args.model).path
-    qa = load_corpus(args.qa).questions(args.split)
+    items = load_qa_set(args.qa).filter(split=args.split).items
+    qa = [{"question": q.question, "answers": list(q.answers), "doc_id": q.doc_id} for q in items]
     if not qa:
         raise ConfigError("no QA pairs found in the given files")
     result = train_grpo(

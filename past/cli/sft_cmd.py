@@ -39,7 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-length", type=int)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--save-steps", type=int)
-    parser.add_argument("--chunk-tokens", type=int, default=192, help="document chunk size in tokens")
+    parser.add_argument(
+        "--chunking",
+        default="qa-256",
+        help="document token windows: a preset (qa-256, memorise-1024, ...) or SIZE:OVERLAP",
+    )
     parser.add_argument("--with-qa", action="store_true", help="also train on the QA pairs as chat turns")
     add_threads_flag(parser)
     parser.set_defaults(func=run)
@@ -47,19 +51,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     apply_threads(args)
-    from transformers import AutoTokenizer
-
-    from past.pipeline.corpus import chunk_text, load_corpus
+    from past.documents.chunking import chunk_text, load_tokenizer
+    from past.pipeline.sources import load_sources
     from past.training.data import build_sft_dataset, load_records
     from past.training.sft import SFTTrainConfig, train_sft
 
     config = SFTTrainConfig.from_dict({**load_config_file(args.config), **overrides(args, FLAGS)})
     base = ModelRegistry(settings).resolve(args.model).path
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    corpus = load_corpus([p for p in args.data if not p.endswith(".jsonl") or p.endswith(".qa.jsonl")])
+    tokenizer = load_tokenizer(base)
+    plain = [p for p in args.data if not p.endswith(".jsonl") or p.endswith(".qa.jsonl")]
+    sources = load_sources(plain) if plain else None
     records = [r for p in args.data if p.endswith(".jsonl") and not p.endswith(".qa.jsonl") for r in load_records(p)]
-    texts = [c for d in corpus.documents for c in chunk_text(d.text, tokenizer, args.chunk_tokens)]
-    chats = [(q["question"], q["answers"][0]) for q in corpus.qa] if args.with_qa else []
+    documents = sources.documents if sources else []
+    texts = [c.text for d in documents for c in chunk_text(d.text, tokenizer, args.chunking, doc_id=d.doc_id)]
+    chats = [(q.question, q.answers[0]) for q in sources.qa.items] if args.with_qa and sources else []
     dataset = build_sft_dataset(tokenizer, texts=texts, records=records, chats=chats)
     out = run_dir(settings, "sft", args.out)
     result = train_sft(base, dataset, config, out, ConsoleReporter())

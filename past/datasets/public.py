@@ -15,7 +15,7 @@ from pathlib import Path
 
 from past.documents.ingest import Document, slugify
 from past.errors import PastError
-from past.evaluation.qa_set import QAItem, QASet
+from past.evaluation.qa_set import QAItem, QASet, qa_set_from_json
 from past.synthesis.items import Provenance, SynthItem
 from past.synthesis.parsing import parse_lines
 
@@ -41,13 +41,11 @@ def load_squad(path: str | os.PathLike[str], limit: int | None = None) -> Public
         passages = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise PastError(f"cannot read the SQuAD file {path}: {exc}") from exc
-    out = PublicSet([], QASet([]))
-    for index, passage in enumerate(passages[:limit] if limit else passages):
+    chosen = passages[:limit] if limit else passages
+    out = PublicSet([], qa_set_from_json(chosen, path.name))  # the one QA loader reads the questions
+    for index, passage in enumerate(chosen):
         doc_id = f"{slugify(passage['title'])}-{index:04d}"
         out.documents.append(_document(doc_id, passage["title"], passage["context"], str(path)))
-        out.qa.contexts[doc_id] = passage["context"]
-        for n, row in enumerate(passage["questions"]):
-            out.qa.items.append(QAItem(f"{doc_id}-{n:02d}", doc_id, row["question"], (row["answer"],)))
         for sample, block in enumerate(passage.get("implications", [])):
             provenance = Provenance(doc_id, 0, SEAL_GENERATOR, "implications", sample, "2025-01-01T00:00:00+00:00")
             out.items.extend(SynthItem("implication", "", line, provenance) for line in parse_lines(block))

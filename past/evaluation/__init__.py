@@ -1,7 +1,9 @@
-"""Closed-book QA evaluation: QA sets, model specs, per-question/per-document/overall scores, seeds,
-λ sweeps, and reports (JSON, CSV, plotly HTML)."""
+"""Closed-book QA evaluation — the project's one evaluator: QA sets, prompt styles, model specs, per-question /
+per-document / overall scores, seeds, λ sweeps, statistics (confidence intervals, paired differences) and
+reports (JSON, CSV, plotly HTML)."""
 
-from past.evaluation.closed_book import ANSWER_PROMPT, EvalConfig, EvalResult, QuestionResult, evaluate_closed_book
+from past.evaluation.closed_book import EvalConfig, EvalResult, QuestionResult, evaluate_closed_book
+from past.evaluation.prompts import DEFAULT_PROMPT, PROMPTS, prompt_conversation, render_prompt
 from past.evaluation.qa_set import QAItem, QASet, load_qa_set, qa_set_from_json
 from past.evaluation.report import chart_html, write_report
 from past.evaluation.runner import (
@@ -15,7 +17,8 @@ from past.evaluation.runner import (
 from past.evaluation.spec import ModelSpec, load_spec
 
 __all__ = [
-    "ANSWER_PROMPT",
+    "DEFAULT_PROMPT",
+    "PROMPTS",
     "Comparison",
     "EvalConfig",
     "EvalResult",
@@ -31,7 +34,9 @@ __all__ = [
     "lambda_sweep",
     "load_qa_set",
     "load_spec",
+    "prompt_conversation",
     "qa_set_from_json",
+    "render_prompt",
     "summarise_runs",
     "write_report",
 ]

@@ -1,6 +1,10 @@
 """Closed-book QA evaluation of one model: the question alone in the prompt, greedy batched answers, judged.
 
-Per-question results (prediction, score, correct, token F1), then per-document and overall accuracy and F1.
+The one evaluator of the project: the Evaluate screen and job, ``past eval``, Stage I's own skill
+evaluation, the report card and ``bench/quality.py`` all come here. Per question: the prediction, the
+judge's score and verdict (correct at score ≥ ``correct_threshold``), and the rule metrics that are always
+computed whatever the judge (exact match, token F1, containment); then per-document and overall means.
+The prompt style (:mod:`past.evaluation.prompts`) and the judge's name are recorded with every result.
 """
 
 from __future__ import annotations
@@ -8,18 +12,13 @@ from __future__ import annotations
 import statistics
 from dataclasses import asdict, dataclass, field
 
+from past.evaluation.prompts import DEFAULT_PROMPT, check_prompt, prompt_conversation
 from past.evaluation.qa_set import QASet
-from past.generators.base import ChatGenerator, user
+from past.generators.base import ChatGenerator
 from past.judges.base import Judge
-from past.judges.rule import token_f1
+from past.judges.rule import answer_scores
 from past.progress import NullReporter, Reporter
 from past.serving.generation import GenerationParams
-
-# The answer prompt of the paper's SQuAD setting.
-ANSWER_PROMPT = "Let's answer a question directly and concisely.\nQuestion: {question}\nAnswer:"
-# The bare question as the user turn (the format GRPO trains on when no instruction is added).
-QUESTION_ONLY_PROMPT = "{question}"
-PROMPTS = {"paper": ANSWER_PROMPT, "question": QUESTION_ONLY_PROMPT}
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,10 @@ class EvalConfig:
     max_new_tokens: int = 32
     temperature: float = 0.0  # greedy; >0 samples with the run's seed
     correct_threshold: float = 0.5
-    prompt: str = ANSWER_PROMPT
+    prompt: str = DEFAULT_PROMPT  # a style of past.evaluation.prompts.PROMPTS
+
+    def __post_init__(self) -> None:
+        check_prompt(self.prompt)
 
 
 @dataclass
@@ -40,6 +42,8 @@ class QuestionResult:
     score: float
     correct: bool
     f1: float
+    em: float = 0.0
+    containment: float = 0.0
 
 
 @dataclass
@@ -53,6 +57,9 @@ class EvalResult:
     accuracy: float
     mean_f1: float
     mean_score: float
+    mean_em: float = 0.0
+    containment: float = 0.0
+    prompt: str = DEFAULT_PROMPT
     per_doc: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -68,7 +75,9 @@ def first_line(text: str) -> str:
     return text.strip()
 
 
-def summarise(label: str, seed: int | None, judge: str, questions: list[QuestionResult]) -> EvalResult:
+def summarise(
+    label: str, seed: int | None, judge: str, questions: list[QuestionResult], prompt: str = DEFAULT_PROMPT
+) -> EvalResult:
     def mean(values: list[float]) -> float:
         return statistics.fmean(values) if values else 0.0
 
@@ -88,6 +97,9 @@ def summarise(label: str, seed: int | None, judge: str, questions: list[Question
         accuracy=mean([float(q.correct) for q in questions]),
         mean_f1=mean([q.f1 for q in questions]),
         mean_score=mean([q.score for q in questions]),
+        mean_em=mean([q.em for q in questions]),
+        containment=mean([q.containment for q in questions]),
+        prompt=prompt,
         per_doc=per_doc,
     )
 
@@ -120,26 +132,30 @@ def evaluate_closed_book(
         reporter.progress(
             start / max(len(items), 1), f"{label}: answering {start + 1}-{min(start + batch, len(items))}"
         )
-        conversations = [user(config.prompt.format(question=i.question)) for i in items[start : start + batch]]
+        conversations = [prompt_conversation(i.question, config.prompt) for i in items[start : start + batch]]
         replies = generator.generate(conversations, params, seed=seed)
         predictions.extend(first_line(r) for r in replies)
     scores = (
         judge.score_batch([i.question for i in items], predictions, [list(i.answers) for i in items]) if items else []
     )
-    questions = [
-        QuestionResult(
-            qid=i.qid,
-            doc_id=i.doc_id,
-            question=i.question,
-            references=list(i.answers),
-            prediction=p,
-            score=s,
-            correct=s >= config.correct_threshold,
-            f1=max(token_f1(p, a) for a in i.answers),
+    questions = []
+    for item, prediction, score in zip(items, predictions, scores, strict=True):
+        rule = answer_scores(prediction, item.answers)
+        questions.append(
+            QuestionResult(
+                qid=item.qid,
+                doc_id=item.doc_id,
+                question=item.question,
+                references=list(item.answers),
+                prediction=prediction,
+                score=score,
+                correct=score >= config.correct_threshold,
+                f1=rule.f1,
+                em=rule.em,
+                containment=rule.containment,
+            )
         )
-        for i, p, s in zip(items, predictions, scores, strict=True)
-    ]
-    result = summarise(label, seed, judge.name, questions)
+    result = summarise(label, seed, judge.name, questions, config.prompt)
     result.seconds = time.monotonic() - started
     reporter.metric(0, f"eval/{label}/accuracy", result.accuracy)
     reporter.progress(1.0, f"{label}: accuracy {result.accuracy:.3f} on {len(questions)} questions")

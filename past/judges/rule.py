@@ -1,7 +1,9 @@
-"""The default rule-based judge: SQuAD-normalised token F1 and answer containment.
+"""Rule-based answer scores: SQuAD-normalised exact match, token F1 and answer containment.
 
-``RuleJudge.score`` returns a reward in [0, 1]: 1.0 when the normalised reference answer is
-contained in the normalised prediction, otherwise the token F1 between them.
+:func:`answer_scores` gives all three for one prediction (best over the references). Containment is
+lenient: a prediction that recites a whole sentence containing the reference passes it, so it is reported
+as a secondary figure and never used as the default criterion of correctness or as a reward (the rule
+judge of :mod:`past.judges.base` scores token F1 and calls an answer correct at F1 ≥ 0.5).
 """
 
 from __future__ import annotations
@@ -40,17 +42,25 @@ def contains_answer(prediction: str, reference: str) -> bool:
     return bool(ref) and f" {ref} " in f" {normalize_answer(prediction)} "
 
 
+def exact_match(prediction: str, reference: str) -> bool:
+    return normalize_answer(prediction) == normalize_answer(reference)
+
+
 @dataclass(frozen=True)
-class RuleJudge:
-    """Containment-or-F1 scoring; ``correct`` uses ``threshold`` on the score."""
+class AnswerScores:
+    """The best exact match, token F1 and containment of one prediction over its references."""
 
-    threshold: float = 0.5
+    em: float
+    f1: float
+    containment: float
 
-    def score(self, prediction: str, references: list[str] | str) -> float:
-        refs = [references] if isinstance(references, str) else list(references)
-        if not refs:
-            return 0.0
-        return max(1.0 if contains_answer(prediction, r) else token_f1(prediction, r) for r in refs)
 
-    def correct(self, prediction: str, references: list[str] | str) -> bool:
-        return self.score(prediction, references) >= self.threshold
+def answer_scores(prediction: str, references: list[str] | tuple[str, ...] | str) -> AnswerScores:
+    refs = [references] if isinstance(references, str) else [r for r in references if r]
+    if not refs:
+        return AnswerScores(0.0, 0.0, 0.0)
+    return AnswerScores(
+        em=float(any(exact_match(prediction, r) for r in refs)),
+        f1=max(token_f1(prediction, r) for r in refs),
+        containment=float(any(contains_answer(prediction, r) for r in refs)),
+    )

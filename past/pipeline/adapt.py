@@ -1,176 +1,337 @@
-"""Stage II: adapt a model to target documents with a skill: target SFT, then inject λ·v.
+"""Stage II: adapt a model to target documents — fine-tune on them, then inject a skill (θ = θ_T^sft + λ·v).
 
-Modes (the paper's comparison):
-- ``past`` (default): SFT on the target documents from the base, then θ = θ_T^sft + λ·v;
-- ``sequential``: target SFT on top of the source model θ_S^rl (needs ``source_model``), no injection;
-- ``pre_injection``: add λ·v to the base first, then target SFT;
-- ``sft``: target SFT only (the baseline).
-Injection is ``merged`` (a full checkpoint) or ``adapter``: one exact PEFT adapter over the base whose
-delta is ΔT + λ·v (LoRA concatenation). Outputs go to a run directory; completed stages are skipped.
+The one Stage II of the project: ``past adapt``, the studio's Adapt job and ``bench/quality.py`` all call
+:func:`adapt` with an :class:`AdaptConfig`; the studio's choices are :data:`PRESETS` of it. A config is a
+curriculum of one or more SFT stages, each with its data recipe (:mod:`past.pipeline.data_recipe`: which
+texts the documents yield, synthetic ones included) and its SFT settings; a later stage continues the
+earlier stage's LoRA. Modes (the paper's transfer strategies):
+
+- ``past`` (default): SFT from the base, then inject: the result is base + ΔT + λ·v;
+- ``sft``: SFT only (the baseline);
+- ``pre_injection``: add λ·v to the base first, then SFT on top of it;
+- ``sequential``: SFT on top of the source model θ_S^rl (``source_model``), no injection.
+
+All weight arithmetic goes through :mod:`past.skills` (fingerprint check, atomic writes). The output is a
+PEFT adapter over ``result.base`` (exact, by LoRA concatenation) or a merged checkpoint. Every stage is
+recorded in the run directory's ``state.json``, so rerunning resumes: synthetic data is not generated twice
+and training resumes from its last checkpoint.
 """
 
 from __future__ import annotations
 
+import copy
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from past.documents.ingest import Document
 from past.errors import ConfigError, PastError
-from past.models import ModelRecord, fingerprint_checkpoint
-from past.models.record import write_record
-from past.pipeline.corpus import load_corpus
-from past.pipeline.lora_delta import add_deltas, concat_adapters, lora_deltas
+from past.generators.base import ChatGenerator
+from past.pipeline.data_recipe import DataRecipe, document_chunks, item_quality, synthesize_items, training_texts
 from past.pipeline.state import RunState
 from past.progress import NullReporter, Reporter, ScaledReporter
-from past.training.modeling import load_model, save_model
 from past.training.runs import config_from_dict
-from past.training.sft import SFTTrainConfig, train_sft
 
-MODES = ("past", "sequential", "pre_injection", "sft")
-INJECTIONS = ("merged", "adapter")
+MODES = ("past", "sft", "pre_injection", "sequential")
+OUTPUTS = ("adapter", "merged")
+NEEDS_SKILL = ("past", "pre_injection")
+
+# SFT settings of Stage II: the paper's single-passage setting (LoRA r=32, α=64, lr 1e-3, epochs over a
+# small dataset), with the epoch count measured on this project's default model (bench/README.md).
+TARGET_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 10, "batch_size": 4, "save_steps": 20}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "short-notes": {
+        "description": "Short documents (notes, pages, articles): the passages and implications the model writes.",
+        "stages": [{"name": "documents", "data": {"synthesis": ["implications"]}, "sft": TARGET_SFT}],
+    },
+    "passage-only": {
+        "description": "The documents' text alone, no synthetic data (the paper's 'train on passage').",
+        "stages": [{"name": "documents", "data": {"synthesis": []}, "sft": TARGET_SFT}],
+    },
+}
+DEFAULT_PRESET = "short-notes"
+
+
+class StoppedError(PastError):
+    """The user asked to stop; the run directory keeps what was done, and a rerun resumes."""
+
+
+@dataclass
+class AdaptStage:
+    """One fine-tuning stage: what it trains on and how."""
+
+    name: str = "documents"
+    data: DataRecipe = field(default_factory=DataRecipe)
+    sft: dict[str, Any] = field(default_factory=lambda: dict(TARGET_SFT))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AdaptStage:
+        raw = dict(data)
+        recipe = DataRecipe.from_dict(raw.pop("data", {}) or {})
+        stage = config_from_dict(cls, {**raw, "data": recipe})
+        stage.sft_config()  # validate early
+        return stage
+
+    def sft_config(self, seed: int = 0) -> Any:
+        from past.training.sft import SFTTrainConfig
+
+        config = SFTTrainConfig.from_dict({**self.sft, "seed": seed})
+        if config.method != "lora":
+            raise ConfigError("Stage II fine-tunes a LoRA adapter: sft.method must be 'lora'")
+        return config
 
 
 @dataclass
 class AdaptConfig:
+    """Everything Stage II does, JSON-serialisable (runs and jobs record it)."""
+
     mode: str = "past"
-    lam: float = 1.0
-    inject: str = "merged"
-    chunk_tokens: int = 192
-    sft: dict[str, Any] = field(default_factory=dict)
+    lam: float | str | None = None  # None: the skill's default λ
+    output: str = "adapter"
+    seed: int = 0
+    preset: str = DEFAULT_PRESET
+    stages: list[AdaptStage] = field(default_factory=lambda: _preset_stages(DEFAULT_PRESET))
+
+    @classmethod
+    def from_preset(cls, preset: str = DEFAULT_PRESET, **overrides: Any) -> AdaptConfig:
+        if preset not in PRESETS:
+            raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+        config = cls(preset=preset, stages=_preset_stages(preset))
+        for key, value in overrides.items():
+            if key not in {f for f in config.__dataclass_fields__ if f not in ("stages", "preset")}:
+                raise ConfigError(f"unknown adapt setting {key!r}")
+            setattr(config, key, value)
+        config.validate()
+        return config
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AdaptConfig:
-        cfg = config_from_dict(cls, data)
-        cfg.validate()
-        return cfg
+        raw = dict(data)
+        stages = raw.pop("stages", None)
+        preset = raw.get("preset", DEFAULT_PRESET)
+        config = config_from_dict(cls, raw)
+        config.stages = [AdaptStage.from_dict(s) for s in stages] if stages is not None else _preset_stages(preset)
+        config.validate()
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
     def validate(self) -> None:
         if self.mode not in MODES:
             raise ConfigError(f"unknown adaptation mode {self.mode!r}: choose one of {', '.join(MODES)}")
-        if self.inject not in INJECTIONS:
-            raise ConfigError(f"unknown injection {self.inject!r}: choose one of {', '.join(INJECTIONS)}")
-        if self.inject == "adapter" and self.mode != "past":
-            raise ConfigError("adapter injection applies to mode 'past' only")
+        if self.output not in OUTPUTS:
+            raise ConfigError(f"unknown output {self.output!r}: choose one of {', '.join(OUTPUTS)}")
+        if not self.stages:
+            raise ConfigError("an adaptation needs at least one fine-tuning stage")
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names) or not all(n and n.replace("-", "").replace("_", "").isalnum() for n in names):
+            raise ConfigError(f"stage names must be distinct words (letters, digits, '-', '_'), got {names}")
+        for stage in self.stages:
+            stage.data.validate()
+            stage.sft_config(self.seed)
 
-    def sft_config(self) -> SFTTrainConfig:
-        return SFTTrainConfig.from_dict(self.sft)
+
+def _preset_stages(preset: str) -> list[AdaptStage]:
+    return [AdaptStage.from_dict(copy.deepcopy(s)) for s in PRESETS[preset]["stages"]]
+
+
+@dataclass
+class AdaptResult:
+    """Where the adapted model is. ``adapter`` applies to ``base``; ``baseline_adapter`` is target SFT alone."""
+
+    mode: str
+    lam: float | str | None
+    base: str
+    adapter: str | None = None
+    model_dir: str | None = None
+    baseline_adapter: str | None = None
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def adapt(
     base: str | Path,
-    targets: Sequence[str | Path],
-    skill_dir: str | Path | None,
+    documents: Sequence[Document],
     config: AdaptConfig,
     run_dir: str | Path,
-    output_dir: str | Path | None = None,
-    reporter: Reporter | None = None,
+    *,
+    skill: Any = None,
+    generator: ChatGenerator | None = None,
     source_model: str | Path | None = None,
-    dataset: Any = None,
-) -> dict[str, Any]:
-    """Adapt ``base`` to ``targets`` (documents); returns ``{model_dir | adapter_dir, stage seconds, ...}``."""
-    from transformers import AutoTokenizer
+    provided: dict[str, list[str]] | None = None,
+    reporter: Reporter | None = None,
+) -> AdaptResult:
+    """Adapt the checkpoint ``base`` to ``documents`` (see the module docstring); resumable in ``run_dir``.
 
-    from past.pipeline.build_skill import sft_dataset_for
+    ``skill``: a :class:`~past.skills.SkillVector` (or a skill directory) for modes that inject. ``generator``
+    writes the synthetic data; by default the model being fine-tuned writes it. ``provided``: synthetic
+    texts shipped with the documents (doc id → texts), used by recipes with ``provided > 0``.
+    """
+    from past.skills import SkillVector
 
     config.validate()
     reporter = reporter or NullReporter()
-    run_dir = Path(run_dir)
-    output = Path(output_dir) if output_dir else run_dir / "model"
-    state = RunState(
-        run_dir,
-        "adapt",
-        {
-            "config": asdict(config),
-            "targets": [str(t) for t in targets],
-            "skill": str(skill_dir) if skill_dir else None,
-        },
-    )
-    if config.mode != "sft" and skill_dir is None:
+    if not documents:
+        raise ConfigError("no documents to adapt to")
+    if config.mode in NEEDS_SKILL and skill is None:
         raise ConfigError(f"mode {config.mode!r} needs a skill")
-    skill_deltas = (lambda: lora_deltas(skill_dir)) if skill_dir else None
-    start_model = Path(base)
-    if config.mode == "sequential":
-        if not source_model:
-            raise ConfigError("sequential fine-tuning needs the source model θ_S^rl (--source-model)")
-        start_model = Path(source_model)
-    if config.mode == "pre_injection":
-        pre = run_dir / "pre_injected"
-        state.run(
-            "pre_inject",
-            lambda: {"model_dir": str(_add_and_save(base, [(skill_deltas(), config.lam)], pre))},
-            ScaledReporter(reporter, 0.0, 0.1),
+    if config.mode == "sequential" and not source_model:
+        raise ConfigError("sequential fine-tuning needs the source model θ_S^rl (source_model)")
+    owned = isinstance(skill, str | Path)
+    vector = SkillVector.open(skill) if owned else skill
+    try:
+        lam = _resolve_lambda(config, vector)
+        run_dir = Path(run_dir)
+        state = RunState(
+            run_dir, "adapt", {"config": config.to_dict(), "documents": [d.sha256 for d in documents], "lam": lam}
         )
-        start_model = pre
-    if dataset is None:
-        tokenizer = AutoTokenizer.from_pretrained(start_model)
-        corpus = load_corpus(targets)
-        if not corpus.documents:
-            raise PastError("no target documents (.md/.txt) to adapt to")
-        dataset = sft_dataset_for(corpus, tokenizer, config.chunk_tokens)
-    sft_reporter = ScaledReporter(reporter, 0.1, 0.85)
-    sft = state.run(
-        "target_sft", lambda: _sft(start_model, dataset, config.sft_config(), run_dir / "sft", sft_reporter), reporter
+        start = Path(base)
+        if config.mode == "sequential":
+            start = Path(str(source_model))
+        elif config.mode == "pre_injection":
+            start = Path(
+                state.run("pre_inject", lambda: _pre_inject(base, vector, lam, run_dir), reporter)["model_dir"]
+            )
+        adapter: str | None = None
+        stages: list[dict[str, Any]] = []
+        span = 0.9 / len(config.stages)
+        for i, stage in enumerate(config.stages):
+            sub = ScaledReporter(reporter, i * span, (i + 1) * span)
+            outcome = _run_stage(
+                state, stage, config.seed, start, documents, run_dir, generator, provided, adapter, sub
+            )
+            stages.append(outcome)
+            adapter = outcome["adapter_dir"]
+        assert adapter is not None
+        reporter.progress(0.92, f"writing the {config.mode} model")
+        result = state.run(
+            "inject", lambda: _finish(config, Path(base), start, adapter, vector, lam, run_dir), reporter
+        )
+        if config.mode == "pre_injection":
+            shutil.rmtree(run_dir / "pre_injected", ignore_errors=True)
+        reporter.progress(1.0, "adapted model ready")
+        return AdaptResult(
+            mode=config.mode,
+            lam=lam,
+            base=result["base"],
+            adapter=result.get("adapter"),
+            model_dir=result.get("model_dir"),
+            baseline_adapter=adapter if config.mode in ("past", "sft") else None,
+            stages=stages,
+            stage_seconds=state.stage_seconds(),
+        )
+    finally:
+        if owned and vector is not None:
+            vector.close()
+
+
+def _resolve_lambda(config: AdaptConfig, vector: Any) -> float | str | None:
+    if config.mode not in NEEDS_SKILL:
+        return None
+    return config.lam if config.lam is not None else vector.manifest.default_lambda
+
+
+def _pre_inject(base: str | Path, vector: Any, lam: float | str | None, run_dir: Path) -> dict[str, str]:
+    from past.skills import inject
+
+    result = inject(base, [(vector, lam)], run_dir / "pre_injected", output="merged", register=False, overwrite=True)
+    return {"model_dir": str(result.path)}
+
+
+def _run_stage(
+    state: RunState,
+    stage: AdaptStage,
+    seed: int,
+    start: Path,
+    documents: Sequence[Document],
+    run_dir: Path,
+    generator: ChatGenerator | None,
+    provided: dict[str, list[str]] | None,
+    init_adapter: str | None,
+    reporter: Reporter,
+) -> dict[str, Any]:
+    """Synthesis (stored, so a resumed run skips it) and the stage's fine-tune."""
+    from past.datasets import read_jsonl
+    from past.documents.chunking import load_tokenizer
+    from past.synthesis.items import SynthItem, write_items
+    from past.training.data import build_sft_dataset
+    from past.training.sft import train_sft
+
+    tokenizer = load_tokenizer(start)
+    chunks = document_chunks(documents, tokenizer, stage.data)
+    items_path = run_dir / f"{stage.name}.synthetic.jsonl"
+
+    def synthesis() -> dict[str, Any]:
+        if not stage.data.needs_generator:
+            write_items(items_path, [])
+            return {"items": 0, "quality": {}}
+        writer = generator or _local_generator(start)
+        items, stats = synthesize_items(chunks, writer, stage.data, seed, ScaledReporter(reporter, 0.0, 0.25))
+        if stats.stopped:
+            raise StoppedError("stopped on request while writing synthetic data; rerun to resume")
+        write_items(items_path, items)
+        return {"items": len(items), "generator": writer.name, "quality": item_quality(chunks, items, stats)}
+
+    synthesized = state.run(f"{stage.name}.synthesis", synthesis, reporter)
+    items = [SynthItem.from_dict(row) for row in read_jsonl(items_path)]
+    texts, counts = training_texts(chunks, items, stage.data, tokenizer, seed, provided)
+    dataset = build_sft_dataset(tokenizer, texts=texts)
+
+    def fine_tune() -> dict[str, Any]:
+        sub = ScaledReporter(reporter, 0.25 if stage.data.needs_generator else 0.0, 1.0)
+        result = train_sft(start, dataset, stage.sft_config(seed), run_dir / f"sft-{stage.name}", sub, init_adapter)
+        if result.stopped or reporter.should_stop():
+            raise StoppedError("stopped on request during fine-tuning; rerun to resume from the last checkpoint")
+        return {
+            "adapter_dir": result.adapter_dir,
+            "steps": result.steps,
+            "seconds": result.seconds,
+            "first_loss": result.first_loss,
+            "last_loss": result.last_loss,
+            "seed": result.seed,
+        }
+
+    trained = state.run(f"{stage.name}.sft", fine_tune, reporter)
+    reporter.log(
+        f"{stage.name}: {len(texts)} training texts {counts}, {trained['steps']} steps, "
+        f"loss {trained['first_loss']} -> {trained['last_loss']}"
     )
-
-    def inject() -> dict[str, Any]:
-        reporter.progress(0.88, f"writing the {config.mode} model")
-        if config.inject == "adapter":
-            adapter = concat_adapters([(sft["adapter_dir"], 1.0), (skill_dir, config.lam)], output / "adapter")
-            return {"adapter_dir": str(adapter), "base": str(base)}
-        parts = [(lora_deltas(sft["adapter_dir"]), 1.0)]
-        if config.mode == "past":
-            parts.append((skill_deltas(), config.lam))
-        model_dir = _add_and_save(start_model, parts, output)
-        return {"model_dir": str(model_dir)}
-
-    result = state.run("inject", inject, reporter)
-    if config.mode == "pre_injection" and (run_dir / "pre_injected").exists():
-        shutil.rmtree(run_dir / "pre_injected")
-    reporter.progress(1.0, "adapted model ready")
-    return {**result, "mode": config.mode, "lam": config.lam, "sft": sft, "stage_seconds": state.stage_seconds()}
+    return {"name": stage.name, **trained, "texts": counts, "synthesis": synthesized}
 
 
-def _sft(model: Path, dataset: Any, cfg: SFTTrainConfig, out: Path, reporter: Reporter) -> dict[str, Any]:
-    result = train_sft(model, dataset, cfg, out, reporter)
-    if result.stopped:
-        from past.pipeline.build_skill import StoppedError
+def _local_generator(model_dir: Path) -> ChatGenerator:
+    from past.generators.local import LocalGenerator
+    from past.training.modeling import load_model
 
-        raise StoppedError("target SFT stopped on request; rerun the same command to resume")
-    return {
-        "adapter_dir": result.adapter_dir,
-        "steps": result.steps,
-        "seconds": result.seconds,
-        "first_loss": result.first_loss,
-        "last_loss": result.last_loss,
-        "seed": result.seed,
-    }
-
-
-def _add_and_save(model_dir: str | Path, parts: list[tuple[dict, float]], out: Path) -> Path:
     model, tokenizer = load_model(model_dir)
-    for deltas, lam in parts:
-        add_deltas(model, deltas, lam)
-    return save_model(model, tokenizer, out)
+    return LocalGenerator(model, tokenizer, name=f"local:{model_dir.name}")
 
 
-def register_adapted(model_dir: str | Path, name: str, base_dir: str | Path, info: dict[str, Any]) -> ModelRecord:
-    """Write a ``model.json`` so the model store (and the chat screen) lists the adapted model."""
-    model_dir = Path(model_dir)
-    import json
+def _finish(
+    config: AdaptConfig,
+    base: Path,
+    start: Path,
+    adapter: str,
+    vector: Any,
+    lam: float | str | None,
+    run_dir: Path,
+) -> dict[str, str]:
+    """The final weights: an adapter over ``base`` (or over θ_S^rl, sequential), or a merged checkpoint."""
+    from past.skills import inject
 
-    config = json.loads((model_dir / "config.json").read_text())
-    record = ModelRecord(
-        name=name,
-        display_name=name,
-        kind="injected" if info.get("mode") == "past" else "sft",
-        source=str(base_dir),
-        architecture=(config.get("architectures") or [""])[0],
-        fingerprint=fingerprint_checkpoint(model_dir),
-        base_fingerprint=fingerprint_checkpoint(base_dir),
-        dtype=str(config.get("torch_dtype") or config.get("dtype") or ""),
-        extra=info,
-    )
-    write_record(model_dir, record)
-    return record
+    skills = [(vector, lam)] if config.mode in NEEDS_SKILL else []
+    # pre-injection trained ΔT on base + λ·v: base + ΔT + λ·v is the same sum written over the base
+    over = start if config.mode == "sequential" else base
+    out = run_dir / "final"
+    if config.output == "adapter" and not skills:
+        return {"base": str(over), "adapter": adapter}
+    result = inject((over, Path(adapter)), skills, out, output=config.output, register=False, overwrite=True)
+    key = "adapter" if config.output == "adapter" else "model_dir"
+    return {"base": str(over), key: str(result.path)}

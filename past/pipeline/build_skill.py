@@ -1,57 +1,38 @@
 """Stage I: build a skill vector with K-round iterative refinement and write it into the skill library.
 
-Round k: SFT from the base on source subset k (LoRA) and merge -> θ_sft,k; GRPO on closed-book QA of
-subset k with a LoRA on θ_sft,k that starts from v_{k−1} (zero in round 1), so that the trained adapter is
-exactly v_k = θ_rl,k − θ_sft,k = v_{k−1} + (RL update of round k), in LoRA form at a fixed rank. The final
-v_K goes into the library (``past.skills`` LoRA form: PEFT adapter, bf16) with its ``skill.json``: recipe,
-seeds, rounds, source documents (sha256), metrics, where and how long it ran. Every stage is resumable
-through the run directory's state.
+Round k over its disjoint source subset: (1) SFT from the base on the subset's documents — a Stage II run in
+mode ``sft`` with the recipe's data recipe, so source and target fine-tunes are made the same way; (2) merge it
+into θ_sft,k; (3) GRPO on the subset's closed-book questions (prompt family of the evaluation, the judge as
+reward) with a LoRA on θ_sft,k that starts from v_{k−1} (zero in round 1), so the trained adapter is exactly
+v_k = θ_rl,k − θ_sft,k; (4) the orthogonality analysis: layer-wise cosine of the SFT update against v_k, next to
+an SFT-vs-SFT control (two fine-tunes on disjoint subsets: rounds k and k−1). The final v_K goes into the
+library (LoRA form, ``skill_dtype``) with the analysis (``orthogonality.json``, shown by the studio), the
+recipe, seeds, source documents (sha256), reward curves, where and how long it ran. Every stage is resumable
+through the run directory's ``state.json``. All weight arithmetic goes through :mod:`past.skills`.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import shutil
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from past.errors import PastError
+from past.errors import ConfigError
 from past.models import ModelRegistry
-from past.pipeline.corpus import Corpus, chunk_text, load_corpus
+from past.pipeline.adapt import AdaptConfig, AdaptStage, StoppedError, adapt
 from past.pipeline.environment import run_environment
-from past.pipeline.lora_delta import add_deltas, copy_adapter, lora_deltas
 from past.pipeline.recipe import SkillRecipe
+from past.pipeline.sources import Sources
 from past.pipeline.state import RunState
 from past.progress import NullReporter, Reporter, ScaledReporter
 from past.settings import Settings
 from past.skills import SkillExistsError, SkillLibrary, SkillManifest
-from past.training.data import build_sft_dataset
-from past.training.grpo import train_grpo
-from past.training.modeling import load_model, merge_lora, save_model
-from past.training.sft import train_sft
 
-
-def sft_dataset_for(corpus: Corpus, tokenizer: Any, chunk_tokens: int):
-    chunks = [c for doc in corpus.documents for c in chunk_text(doc.text, tokenizer, chunk_tokens)]
-    return build_sft_dataset(tokenizer, texts=chunks)
-
-
-def file_digest(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-
-
-def source_files(paths: list[str]) -> list[dict[str, str]]:
-    files = []
-    for raw in paths:
-        path = Path(raw)
-        for file in sorted(path.iterdir()) if path.is_dir() else [path]:
-            if file.is_file():
-                files.append({"path": file.name, "sha256": file_digest(file)})
-    return files
+ANALYSIS_FILE = "orthogonality.json"
 
 
 def build_skill(
@@ -59,68 +40,62 @@ def build_skill(
     settings: Settings,
     run_dir: str | Path,
     reporter: Reporter | None = None,
+    *,
+    rounds: Sequence[Sources] | None = None,
     judge: Any = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Run (or resume) every stage of ``recipe``; returns the skill's manifest."""
+    """Run (or resume) every stage of ``recipe``; returns the skill's manifest.
+
+    ``rounds``: the sources of each round when the caller has them (the studio, from a collection);
+    otherwise they are read from the recipe's paths.
+    """
+    from past.judges.factory import make_reward
+    from past.skills.ops.analyze import analyze
+
     reporter = reporter or NullReporter()
     run_dir = Path(run_dir)
     state = RunState(run_dir, "build-skill", recipe.to_dict())
     registry = ModelRegistry(settings)
     base = registry.resolve(recipe.base_model).path
-    base_fingerprint = registry.fingerprint(recipe.base_model)
     library = SkillLibrary(settings)
-    target = library.path_for(recipe.name)
-    if target.exists() and not overwrite and not state.done("publish"):
+    if library.path_for(recipe.name).exists() and not overwrite and not state.done("publish"):
         raise SkillExistsError(f"a skill named {recipe.name!r} is already in the library; choose another name")
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    sources = list(rounds) if rounds is not None else recipe.round_sources()
+    for k, part in enumerate(sources, start=1):
+        if not part.documents:
+            raise ConfigError(f"round {k} has no source documents")
+        if not part.qa.items:
+            raise ConfigError(f"round {k} has no closed-book questions for GRPO: attach questions to its documents")
+    judge = judge or make_reward(**recipe.reward)
     started = time.monotonic()
-    rounds = len(recipe.rounds)
-    has_eval = recipe.evaluation_spec() is not None
-    span = 0.85 if has_eval else 0.97
-    prev_adapter: str | None = None
-    round_info = []
-    for k, sources in enumerate(recipe.rounds, start=1):
-        lo, hi = span * (k - 1) / rounds, span * k / rounds
+    span = 0.97
+    previous: dict[str, Any] | None = None
+    round_info: list[dict[str, Any]] = []
+    analyses: list[dict[str, Any]] = []
+    for k, part in enumerate(sources, start=1):
+        lo, hi = span * (k - 1) / len(sources), span * k / len(sources)
         rdir = run_dir / f"round-{k}"
-        corpus = load_corpus(sources)
-        if not corpus.documents:
-            raise PastError(f"round {k} has no source documents (.md/.txt) among {sources}")
-        if not corpus.qa:
-            raise PastError(f"round {k} has no closed-book QA pairs (*.qa.json or .jsonl) among {sources}")
-        sft_cfg, grpo_cfg = recipe.sft_config(), recipe.grpo_config()
-        sft_cfg.seed = grpo_cfg.seed = recipe.seed + k - 1
-        reporter.log(f"round {k}/{rounds}: {len(corpus.documents)} documents, {len(corpus.qa)} questions")
-
-        def sft_stage(corpus=corpus, rdir=rdir, sft_cfg=sft_cfg, lo=lo, hi=hi, k=k) -> dict[str, Any]:
-            dataset = sft_dataset_for(corpus, tokenizer, recipe.chunk_tokens)
-            sub = ScaledReporter(reporter, lo, lo + 0.2 * (hi - lo))
-            result = train_sft(base, dataset, sft_cfg, rdir / "sft", _Prefixed(sub, f"round {k} "))
-            _stop_if_requested(reporter, result.stopped, "SFT")
-            return {
-                "adapter_dir": result.adapter_dir,
-                "steps": result.steps,
-                "seconds": result.seconds,
-                "first_loss": result.first_loss,
-                "last_loss": result.last_loss,
-                "seed": result.seed,
-                "examples": len(dataset),
-            }
-
-        sft_out = state.run(f"round{k}.sft", sft_stage, reporter)
+        reporter.log(f"round {k}/{len(sources)}: {len(part.documents)} documents, {len(part.qa)} questions")
+        sft = _source_sft(state, recipe, k, base, part, rdir, ScaledReporter(reporter, lo, lo + 0.3 * (hi - lo)))
         theta_sft = rdir / "theta_sft"
-        state.run(
-            f"round{k}.merge",
-            lambda s=sft_out, t=theta_sft: {"model_dir": str(merge_lora(base, s["adapter_dir"], t))},
-            reporter,
-        )
 
-        def grpo_stage(corpus=corpus, rdir=rdir, grpo_cfg=grpo_cfg, lo=lo, hi=hi, k=k, prev=prev_adapter, t=theta_sft):
-            sub = ScaledReporter(reporter, lo + 0.25 * (hi - lo), hi)
-            result = train_grpo(t, corpus.qa, grpo_cfg, rdir / "grpo", _Prefixed(sub, f"round {k} "), judge, prev)
-            _stop_if_requested(reporter, result.stopped, "GRPO")
+        def merge(sft=sft, theta_sft=theta_sft) -> dict[str, Any]:
+            from past.skills import merge_adapter
+
+            return {"model_dir": str(merge_adapter(base, sft["adapter"], theta_sft, overwrite=True).path)}
+
+        state.run(f"round{k}.merge", merge, reporter)
+
+        def rl(k=k, part=part, rdir=rdir, theta_sft=theta_sft, init=previous, lo=lo, hi=hi) -> dict[str, Any]:
+            from past.training.grpo import train_grpo
+
+            sub = _Prefixed(ScaledReporter(reporter, lo + 0.35 * (hi - lo), hi), f"round {k} ")
+            pairs = [{"question": q.question, "answers": list(q.answers), "doc_id": q.doc_id} for q in part.qa.items]
+            init_adapter = init["adapter_dir"] if init else None
+            result = train_grpo(theta_sft, pairs, recipe.grpo_config(k), rdir / "grpo", sub, judge, init_adapter)
+            if result.stopped or reporter.should_stop():
+                raise StoppedError("GRPO stopped on request; rerun the same command to resume")
             return {
                 "adapter_dir": result.adapter_dir,
                 "steps": result.steps,
@@ -130,119 +105,155 @@ def build_skill(
                 "seed": result.seed,
             }
 
-        grpo_out = state.run(f"round{k}.grpo", grpo_stage, reporter)
-        if k == rounds and recipe.keep_source_model:
-            state.run(
-                f"round{k}.source_model",
-                lambda t=theta_sft, g=grpo_out, r=rdir: {
-                    "model_dir": str(_inject_into(t, g["adapter_dir"], 1.0, r / "theta_rl"))
-                },
-                reporter,
-            )
-        if theta_sft.exists():
-            shutil.rmtree(theta_sft)  # large and no longer needed once GRPO of this round is done
-        prev_adapter = grpo_out["adapter_dir"]
+        grpo = state.run(f"round{k}.grpo", rl, reporter)
+        if k == len(sources) and recipe.keep_source_model:
+
+            def source_model(theta_sft=theta_sft, grpo=grpo, rdir=rdir) -> dict[str, Any]:
+                from past.skills import merge_adapter
+
+                path = merge_adapter(theta_sft, grpo["adapter_dir"], rdir / "theta_rl", overwrite=True).path
+                return {"model_dir": str(path)}
+
+            state.run(f"round{k}.source_model", source_model, reporter)
+        shutil.rmtree(theta_sft, ignore_errors=True)  # large, and no longer needed once this round's GRPO is done
+
+        def analysis(k=k, sft=sft, grpo=grpo, prev_sft=round_info[-1]["sft"] if round_info else None):
+            tables = [_analysis(analyze, sft["adapter"], grpo["adapter_dir"], f"SFT (round {k}) vs RL skill v{k}")]
+            if prev_sft is not None:
+                label = f"control: SFT (round {k}) vs SFT (round {k - 1}), disjoint documents"
+                tables.append(_analysis(analyze, sft["adapter"], prev_sft["adapter"], label))
+            return {"tables": tables}
+
+        analyses.extend(state.run(f"round{k}.analysis", analysis, reporter)["tables"])
+        previous = grpo
         round_info.append(
             {
                 "round": k,
-                "sources": source_files(sources),
-                "documents": [d.doc_id for d in corpus.documents],
-                "questions": len(corpus.qa),
-                "sft": sft_out,
-                "grpo": grpo_out,
+                "documents": [{"doc_id": d.doc_id, "sha256": d.sha256[:16]} for d in part.documents],
+                "questions": len(part.qa),
+                "sft": sft,
+                "grpo": grpo,
             }
         )
-
-    assert prev_adapter is not None
-    environment = run_environment()
-
-    def publish() -> dict[str, Any]:
-        import json
-
-        from past.skills import skill_from_adapter
-
-        bf16 = copy_adapter(prev_adapter, run_dir / "skill-adapter", getattr(torch, recipe.skill_dtype))
-        config = json.loads((Path(base) / "config.json").read_text())
-        seconds = state.stage_seconds()
-        skill_from_adapter(
-            bf16,
-            library.new_path(recipe.name, overwrite=True),
-            name=recipe.name,
-            base_fingerprint=base_fingerprint,
-            base_ref=recipe.base_model,
-            architecture=(config.get("architectures") or [""])[0],
-            model_type=config.get("model_type", ""),
-            overwrite=True,
-            description=recipe.description,
-            source_domain="closed-book QA on fictional documents",
-            source_documents=sorted({f["path"] for r in round_info for f in r["sources"]}),
-            rounds=rounds,
-            recipe={**recipe.to_dict(), "seeds": [recipe.seed + k for k in range(rounds)]},
-            metrics={
-                "grpo_reward_first_last": [[r["grpo"]["rewards"][:1], r["grpo"]["rewards"][-1:]] for r in round_info],
-                "sft_loss_first_last": [[r["sft"]["first_loss"], r["sft"]["last_loss"]] for r in round_info],
-            },
-            default_lambda=1.0,
-            extra={
-                "round_details": round_info,
-                "environment": environment,
-                "timing": {
-                    "created_at": state.data["created_at"],
-                    "finished_at": _now(),
-                    "total_stage_seconds": round(sum(seconds.values()), 1),
-                    "stage_seconds": seconds,
-                },
-            },
-        )
-        shutil.rmtree(bf16, ignore_errors=True)
-        return {"skill_dir": str(target)}
-
-    skill = state.run("publish", publish, reporter)
+    assert previous is not None
+    manifest = state.run(
+        "publish",
+        lambda: _publish(recipe, settings, base, previous["adapter_dir"], round_info, analyses, state, judge),
+        reporter,
+    )
     spec = recipe.evaluation_spec()
     if spec is not None:
-        from past.pipeline.compare import compare_modes
+        from past.pipeline.skill_evaluation import evaluate_skill
 
-        def evaluate() -> dict[str, Any]:
-            source_model = (
-                state.outputs(f"round{rounds}.source_model")["model_dir"]
-                if state.done(f"round{rounds}.source_model")
-                else None
-            )
-            return compare_modes(
-                base,
-                skill["skill_dir"],
-                spec,
-                run_dir / "evaluation",
-                ScaledReporter(reporter, span, 0.99),
-                judge,
-                source_model=source_model,
-                seed=recipe.seed,
-                chunk_tokens=recipe.chunk_tokens,
-            )
-
-        evaluation = state.run("evaluate", evaluate, reporter)
-        manifest = SkillManifest.read(target)
-        manifest.metrics["evaluation"] = {k: v for k, v in evaluation.items() if k != "details"}
-        manifest.extra["timing"]["stage_seconds"] = state.stage_seconds()
-        manifest.extra["timing"]["total_stage_seconds"] = round(sum(state.stage_seconds().values()), 1)
-        manifest.write(target)
+        evaluation = state.run(
+            "evaluate",
+            lambda: evaluate_skill(
+                base, library.path_for(recipe.name), spec, run_dir / "evaluation", ScaledReporter(reporter, span, 1.0)
+            ),
+            reporter,
+        )
+        stored = SkillManifest.read(library.path_for(recipe.name))
+        stored.metrics["evaluation"] = evaluation
+        stored.write(library.path_for(recipe.name))
     reporter.progress(1.0, f"skill {recipe.name} ready ({time.monotonic() - started:.0f} s this session)")
-    return SkillManifest.read(target).to_dict()
+    return SkillManifest.read(library.path_for(recipe.name)).to_dict() if manifest else {}
 
 
-def _inject_into(model_dir: str | Path, adapter_dir: str | Path, lam: float, out: Path) -> Path:
-    model, tokenizer = load_model(model_dir)
-    add_deltas(model, lora_deltas(adapter_dir), lam)
-    return save_model(model, tokenizer, out)
+def _source_sft(
+    state: RunState, recipe: SkillRecipe, k: int, base: Path, part: Sources, rdir: Path, reporter: Reporter
+) -> dict[str, Any]:
+    """Round k's fine-tune: Stage II in mode ``sft`` on the round's documents."""
+
+    def run() -> dict[str, Any]:
+        sft = recipe.sft_config(k)
+        stage = AdaptStage(name="sources", data=recipe.data_recipe(), sft={**recipe.sft_settings(), "seed": sft.seed})
+        config = AdaptConfig(mode="sft", output="adapter", seed=sft.seed, preset="custom", stages=[stage])
+        result = adapt(base, part.documents, config, rdir / "sft", provided=part.provided, reporter=reporter)
+        trained = result.stages[-1]
+        return {
+            "adapter": result.adapter,
+            "steps": trained["steps"],
+            "seconds": trained["seconds"],
+            "first_loss": trained["first_loss"],
+            "last_loss": trained["last_loss"],
+            "seed": trained["seed"],
+            "texts": trained["texts"],
+        }
+
+    return state.run(f"round{k}.sft", run, reporter)
 
 
-def _stop_if_requested(reporter: Reporter, stopped: bool, what: str) -> None:
-    if stopped or reporter.should_stop():
-        raise StoppedError(f"{what} stopped on request; rerun the same command to resume")
+def _analysis(analyze: Any, left: str, right: str, label: str) -> dict[str, Any]:
+    from past.skills.forms.lora import LoraDelta
+
+    a, b = LoraDelta(Path(left)), LoraDelta(Path(right))
+    try:
+        return analyze(a, b, label=label).to_dict()
+    finally:
+        a.close()
+        b.close()
 
 
-class StoppedError(PastError):
-    """The user asked to stop; the run directory keeps what was done."""
+def _publish(
+    recipe: SkillRecipe,
+    settings: Settings,
+    base: Path,
+    adapter_dir: str,
+    round_info: list[dict[str, Any]],
+    analyses: list[dict[str, Any]],
+    state: RunState,
+    judge: Any,
+) -> dict[str, Any]:
+    import torch
+
+    from past.skills import skill_from_adapter
+
+    registry = ModelRegistry(settings)
+    library = SkillLibrary(settings)
+    config = json.loads((base / "config.json").read_text())
+    seconds = state.stage_seconds()
+    target = library.new_path(recipe.name, overwrite=True)
+    skill = skill_from_adapter(
+        adapter_dir,
+        target,
+        name=recipe.name,
+        base_fingerprint=registry.fingerprint(recipe.base_model),
+        base_ref=recipe.base_model,
+        architecture=(config.get("architectures") or [""])[0],
+        model_type=config.get("model_type", ""),
+        overwrite=True,
+        dtype=getattr(torch, recipe.skill_dtype),
+        description=recipe.description,
+        source_domain=recipe.source_domain,
+        source_documents=[d["doc_id"] for r in round_info for d in r["documents"]],
+        rounds=len(round_info),
+        recipe={**recipe.to_dict(), "seeds": [r["grpo"]["seed"] for r in round_info]},
+        metrics={
+            "grpo_reward_curve": [r["grpo"]["rewards"] for r in round_info],
+            "grpo_reward_first_last": [_first_last(r["grpo"]["rewards"]) for r in round_info],
+            "sft_loss_first_last": [[r["sft"]["first_loss"], r["sft"]["last_loss"]] for r in round_info],
+            "reward": {**recipe.reward, "name": getattr(judge, "name", str(judge))},
+            "orthogonality": {a["label"]: a["summary"] for a in analyses},
+        },
+        default_lambda=recipe.default_lambda,
+        extra={
+            "round_details": round_info,
+            "environment": run_environment(),
+            "timing": {
+                "created_at": state.data["created_at"],
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "total_stage_seconds": round(sum(seconds.values()), 1),
+                "stage_seconds": seconds,
+            },
+        },
+    )
+    skill.close()
+    (target / ANALYSIS_FILE).write_text(json.dumps(analyses, indent=1))
+    return {"skill_dir": str(target)}
+
+
+def _first_last(values: list[float]) -> list[float]:
+    return [values[0], values[-1]] if values else []
 
 
 class _Prefixed(ScaledReporter):
@@ -254,7 +265,3 @@ class _Prefixed(ScaledReporter):
 
     def progress(self, fraction: float, message: str) -> None:
         super().progress(fraction, self.prefix + message)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,53 +1,79 @@
-"""Skill recipes: the JSON that reproduces a skill (sources per round, SFT and GRPO settings, seeds).
+"""Skill recipes: the JSON that reproduces a skill (sources per round, data recipe, SFT and GRPO settings, seeds).
 
-Relative paths in a recipe file are resolved against the recipe file's own directory, so a recipe in
-``assets/recipes/`` can name ``../corpora/...``. Recipes are JSON only (never pickles).
+Sources are given either per round (``rounds``: a list of lists of paths) or as one pool split into ``k``
+disjoint, equal, consecutive parts (``sources`` + ``k``, with ``per_round`` documents each). Relative paths in a
+recipe file are resolved against the recipe file's own directory, so a recipe in ``assets/recipes/`` can name
+``../corpora/...`` or ``../../../shared/data/...``. Recipes are JSON only (never pickles).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from past.errors import ConfigError
+from past.evaluation.prompts import check_prompt
+from past.judges import JUDGE_KINDS
+from past.judges.factory import REWARD_KINDS
+from past.pipeline.data_recipe import DataRecipe
+from past.pipeline.sources import Sources, load_sources
 from past.training.grpo import GRPOTrainConfig
 from past.training.runs import config_from_dict
 from past.training.sft import SFTTrainConfig
 
+NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,63}")
+# Source SFT: the target recipe's LoRA settings, fewer epochs over the larger source set.
+SOURCE_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 3, "batch_size": 4, "save_steps": 25}
+
 
 @dataclass
 class EvaluationSpec:
-    """How a built skill is measured: target documents + held-out questions, λ, which modes."""
+    """How Stage I measures the skill it built: Stage II on ``targets`` (one fine-tune on all of them), then
+    closed-book QA of base, target SFT and PaST with the one evaluator."""
 
     targets: list[str] = field(default_factory=list)
-    lam: float = 1.0
-    modes: list[str] = field(default_factory=lambda: ["past"])
-    split: str | None = None  # None: every question of the target QA files
-    sft: dict[str, Any] = field(default_factory=dict)
+    lam: float | None = None
+    preset: str = "short-notes"
+    split: str | None = None
     max_new_tokens: int = 32
+    prompt: str = "paper"
+    judge: str = "rule"
 
 
 @dataclass
 class SkillRecipe:
     name: str
-    rounds: list[list[str]]
+    rounds: list[list[str]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    k: int = 1
+    per_round: int | None = None
     description: str = ""
+    source_domain: str = "closed-book QA"
     base_model: str = "default"
     seed: int = 0
-    chunk_tokens: int = 192
+    data: dict[str, Any] = field(default_factory=dict)
     sft: dict[str, Any] = field(default_factory=dict)
     grpo: dict[str, Any] = field(default_factory=dict)
+    reward: dict[str, Any] = field(default_factory=lambda: {"kind": "short-answer"})
     skill_dtype: str = "bfloat16"
-    keep_source_model: bool = True  # keep θ_S^rl of the last round in the run dir (for sequential FT)
+    default_lambda: float = 1.0
+    keep_source_model: bool = False  # keep θ_S^rl of the last round in the run dir (for sequential FT)
     evaluation: dict[str, Any] | None = None
 
-    def sft_config(self) -> SFTTrainConfig:
-        return SFTTrainConfig.from_dict({"seed": self.seed, **self.sft})
+    def data_recipe(self) -> DataRecipe:
+        return DataRecipe.from_dict(self.data)
 
-    def grpo_config(self) -> GRPOTrainConfig:
-        return GRPOTrainConfig.from_dict({"seed": self.seed, **self.grpo})
+    def sft_settings(self) -> dict[str, Any]:
+        return {**SOURCE_SFT, **self.sft}
+
+    def sft_config(self, round_: int = 1) -> SFTTrainConfig:
+        return SFTTrainConfig.from_dict({**self.sft_settings(), "seed": self.seed + round_ - 1})
+
+    def grpo_config(self, round_: int = 1) -> GRPOTrainConfig:
+        return GRPOTrainConfig.from_dict({**self.grpo, "seed": self.seed + round_ - 1})
 
     def evaluation_spec(self) -> EvaluationSpec | None:
         return config_from_dict(EvaluationSpec, self.evaluation) if self.evaluation else None
@@ -58,12 +84,41 @@ class SkillRecipe:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SkillRecipe:
         recipe = config_from_dict(cls, data)
-        if not recipe.name or not recipe.name.replace("-", "").replace("_", "").isalnum():
-            raise ConfigError(f"a skill name uses letters, digits, '-' and '_' only, got {recipe.name!r}")
-        if not recipe.rounds or not all(recipe.rounds):
-            raise ConfigError("a recipe needs at least one round, each with source documents")
-        recipe.sft_config(), recipe.grpo_config(), recipe.evaluation_spec()  # validate early
+        recipe.validate()
         return recipe
+
+    def validate(self) -> None:
+        if not NAME.fullmatch(self.name or ""):
+            raise ConfigError(f"a skill name holds letters, digits, '.', '_' and '-' (64 at most), got {self.name!r}")
+        if self.rounds and self.sources:
+            raise ConfigError("give the source documents either per round ('rounds') or as one pool ('sources' + 'k')")
+        if self.rounds and not all(self.rounds):
+            raise ConfigError("every round needs source documents")
+        if not 1 <= self.k <= 16:
+            raise ConfigError(f"k (rounds over the pool) must lie between 1 and 16, got {self.k}")
+        if self.per_round is not None and self.per_round < 1:
+            raise ConfigError("per_round must be at least 1")
+        kinds = sorted({*REWARD_KINDS, *JUDGE_KINDS} - {"llm"})
+        if not isinstance(self.reward, dict) or self.reward.get("kind") not in kinds:
+            raise ConfigError(f"the reward needs a 'kind' among {', '.join(kinds)} (the LLM judge: pass it in code)")
+        self.data_recipe(), self.sft_config(), self.evaluation_spec()
+        for style in self.grpo_config().prompts:
+            check_prompt(style)
+        if self.sft_config().method != "lora":
+            raise ConfigError("Stage I fine-tunes LoRA adapters: sft.method must be 'lora'")
+
+    @property
+    def n_rounds(self) -> int:
+        return len(self.rounds) if self.rounds else self.k
+
+    def round_sources(self) -> list[Sources]:
+        """The source documents and questions of each round (disjoint)."""
+        if self.rounds:
+            return [load_sources(paths) for paths in self.rounds]
+        if not self.sources:
+            raise ConfigError("the recipe names no source documents ('rounds', or 'sources' + 'k')")
+        pool = load_sources(self.sources)
+        return split_sources(pool, self.k, self.per_round)
 
     @classmethod
     def load(cls, path: str | Path) -> SkillRecipe:
@@ -72,13 +127,27 @@ class SkillRecipe:
             raise ConfigError(f"recipe not found: {path}")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"recipe {path} is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"recipe {path} must hold a JSON object")
         base = path.resolve().parent
-        data["rounds"] = [[_resolve(base, p) for p in round_] for round_ in data.get("rounds", [])]
-        if data.get("evaluation"):
+        if isinstance(data.get("rounds"), list):
+            data["rounds"] = [[_resolve(base, p) for p in round_] for round_ in data["rounds"]]
+        if isinstance(data.get("sources"), list):
+            data["sources"] = [_resolve(base, p) for p in data["sources"]]
+        if isinstance(data.get("evaluation"), dict):
             data["evaluation"]["targets"] = [_resolve(base, p) for p in data["evaluation"].get("targets", [])]
         return cls.from_dict(data)
+
+
+def split_sources(pool: Sources, k: int, per_round: int | None = None) -> list[Sources]:
+    """``k`` disjoint consecutive parts of the pool's documents (``per_round`` each, or as equal as possible)."""
+    docs = [d.doc_id for d in pool.documents]
+    size = per_round or -(-len(docs) // k)
+    if size * (k - 1) >= len(docs):
+        raise ConfigError(f"{len(docs)} source documents cannot make {k} non-empty rounds of {size}")
+    return [pool.subset(docs[i * size : (i + 1) * size]) for i in range(k)]
 
 
 def _resolve(base: Path, raw: str) -> str:

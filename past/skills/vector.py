@@ -166,9 +166,12 @@ def skill_from_adapter(
     model_type: str = "",
     overwrite: bool = False,
     reporter: Reporter | None = None,
+    dtype: torch.dtype | None = None,
     **fields: object,
 ) -> SkillVector:
     """Turn a PEFT LoRA adapter (e.g. the GRPO adapter trained on θ_sft) into a LoRA-form skill at ``out_dir``.
+
+    With ``dtype`` the factors are stored in that dtype (scale folded into B, α = r), otherwise copied as is.
 
     The adapter is validated (safetensors only, a pure additive LoRA, finite values), copied with
     its layout unchanged (so ``PeftModel.from_pretrained(base, out_dir)`` still loads it), and a
@@ -193,8 +196,11 @@ def skill_from_adapter(
         source.close()
     reporter.progress(0.3, f"copying adapter {adapter_dir.name}")
     with atomic_output_dir(Path(out_dir), overwrite=overwrite) as tmp:
-        shutil.copyfile(adapter_dir / ADAPTER_WEIGHTS, tmp / ADAPTER_WEIGHTS)
-        shutil.copyfile(adapter_dir / ADAPTER_CONFIG, tmp / ADAPTER_CONFIG)
+        if dtype is None:
+            shutil.copyfile(adapter_dir / ADAPTER_WEIGHTS, tmp / ADAPTER_WEIGHTS)
+            shutil.copyfile(adapter_dir / ADAPTER_CONFIG, tmp / ADAPTER_CONFIG)
+        else:
+            _write_converted(adapter_dir, tmp, base_ref, dtype)
         manifest = SkillManifest(
             name=name,
             form="lora",
@@ -207,6 +213,21 @@ def skill_from_adapter(
         finalize_skill(tmp, manifest)
     reporter.progress(1.0, f"skill {name} saved")
     return SkillVector.open(out_dir, verify=False)
+
+
+def _write_converted(adapter_dir: Path, out_dir: Path, base_ref: str, dtype: torch.dtype) -> None:
+    """Rewrite a LoRA adapter's factors in ``dtype`` (scale folded into B)."""
+    from past.skills.forms.lora import write_lora_adapter
+
+    source = LoraDelta(adapter_dir)
+    try:
+        modules = {}
+        for name in source.names():
+            factors = source.factors(name)
+            modules[name] = (factors.scaled_B(), factors.A.float())
+        write_lora_adapter(out_dir, modules, base_ref=base_ref, dtype=dtype)
+    finally:
+        source.close()
 
 
 __all__ = ["MANIFEST_FILE", "SkillVector", "check_finite", "finalize_skill", "skill_from_adapter"]

@@ -12,7 +12,7 @@ from past.datasets import read_jsonl, write_jsonl
 from past.errors import SynthesisError
 from past.judges.rule import normalize_answer
 
-KINDS = ("passage", "implication", "qa", "summary", "expansion")
+KINDS = ("passage", "implication", "qa", "summary", "expansion", "rewrite")
 
 
 @dataclass(frozen=True)

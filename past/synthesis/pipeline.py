@@ -19,7 +19,7 @@ from past.synthesis import prompts
 from past.synthesis.items import Provenance, SynthItem, deduplicate
 from past.synthesis.parsing import parse_lines, parse_qa
 
-TASKS = ("passage", "implications", "qa", "summaries")
+TASKS = ("passage", "implications", "qa", "summaries", "rewrites")
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,8 @@ def _requests(chunks: list[Chunk], config: SynthesisConfig) -> list[_Request]:
                     out.append(_Request(chunk, "qa", variant, prompts.qa_prompt(chunk.text, variant)))
             if "summaries" in config.tasks:
                 out.append(_Request(chunk, "summaries", "summary", prompts.summary_prompt(chunk.text)))
+            if "rewrites" in config.tasks:
+                out.append(_Request(chunk, "rewrites", "rewrite", prompts.rewrite_prompt(chunk.text)))
     return out
 
 
@@ -97,6 +99,12 @@ def _items_from(request: _Request, reply: str, provenance: Provenance, stats: Sy
         lines = parse_lines(reply)
         stats.malformed += not lines
         return [SynthItem("implication", "", line, provenance) for line in lines]
+    if request.task == "rewrites":
+        rewrite = " ".join(reply.split())
+        if len(rewrite.split()) < 8:
+            stats.malformed += 1
+            return []
+        return [SynthItem("rewrite", "", rewrite, provenance)]
     summary = " ".join(reply.split())
     if len(summary.split()) < 4:
         stats.malformed += 1

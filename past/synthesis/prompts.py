@@ -2,7 +2,9 @@
 
 - implications of a passage (the SQuAD knowledge-incorporation regime),
 - question/answer pairs from six proposer variations, answered inside ``<question>``/``<answer>`` tags,
-- summaries of a chunk (the LooGLE long-document regime); expansion pairs reuse the summary.
+- summaries of a chunk (the LooGLE long-document regime); expansion pairs reuse the summary;
+- rewrites of a chunk: the same facts in other words and another order (the knowledge-augmentation recipe of
+  the literature: several paraphrases of each passage make facts retrievable from more contexts).
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ SUMMARY = (
     "not in the passage.\n\nPassage:\n{passage}\n\nSummary:"
 )
 
+REWRITE = (
+    "Rewrite the passage below in your own words. Keep every name, number, date and fact exactly; change the "
+    "wording and the order of the sentences; add nothing that is not in the passage.\n\nPassage:\n{passage}\n\n"
+    "Rewritten passage:"
+)
+
 # Training prompts (what the fine-tuned model sees) for the long-document pairs.
 SUMMARY_TRAIN = "Summarise the following passage.\n\n{passage}"
 EXPANSION_TRAIN = "Write out in full the passage that this summary describes.\n\n{summary}"
@@ -67,3 +75,7 @@ def qa_prompt(passage: str, variant: str, example: bool = True) -> Conversation:
 
 def summary_prompt(passage: str) -> Conversation:
     return user(SUMMARY.format(passage=passage))
+
+
+def rewrite_prompt(passage: str) -> Conversation:
+    return user(REWRITE.format(passage=passage))

@@ -96,25 +96,16 @@ def build_sft_dataset(
     return Dataset.from_dict({"text": rows})
 
 
-def load_qa_pairs(source: str | Path | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """QA records ``{"question", "answers": [...], "doc_id"}`` from a file or a list."""
-    records = load_records(source) if isinstance(source, str | Path) else list(source)
-    pairs = []
-    for record in records:
-        question = record.get("question")
-        answers = record.get("answers") or ([record["answer"]] if record.get("answer") else [])
-        if not isinstance(question, str) or not question.strip() or not answers:
-            raise TrainingDataError(f"a QA record needs a question and an answer: {json.dumps(record)[:120]}")
-        pairs.append({"question": question, "answers": [str(a) for a in answers], "doc_id": record.get("doc_id", "")})
-    if not pairs:
-        raise TrainingDataError("no QA pairs")
-    return pairs
+def build_grpo_dataset(
+    pairs: Sequence[dict[str, Any]], system_prompt: str | None = None, styles: Sequence[str] = ("question",)
+) -> Dataset:
+    """Closed-book prompts: each question asked in each prompt style (a chat turn); references in ``answers``."""
+    from past.evaluation.prompts import render_prompt
 
-
-def build_grpo_dataset(pairs: Sequence[dict[str, Any]], system_prompt: str | None = None) -> Dataset:
-    """Closed-book prompts: the question only (as a chat turn), references in ``answers``."""
-    prompts = []
-    for pair in pairs:
-        messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-        prompts.append([*messages, {"role": "user", "content": pair["question"]}])
-    return Dataset.from_dict({"prompt": prompts, "answers": [list(p["answers"]) for p in pairs]})
+    prompts, answers = [], []
+    for style in styles:
+        for pair in pairs:
+            messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+            prompts.append([*messages, {"role": "user", "content": render_prompt(pair["question"], style)}])
+            answers.append(list(pair["answers"]))
+    return Dataset.from_dict({"prompt": prompts, "answers": answers})

@@ -1,5 +1,11 @@
 """GRPO on closed-book QA with TRL's GRPOTrainer: the question alone is the prompt, a judge scores answers.
 
+The prompt is the question in the evaluation's prompt family (:mod:`past.evaluation.prompts`: the styles
+in ``prompts``, each question once per style), so the skill is trained on what it is measured on. The
+default judge is the rule judge, token F1: a dense reward that prefers the short correct answer and gives
+a recited sentence little. On the transformers path the trainer shares each prompt's forward pass within
+its group (:mod:`past.training.grpo_shared_prefix`).
+
 ``train_grpo`` puts a LoRA on top of a given (merged) model; its adapter is the RL delta
 θ_rl − θ_start in LoRA form. With ``init_adapter`` the LoRA starts from an existing adapter (the
 previous round's skill vector, for K-round refinement) instead of zero. The judge is any object with
@@ -46,6 +52,8 @@ class GRPOTrainConfig:
     save_total_limit: int = 2
     resume: bool = True
     system_prompt: str | None = None
+    prompts: list[str] = field(default_factory=lambda: ["paper"])  # prompt styles of past.evaluation.prompts
+    shared_prefix: bool = True  # encode each prompt once per group (exact; faster on CPU)
     use_vllm: bool = False  # GPU only: vLLM rollouts (pip install '.[gpu]')
     vllm_mode: str = "colocate"
     extra: dict[str, Any] = field(default_factory=dict)  # passed to trl.GRPOConfig as is
@@ -153,11 +161,16 @@ def train_grpo(
     else:
         peft_config = lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules)
     callback = ReporterCallback(reporter, label="GRPO")
-    trainer = GRPOTrainer(
+    trainer_class = GRPOTrainer
+    if config.shared_prefix and not config.use_vllm:
+        from past.training.grpo_shared_prefix import shared_prefix_trainer_class
+
+        trainer_class = shared_prefix_trainer_class()
+    trainer = trainer_class(
         model=model,
         reward_funcs=judge_reward(judge or RuleQAJudge()),
         args=config.to_trl(checkpoints, use_cpu=not torch.cuda.is_available()),
-        train_dataset=build_grpo_dataset(qa_pairs, config.system_prompt),
+        train_dataset=build_grpo_dataset(qa_pairs, config.system_prompt, config.prompts),
         processing_class=tokenizer,
         peft_config=peft_config,
         callbacks=[callback],

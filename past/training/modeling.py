@@ -41,10 +41,19 @@ def save_model(model: Any, tokenizer: Any, path: str | Path) -> Path:
     return path
 
 
-def merge_lora(model_path: str | Path, adapter_path: str | Path, out_path: str | Path) -> Path:
-    """θ = base + LoRA delta, written as a full safetensors checkpoint."""
+def merge_adapter_for_generation(model: Any, adapter: str | Path) -> Any:
+    """``model`` with a PEFT LoRA adapter merged in (PEFT's own merge), ready for plain generation."""
     from peft import PeftModel
 
-    model, tokenizer = load_model(model_path)
-    merged = PeftModel.from_pretrained(model, str(adapter_path)).merge_and_unload()
-    return save_model(merged, tokenizer, out_path)
+    adapter = Path(adapter)
+    if not (adapter / "adapter_config.json").is_file():
+        raise MalformedModelError(f"{adapter} is not a PEFT adapter directory (no adapter_config.json)")
+    merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    merged.eval()
+    return merged
+
+
+def load_with_adapter(path: str | Path, adapter: str | Path | None = None) -> tuple[Any, Any]:
+    """The model at ``path`` (a local checkpoint) with ``adapter`` merged in, and its tokenizer."""
+    model, tokenizer = load_model(path)
+    return (merge_adapter_for_generation(model, adapter) if adapter else model), tokenizer

@@ -15,6 +15,7 @@ from typing import Any
 
 from datasets import Dataset
 
+from past.errors import ConfigError
 from past.progress import NullReporter, Reporter
 from past.training.callbacks import ReporterCallback
 from past.training.modeling import load_model
@@ -142,8 +143,13 @@ def train_sft(
     config: SFTTrainConfig,
     output_dir: str | Path,
     reporter: Reporter | None = None,
+    init_adapter: str | Path | None = None,
 ) -> SFTResult:
-    """Fine-tune the checkpoint at ``model_path`` on ``dataset`` (a ``text`` column); resumable."""
+    """Fine-tune the checkpoint at ``model_path`` on ``dataset`` (a ``text`` column); resumable.
+
+    With ``init_adapter`` (LoRA only) training continues that adapter instead of a fresh one: a curriculum's
+    later stage goes on from the earlier stage's weights.
+    """
     import torch
     from trl import SFTTrainer
 
@@ -156,12 +162,16 @@ def train_sft(
     model, tokenizer = load_model(model_path)
     model.config.use_cache = False
     peft_config = None
-    if config.method == "lora":
-        peft_config = lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules)
-    elif config.method != "full":
-        from past.errors import ConfigError
-
+    if config.method not in ("lora", "full"):
         raise ConfigError(f"unknown SFT method {config.method!r}: use 'lora' or 'full'")
+    if init_adapter is not None:
+        from peft import PeftModel
+
+        if config.method != "lora":
+            raise ConfigError("continuing from an adapter needs method 'lora'")
+        model = PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True)
+    elif config.method == "lora":
+        peft_config = lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules)
     callback = ReporterCallback(reporter, label="SFT")
     trainer_class = SFTTrainer if config.token_metrics else lean_sft_trainer_class()
     trainer = trainer_class(

@@ -1,17 +1,16 @@
-"""``pipeline.build_skill``: PaST Stage I as one job — K rounds of SFT + GRPO on a source collection.
+"""``pipeline.build_skill``: PaST Stage I as a job — a thin wrapper over :func:`past.pipeline.build_skill`.
 
-The collection's documents are split into K disjoint subsets (round-robin), each with the questions
-that belong to its documents. Round k: SFT from the base on subset k, add v_{k−1}, GRPO with a fresh
-LoRA, v_k = θ_rl,k − θ_sft,k. The last v lands in the skill library with its recipe. Resumable: each
-finished stage is skipped when the job is resumed.
+The collection's documents are split into K disjoint subsets (round-robin), each with the questions that
+belong to its documents; the job's parameters become a :class:`~past.pipeline.SkillRecipe`. Round k: SFT
+from the base on subset k, GRPO starting from v_{k−1}, v_k = θ_rl,k − θ_sft,k, and the orthogonality
+analysis. The last v lands in the skill library with its recipe and analysis. Resumable: each finished
+stage is skipped when the job is resumed.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
@@ -45,77 +44,69 @@ class BuildSkillParams:
                 raise ValueError(f"{field_name} must be at least 1")
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+def round_sources(docs: list, qa_set, rounds: int) -> list:
+    """Split a collection's documents round-robin into ``rounds`` disjoint parts, each with its questions."""
+    from past.evaluation.qa_set import QASet
+    from past.pipeline.sources import Sources
 
-
-def write_rounds(docs: list, qa_items: list, rounds: int, root: Path) -> list[list[str]]:
-    """Split documents round-robin into ``rounds`` folders, each with its questions as JSONL."""
     if len(docs) < rounds:
         raise ValueError(f"{rounds} rounds need at least {rounds} documents; the collection has {len(docs)}")
-    folders = [root / f"round-{k + 1}" for k in range(rounds)]
+    parts = [Sources() for _ in range(rounds)]
     owner: dict[str, int] = {}
     for i, doc in enumerate(docs):
-        k = i % rounds
-        folders[k].mkdir(parents=True, exist_ok=True)
-        stem = slug(Path(doc.name).stem) or f"doc-{i}"
-        (folders[k] / f"{stem}.txt").write_text(doc.text, encoding="utf-8")
-        owner[stem] = k
-    per_round: list[list[dict]] = [[] for _ in range(rounds)]
+        parts[i % rounds].documents.append(doc)
+        owner[doc.doc_id] = i % rounds
     spill = 0
-    for item in qa_items:
-        k = owner.get(slug(item.doc_id))
-        if k is None:
+    for item in qa_set.items:
+        k = owner.get(item.doc_id)
+        if k is None:  # questions of no document of the collection: spread over the rounds
             k, spill = spill % rounds, spill + 1
-        per_round[k].append({"question": item.question, "answers": list(item.answers), "doc_id": item.doc_id})
-    for k, items in enumerate(per_round):
-        if not items:
-            raise ValueError(f"round {k + 1} has no questions: attach questions for its documents")
-        with open(folders[k] / "questions.jsonl", "w", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(item) + "\n" for item in items)
-    return [[str(folder)] for folder in folders]
+        parts[k].qa.items.append(item)
+    for k, part in enumerate(parts, start=1):
+        if not part.qa.items:
+            raise ValueError(f"round {k} has no questions: attach questions for its documents")
+    return [Sources(p.documents, QASet(p.qa.items), {}) for p in parts]
+
+
+def recipe_for(params: BuildSkillParams, collection: str):
+    """The Stage I recipe of these parameters (sources come from the collection)."""
+    from past.pipeline.recipe import SkillRecipe
+
+    return SkillRecipe.from_dict(
+        {
+            "name": params.name,
+            "k": params.rounds,
+            "description": f"Closed-book QA skill built in PaST Studio from the collection '{collection}'.",
+            "base_model": params.base,
+            "seed": params.seed,
+            "sft": {"max_steps": params.sft_steps, "save_steps": 10},
+            "grpo": {
+                "max_steps": params.grpo_steps,
+                "num_generations": params.num_generations,
+                "prompts_per_step": params.prompts_per_step,
+                "beta": params.beta,
+                "learning_rate": params.learning_rate,
+                "max_completion_length": params.max_completion_length,
+                "save_steps": 3,
+            },
+            "default_lambda": params.default_lambda,
+        }
+    )
 
 
 def run(params: BuildSkillParams, ctx: JobContext) -> dict:
     from backend.documents import DocumentService
     from backend.store import Store
     from past.pipeline.build_skill import build_skill
-    from past.pipeline.recipe import SkillRecipe
 
     documents = DocumentService(ctx.settings, Store(ctx.settings.db_path))
     docs = documents.documents(params.collection)
-    qa = documents.qa_pairs(params.collection)
-    run_dir = ctx.checkpoint_dir or ctx.output_dir / "run"
-    rounds = write_rounds(docs, qa.items, params.rounds, run_dir / "sources")
-    recipe = SkillRecipe(
-        name=params.name,
-        rounds=rounds,
-        description=f"Closed-book QA skill built in PaST Studio from the collection '{params.collection}'.",
-        base_model=params.base,
-        seed=params.seed,
-        sft={"max_steps": params.sft_steps, "save_steps": 10},
-        grpo={
-            "max_steps": params.grpo_steps,
-            "num_generations": params.num_generations,
-            "prompts_per_step": params.prompts_per_step,
-            "beta": params.beta,
-            "learning_rate": params.learning_rate,
-            "max_completion_length": params.max_completion_length,
-            "save_steps": 3,
-        },
-        keep_source_model=False,
-    )
+    rounds = round_sources(docs, documents.qa_pairs(params.collection), params.rounds)
+    recipe = recipe_for(params, params.collection)
     ctx.write_json("recipe.json", recipe.to_dict())
-    manifest = build_skill(ctx.settings, recipe, run_dir / "build", reporter=ctx.reporter)
-    skill_name = manifest.get("name", params.name) if isinstance(manifest, dict) else params.name
-    if params.default_lambda != 1.0:
-        from past.skills import SkillLibrary
-
-        library = SkillLibrary(ctx.settings)
-        info = library.info(skill_name)
-        info.default_lambda = params.default_lambda
-        info.write(library.path_for(skill_name))
-    return {"skill": skill_name, "rounds": params.rounds, "collection": params.collection}
+    run_dir = ctx.checkpoint_dir or ctx.output_dir / "run"
+    manifest = build_skill(recipe, ctx.settings, run_dir / "build", ctx.reporter, rounds=rounds)
+    return {"skill": manifest.get("name", params.name), "rounds": params.rounds, "collection": params.collection}
 
 
 KIND = JobKind(

@@ -20,7 +20,9 @@ from typing import Any
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
 
-JUDGES = ["rule", "llm"]
+# literal copies (this module is imported at worker start, so it stays light); a test keeps them equal to
+# past.judges.JUDGE_KINDS and past.evaluation.prompts.PROMPTS
+JUDGES = ["rule", "containment", "llm"]
 PROMPT_STYLES = ["paper", "question"]
 MAX_MODELS = 16
 MAX_LAMBDAS = 21
@@ -37,7 +39,10 @@ class EvaluateParams:
     split: str | None = param(None, help="only questions of this split (e.g. test)")
     limit: int | None = param(None, help="at most this many questions")
     judge: str = param(
-        "rule", help="rule: token overlap with the reference; llm: a yes/no grading model", choices=JUDGES
+        "rule",
+        help="rule: token F1 with the reference, correct at 0.5 (short answers); containment: the reference "
+        "appears anywhere in the answer (lenient); llm: a yes/no grading model",
+        choices=JUDGES,
     )
     judge_model: str = param("default", help="the local model that grades answers when judge=llm")
     max_new_tokens: int = param(32, help="longest answer, in tokens")
@@ -162,7 +167,6 @@ def _sweep(params: EvaluateParams, ctx: JobContext, registry, qa_set, judge, con
 
 def run(params: EvaluateParams, ctx: JobContext) -> dict[str, Any]:
     from past.evaluation import EvalConfig, ModelSpec, evaluate_models, write_report
-    from past.evaluation.closed_book import PROMPTS
     from past.judges import make_judge
     from past.models import ModelRegistry
     from past.progress import ScaledReporter
@@ -172,9 +176,7 @@ def run(params: EvaluateParams, ctx: JobContext) -> dict[str, Any]:
     qa_set, source = _qa_set(params, ctx)
     reporter.log(f"{len(qa_set)} questions on {len(qa_set.doc_ids)} document(s) from {source}")
     judge = make_judge(params.judge, registry=registry, model_ref=params.judge_model, batch_size=params.batch_size)
-    config = EvalConfig(
-        max_new_tokens=params.max_new_tokens, temperature=params.temperature, prompt=PROMPTS[params.prompt]
-    )
+    config = EvalConfig(max_new_tokens=params.max_new_tokens, temperature=params.temperature, prompt=params.prompt)
     split_at = 1.0 if not params.sweep_lambdas else (0.5 if params.models else 0.0)
     result: dict[str, Any] = {
         "n_questions": len(qa_set),

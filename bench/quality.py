@@ -1,0 +1,427 @@
+"""Quality benchmark: the paper's single-passage protocol on SQuAD dev passages, at this project's scale.
+
+For each target passage (a fixed, documented set: ``--passages N`` spread evenly over
+``shared/data/squad/dev_passages.json``, passage i = index round(i * 1817 / N)) and each seed, Stage II runs
+exactly as the studio's Adapt does (:func:`past.pipeline.adapt` with a preset), then every system answers that
+passage's questions closed-book with the one evaluator (:mod:`past.evaluation`). Systems:
+
+* ``base`` — the base model (greedy: seed-independent, evaluated once);
+* ``sft-passage`` — SFT on the passage alone (preset ``passage-only``);
+* ``sft-synth`` — SFT on the passage + the model's own implications (preset ``short-notes``);
+* ``past`` — ``sft-synth`` + λ·v (the same run's injected adapter); ``past@λ`` for the ``--lambdas`` sweep;
+* ``skill-only`` — base + λ·v without any SFT (does the skill alone explain a gain?);
+* ``pre-injection`` and ``sequential`` — the paper's transfer-strategy ablation (``--ablations``; sequential
+  needs θ_S^rl, ``--source-model``).
+
+Metrics per question: short-answer correctness (the rule judge: token F1 ≥ 0.5), F1, exact match,
+containment (lenient, secondary) and, with ``--judge-endpoint``, an LLM judge's verdict. Means carry 95 %
+cluster-bootstrap intervals over passages; ``past − sft-synth`` and the other pairs are paired per question.
+CPU seconds per passage and system are recorded. Resumable per (passage, seed): finished units are kept in
+``OUT/units/`` and skipped. ``--multi-doc`` adds the paper's multi-document regime (all target passages in
+one fine-tune, per seed). Writes ``results.json``, ``questions.csv``, ``summary.md`` and ``chart.html``.
+
+    python bench/quality.py --skill closed-book-qa-smollm2-135m --passages 50 --seeds 0,1,2 --out bench/results/quality
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT.parent / "shared" / "data" / "squad" / "dev_passages.json"
+MAIN_PAIRS = [
+    ("past", "sft-synth"),
+    ("sft-synth", "base"),
+    ("sft-passage", "base"),
+    ("sft-synth", "sft-passage"),
+    ("past", "skill-only"),
+    ("skill-only", "base"),
+]
+
+
+def select_passages(count: int) -> list[tuple[int, Any]]:
+    """``count`` passages spread evenly over the dev file (index round(i·n/count)): (index, (document, QA set))."""
+    from past.datasets.public import load_squad
+
+    if not DEV.is_file():
+        sys.exit(f"error: {DEV} not found (the shared SQuAD data sits beside the project: ../shared/data/squad)")
+    dev = load_squad(DEV)
+    indices = sorted({round(i * len(dev.documents) / count) for i in range(count)})
+    chosen = []
+    for i in indices:
+        document = dev.documents[i]
+        chosen.append((i, (document, dev.qa.filter(docs=[document.doc_id]))))
+    return chosen
+
+
+class Bench:
+    """Loaded once per process: the base model path, the skill, the judges, the evaluation settings."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from past.evaluation import EvalConfig
+        from past.judges import RuleQAJudge, make_judge
+        from past.models import ModelRegistry
+        from past.settings import Settings
+        from past.skills import SkillLibrary
+
+        self.args = args
+        self.settings = Settings.load(args.data_dir).ensure()
+        registry = ModelRegistry(self.settings)
+        registry.ensure_default()
+        self.base = registry.resolve(args.model).path
+        self.skill = SkillLibrary(self.settings).resolve(args.skill) if args.skill else None
+        self.judge = RuleQAJudge()
+        self.llm_judge = None
+        if args.judge_endpoint:
+            from past.generators import EndpointConfig
+
+            endpoint = EndpointConfig(args.judge_endpoint, args.judge_endpoint_model)
+            self.llm_judge = make_judge("llm", endpoint=endpoint)
+        self.eval_config = EvalConfig(max_new_tokens=args.max_new_tokens, prompt=args.prompt)
+        self.lam = args.lam if args.lam is not None else (self.skill.manifest.default_lambda if self.skill else 1.0)
+
+    def evaluate(self, label: str, adapter: str | Path | None, qa, seed: int | None, over: Path | None = None):
+        from past.evaluation import evaluate_loaded
+        from past.training.modeling import load_with_adapter
+
+        model, tokenizer = load_with_adapter(over or self.base, adapter)
+        result = evaluate_loaded(model, tokenizer, qa, self.judge, self.eval_config, label=label, seed=seed)
+        if self.llm_judge is not None:
+            verdicts = self.llm_judge.score_batch(
+                [q.question for q in result.questions],
+                [q.prediction for q in result.questions],
+                [q.references for q in result.questions],
+            )
+            for question, verdict in zip(result.questions, verdicts, strict=True):
+                question.score = verdict  # the LLM judge's verdict, kept beside the rule metrics
+        del model
+        gc.collect()
+        return result
+
+    def inject(self, baseline: str, lam: float, out: Path) -> str:
+        from past.skills import inject
+
+        return str(inject((self.base, Path(baseline)), [(self.skill, lam)], out, output="adapter", overwrite=True).path)
+
+    def adapt(self, document, preset: str, mode: str, seed: int, run_dir: Path, source_model: str | None = None):
+        from past.pipeline import AdaptConfig, adapt
+
+        config = AdaptConfig.from_preset(preset, mode=mode, lam=self.lam if mode != "sft" else None, seed=seed)
+        if self.args.epochs is not None:
+            for stage in config.stages:
+                stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": self.args.epochs}
+        skill = self.skill if mode in ("past", "pre_injection") else None
+        return adapt(self.base, [document], config, run_dir, skill=skill, source_model=source_model)
+
+
+def timed(fn):
+    """(result, CPU seconds of this process, wall seconds)."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = fn()
+    return result, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path) -> dict[str, Any]:
+    """Every system on one passage with one seed."""
+    document, qa = passage
+    runs: dict[str, Any] = {}
+    cost: dict[str, dict[str, float]] = {}
+    systems = set(bench.args.systems)
+    work = scratch / f"p{index}-s{seed}"
+
+    def record(name: str, result, cpu: float, wall: float) -> None:
+        runs[name] = asdict(result)
+        cost[name] = {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
+
+    if "sft-passage" in systems:
+        adapted, cpu, wall = timed(lambda: bench.adapt(document, "passage-only", "sft", seed, work / "passage"))
+        result, ecpu, ewall = timed(lambda: bench.evaluate("sft-passage", adapted.adapter, qa, seed))
+        record("sft-passage", result, cpu + ecpu, wall + ewall)
+    if systems & {"sft-synth", "past"} or bench.args.lambdas:
+        mode = "past" if bench.skill is not None else "sft"
+        adapted, cpu, wall = timed(lambda: bench.adapt(document, "short-notes", mode, seed, work / "synth"))
+        result, ecpu, ewall = timed(lambda: bench.evaluate("sft-synth", adapted.baseline_adapter, qa, seed))
+        record("sft-synth", result, cpu + ecpu, wall + ewall)
+        if bench.skill is not None:
+            result, ecpu, ewall = timed(lambda: bench.evaluate("past", adapted.adapter, qa, seed))
+            record("past", result, ecpu, ewall)  # its training cost is sft-synth's, plus the injection
+            for lam in bench.args.lambdas:
+                name = f"past@{lam:g}"
+                injected = bench.inject(adapted.baseline_adapter, lam, work / f"lam-{lam:g}")
+                result, ecpu, ewall = timed(
+                    lambda injected=injected, name=name: bench.evaluate(name, injected, qa, seed)
+                )
+                record(name, result, ecpu, ewall)
+    if "pre-injection" in systems and bench.skill is not None:
+        adapted, cpu, wall = timed(lambda: bench.adapt(document, "short-notes", "pre_injection", seed, work / "pre"))
+        result, ecpu, ewall = timed(lambda: bench.evaluate("pre-injection", adapted.adapter, qa, seed))
+        record("pre-injection", result, cpu + ecpu, wall + ewall)
+    if "sequential" in systems and bench.args.source_model:
+        source = bench.args.source_model
+        adapted, cpu, wall = timed(
+            lambda: bench.adapt(document, "short-notes", "sequential", seed, work / "seq", source)
+        )
+        result, ecpu, ewall = timed(lambda: bench.evaluate("sequential", adapted.adapter, qa, seed, Path(source)))
+        record("sequential", result, cpu + ecpu, wall + ewall)
+    shutil.rmtree(work, ignore_errors=True)
+    return {"passage": index, "title": document.name, "seed": seed, "runs": runs, "cost": cost}
+
+
+def seedless_unit(bench: Bench, index: int, passage: tuple) -> dict[str, Any]:
+    """The systems without training (greedy decoding: one evaluation serves every seed)."""
+    document, qa = passage
+    runs, cost = {}, {}
+    if "base" in bench.args.systems:
+        result, cpu, wall = timed(lambda: bench.evaluate("base", None, qa, None))
+        runs["base"], cost["base"] = asdict(result), {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
+    if "skill-only" in bench.args.systems and bench.skill is not None:
+        result, cpu, wall = timed(lambda: bench.evaluate("skill-only", bench.skill.path, qa, None))
+        runs["skill-only"], cost["skill-only"] = asdict(result), {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
+    return {"passage": index, "title": document.name, "seed": None, "runs": runs, "cost": cost}
+
+
+def multi_doc_unit(bench: Bench, chosen: list[tuple[int, tuple]], seed: int, scratch: Path) -> dict[str, Any]:
+    """The multi-document regime: one fine-tune on every target passage, then all their questions."""
+    from past.evaluation.qa_set import QASet
+    from past.pipeline import AdaptConfig, adapt
+
+    documents, items = [], []
+    for _, (document, qa) in chosen:
+        documents.append(document)
+        items.extend(qa.items)
+    qa = QASet(items)
+    mode = "past" if bench.skill is not None else "sft"
+    config = AdaptConfig.from_preset("short-notes", mode=mode, lam=bench.lam if bench.skill else None, seed=seed)
+    if bench.args.multi_doc_epochs is not None:
+        config.stages[0].sft = {**config.stages[0].sft, "max_steps": 0, "num_train_epochs": bench.args.multi_doc_epochs}
+    work = scratch / f"multi-s{seed}"
+    adapted, cpu, wall = timed(lambda: adapt(bench.base, documents, config, work, skill=bench.skill))
+    runs = {"multi-sft": asdict(bench.evaluate("multi-sft", adapted.baseline_adapter, qa, seed))}
+    if bench.skill is not None:
+        runs["multi-past"] = asdict(bench.evaluate("multi-past", adapted.adapter, qa, seed))
+    shutil.rmtree(work, ignore_errors=True)
+    return {"seed": seed, "runs": runs, "cost": {"multi-sft": {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}}}
+
+
+def load_runs(units: list[dict[str, Any]]) -> dict[str, list]:
+    """System → its EvalResults, one per seed, each over every passage's questions."""
+    from past.evaluation.closed_book import QuestionResult, summarise
+
+    by_system: dict[str, dict[Any, list[QuestionResult]]] = {}
+    seeds = sorted({u["seed"] for u in units if u["seed"] is not None}) or [None]
+    for unit in units:
+        for name, run in unit["runs"].items():
+            questions = [QuestionResult(**q) for q in run["questions"]]
+            targets = seeds if unit["seed"] is None else [unit["seed"]]  # seedless systems serve every seed
+            for seed in targets:
+                by_system.setdefault(name, {}).setdefault(seed, []).extend(questions)
+    return {
+        name: [summarise(name, seed, "rule", questions) for seed, questions in sorted(per_seed.items(), key=str)]
+        for name, per_seed in by_system.items()
+    }
+
+
+def write_report(out: Path, units: list[dict[str, Any]], multi: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    from past.evaluation.systems import summarize_systems
+
+    systems = load_runs(units)
+    pairs = [(a, b) for a, b in MAIN_PAIRS if a in systems and b in systems]
+    pairs += [(s, "sft-synth") for s in systems if s.startswith(("past@", "pre-injection", "sequential"))]
+    summary = summarize_systems(systems, pairs)
+    if multi:
+        multi_systems = load_runs(multi)
+        pairs_multi = [("multi-past", "multi-sft")] if "multi-past" in multi_systems else []
+        summary["multi_doc"] = summarize_systems(multi_systems, pairs_multi)
+    cost: dict[str, list[float]] = {}
+    for unit in units:
+        for name, c in unit["cost"].items():
+            cost.setdefault(name, []).append(c["cpu_s"])
+    summary["cpu_minutes_per_passage"] = {k: round(sum(v) / len(v) / 60, 3) for k, v in cost.items()}
+    summary["settings"] = {
+        "passages": sorted({u["passage"] for u in units}),
+        "seeds": sorted({u["seed"] for u in units if u["seed"] is not None}),
+        "skill": args.skill,
+        "lam": args.lam,
+        "prompt": args.prompt,
+        "judge": "rule: token F1, correct at >= 0.5"
+        + (f"; llm: {args.judge_endpoint_model}" if args.judge_endpoint else ""),
+        "max_new_tokens": args.max_new_tokens,
+        "epochs": args.epochs,
+        "machine": f"{os.cpu_count()} CPU cores, torch threads {args.threads}",
+    }
+    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    with open(out / "questions.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "system",
+                "seed",
+                "qid",
+                "doc_id",
+                "question",
+                "reference",
+                "prediction",
+                "correct",
+                "f1",
+                "em",
+                "containment",
+            ]
+        )
+        for name, runs in systems.items():
+            for run in runs:
+                for q in run.questions:
+                    writer.writerow(
+                        [
+                            name,
+                            run.seed,
+                            q.qid,
+                            q.doc_id,
+                            q.question,
+                            " | ".join(q.references),
+                            q.prediction,
+                            int(q.correct),
+                            round(q.f1, 4),
+                            int(q.em),
+                            int(q.containment),
+                        ]
+                    )
+    (out / "summary.md").write_text(markdown(summary))
+    (out / "chart.html").write_text(chart(summary))
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    def cell(estimate: dict[str, float]) -> str:
+        return f"{estimate['mean']:.3f} [{estimate['low']:.3f}, {estimate['high']:.3f}]"
+
+    lines = [
+        "| system | short-answer accuracy | F1 | exact match | containment | CPU min / passage |",
+        "|---|---|---|---|---|---|",
+    ]
+    cpu = summary.get("cpu_minutes_per_passage", {})
+    for name, entry in summary["systems"].items():
+        lines.append(
+            f"| {name} | {cell(entry['correct'])} | {cell(entry['f1'])} | {cell(entry['em'])} | "
+            f"{cell(entry['containment'])} | {cpu.get(name, '')} |"
+        )
+    lines += [
+        "",
+        "| paired difference (per question) | accuracy | F1 | better / worse / tied (F1) |",
+        "|---|---|---|---|",
+    ]
+    for name, entry in summary["paired"].items():
+        f1 = entry["f1"]
+        lines.append(
+            f"| {name} | {cell(entry['correct']['difference'])} | {cell(f1['difference'])} | "
+            f"{f1['a_better']} / {f1['b_better']} / {f1['ties']} |"
+        )
+    if "multi_doc" in summary:
+        lines += ["", "Multi-document regime (all passages in one fine-tune):", ""]
+        lines += markdown(
+            {"systems": summary["multi_doc"]["systems"], "paired": summary["multi_doc"]["paired"]}
+        ).splitlines()
+    return "\n".join(lines) + "\n"
+
+
+def chart(summary: dict[str, Any]) -> str:
+    import plotly.graph_objects as go
+
+    names = list(summary["systems"])
+    figure = go.Figure()
+    for metric, label in (("correct", "short-answer accuracy"), ("f1", "token F1"), ("containment", "containment")):
+        means = [summary["systems"][n][metric]["mean"] for n in names]
+        figure.add_bar(
+            name=label,
+            x=names,
+            y=means,
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [summary["systems"][n][metric]["high"] - m for n, m in zip(names, means, strict=True)],
+                "arrayminus": [m - summary["systems"][n][metric]["low"] for n, m in zip(names, means, strict=True)],
+            },
+        )
+    figure.update_layout(barmode="group", title="Closed-book QA on SQuAD dev passages (95 % CI over passages)")
+    return figure.to_html(include_plotlyjs=True, full_html=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skill", help="skill name in the library (none: SFT systems only)")
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--passages", type=int, default=50)
+    parser.add_argument("--limit", type=int, help="only the first N of the chosen passages")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--lam", type=float, help="λ of the 'past' system (default: the skill's)")
+    parser.add_argument("--lambdas", default="", help="extra λ values for a sweep, e.g. 0,0.5,1.5,2")
+    parser.add_argument("--systems", default="base,sft-passage,sft-synth,past,skill-only")
+    parser.add_argument("--ablations", action="store_true", help="add pre-injection and sequential")
+    parser.add_argument("--source-model", help="θ_S^rl checkpoint for the sequential system")
+    parser.add_argument("--epochs", type=float, help="override the presets' epochs")
+    parser.add_argument("--multi-doc", action="store_true", help="also the multi-document regime")
+    parser.add_argument("--multi-doc-epochs", type=float, default=3.0)
+    parser.add_argument("--prompt", default="paper")
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--judge-endpoint", help="OpenAI-compatible URL of an LLM judge")
+    parser.add_argument("--judge-endpoint-model")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--data-dir")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--report-only", action="store_true", help="rebuild the report from the stored units")
+    args = parser.parse_args()
+    args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    args.lambdas = [float(x) for x in args.lambdas.split(",") if x.strip()]
+    args.systems = [s for s in args.systems.split(",") if s]
+    if args.ablations:
+        args.systems += ["pre-injection", "sequential"]
+    import torch
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    (out / "units").mkdir(parents=True, exist_ok=True)
+    chosen = select_passages(args.passages)[: args.limit]
+    if not args.report_only:
+        bench = Bench(args)
+        scratch = Path(tempfile.mkdtemp(prefix="past-quality-"))
+        todo = [(i, p, None) for i, p in chosen] + [(i, p, s) for s in args.seeds for i, p in chosen]
+        started = time.monotonic()
+        for n, (index, passage, seed) in enumerate(todo, start=1):
+            path = out / "units" / (f"p{index:04d}-base.json" if seed is None else f"p{index:04d}-s{seed}.json")
+            if path.exists():
+                continue
+            unit = (
+                seedless_unit(bench, index, passage) if seed is None else run_unit(bench, index, passage, seed, scratch)
+            )
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(unit))
+            tmp.replace(path)
+            rate = (time.monotonic() - started) / n
+            print(
+                f"[{n}/{len(todo)}] passage {index} seed {seed}: done, ETA {rate * (len(todo) - n) / 60:.0f} min",
+                flush=True,
+            )
+        if args.multi_doc:
+            for seed in args.seeds:
+                path = out / "units" / f"multi-s{seed}.json"
+                if not path.exists():
+                    path.write_text(json.dumps(multi_doc_unit(bench, chosen, seed, scratch)))
+                    print(f"multi-document regime, seed {seed}: done", flush=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    units = [json.loads(p.read_text()) for p in sorted((out / "units").glob("p*.json"))]
+    multi = [json.loads(p.read_text()) for p in sorted((out / "units").glob("multi-*.json"))]
+    write_report(out, units, multi, args)
+    print((out / "summary.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""What a fine-tune on documents trains on: the data recipe shared by Stage I (source SFT) and Stage II (target SFT).
+
+A :class:`DataRecipe` turns documents into SFT training texts:
+
+* the documents' token windows (``chunking``, the paper's presets of :mod:`past.documents.chunking`),
+  each ``passage_copies`` times;
+* ``permutations``: the window's sentences in another order (model-free rewrites, seeded);
+* ``synthesis``: texts a generator writes from each window (:mod:`past.synthesis`: ``implications``,
+  ``rewrites``, ``qa`` pairs rendered as closed-book chat turns, ``summaries`` with their expansions);
+* ``provided``: up to this many synthetic texts that came with a document (e.g. the implications shipped
+  with the SQuAD source passages), recorded as provided rather than generated.
+
+:func:`synthesize_items` is the only step that needs a model; its items are stored by the caller so a
+resumed run does not generate again. :func:`training_texts` is pure. :func:`item_quality` measures what was
+generated (well-formed rate, how much of each item the passage supports).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from past.documents.chunking import Chunk, chunk_spec, chunk_text
+from past.documents.ingest import Document
+from past.errors import ConfigError
+from past.evaluation.prompts import DEFAULT_PROMPT, check_prompt, render_prompt
+from past.generators.base import ChatGenerator
+from past.judges.rule import normalize_answer
+from past.progress import NullReporter, Reporter
+from past.synthesis.items import SynthItem
+from past.synthesis.pipeline import TASKS, SynthesisConfig, SynthesisStats, synthesize
+
+GENERATED_TASKS = tuple(t for t in TASKS if t != "passage")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+@dataclass
+class DataRecipe:
+    """Which training texts a document yields (JSON-serialisable; recipes and job records store it)."""
+
+    chunking: str = "qa-256"
+    passage_copies: int = 1
+    permutations: int = 0
+    synthesis: list[str] = field(default_factory=lambda: ["implications"])
+    synthesis_samples: int = 1
+    synthesis_max_new_tokens: int = 128
+    synthesis_temperature: float = 1.0
+    provided: int = 0
+    qa_prompt: str = DEFAULT_PROMPT  # how synthetic QA pairs are asked (the evaluation's prompt family)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataRecipe:
+        from past.training.runs import config_from_dict
+
+        recipe = config_from_dict(cls, data)
+        recipe.validate()
+        return recipe
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def validate(self) -> None:
+        chunk_spec(self.chunking)
+        unknown = [t for t in self.synthesis if t not in GENERATED_TASKS]
+        if unknown:
+            raise ConfigError(f"unknown synthesis task(s) {unknown}: choose from {', '.join(GENERATED_TASKS)}")
+        for name in ("passage_copies", "permutations", "provided", "synthesis_samples"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 0 <= value <= 64:
+                raise ConfigError(f"{name} must be a whole number from 0 to 64, got {value!r}")
+        if not 1 <= self.synthesis_max_new_tokens <= 4096:
+            raise ConfigError("synthesis_max_new_tokens must lie between 1 and 4096")
+        if not 0.0 <= self.synthesis_temperature <= 2.0:
+            raise ConfigError("synthesis_temperature must lie between 0 and 2")
+        check_prompt(self.qa_prompt)
+
+    @property
+    def needs_generator(self) -> bool:
+        return bool(self.synthesis) and self.synthesis_samples > 0
+
+
+def document_chunks(documents: Sequence[Document], tokenizer: Any, recipe: DataRecipe) -> list[Chunk]:
+    return [c for d in documents for c in chunk_text(d.text, tokenizer, recipe.chunking, doc_id=d.doc_id)]
+
+
+def synthesize_items(
+    chunks: list[Chunk],
+    generator: ChatGenerator,
+    recipe: DataRecipe,
+    seed: int,
+    reporter: Reporter | None = None,
+) -> tuple[list[SynthItem], SynthesisStats]:
+    """Generate the recipe's synthetic items for ``chunks`` (empty when the recipe asks for none)."""
+    if not recipe.needs_generator or not chunks:
+        return [], SynthesisStats()
+    config = SynthesisConfig(
+        tasks=tuple(recipe.synthesis),
+        samples=recipe.synthesis_samples,
+        temperature=recipe.synthesis_temperature,
+        max_new_tokens=recipe.synthesis_max_new_tokens,
+        seed=seed,
+    )
+    result = synthesize(chunks, generator, config, reporter or NullReporter())
+    return result.items, result.stats
+
+
+def sentence_permutations(text: str, count: int, rng: random.Random) -> list[str]:
+    """Up to ``count`` distinct reorderings of ``text``'s sentences (none for a one-sentence text)."""
+    sentences = [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return []
+    seen, out = {" ".join(sentences)}, []
+    for _ in range(count * 4):
+        if len(out) == count:
+            break
+        order = sentences[:]
+        rng.shuffle(order)
+        joined = " ".join(order)
+        if joined not in seen:
+            seen.add(joined)
+            out.append(joined)
+    return out
+
+
+def _chat(tokenizer: Any, question: str, answer: str, style: str) -> str:
+    messages = [{"role": "user", "content": render_prompt(question, style)}, {"role": "assistant", "content": answer}]
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False)
+    return f"{messages[0]['content']} {answer}"
+
+
+def _grouped_implications(items: Sequence[SynthItem]) -> list[str]:
+    """One text per generation: the implication lines a single request produced, in order."""
+    groups: dict[tuple, list[str]] = {}
+    for item in items:
+        p = item.provenance
+        groups.setdefault((p.doc_id, p.chunk_index, p.seed, p.variant), []).append(item.completion)
+    return ["\n".join(lines) for lines in groups.values()]
+
+
+def training_texts(
+    chunks: Sequence[Chunk],
+    items: Sequence[SynthItem],
+    recipe: DataRecipe,
+    tokenizer: Any,
+    seed: int,
+    provided: dict[str, list[str]] | None = None,
+) -> tuple[list[str], dict[str, int]]:
+    """The SFT texts of a recipe, with how many of each kind (pure: same inputs, same texts, same order)."""
+    rng = random.Random(seed)
+    counts: dict[str, int] = {}
+
+    def add(kind: str, new: list[str]) -> None:
+        new = [t for t in new if t and t.strip()]
+        texts.extend(new)
+        if new:
+            counts[kind] = counts.get(kind, 0) + len(new)
+
+    texts: list[str] = []
+    for chunk in chunks:
+        add("passage", [chunk.text] * recipe.passage_copies)
+        add("permutation", sentence_permutations(chunk.text, recipe.permutations, rng))
+    if recipe.provided and provided:
+        for doc_id in dict.fromkeys(c.doc_id for c in chunks):
+            add("provided", list(provided.get(doc_id, []))[: recipe.provided])
+    add("implication", _grouped_implications([i for i in items if i.kind == "implication"]))
+    add("rewrite", [i.completion for i in items if i.kind == "rewrite"])
+    add("qa", [_chat(tokenizer, i.prompt, i.completion, recipe.qa_prompt) for i in items if i.kind == "qa"])
+    add("summary", [f"{i.prompt}\n\n{i.completion}" for i in items if i.kind in ("summary", "expansion")])
+    return texts, counts
+
+
+def item_quality(chunks: Sequence[Chunk], items: Sequence[SynthItem], stats: SynthesisStats) -> dict[str, float]:
+    """Well-formed rate of the generations and how much of each item's words its source passage contains."""
+    by_chunk = {(c.doc_id, c.index): set(normalize_answer(c.text).split()) for c in chunks}
+    supported = []
+    for item in items:
+        words = normalize_answer(item.completion).split()
+        source = by_chunk.get((item.provenance.doc_id, item.provenance.chunk_index), set())
+        if words:
+            supported.append(sum(w in source for w in words) / len(words))
+    generations = max(stats.generations, 1)
+    return {
+        "generations": stats.generations,
+        "well_formed_rate": round(1.0 - stats.malformed / generations, 4) if stats.generations else 0.0,
+        "items": len(items),
+        "mean_passage_support": round(sum(supported) / len(supported), 4) if supported else 0.0,
+    }

@@ -64,14 +64,9 @@ def build_skill(args, base: Path, source, out: Path) -> Path:
 
 def load_policy(base: Path, adapter: Path | None):
     from past.generators import LocalGenerator
-    from past.training.modeling import load_model
+    from past.training.modeling import load_with_adapter
 
-    model, tokenizer = load_model(base)
-    if adapter is not None:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
-    model.eval()
+    model, tokenizer = load_with_adapter(base, adapter)
     return LocalGenerator(model, tokenizer, batch_size=8)
 
 

@@ -183,15 +183,10 @@ def run_data(args: argparse.Namespace, settings: Settings) -> int:
 def _policy(registry: ModelRegistry, spec: str) -> tuple[str, LocalGenerator]:
     label, _, ref = spec.rpartition("=") if "=" in spec else ("", "", spec)
     ref, _, adapter = ref.partition("+")
-    loaded = registry.load(ref or "default")
-    model = loaded.model
-    if adapter:
-        from peft import PeftModel
+    from past.training.modeling import merge_adapter_for_generation
 
-        if not (Path(adapter) / "adapter_config.json").is_file():
-            raise ConfigError(f"no PEFT adapter at {adapter} (adapter_config.json is missing)")
-        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-    model.eval()
+    loaded = registry.load(ref or "default")
+    model = merge_adapter_for_generation(loaded.model, adapter) if adapter else loaded.model.eval()
     return label or spec, LocalGenerator(model, loaded.tokenizer, name=f"local:{spec}")
 
 

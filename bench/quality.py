@@ -109,6 +109,21 @@ class Bench:
         gc.collect()
         return result
 
+    def kept_adapter(self, index: int, seed: int) -> Path | None:
+        return Path(self.args.keep_adapters) / f"p{index:04d}-s{seed}-short-notes" if self.args.keep_adapters else None
+
+    def keep(self, adapter: Path, index: int, seed: int) -> Path:
+        """The short-notes fine-tune of (passage, seed), kept for systems added later (or used in place)."""
+        target = self.kept_adapter(index, seed)
+        if target is None:
+            return adapter
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(target.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(adapter, staging)
+        staging.replace(target)
+        return target
+
     def inject(self, baseline: str, lam: float, out: Path) -> str:
         from past.skills import inject
 
@@ -132,42 +147,57 @@ def timed(fn):
     return result, time.process_time() - cpu, time.perf_counter() - wall
 
 
-def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path) -> dict[str, Any]:
-    """Every system on one passage with one seed."""
+def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path, unit: dict | None) -> dict[str, Any]:
+    """The systems of ``--systems`` missing from ``unit`` (a stored unit, or None) on one passage with one seed.
+
+    The ``short-notes`` fine-tune is kept in ``--keep-adapters`` (when given), so systems built on it (``past``,
+    ``past@λ``) can be added later without training again; ``past`` is that fine-tune's adapter + λ·v through
+    :func:`past.skills.inject`, exactly what Stage II's mode ``past`` writes.
+    """
     document, qa = passage
-    runs: dict[str, Any] = {}
-    cost: dict[str, dict[str, float]] = {}
-    systems = set(bench.args.systems)
+    unit = unit or {"passage": index, "title": document.name, "seed": seed, "runs": {}, "cost": {}}
+    runs, cost = unit["runs"], unit["cost"]
+    wanted = set(bench.args.systems) | ({"sft-synth"} if bench.skill is not None else set())
+    if bench.skill is not None and seed in bench.args.sweep_seeds:
+        wanted |= {f"past@{lam:g}" for lam in bench.args.lambdas}
+    need = wanted - set(runs)
+    if bench.skill is None:
+        need -= {"past", "pre-injection", "sequential"} | {n for n in need if n.startswith("past@")}
+    if not bench.args.source_model:
+        need.discard("sequential")
     work = scratch / f"p{index}-s{seed}"
 
     def record(name: str, result, cpu: float, wall: float) -> None:
         runs[name] = asdict(result)
         cost[name] = {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
 
-    if "sft-passage" in systems:
+    if "sft-passage" in need:
         adapted, cpu, wall = timed(lambda: bench.adapt(document, "passage-only", "sft", seed, work / "passage"))
         result, ecpu, ewall = timed(lambda: bench.evaluate("sft-passage", adapted.adapter, qa, seed))
         record("sft-passage", result, cpu + ecpu, wall + ewall)
-    if systems & {"sft-synth", "past"} or bench.args.lambdas:
-        mode = "past" if bench.skill is not None else "sft"
-        adapted, cpu, wall = timed(lambda: bench.adapt(document, "short-notes", mode, seed, work / "synth"))
-        result, ecpu, ewall = timed(lambda: bench.evaluate("sft-synth", adapted.baseline_adapter, qa, seed))
-        record("sft-synth", result, cpu + ecpu, wall + ewall)
-        if bench.skill is not None:
-            result, ecpu, ewall = timed(lambda: bench.evaluate("past", adapted.adapter, qa, seed))
-            record("past", result, ecpu, ewall)  # its training cost is sft-synth's, plus the injection
-            for lam in bench.args.lambdas if seed in bench.args.sweep_seeds else []:
-                name = f"past@{lam:g}"
-                injected = bench.inject(adapted.baseline_adapter, lam, work / f"lam-{lam:g}")
-                result, ecpu, ewall = timed(
-                    lambda injected=injected, name=name: bench.evaluate(name, injected, qa, seed)
-                )
-                record(name, result, ecpu, ewall)
-    if "pre-injection" in systems and bench.skill is not None:
+    synth_based = {n for n in need if n == "sft-synth" or n == "past" or n.startswith("past@")}
+    if synth_based:
+        kept = bench.kept_adapter(index, seed)
+        if kept is None or not kept.is_dir():
+            adapted, cpu, wall = timed(lambda: bench.adapt(document, "short-notes", "sft", seed, work / "synth"))
+            cost["sft-synth-training"] = {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
+            kept = bench.keep(Path(adapted.adapter), index, seed)
+        if "sft-synth" in need:
+            result, ecpu, ewall = timed(lambda: bench.evaluate("sft-synth", kept, qa, seed))
+            train = cost.get("sft-synth-training", {"cpu_s": 0.0, "wall_s": 0.0})
+            record("sft-synth", result, train["cpu_s"] + ecpu, train["wall_s"] + ewall)
+        lambdas = [("past", bench.lam)] + [(n, float(n.split("@", 1)[1])) for n in sorted(synth_based) if "@" in n]
+        for name, lam in lambdas:
+            if name not in need:
+                continue
+            injected = bench.inject(str(kept), lam, work / f"lam-{lam:g}")
+            result, ecpu, ewall = timed(lambda injected=injected, name=name: bench.evaluate(name, injected, qa, seed))
+            record(name, result, ecpu, ewall)  # training cost: sft-synth's; injection and evaluation here
+    if "pre-injection" in need:
         adapted, cpu, wall = timed(lambda: bench.adapt(document, "short-notes", "pre_injection", seed, work / "pre"))
         result, ecpu, ewall = timed(lambda: bench.evaluate("pre-injection", adapted.adapter, qa, seed))
         record("pre-injection", result, cpu + ecpu, wall + ewall)
-    if "sequential" in systems and bench.args.source_model:
+    if "sequential" in need:
         source = bench.args.source_model
         adapted, cpu, wall = timed(
             lambda: bench.adapt(document, "short-notes", "sequential", seed, work / "seq", source)
@@ -175,20 +205,21 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path)
         result, ecpu, ewall = timed(lambda: bench.evaluate("sequential", adapted.adapter, qa, seed, Path(source)))
         record("sequential", result, cpu + ecpu, wall + ewall)
     shutil.rmtree(work, ignore_errors=True)
-    return {"passage": index, "title": document.name, "seed": seed, "runs": runs, "cost": cost}
+    return unit
 
 
-def seedless_unit(bench: Bench, index: int, passage: tuple) -> dict[str, Any]:
-    """The systems without training (greedy decoding: one evaluation serves every seed)."""
+def seedless_unit(bench: Bench, index: int, passage: tuple, unit: dict | None) -> dict[str, Any]:
+    """The systems without training (greedy decoding: one evaluation serves every seed), missing from ``unit``."""
     document, qa = passage
-    runs, cost = {}, {}
-    if "base" in bench.args.systems:
+    unit = unit or {"passage": index, "title": document.name, "seed": None, "runs": {}, "cost": {}}
+    runs, cost = unit["runs"], unit["cost"]
+    if "base" in bench.args.systems and "base" not in runs:
         result, cpu, wall = timed(lambda: bench.evaluate("base", None, qa, None))
         runs["base"], cost["base"] = asdict(result), {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
-    if "skill-only" in bench.args.systems and bench.skill is not None:
+    if "skill-only" in bench.args.systems and bench.skill is not None and "skill-only" not in runs:
         result, cpu, wall = timed(lambda: bench.evaluate("skill-only", bench.skill.path, qa, None))
         runs["skill-only"], cost["skill-only"] = asdict(result), {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
-    return {"passage": index, "title": document.name, "seed": None, "runs": runs, "cost": cost}
+    return unit
 
 
 def multi_doc_unit(bench: Bench, chosen: list[tuple[int, tuple]], seed: int, scratch: Path) -> dict[str, Any]:
@@ -369,6 +400,8 @@ def main() -> None:
     parser.add_argument("--lambdas", default="", help="extra λ values for a sweep, e.g. 0,0.5,1.5,2")
     parser.add_argument("--sweep-seeds", default="0", help="the seeds the λ sweep runs on (it is evaluation only)")
     parser.add_argument("--attach-to-skill", help="write the summary into this skill folder's skill.json metrics")
+    parser.add_argument("--keep-adapters", help="keep each short-notes fine-tune here (systems added later reuse it)")
+    parser.add_argument("--shard", default="0/1", help="I/N: run every N-th unit from the I-th (parallel processes)")
     parser.add_argument("--systems", default="base,sft-passage,sft-synth,past,skill-only")
     parser.add_argument("--ablations", action="store_true", help="add pre-injection and sequential")
     parser.add_argument("--source-model", help="θ_S^rl checkpoint for the sequential system")
@@ -416,7 +449,7 @@ def main() -> None:
                 f"[{n}/{len(todo)}] passage {index} seed {seed}: done, ETA {rate * (len(todo) - n) / 60:.0f} min",
                 flush=True,
             )
-        if args.multi_doc:
+        if args.multi_doc and args.shard.startswith("0/"):
             for seed in args.seeds:
                 path = out / "units" / f"multi-s{seed}.json"
                 if not path.exists():

@@ -24,6 +24,7 @@ from past.cli import (
     sft_cmd,
     skill_cmd,
     synth_cmd,
+    tools_cmd,
 )
 from past.errors import PastError
 from past.settings import DATA_DIR_ENV, Settings
@@ -44,6 +45,7 @@ COMMANDS: list[ModuleType] = [
     grpo_cmd,
     build_skill_cmd,
     adapt_cmd,
+    tools_cmd,
 ]
 # Command modules contributed by other installed packages: each entry point of this group names a module
 # with ``register(subparsers)`` (the project's ``backend`` adds ``past job`` this way, see pyproject.toml).

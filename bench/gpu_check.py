@@ -13,7 +13,7 @@ is reported as skipped):
   sampled in one generate call) and the project's rule judge as reward;
 - A/B decode tokens/s: one base with two LoRA adapters decoded in one batch (the studio's A/B chat path:
   ``served_forward`` + ``StackedLora``) against the same two replies decoded one after the other;
-- skill injection θ += λ·v in memory (``past.pipeline.lora_delta.add_deltas``) in GB/s of weights read and
+- skill injection θ += λ·v in memory (the per-tensor ``add_`` of ``past.skills.ops.inject``) in GB/s of weights read and
   written, against the copy bandwidth.
 
 Writes ``gpu_check.json`` and ``gpu_check.md`` (a table for bench/README.md) into ``--out``, the JSON
@@ -166,9 +166,14 @@ def copy_bandwidth(device: Any, nbytes: int) -> dict[str, Any]:
 
 
 def injection(config: dict[str, Any], device: Any, bandwidth_gbs: float) -> dict[str, Any]:
-    """θ += λ·v over every 2-D weight with the pipeline's ``add_deltas``, in GB/s of weights read + written."""
+    """θ += λ·v over every 2-D weight, in place (the injection engine's per-tensor add), in GB/s read + written."""
     import torch
-    from past.pipeline.lora_delta import add_deltas
+
+    def add_deltas(model: Any, deltas: dict[str, Any], lam: float) -> None:
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if name in deltas:
+                    param.add_(deltas[name], alpha=lam)
 
     model = build_model(config, device.torch_dtype, device)
     deltas = {n: torch.randn_like(p).mul_(1e-3) for n, p in model.named_parameters() if p.dim() == 2}

@@ -432,18 +432,23 @@ def main() -> None:
     if not args.report_only:
         bench = Bench(args)
         scratch = Path(tempfile.mkdtemp(prefix="past-quality-"))
-        todo = [(i, p, None) for i, p in chosen] + [(i, p, s) for s in args.seeds for i, p in chosen]
+        # passage-major: a run stopped early still has every seed of the passages it finished (paired, per seed)
+        todo = [(i, p, s) for i, p in chosen for s in [None, *args.seeds]]
+        shard, shards = (int(x) for x in args.shard.split("/", 1))
+        todo = todo[shard::shards]
         started = time.monotonic()
         for n, (index, passage, seed) in enumerate(todo, start=1):
             path = out / "units" / (f"p{index:04d}-base.json" if seed is None else f"p{index:04d}-s{seed}.json")
-            if path.exists():
-                continue
-            unit = (
-                seedless_unit(bench, index, passage) if seed is None else run_unit(bench, index, passage, seed, scratch)
-            )
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(unit))
-            tmp.replace(path)
+            stored = json.loads(path.read_text()) if path.exists() else None
+            before = json.dumps(stored, sort_keys=True)
+            if seed is None:
+                unit = seedless_unit(bench, index, passage, stored)
+            else:
+                unit = run_unit(bench, index, passage, seed, scratch, stored)
+            if json.dumps(unit, sort_keys=True) != before:  # only what changed is written (atomically)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(unit))
+                tmp.replace(path)
             rate = (time.monotonic() - started) / n
             print(
                 f"[{n}/{len(todo)}] passage {index} seed {seed}: done, ETA {rate * (len(todo) - n) / 60:.0f} min",

@@ -16,7 +16,16 @@ from backend.jobs.service import JobService
 from backend.store import JobRecord
 
 SUMMARY_COLUMNS = ["model", "accuracy ± sd", "mean F1", "questions", "runs"]
-QUESTION_COLUMNS = ["model", "question", "reference answer", "model's answer", "score", "correct", "F1"]
+QUESTION_COLUMNS = [
+    "model",
+    "question",
+    "reference answer",
+    "model's answer",
+    "score",
+    "correct (short answer)",
+    "F1",
+    "contains the reference",
+]
 EVAL_KIND = "evaluate"
 
 
@@ -63,6 +72,7 @@ def question_rows(comparisons: list[dict[str, Any]]) -> list[list[Any]]:
             round(q["score"], 3),
             "yes" if q["correct"] else "no",
             round(q["f1"], 3),
+            "yes" if q.get("containment", 0.0) >= 1.0 else "no",
         ]
         for comparison in comparisons
         for run in comparison["runs"]

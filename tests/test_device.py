@@ -193,13 +193,19 @@ def test_engine_factory_follows_the_choice(monkeypatch, tmp_path) -> None:
 
 
 def test_model_jobs_take_a_gpu_when_the_machine_has_one(monkeypatch, tmp_path) -> None:
+    from backend.documents import DocumentService
     from backend.jobs import JobService
+    from backend.store import Store
+
+    def with_documents(settings: Settings) -> Settings:  # adapt refuses an empty collection at submit
+        DocumentService(settings, Store(settings.db_path)).upload([("notes.md", b"# Notes\n\nThe sky is blue.")])
+        return settings
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # what the job runner counts its GPU slots from
-    service = JobService(Settings.load(tmp_path / "gpu").ensure())
+    service = JobService(with_documents(Settings.load(tmp_path / "gpu").ensure()))
     assert service.submit("pipeline.adapt", {"mode": "sft"}).resources == ["gpu"]
     assert service.submit("selftest.count").resources == ["cpu"]  # runs no model
     assert service.submit("pipeline.adapt", {"mode": "sft"}, resources=["cpu"]).resources == ["cpu"]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    cpu_only = JobService(Settings.load(tmp_path / "cpu").ensure())
+    cpu_only = JobService(with_documents(Settings.load(tmp_path / "cpu").ensure()))
     assert cpu_only.submit("pipeline.adapt", {"mode": "sft"}).resources == ["cpu"]

@@ -60,7 +60,8 @@ def test_evaluate_screen_runs_an_evaluation_job(studio_url: str, session_setting
     for row in rows:  # a number per question, the model's answer beside the reference
         score, f1 = float(row[4]), float(row[6])
         assert 0.0 <= score <= 1.0 and 0.0 <= f1 <= 1.0 and row[5] in ("yes", "no")
-    assert rows[0][5] == "yes", "the default model knows the capital of France"
+    assert rows[0][7] == "yes", "the default model knows the capital of France (it says so in a sentence)"
+    assert rows[2][7] == "no", "nor can it know a fictional island's settler"
     assert {Path(f).name for f in files} >= {"results.json", "questions.csv", "chart.html"}
 
     results = client.predict(job_id, api_name="/evaluation_results")  # the Analyse screen shows it too

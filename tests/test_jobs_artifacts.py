@@ -7,7 +7,7 @@ import json
 import pytest
 
 from backend.jobs import JobRunner, JobStateError
-from backend.store import CatalogRepository
+from backend.store import CatalogRepository, NotFoundError
 from tests.jobs_support import job_settings, runner, service  # noqa: F401 - fixtures
 
 
@@ -32,7 +32,12 @@ def test_deleting_an_experiment_keeps_referenced_artifacts(service, runner):  # 
     assert (service.artifacts.job_dir(registered.id) / "result.json").exists()
     assert (service.artifacts.job_dir(consumed.id) / "count.json").exists()
     assert service.get(consumed.id).experiment_id is None
-    assert service.metrics(scratch.id) == [] and service.store.integrity_check() == "ok"
+    with pytest.raises(NotFoundError):  # the deleted job is gone, and so are its metric and event rows
+        service.metrics(scratch.id)
+    for table in ("metrics", "job_events"):
+        assert not service.store.query(f"SELECT 1 FROM {table} WHERE job_id = ?", (scratch.id,))
+    assert service.store.query("SELECT 1 FROM job_events WHERE job_id = ?", (registered.id,))
+    assert service.store.integrity_check() == "ok"
 
 
 def test_result_artifact_is_complete_json(service, runner):  # noqa: F811

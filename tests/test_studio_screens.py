@@ -65,15 +65,20 @@ def test_analyse_compares_two_deltas(client: Client) -> None:
 
 def test_adapt_refuses_without_documents_and_starts_a_job(client: Client, session_settings: Settings) -> None:
     with pytest.raises(Exception, match="Choose a document collection"):
-        client.predict("smollm2-135m-instruct", None, DEFAULT_SKILL, 1.0, "", 5, False, api_name="/adapt")
+        client.predict("smollm2-135m-instruct", None, DEFAULT_SKILL, 1.0, "", 5, "short-notes", api_name="/adapt")
     with pytest.raises(Exception, match=f"greater than maximum value {LAMBDA_MAX}"):  # the slider's range is λ's
         too_strong = LAMBDA_MAX + 1
-        client.predict("smollm2-135m-instruct", "screens", DEFAULT_SKILL, too_strong, "", 5, False, api_name="/adapt")
-    result = client.predict("smollm2-135m-instruct", "screens", DEFAULT_SKILL, 0.8, "", 5, False, api_name="/adapt")
+        client.predict(
+            "smollm2-135m-instruct", "screens", DEFAULT_SKILL, too_strong, "", 5, "short-notes", api_name="/adapt"
+        )
+    result = client.predict(
+        "smollm2-135m-instruct", "screens", DEFAULT_SKILL, 0.8, "", 5, "short-notes", api_name="/adapt"
+    )
     job_id = result if isinstance(result, str) else result[0]
     service = JobService(session_settings)
     job = service.get(job_id)
     assert job.kind == "pipeline.adapt" and job.params["lam"] == 0.8
+    assert job.params["preset"] == "short-notes" and job.params["epochs"] == 5
     service.cancel(job_id)  # the browser test runs a whole adaptation; this one only checks the launch
 
 

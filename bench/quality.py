@@ -50,8 +50,11 @@ MAIN_PAIRS = [
 ]
 
 
-def select_passages(count: int) -> list[tuple[int, Any]]:
-    """``count`` passages spread evenly over the dev file (index round(i·n/count)): (index, (document, QA set))."""
+def select_passages(count: int, max_questions: int | None = None) -> list[tuple[int, Any]]:
+    """``count`` passages spread evenly over the dev file (index round(i·n/count)): (index, (document, QA set)).
+
+    ``max_questions`` keeps the first N questions of each passage (a smoke run; the protocol uses them all).
+    """
     from past.datasets.public import load_squad
 
     if not DEV.is_file():
@@ -61,7 +64,8 @@ def select_passages(count: int) -> list[tuple[int, Any]]:
     chosen = []
     for i in indices:
         document = dev.documents[i]
-        chosen.append((i, (document, dev.qa.filter(docs=[document.doc_id]))))
+        qa = dev.qa.filter(docs=[document.doc_id])
+        chosen.append((i, (document, qa.filter(limit=max_questions) if max_questions else qa)))
     return chosen
 
 
@@ -245,6 +249,23 @@ def multi_doc_unit(bench: Bench, chosen: list[tuple[int, tuple]], seed: int, scr
     return {"seed": seed, "runs": runs, "cost": {"multi-sft": {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}}}
 
 
+def complete_passages(units: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The units of the passages that have every seed and every system asked for (a stopped run's report)."""
+    by_passage: dict[int, list[dict[str, Any]]] = {}
+    for unit in units:
+        by_passage.setdefault(unit["passage"], []).append(unit)
+    wanted_seeds = set(args.seeds) | {None}
+    kept, dropped = [], []
+    for passage, group in sorted(by_passage.items()):
+        seeds = {u["seed"] for u in group}
+        systems = [{n for n in u["runs"] if "@" not in n} for u in group if u["seed"] is not None]  # sweep: seed 0
+        same = all(s == systems[0] for s in systems) if systems else False
+        (kept if seeds >= wanted_seeds and same else dropped).append((passage, group))
+    if dropped:
+        print(f"report: {len(dropped)} passage(s) left out, not finished for every seed: {[p for p, _ in dropped]}")
+    return [u for _, group in kept for u in group]
+
+
 def load_runs(units: list[dict[str, Any]]) -> dict[str, list]:
     """System → its EvalResults, one per seed, each over every passage's questions."""
     from past.evaluation.closed_book import QuestionResult, summarise
@@ -269,9 +290,17 @@ def write_report(
     from past.evaluation.systems import summarize_systems
 
     systems = load_runs(units)
-    pairs = [(a, b) for a, b in MAIN_PAIRS if a in systems and b in systems]
-    pairs += [(s, "sft-synth") for s in systems if s.startswith(("past@", "pre-injection", "sequential"))]
-    summary = summarize_systems(systems, pairs)
+    swept = [s for s in systems if s.startswith("past@")]
+    main_systems = {name: runs for name, runs in systems.items() if name not in swept}
+    pairs = [(a, b) for a, b in MAIN_PAIRS if a in main_systems and b in main_systems]
+    pairs += [(s, "sft-synth") for s in main_systems if s in ("pre-injection", "sequential")]
+    summary = summarize_systems(main_systems, pairs)
+    if swept and "sft-synth" in systems:  # the sweep ran on some seeds only: pair it with those seeds' runs
+        seeds = {run.seed for run in systems[swept[0]]}
+        names = ["sft-synth", *(["past"] if "past" in systems else []), *sorted(swept, key=lambda n: float(n[5:]))]
+        same_seeds = {name: [run for run in systems[name] if run.seed in seeds] for name in names}
+        summary["lambda_sweep"] = summarize_systems(same_seeds, [(n, "sft-synth") for n in names[1:]])
+        summary["lambda_sweep"]["seeds"] = sorted(seeds)
     if multi:
         multi_systems = load_runs(multi)
         pairs_multi = [("multi-past", "multi-sft")] if "multi-past" in multi_systems else []
@@ -290,6 +319,7 @@ def write_report(
         "judge": "rule: token F1, correct at >= 0.5"
         + (f"; llm: {args.judge_endpoint_model}" if args.judge_endpoint else ""),
         "max_new_tokens": args.max_new_tokens,
+        "max_questions_per_passage": args.max_questions,
         "epochs": args.epochs,
         "machine": f"{os.cpu_count()} CPU cores, torch threads {args.threads}",
     }
@@ -359,6 +389,10 @@ def markdown(summary: dict[str, Any]) -> str:
             f"| {name} | {cell(entry['correct']['difference'])} | {cell(f1['difference'])} | "
             f"{f1['a_better']} / {f1['b_better']} / {f1['ties']} |"
         )
+    if "lambda_sweep" in summary:
+        sweep = summary["lambda_sweep"]
+        lines += ["", f"λ sweep (seeds {sweep['seeds']}; paired with sft-synth of the same seeds):", ""]
+        lines += markdown({"systems": sweep["systems"], "paired": sweep["paired"]}).splitlines()
     if "multi_doc" in summary:
         lines += ["", "Multi-document regime (all passages in one fine-tune):", ""]
         lines += markdown(
@@ -395,6 +429,7 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--passages", type=int, default=50)
     parser.add_argument("--limit", type=int, help="only the first N of the chosen passages")
+    parser.add_argument("--max-questions", type=int, help="only the first N questions of each passage (smoke runs)")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--lam", type=float, help="λ of the 'past' system (default: the skill's)")
     parser.add_argument("--lambdas", default="", help="extra λ values for a sweep, e.g. 0,0.5,1.5,2")
@@ -428,14 +463,15 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     (out / "units").mkdir(parents=True, exist_ok=True)
-    chosen = select_passages(args.passages)[: args.limit]
+    chosen = select_passages(args.passages, args.max_questions)[: args.limit]
     if not args.report_only:
         bench = Bench(args)
         scratch = Path(tempfile.mkdtemp(prefix="past-quality-"))
-        # passage-major: a run stopped early still has every seed of the passages it finished (paired, per seed)
-        todo = [(i, p, s) for i, p in chosen for s in [None, *args.seeds]]
+        # passage-major, a shard = every N-th passage: a run stopped early still has every seed of the passages it
+        # finished (the report pairs systems per question, per seed)
         shard, shards = (int(x) for x in args.shard.split("/", 1))
-        todo = todo[shard::shards]
+        mine = [(i, p) for position, (i, p) in enumerate(chosen) if position % shards == shard]
+        todo = [(i, p, s) for i, p in mine for s in [None, *args.seeds]]
         started = time.monotonic()
         for n, (index, passage, seed) in enumerate(todo, start=1):
             path = out / "units" / (f"p{index:04d}-base.json" if seed is None else f"p{index:04d}-s{seed}.json")
@@ -445,10 +481,11 @@ def main() -> None:
                 unit = seedless_unit(bench, index, passage, stored)
             else:
                 unit = run_unit(bench, index, passage, seed, scratch, stored)
-            if json.dumps(unit, sort_keys=True) != before:  # only what changed is written (atomically)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(unit))
-                tmp.replace(path)
+            if json.dumps(unit, sort_keys=True) == before:
+                continue  # nothing missing: a resumed run passes over it silently
+            tmp = path.with_suffix(".tmp")  # written atomically
+            tmp.write_text(json.dumps(unit))
+            tmp.replace(path)
             rate = (time.monotonic() - started) / n
             print(
                 f"[{n}/{len(todo)}] passage {index} seed {seed}: done, ETA {rate * (len(todo) - n) / 60:.0f} min",
@@ -461,7 +498,7 @@ def main() -> None:
                     path.write_text(json.dumps(multi_doc_unit(bench, chosen, seed, scratch)))
                     print(f"multi-document regime, seed {seed}: done", flush=True)
         shutil.rmtree(scratch, ignore_errors=True)
-    units = [json.loads(p.read_text()) for p in sorted((out / "units").glob("p*.json"))]
+    units = complete_passages([json.loads(p.read_text()) for p in sorted((out / "units").glob("p*.json"))], args)
     multi = [json.loads(p.read_text()) for p in sorted((out / "units").glob("multi-*.json"))]
     summary = write_report(out, units, multi, args)
     if args.attach_to_skill:

@@ -23,7 +23,7 @@ INTRO = (
 COLUMNS = ["name", "usable with base", "form", "built on", "source domain", "rounds", "size", "measured effect", "λ"]
 
 
-SYSTEM_LABELS = {"base": "base", "sft": "fine-tuned", "past": "fine-tuned + skill"}
+SYSTEM_LABELS = {"base": "base", "sft": "fine-tuned", "sft-synth": "fine-tuned", "past": "fine-tuned + skill"}
 
 
 def effect_text(manifest: SkillManifest) -> str:
@@ -33,10 +33,45 @@ def effect_text(manifest: SkillManifest) -> str:
         if isinstance(metrics.get(key), str):
             return metrics[key]
     evaluation = metrics.get("evaluation")
-    if isinstance(evaluation, dict) and (text := _evaluation_text(evaluation)):
+    if isinstance(evaluation, dict) and (text := _benchmark_text(evaluation) or _evaluation_text(evaluation)):
         return text
     parts = [f"{k} {v:.3g}" for k, v in metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)]
     return ", ".join(parts[:3]) or "not measured"
+
+
+def _interval(estimate: object) -> str:
+    if not isinstance(estimate, dict) or not all(
+        isinstance(estimate.get(k), int | float) for k in ("mean", "low", "high")
+    ):
+        return ""
+    return f"{estimate['mean']:.1%} [{estimate['low']:.1%}, {estimate['high']:.1%}]"
+
+
+def _benchmark_text(evaluation: dict) -> str:
+    """``metrics.evaluation`` as ``bench/quality.py --attach-to-skill`` writes it: means with 95 % intervals."""
+    systems = evaluation.get("systems")
+    if not isinstance(systems, dict):
+        return ""
+    shown = [
+        f"{SYSTEM_LABELS[name]} {text}"
+        for name in ("base", "sft-synth", "past")
+        if isinstance(systems.get(name), dict) and (text := _interval(systems[name].get("correct")))
+    ]
+    if not shown:
+        return ""
+    text = "short-answer accuracy: " + ", ".join(shown)
+    paired = (evaluation.get("paired") or {}).get("past − sft-synth")
+    if isinstance(paired, dict) and isinstance(paired.get("correct"), dict):
+        difference = paired["correct"].get("difference")
+        if isinstance(difference, dict) and all(
+            isinstance(difference.get(k), int | float) for k in ("mean", "low", "high")
+        ):
+            text += (
+                f"; skill − fine-tuned {difference['mean'] * 100:+.1f} points "
+                f"[{difference['low'] * 100:+.1f}, {difference['high'] * 100:+.1f}]"
+            )
+    basis = [str(evaluation[k]) for k in ("measured_on", "judge") if evaluation.get(k)]
+    return text + (f" ({'; '.join(basis)})" if basis else "")
 
 
 def _evaluation_text(evaluation: dict) -> str:

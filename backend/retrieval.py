@@ -25,18 +25,41 @@ def index_dir(settings: Settings, collection: str) -> Path:
 
 def collection_index(settings: Settings, collection: str, store: Store | None = None) -> RetrievalIndex:
     """The retrieval index of ``collection`` (built or rebuilt here when missing or out of date)."""
-    from past.documents.chunking import load_tokenizer
-    from past.models import ModelRegistry
+    return CollectionRetrievers(settings, store).get(collection)
 
-    documents = DocumentService(settings, store or Store(settings.db_path)).documents(check_collection(collection))
-    if not documents:
-        raise ConfigError(f"the collection {collection!r} has no documents to retrieve from: upload some first")
-    base = ModelRegistry(settings).resolve("default")
-    tokenizer_id = base.record.name if base.record is not None else base.path.name
-    return ensure_index(
-        index_dir(settings, collection),
-        documents,
-        load_tokenizer(base.path),
-        DEFAULT_CHUNKING,
-        tokenizer_id=tokenizer_id,
-    )
+
+class CollectionRetrievers:
+    """The studio's retrieval indexes, one per collection, kept in memory and checked against the collection's
+    documents on every use (rebuilt when they changed)."""
+
+    def __init__(self, settings: Settings, store: Store | None = None):
+        self.settings = settings
+        self.store = store or Store(settings.db_path)
+        self._tokenizer: tuple[str, object] | None = None
+        self._indexes: dict[str, RetrievalIndex] = {}
+
+    def _tokenizer_of_default(self) -> tuple[str, object]:
+        if self._tokenizer is None:
+            from past.documents.chunking import load_tokenizer
+            from past.models import ModelRegistry
+
+            base = ModelRegistry(self.settings).resolve("default")
+            tokenizer_id = base.record.name if base.record is not None else base.path.name
+            self._tokenizer = (tokenizer_id, load_tokenizer(base.path))
+        return self._tokenizer
+
+    def get(self, collection: str) -> RetrievalIndex:
+        from past.retrieval import collection_fingerprint
+
+        name = check_collection(collection)
+        documents = DocumentService(self.settings, self.store).documents(name)
+        if not documents:
+            raise ConfigError(f"the collection {name!r} has no documents to retrieve from: upload some first")
+        tokenizer_id, tokenizer = self._tokenizer_of_default()
+        cached = self._indexes.get(name)
+        wanted = collection_fingerprint(documents, DEFAULT_CHUNKING, tokenizer_id)
+        if cached is not None and cached.fingerprint == wanted:
+            return cached
+        index = ensure_index(index_dir(self.settings, name), documents, tokenizer, DEFAULT_CHUNKING, tokenizer_id)
+        self._indexes[name] = index
+        return index

@@ -32,15 +32,15 @@ def card_markdown(card: dict[str, Any]) -> str:
             f"Measured on {card['n_questions']} questions of the collection '{card['collection']}' "
             f"(short-answer judge: correct at token F1 ≥ 0.5; 95 % intervals over documents).",
             "",
-            "| system | answered | accuracy [95 % CI] | F1 [95 % CI] |",
-            "| --- | --- | --- | --- |",
+            "| system | answered | accuracy [95 % CI] | F1 [95 % CI] | answer contains the reference |",
+            "| --- | --- | --- | --- | --- |",
         ]
         for s in card["systems"]:
             acc_lo, acc_hi = s["accuracy_ci"]
             f1_lo, f1_hi = s["f1_ci"]
             lines.append(
                 f"| {s['label']} | {s['correct']} of {s['n']} | {s['accuracy']:.2f} [{acc_lo:.2f}, {acc_hi:.2f}] | "
-                f"{s['f1']:.2f} [{f1_lo:.2f}, {f1_hi:.2f}] |"
+                f"{s['f1']:.2f} [{f1_lo:.2f}, {f1_hi:.2f}] | {s.get('contains', '–')} of {s['n']} |"
             )
     return "\n".join(lines)
 
@@ -68,7 +68,7 @@ def card_figure(card: dict[str, Any]) -> go.Figure | None:
 
 
 def answer_rows(card: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Columns and rows of the answers side by side (✓ marks a correct answer)."""
+    """Columns and rows of the answers side by side (✓ a correct short answer, ≈ an answer containing it)."""
     systems = [s["label"] for s in card.get("systems") or []]
     headers = ["question", "reference", *systems]
     rows = []
@@ -76,7 +76,8 @@ def answer_rows(card: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         cells = [row["question"], row["reference"]]
         for label in systems:
             answer = row.get(label) or {}
-            cells.append(("✓ " if answer.get("correct") else "") + str(answer.get("answer", "")))
+            mark = "✓ " if answer.get("correct") else ("≈ " if answer.get("contains") else "")
+            cells.append(mark + str(answer.get("answer", "")))
         rows.append(cells)
     probe = card.get("forgetting")
     if probe:

@@ -21,10 +21,19 @@ from past.errors import ConfigError
 from past.evaluation.report_card import BASE, BASE_DOCS, FINE_TUNED, INJECTED, INJECTED_DOCS, plain_summary
 from past.progress import NullReporter
 from past.settings import Settings
-from tests.test_evaluation import tiny_checkpoint
+from tests.tiny_models import make_tiny_llama
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEMS = [BASE, FINE_TUNED, INJECTED, BASE_DOCS, INJECTED_DOCS]
+
+
+def tiny_checkpoint(path: Path) -> Path:
+    """A tiny random Llama whose vocabulary is exactly the test tokenizer's, so every generated token is text."""
+    make_tiny_llama(path, seed=0, vocab=66)
+    (path / "tokenizer.json").write_bytes((ROOT / "tests" / "data" / "tiny_tokenizer.json").read_bytes())
+    config = {"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "</s>", "pad_token": "</s>"}
+    (path / "tokenizer_config.json").write_text(json.dumps(config))
+    return path
 
 
 def random_lora(base: Path, out: Path, seed: int) -> Path:
@@ -107,13 +116,17 @@ def test_report_card_numbers_equal_the_evaluate_jobs(adapted: tuple[Settings, Pa
         assert system["accuracy_ci"] == pytest.approx(summaries[label]["accuracy_ci"])
         assert system["f1_ci"] == pytest.approx(summaries[label]["f1_ci"])
         assert system["correct"] == sum(q["correct"] for q in runs[label]["questions"])
+        assert system["contains"] == sum(q["containment"] == 1.0 for q in runs[label]["questions"])
+        assert system["containment"] == pytest.approx(summaries[label]["containment_mean"])
         answers = [row[label]["answer"] for row in card["answers"]]
         assert answers == [q["prediction"] for q in runs[label]["questions"]]  # the very same answers
     for row, question in zip(card["answers"], runs[BASE_DOCS]["questions"], strict=True):
         assert row[BASE_DOCS]["passages"] == question["retrieved"] and question["retrieved"]  # chunks recorded
         assert "passages" not in row[BASE]  # closed-book systems get no passages
     assert runs[BASE]["with_documents"] is False and runs[BASE_DOCS]["with_documents"] is True
-    assert [row[BASE]["answer"] for row in card["answers"]] != [row[FINE_TUNED]["answer"] for row in card["answers"]]
+    column = {label: [row[label]["answer"] for row in card["answers"]] for label in SYSTEMS}
+    assert all(column[BASE]) and column[BASE] != column[FINE_TUNED]  # real answers, and the adapters matter
+    assert column[BASE] != column[BASE_DOCS]  # so do the passages in the prompt
 
     probe = card["forgetting"]
     assert probe["metric"] == "containment" and probe["n_questions"] == 20 and len(probe["answers"]) == 20

@@ -58,10 +58,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(card["summary"])
     if card.get("systems"):
         print()
-        print(f"{'system':<28} {'answered':>9} {'accuracy':>9} {'95% CI':>14} {'F1':>6} {'95% CI':>14}")
+        print(f"{'system':<28} {'answered':>9} {'accuracy':>9} {'95% CI':>14} {'F1':>6} {'95% CI':>14} {'contains':>9}")
         for s in card["systems"]:
             print(
                 f"{s['label']:<28} {s['correct']:>4} / {s['n']:<3} {s['accuracy']:>9.2f} "
-                f"{_interval(s['accuracy_ci']):>14} {s['f1']:>6.2f} {_interval(s['f1_ci']):>14}"
+                f"{_interval(s['accuracy_ci']):>14} {s['f1']:>6.2f} {_interval(s['f1_ci']):>14} "
+                f"{s['contains']:>4} / {s['n']:<3}"
             )
     return 0

@@ -4,7 +4,9 @@ Five systems answer the collection's questions through the one evaluator (:func:
 call the Evaluate job makes, rule judge: correct at token F1 ≥ 0.5): the **base** model, the **fine-tuned**
 model (Adapt's ``baseline`` adapter), the **skill-injected** model (``injected``), **base + documents** (the
 best-matching chunks in the prompt, BM25 retrieval) and **skill-injected + documents**. Each gets accuracy
-and F1 with 95 % cluster-bootstrap intervals (:func:`summarize_systems`) and its answers side by side.
+and F1 with 95 % cluster-bootstrap intervals (:func:`summarize_systems`) and its answers side by side; beside
+them, how many answers contain the reference (lenient: small models answer in sentences, which the strict
+short-answer judge scores as wrong even when the sentence holds the right answer).
 
 The **forgetting check** asks a fixed set of simple general-knowledge questions
 (``assets/probes/general-knowledge.qa.json``) of the base and the adapted model. Small models answer those in
@@ -85,6 +87,12 @@ def plain_summary(card: Mapping[str, Any]) -> str:
         lines.append(f"The adapted model with the documents in the prompt: {systems[INJECTED_DOCS]['correct']} of {n}.")
     if FINE_TUNED in systems and card["adapted_label"] != FINE_TUNED:
         lines.append(f"Fine-tuned only, without the skill: {systems[FINE_TUNED]['correct']} of {n}.")
+    if all("contains" in s for s in systems.values()):
+        lines.append(
+            f"Counting every answer that contains the right answer (small models answer in sentences): the adapted "
+            f"model {adapted['contains']} of {n}; before: {systems[BASE]['contains']} of {n}; with the documents in "
+            f"the prompt: {systems[BASE_DOCS]['contains']} of {n}."
+        )
     probe = card.get("forgetting")
     if probe:
         m = probe["n_questions"]
@@ -133,7 +141,7 @@ def make_report_card(
     if len(runs) < len(specs):
         raise EvaluationError("the report card was stopped before every system had answered")
     pairs = [(adapted, BASE), (BASE_DOCS, adapted)]
-    stats = summarize_systems({k: [v] for k, v in runs.items()}, pairs=pairs, metrics=("correct", "f1"))
+    stats = summarize_systems({k: [v] for k, v in runs.items()}, pairs=pairs, metrics=("correct", "f1", PROBE_METRIC))
     systems = []
     for spec in specs:
         run, entry = runs[spec.name], stats["systems"][spec.name]
@@ -149,6 +157,9 @@ def make_report_card(
                 "accuracy_ci": [entry["correct"]["low"], entry["correct"]["high"]],
                 "f1": run.mean_f1,
                 "f1_ci": [entry["f1"]["low"], entry["f1"]["high"]],
+                "contains": _count(run, PROBE_METRIC),
+                "containment": run.containment,
+                "containment_ci": [entry[PROBE_METRIC]["low"], entry[PROBE_METRIC]["high"]],
             }
         )
     answers = []
@@ -156,7 +167,12 @@ def make_report_card(
         row: dict[str, Any] = {"qid": item.qid, "question": item.question, "reference": " | ".join(item.answers)}
         for spec in specs:
             q = runs[spec.name].questions[i]
-            row[spec.name] = {"answer": q.prediction, "correct": q.correct, "f1": round(q.f1, 4)}
+            row[spec.name] = {
+                "answer": q.prediction,
+                "correct": q.correct,
+                "f1": round(q.f1, 4),
+                "contains": bool(q.containment),
+            }
             if q.retrieved:
                 row[spec.name]["passages"] = q.retrieved
         answers.append(row)

@@ -28,8 +28,21 @@ SYSTEMS = [BASE, FINE_TUNED, INJECTED, BASE_DOCS, INJECTED_DOCS]
 
 
 def tiny_checkpoint(path: Path) -> Path:
-    """A tiny random Llama whose vocabulary is exactly the test tokenizer's, so every generated token is text."""
+    """A tiny random Llama whose answers are words and depend on the prompt: its vocabulary is exactly the test
+    tokenizer's, its matrices are N(0, 1) (the default 0.02 gives one token whatever the prompt) and the special
+    tokens can never be generated."""
+    import torch
+    from transformers import LlamaForCausalLM
+
     make_tiny_llama(path, seed=0, vocab=66)
+    model = LlamaForCausalLM.from_pretrained(path)
+    with torch.no_grad():
+        torch.manual_seed(0)
+        for weight in model.parameters():
+            if weight.dim() == 2:
+                weight.normal_(0.0, 1.0)
+        model.model.embed_tokens.weight[:3] = 0.0  # <unk>, <s>, </s> (tied with the output layer)
+    model.save_pretrained(path, safe_serialization=True)
     (path / "tokenizer.json").write_bytes((ROOT / "tests" / "data" / "tiny_tokenizer.json").read_bytes())
     config = {"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "</s>", "pad_token": "</s>"}
     (path / "tokenizer_config.json").write_text(json.dumps(config))

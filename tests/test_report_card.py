@@ -172,6 +172,12 @@ def test_plain_words_and_a_collection_without_questions(adapted: tuple[Settings,
     with pytest.raises(ConfigError, match="no adapted model named 'missing'"):
         build_report_card(settings, "missing")
 
+    qa_file = str(ROOT / "assets" / "documents" / "isle-of-vessary.qa.json")
+    with pytest.raises(ValueError, match="needs a collection"):
+        evaluate.EvaluateParams(models=["default"], qa_path=qa_file, with_documents=True).validate()
+    with pytest.raises(ValueError, match="name the adapted model"):
+        report_card.ReportCardParams().validate()
+
     from backend.cli import report_card_cmd
     from past.cli.main import main
 

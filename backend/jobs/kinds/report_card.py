@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.jobs.kind import JobContext, JobKind
+from backend.jobs.kinds.evaluate import PROMPT_STYLES  # kept equal to past.evaluation.prompts.PROMPTS by a test
 from backend.jobs.params import param
 from past.paths import check_name
-
-PROMPT_STYLES = ["paper", "question"]  # literal copy of past.evaluation.prompts.PROMPTS' names
 
 
 @dataclass

@@ -87,3 +87,12 @@ def test_the_documents_prompt_puts_passages_before_the_same_question() -> None:
     assert text.endswith(render_prompt(question, "paper"))
     assert text.index("Passage 1:\nOssian Rudd") < text.index("Passage 2:\nTallowmere") < text.index("Question:")
     assert render_documents_prompt(question, [], "question") == render_prompt(question, "question")
+
+
+def test_a_chat_side_shows_the_passages_it_read() -> None:
+    from past.retrieval import Hit
+    from studio.ab_chat_tab import passages_text
+
+    text = passages_text([Hit("Tallowmere is the only town.\nIt has a harbour.", "isle.md", 1, 2.5)])
+    assert "**1. isle.md** (passage 2, score 2.50)" in text and "> Tallowmere is the only town.\n> It has a" in text
+    assert passages_text(None) == "" and "no passage matched" in passages_text([])

@@ -11,6 +11,10 @@ Every conversation is saved in the store (``backend.chat_sessions``), so a reloa
 Blind mode hides the pickers, names the panes "Model 1"/"Model 2", shuffles which side sits left (per
 conversation, seeded and stored), and asks for a vote after each reply; the vote panel lives in
 ``studio.ab_votes``.
+
+"Answer with the documents (retrieval)", ticked per side, puts the best-matching passages of a collection
+(BM25, :class:`backend.retrieval.CollectionRetrievers`) in front of that side's message; the passages used are
+shown under its reply (not in blind mode), and the conversation keeps the message as typed.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import gradio as gr
 
 from backend.adapter_catalog import find_adapters
 from backend.chat_sessions import ABConversations, ABSession, Side, VoteError
+from backend.retrieval import CollectionRetrievers
+from past.retrieval import DEFAULT_K, Hit, render_documents_prompt
 from past.serving.engine import SideSpec
 from past.serving.generation import GenerationParams
 from studio.ab_votes import choice_of, export_all, pane_names, render_vote_panel, reveal_text, tally_rows, vote_state
@@ -43,6 +49,7 @@ SIDES_KEY = "ab_chat.sides"  # selection in the store: {"a": {model, adapter}, "
 ERROR_MARK = "⚠️ "  # replies that are error messages start with it and are not sent back to the model
 SESSION_KEY = "ab_chat.session"  # the conversation shown, so a reloaded page restores it
 BLIND_KEY = "ab_chat.blind"
+RETRIEVAL_PROMPT = "question"  # chat: the message as typed, after the passages
 
 
 def side_spec(model: str | None, adapter: str | None) -> SideSpec:
@@ -58,10 +65,14 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     adapter_choices = [NO_ADAPTER, *(str(p) for p in find_adapters(ctx.settings))]
 
     conversations = ABConversations(ctx.chats)
+    retrievers = CollectionRetrievers(ctx.settings, ctx.store)
+    collections = ctx.documents.collections()
     gr.Markdown(INTRO)
     blind = gr.Checkbox(False, label="Blind mode: hide and shuffle which model is which, then vote", elem_id="ab-blind")
     session_id = gr.State("")
     panes = []
+    retrieval_boxes: list[gr.Checkbox] = []
+    passage_panes: list[gr.Markdown] = []
     with gr.Row(equal_height=False):
         for key in ("a", "b"):
             with gr.Column(min_width=320):
@@ -79,14 +90,28 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                     label="Adapter (optional): pick one or paste a directory",
                     elem_id=f"ab-adapter-{key}",
                 )
+                with_docs = gr.Checkbox(
+                    False, label="Answer with the documents (retrieval)", elem_id=f"ab-retrieval-{key}"
+                )
                 status = gr.Markdown("", elem_id=f"ab-status-{key}")
                 chat = gr.Chatbot(label=f"Side {key.upper()}", height=380, elem_id=f"ab-chat-{key}")
+                passages_md = gr.Markdown("", elem_id=f"ab-passages-{key}")
                 panes.append((model, adapter, status, chat))
+                retrieval_boxes.append(with_docs)
+                passage_panes.append(passages_md)
     with gr.Row():
         prompt = gr.Textbox(placeholder="One message for both sides…", show_label=False, scale=6, elem_id="ab-prompt")
         send = gr.Button("Send", variant="primary", scale=1, elem_id="ab-send")
         stop = gr.Button("Stop", scale=1, elem_id="ab-stop")
         clear = gr.Button("Clear", scale=1, elem_id="ab-clear")
+    docs_collection = gr.Dropdown(
+        collections,
+        value=collections[0] if collections else None,
+        allow_custom_value=True,
+        label="Documents for the sides that answer with the documents (collection)",
+        elem_id="ab-retrieval-collection",
+    )
+    passages_shown = gr.State(["", ""])
     votes = render_vote_panel()
     with gr.Accordion("Generation settings", open=False, elem_id="ab-settings"):
         max_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest reply (tokens)", elem_id="ab-max-tokens")
@@ -117,10 +142,21 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         nucleus: float,
         blind_on: bool = False,
         sid: str = "",
+        docs_a: bool = False,
+        docs_b: bool = False,
+        collection: str | None = None,
     ) -> Iterator:
         message = (message or "").strip()
         if not message:
             raise gr.Error("Type a message first: an empty message is not sent.")
+        with_docs = {"a": bool(docs_a), "b": bool(docs_b)}
+        hits: dict[str, list[Hit]] = {}
+        if any(with_docs.values()):
+            if not collection:
+                raise gr.Error("Choose the documents (a collection) for the sides that answer with the documents.")
+            index = retrievers.get(collection)
+            found = index.retrieve(message, DEFAULT_K)
+            hits = {key: found for key, on in with_docs.items() if on}
         params = GenerationParams(max_new_tokens=int(limit), temperature=float(temp), top_p=float(nucleus))
         configured = {"a": Side(m_a or "", (ad_a or "").strip()), "b": Side(m_b or "", (ad_b or "").strip())}
         session = conversations.get(sid) if (hist_a or hist_b) else None
@@ -139,11 +175,16 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             panes = [
                 [*h, {"role": "assistant", "content": r}] if r else h for h, r in zip(histories, replies, strict=True)
             ]
-            return panes[0], panes[1], "", notes[0], notes[1], usage_text(session.blind), session.id
+            shown = ["", ""] if session.blind else [passages_text(hits.get(key)) for key in order]
+            return panes[0], panes[1], "", notes[0], notes[1], usage_text(session.blind), session.id, shown
 
         try:
             yield frame()
             conversations_ = [[_plain(m) for m in h if not _is_error(m)] for h in histories]
+            for i, key in enumerate(order):
+                if key in hits:  # this side reads the passages, then the message as typed
+                    passages = [h.text for h in hits[key]]
+                    conversations_[i][-1]["content"] = render_documents_prompt(message, passages, RETRIEVAL_PROMPT)
             for event in ctx.engine.stream(sides, conversations_, params):
                 i = event.side
                 if event.kind == "ready":
@@ -196,8 +237,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     vote_panel = [*votes.buttons, votes.hint, votes.reveal, votes.tally]
     inputs = [prompt, chat_a, chat_b, model_a, adapter_a, model_b, adapter_b, max_tokens, temperature, top_p]
-    inputs += [blind, session_id]
-    outputs = [chat_a, chat_b, prompt, status_a, status_b, usage, session_id]
+    inputs += [blind, session_id, *retrieval_boxes, docs_collection]
+    outputs = [chat_a, chat_b, prompt, status_a, status_b, usage, session_id, passages_shown]
     events = [
         send.click(
             respond,
@@ -213,12 +254,14 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     ]
     for event in events:
         event.then(after_reply, session_id, [*vote_panel, send], api_name=False)
+        event.then(lambda shown: tuple(shown), passages_shown, passage_panes, api_name=False, queue=False)
     busy = [send, *votes.buttons]
     for trigger in (send.click, prompt.submit):
         trigger(lambda: [gr.update(interactive=False)] * len(busy), None, busy, api_name=False, queue=False)
     stop.click(None, None, None, cancels=events, api_name=False)
     stop.click(after_reply, session_id, [*vote_panel, send], api_name=False)
     reset = [chat_a, chat_b, status_a, status_b, session_id, *pickers, usage, *vote_panel]
+    clear.click(lambda: ("", ""), None, passage_panes, api_name=False, queue=False)
     clear.click(fresh, blind, reset, api_name=False)
     blind.input(fresh, blind, reset, api_name=False)
     refresh.click(lambda b: usage_text(b), blind, usage, api_name=False, queue=False)
@@ -259,7 +302,28 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     for picker in pickers:
         picker.input(remember, pickers, None, api_name=False, queue=False)
     restored = [*pickers, blind, chat_a, chat_b, session_id, usage, *vote_panel]
-    return [OnLoad(restore, [], restored, on_show=True)]
+
+    def collection_choices(current: str | None) -> dict:
+        names = ctx.documents.collections()
+        return gr.update(choices=names, value=current if current in names else (names[0] if names else None))
+
+    return [
+        OnLoad(restore, [], restored, on_show=True),
+        OnLoad(collection_choices, [docs_collection], [docs_collection], on_show=True),
+    ]
+
+
+def passages_text(hits: list[Hit] | None) -> str:
+    """The passages a side read, for under its reply."""
+    if hits is None:
+        return ""
+    if not hits:
+        return "*Answered with the documents: no passage matched the message.*"
+    quoted = []
+    for n, h in enumerate(hits, 1):
+        body = h.text.strip().replace("\n", "\n> ")
+        quoted.append(f"**{n}. {h.doc_name}** (passage {h.chunk + 1}, score {h.score:.2f})\n\n> {body}")
+    return "**Passages from the documents used for this reply**\n\n" + "\n\n".join(quoted)
 
 
 def _latest_sides(conversations: ABConversations, session: ABSession) -> dict[str, Side]:

@@ -4,10 +4,15 @@ The launch submits one ``pipeline.adapt`` job (synthesis, fine-tuning, injection
 watches it, so closing or reloading the page changes nothing: on open it shows the latest adaptation.
 When it is done, "Chat with it" opens A/B chat with the fine-tuned model on the left and the
 skill-injected one on the right; "Evaluate it" opens the Evaluate screen.
+
+Below them, the knowledge report card (:mod:`studio.report_card_view`): made automatically by a
+``report_card`` job when a run finishes and its collection has questions, and on demand with a button; a
+collection without questions is said so in plain words.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -18,6 +23,8 @@ from studio.analysis_view import stored_heatmap
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.job_view import status_html
+from studio.report_card_view import KIND as CARD_KIND
+from studio.report_card_view import answer_rows, card_figure, card_markdown, latest_card_job
 from studio.screen import OnLoad, StudioUI
 
 KIND = "pipeline.adapt"
@@ -32,6 +39,7 @@ INTRO = (
 )
 STAGES = [(0.0, "writing practice material"), (0.2, "learning the documents"), (0.9, "adding the skill")]
 DEFAULT_EPOCHS = int(TARGET_SFT["num_train_epochs"])
+AUTO_CARD_WINDOW_S = 600  # a run that finished this recently gets its report card made automatically
 
 
 def stage_lines(progress: float, state: str) -> str:
@@ -90,6 +98,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             "your documents."
         )
         heatmap = gr.Plot(label="Fine-tune vs skill (cosine similarity)", elem_id="adapt-heatmap")
+        card_text = gr.Markdown("", elem_id="adapt-card")
+        card_button = gr.Button("Make the report card", elem_id="adapt-card-run")
+        card_chart = gr.Plot(label="Report card", elem_id="adapt-card-chart", visible=False)
+        with gr.Accordion("Answers side by side", open=False):
+            card_answers = gr.Dataframe(elem_id="adapt-card-answers", wrap=True, interactive=False)
+    card_shown = gr.State("")
     timer = gr.Timer(2.0)
 
     def skill_choices(model: str | None) -> tuple[list[str], str]:
@@ -168,6 +182,74 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             figure,
         )
 
+    def submit_card(name: str, collection: str):
+        return ctx.jobs.submit(CARD_KIND, {"adapted": name, "collection": collection}, name=f"Report card of '{name}'")
+
+    def card_view(job, shown: str):
+        """The report card of a finished adapt job: (text, chart, answers, button, shown key)."""
+        name, collection = (job.result or {}).get("name", ""), job.params.get("collection") or "default"
+        card_job = latest_card_job(ctx.jobs, name)
+        has_questions = bool(ctx.documents.qa_rows(collection))
+        recent = job.finished_at is not None and time.time() - job.finished_at < AUTO_CARD_WINDOW_S
+        if card_job is None and has_questions and recent:
+            card_job = submit_card(name, collection)
+        key = f"{card_job.id}:{card_job.state}:{card_job.progress}" if card_job else f"none:{name}:{has_questions}"
+        if key == shown:
+            return gr.update(), gr.update(), gr.update(), gr.update(), shown
+        if card_job is None:
+            text = (
+                f"The collection '{collection}' has no questions, so there is no report card: attach a question "
+                "file (.qa.json) to it on the Documents screen, then press the button."
+                if not has_questions
+                else "No report card yet: press the button to measure what the model learned."
+            )
+            return text, gr.update(visible=False), gr.update(), gr.update(interactive=True), key
+        if card_job.state != "succeeded":
+            words = {"failed": f"failed: {card_job.error}", "cancelled": "was cancelled"}.get(
+                card_job.state, f"is being made ({(card_job.progress or 0) * 100:.0f} %)…"
+            )
+            return (
+                f"The report card {words}",
+                gr.update(visible=False),
+                gr.update(),
+                gr.update(interactive=card_job.terminal),
+                key,
+            )
+        card = card_job.result or {}
+        figure = card_figure(card) if card.get("systems") else None
+        headers, rows = answer_rows(card)
+        return (
+            card_markdown(card) if card.get("systems") else card.get("summary", ""),
+            gr.update(value=figure, visible=figure is not None),
+            gr.update(value=rows, headers=headers) if rows else gr.update(),
+            gr.update(interactive=True),
+            key,
+        )
+
+    @user_errors
+    def watch_card(current: str, shown: str):
+        job = ctx.jobs.get(current) if current else None
+        if job is None or job.state != "succeeded" or not (job.result or {}).get("name"):
+            return gr.update(), gr.update(), gr.update(), gr.update(), shown
+        return card_view(job, shown)
+
+    @user_errors
+    def make_card(current: str):
+        job = ctx.jobs.get(current) if current else None
+        if job is None or job.state != "succeeded":
+            raise gr.Error("The report card is made for a finished adaptation: launch one first.")
+        name, collection = job.result["name"], job.params.get("collection") or "default"
+        running = latest_card_job(ctx.jobs, name)
+        if running is not None and not running.terminal:
+            raise gr.Error("A report card of this model is already being made.")
+        if not ctx.documents.qa_rows(collection):
+            raise gr.Error(
+                f"The collection '{collection}' has no questions: attach a .qa.json file to it on the Documents screen."
+            )
+        submit_card(name, collection)
+        gr.Info("Making the report card: it appears here when it is done.")
+        return gr.update(interactive=False), ""
+
     @user_errors
     def chat_with_it(current: str):
         job = ctx.jobs.get(current)
@@ -193,6 +275,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     watched = [status, stages, done_row, launch, heatmap]
     job_id.change(watch, job_id, watched, api_name=False)
     timer.tick(watch, job_id, watched, api_name=False, show_progress="hidden")
+    card_outputs = [card_text, card_chart, card_answers, card_button, card_shown]
+    timer.tick(watch_card, [job_id, card_shown], card_outputs, api_name=False, show_progress="hidden")
+    card_button.click(make_card, job_id, [card_button, card_shown], api_name="report_card")
     if ui is not None:
         chat_btn.click(chat_with_it, job_id, ui.tabs, api_name=False)
         eval_btn.click(evaluate_it, None, ui.tabs, api_name=False)

@@ -86,6 +86,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             elem_id="ev-collection",
             allow_custom_value=True,
         )
+    with_docs = gr.Checkbox(
+        False,
+        label="Also answer with the documents (retrieval): each model again, with the collection's best-matching "
+        "passages in front of each question (shown as 'MODEL + documents')",
+        elem_id="ev-with-documents",
+    )
     with gr.Accordion("Add questions to a collection", open=False):
         gr.Markdown(QA_HELP)
         with gr.Row():
@@ -165,6 +171,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         skill: str | None,
         target: str | None,
         lambdas: str,
+        with_documents: bool = False,
     ):
         lam_values = _lambdas(lambdas)
         if not picked and not lam_values:
@@ -178,6 +185,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             "max_new_tokens": int(tokens or 32),
             "limit": int(most) if most else None,
         }
+        if with_documents:
+            params["with_documents"] = True
         if lam_values:
             if not skill or not target:
                 raise gr.Error("A λ sweep needs a skill and a target model.")
@@ -218,7 +227,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     timer.tick(refresh, [job_id, shown], watched, api_name=False, show_progress="hidden")
     launch_btn.click(lambda: gr.update(interactive=False), None, launch_btn, api_name=False, queue=False).then(
         launch,
-        [models, collection, judge, max_tokens, limit, sweep_skill, sweep_target, sweep_lambdas],
+        [models, collection, judge, max_tokens, limit, sweep_skill, sweep_target, sweep_lambdas, with_docs],
         [job_id, *watched],
         api_name="evaluate",
     ).then(_enable_if_failed(ctx), job_id, launch_btn, api_name=False)

@@ -20,6 +20,7 @@ KIND_MODULES: tuple[str, ...] = (
     "backend.jobs.kinds.adapt",
     "backend.jobs.kinds.build_skill",
     "backend.jobs.kinds.evaluate",
+    "backend.jobs.kinds.report_card",
     "backend.jobs.kinds.selftest_ranks",  # a documented diagnostic: rank-aware jobs under accelerate launch
 )
 

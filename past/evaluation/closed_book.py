@@ -5,13 +5,20 @@ evaluation, the report card and ``bench/quality.py`` all come here. Per question
 judge's score and verdict (correct at score ≥ ``correct_threshold``), and the rule metrics that are always
 computed whatever the judge (exact match, token F1, containment); then per-document and overall means.
 The prompt style (:mod:`past.evaluation.prompts`) and the judge's name are recorded with every result.
+
+"With documents": given a ``retriever`` (anything with ``retrieve(question, k)`` returning hits with ``text``,
+``doc_name`` and ``chunk``, e.g. :class:`past.retrieval.RetrievalIndex`), each question is asked with its
+``retrieval_k`` best chunks in front of it (:func:`past.retrieval.documents_conversation`); everything else
+(decoding, judging, statistics) is the same, and the chunks used are recorded per question.
 """
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
+from past.errors import EvaluationError
 from past.evaluation.prompts import DEFAULT_PROMPT, check_prompt, prompt_conversation
 from past.evaluation.qa_set import QASet
 from past.generators.base import ChatGenerator
@@ -27,9 +34,12 @@ class EvalConfig:
     temperature: float = 0.0  # greedy; >0 samples with the run's seed
     correct_threshold: float = 0.5
     prompt: str = DEFAULT_PROMPT  # a style of past.evaluation.prompts.PROMPTS
+    retrieval_k: int = 3  # chunks put in front of the question when evaluating with documents
 
     def __post_init__(self) -> None:
         check_prompt(self.prompt)
+        if self.retrieval_k < 1:
+            raise EvaluationError(f"retrieval_k must be at least 1, got {self.retrieval_k}")
 
 
 @dataclass
@@ -44,6 +54,7 @@ class QuestionResult:
     f1: float
     em: float = 0.0
     containment: float = 0.0
+    retrieved: list[str] = field(default_factory=list)  # "document#chunk" put in the prompt (with documents)
 
 
 @dataclass
@@ -62,6 +73,7 @@ class EvalResult:
     prompt: str = DEFAULT_PROMPT
     per_doc: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
+    with_documents: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,8 +125,9 @@ def evaluate_closed_book(
     label: str = "model",
     seed: int | None = None,
     reporter: Reporter | None = None,
+    retriever: Any = None,
 ) -> EvalResult:
-    """Answer every question closed-book with ``generator`` and score it with ``judge``."""
+    """Answer every question with ``generator`` (closed-book, or with retrieved chunks) and score it."""
     import time
 
     config = config or EvalConfig()
@@ -123,6 +136,7 @@ def evaluate_closed_book(
     params = GenerationParams(max_new_tokens=config.max_new_tokens, temperature=config.temperature)
     items = qa_set.items
     predictions: list[str] = []
+    retrieved: list[list[str]] = []
     batch = max(1, generator.batch_size)
     for start in range(0, len(items), batch):
         if reporter.should_stop():
@@ -132,14 +146,24 @@ def evaluate_closed_book(
         reporter.progress(
             start / max(len(items), 1), f"{label}: answering {start + 1}-{min(start + batch, len(items))}"
         )
-        conversations = [prompt_conversation(i.question, config.prompt) for i in items[start : start + batch]]
+        conversations = []
+        for item in items[start : start + batch]:
+            if retriever is None:
+                conversations.append(prompt_conversation(item.question, config.prompt))
+                retrieved.append([])
+                continue
+            from past.retrieval.prompt import documents_conversation  # past.retrieval imports this package
+
+            hits = retriever.retrieve(item.question, config.retrieval_k)
+            conversations.append(documents_conversation(item.question, [h.text for h in hits], config.prompt))
+            retrieved.append([f"{h.doc_name}#{h.chunk}" for h in hits])
         replies = generator.generate(conversations, params, seed=seed)
         predictions.extend(first_line(r) for r in replies)
     scores = (
         judge.score_batch([i.question for i in items], predictions, [list(i.answers) for i in items]) if items else []
     )
     questions = []
-    for item, prediction, score in zip(items, predictions, scores, strict=True):
+    for item, prediction, score, used in zip(items, predictions, scores, retrieved[: len(items)], strict=True):
         rule = answer_scores(prediction, item.answers)
         questions.append(
             QuestionResult(
@@ -153,10 +177,12 @@ def evaluate_closed_book(
                 f1=rule.f1,
                 em=rule.em,
                 containment=rule.containment,
+                retrieved=used,
             )
         )
     result = summarise(label, seed, judge.name, questions, config.prompt)
     result.seconds = time.monotonic() - started
+    result.with_documents = retriever is not None
     reporter.metric(0, f"eval/{label}/accuracy", result.accuracy)
     reporter.progress(1.0, f"{label}: accuracy {result.accuracy:.3f} on {len(questions)} questions")
     return result

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from past.errors import EvaluationError
 from past.evaluation.closed_book import EvalConfig, EvalResult, evaluate_closed_book
 from past.evaluation.qa_set import QASet
 from past.evaluation.spec import ModelSpec, load_spec
@@ -89,10 +90,13 @@ def evaluate_loaded(
     seed: int | None = None,
     batch_size: int = 16,
     reporter: Reporter | None = None,
+    retriever: Any = None,
 ) -> EvalResult:
-    """Closed-book evaluation of a model already in memory."""
+    """Evaluation of a model already in memory (closed-book, or with documents given a ``retriever``)."""
     generator = LocalGenerator(model, tokenizer, name=f"local:{label}", batch_size=batch_size)
-    return evaluate_closed_book(generator, qa_set, judge, config, label=label, seed=seed, reporter=reporter)
+    return evaluate_closed_book(
+        generator, qa_set, judge, config, label=label, seed=seed, reporter=reporter, retriever=retriever
+    )
 
 
 def evaluate_models(
@@ -105,10 +109,15 @@ def evaluate_models(
     seeds: Sequence[int] = (0,),
     batch_size: int = 16,
     reporter: Reporter | None = None,
+    retriever: Any = None,
 ) -> Comparison:
-    """Evaluate each spec (once per decoding seed when sampling; once when greedy) and summarise by label."""
+    """Evaluate each spec (once per decoding seed when sampling; once when greedy) and summarise by label.
+
+    Specs with ``retrieval`` answer with ``retriever``'s chunks in the prompt (one is then required)."""
     config = config or EvalConfig()
     reporter = reporter or NullReporter()
+    if retriever is None and any(spec.retrieval for spec in specs):
+        raise EvaluationError("evaluating a model with documents needs documents to retrieve from (a collection)")
     decode_seeds = list(seeds) if config.temperature > 0 else [None]
     jobs = [(spec, seed) for spec in specs for seed in decode_seeds]
     runs: list[EvalResult] = []
@@ -129,6 +138,7 @@ def evaluate_models(
                 seed=run_seed,
                 batch_size=batch_size,
                 reporter=sub,
+                retriever=retriever if spec.retrieval else None,
             )
         )
         del model, tokenizer

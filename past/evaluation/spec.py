@@ -1,4 +1,5 @@
-"""Which model to evaluate: a model reference, optionally with a PEFT adapter directory on top."""
+"""Which model to evaluate: a model reference, optionally with a PEFT adapter directory on top, optionally
+"with documents" (retrieved chunks in the prompt)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ class ModelSpec:
     adapter: str | None = None
     label: str | None = None
     seed: int | None = None
+    retrieval: bool = False  # answer with the best-matching chunks of the documents in the prompt
 
     @property
     def name(self) -> str:
-        return self.label or (f"{self.ref}+{Path(self.adapter).name}" if self.adapter else self.ref)
+        if self.label:
+            return self.label
+        plain = f"{self.ref}+{Path(self.adapter).name}" if self.adapter else self.ref
+        return f"{plain} + documents" if self.retrieval else plain
 
     @classmethod
     def parse(cls, text: str) -> ModelSpec:

@@ -6,6 +6,9 @@ The questions come from a document collection (its uploaded ``.qa.json`` files, 
 reported per question batch, metric ``accuracy`` once per model (step = its index); the report
 (``results.json``, ``questions.csv``, ``summary.csv``, ``chart.html``) lands in the job's artifact
 directory, a λ sweep's in ``sweep/``.
+
+``with_documents`` also evaluates every model "with documents": the collection's best-matching chunks
+(BM25, :mod:`backend.retrieval`) in front of each question, labelled ``LABEL + documents``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import gc
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +59,10 @@ class EvaluateParams:
         "paper", help="paper: 'answer directly and concisely'; question: the bare question", choices=PROMPT_STYLES
     )
     batch_size: int = param(16, help="questions answered at once")
+    with_documents: bool = param(
+        False, help="also answer with the collection's best-matching passages in the prompt (BM25 retrieval)"
+    )
+    retrieval_k: int = param(3, help="passages put in front of each question when answering with documents")
     sweep_lambdas: list[float] = param([], help="λ sweep: TARGET + λ·SKILL at each of these λ")  # noqa: RUF009
     sweep_skill: str | None = param(None, help="λ sweep: the skill (library name or folder)", ref="skill")
     sweep_target: str | None = param(None, help="λ sweep: the target model REF[+ADAPTER_DIR]", ref="model_spec")
@@ -90,6 +97,10 @@ class EvaluateParams:
             raise ValueError("sampling (temperature > 0) needs at least one seed")
         if not 1 <= self.batch_size <= 256:
             raise ValueError("batch_size must be between 1 and 256")
+        if self.with_documents and not self.collection:
+            raise ValueError("answering with documents needs a collection to retrieve from")
+        if not 1 <= self.retrieval_k <= 20:
+            raise ValueError("retrieval_k must be between 1 and 20")
         if self.sweep_lambdas:
             if len(self.sweep_lambdas) > MAX_LAMBDAS:
                 raise ValueError(f"at most {MAX_LAMBDAS} λ values per sweep")
@@ -182,7 +193,12 @@ def run(params: EvaluateParams, ctx: JobContext) -> dict[str, Any]:
     qa_set, source = _qa_set(params, ctx)
     reporter.log(f"{len(qa_set)} questions on {len(qa_set.doc_ids)} document(s) from {source}")
     judge = make_judge(params.judge, registry=registry, model_ref=params.judge_model, batch_size=params.batch_size)
-    config = EvalConfig(max_new_tokens=params.max_new_tokens, temperature=params.temperature, prompt=params.prompt)
+    config = EvalConfig(
+        max_new_tokens=params.max_new_tokens,
+        temperature=params.temperature,
+        prompt=params.prompt,
+        retrieval_k=params.retrieval_k,
+    )
     split_at = 1.0 if not params.sweep_lambdas else (0.5 if params.models else 0.0)
     result: dict[str, Any] = {
         "n_questions": len(qa_set),
@@ -194,6 +210,13 @@ def run(params: EvaluateParams, ctx: JobContext) -> dict[str, Any]:
     }
     if params.models:
         specs = [ModelSpec.parse(m) for m in params.models]
+        retriever = None
+        if params.with_documents:
+            from backend.retrieval import collection_index
+
+            retriever = collection_index(ctx.settings, params.collection or "")
+            reporter.log(f"answering with documents: {len(retriever)} passages indexed ({retriever.meta['chunking']})")
+            specs += [replace(spec, retrieval=True, label=f"{spec.name} + documents") for spec in specs]
         comparison = evaluate_models(
             registry,
             specs,
@@ -203,6 +226,7 @@ def run(params: EvaluateParams, ctx: JobContext) -> dict[str, Any]:
             seeds=params.seeds,
             batch_size=params.batch_size,
             reporter=ScaledReporter(reporter, 0.0, split_at),
+            retriever=retriever,
         )
         for i, summary in enumerate(comparison.summaries):
             reporter.metric(i, "accuracy", summary.accuracy_mean)

@@ -1,0 +1,75 @@
+"""``report_card``: the knowledge report card of an adapted model, as a job (see :mod:`backend.report_card`).
+
+Base, fine-tuned, skill-injected, base + documents and skill-injected + documents answer the collection's
+questions through the one evaluator; plus the forgetting check. The whole card lands in ``report_card.json``
+in the job's artifacts; the job's result is the card without the per-run details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.jobs.kind import JobContext, JobKind
+from backend.jobs.kinds.evaluate import PROMPT_STYLES  # kept equal to past.evaluation.prompts.PROMPTS by a test
+from backend.jobs.params import param
+from past.paths import check_name
+
+
+@dataclass
+class ReportCardParams:
+    adapted: str = param("", help="the adapted model (the name Adapt published it under)")
+    collection: str | None = param(
+        None, help="collection whose questions to ask (default: the one it was adapted to)", ref="collection"
+    )
+    split: str | None = param(None, help="only questions of this split (e.g. test)")
+    limit: int | None = param(None, help="at most this many questions")
+    max_new_tokens: int = param(32, help="longest answer, in tokens")
+    prompt: str = param("paper", help="prompt style of the questions", choices=PROMPT_STYLES)
+    retrieval_k: int = param(3, help="passages put in front of each question when answering with documents")
+    batch_size: int = param(16, help="questions answered at once")
+
+    def validate(self) -> None:
+        if not self.adapted:
+            raise ValueError("name the adapted model (adapted=NAME)")
+        check_name(self.adapted, "adapted model")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError("limit must be at least 1")
+        if not 1 <= self.max_new_tokens <= 1024:
+            raise ValueError("max_new_tokens must be between 1 and 1024")
+        if not 1 <= self.retrieval_k <= 20:
+            raise ValueError("retrieval_k must be between 1 and 20")
+        if not 1 <= self.batch_size <= 256:
+            raise ValueError("batch_size must be between 1 and 256")
+
+
+def run(params: ReportCardParams, ctx: JobContext) -> dict[str, Any]:
+    from backend.report_card import CARD_FILE, build_report_card
+
+    card = build_report_card(
+        ctx.settings,
+        params.adapted,
+        params.collection,
+        split=params.split,
+        limit=params.limit,
+        max_new_tokens=params.max_new_tokens,
+        prompt=params.prompt,
+        retrieval_k=params.retrieval_k,
+        batch_size=params.batch_size,
+        reporter=ctx.reporter,
+    )
+    ctx.write_json(CARD_FILE, card)
+    for i, system in enumerate(card.get("systems", [])):
+        ctx.reporter.metric(i, "accuracy", system["accuracy"])
+    ctx.reporter.progress(1.0, card["summary"].splitlines()[0])
+    return {**{k: v for k, v in card.items() if k != "comparison"}, "files": {CARD_FILE: CARD_FILE}}
+
+
+KIND = JobKind(
+    name="report_card",
+    params=ReportCardParams,
+    run=run,
+    description="Knowledge report card of an adapted model: five systems on the collection's questions, "
+    "with and without the documents, plus a forgetting check.",
+    prefers_gpu=True,
+)

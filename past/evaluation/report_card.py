@@ -1,0 +1,227 @@
+"""The knowledge report card of an adapted model: did it learn the documents, and did it forget anything?
+
+Five systems answer the collection's questions through the one evaluator (:func:`evaluate_models`, the same
+call the Evaluate job makes, rule judge: correct at token F1 ≥ 0.5): the **base** model, the **fine-tuned**
+model (Adapt's ``baseline`` adapter), the **skill-injected** model (``injected``), **base + documents** (the
+best-matching chunks in the prompt, BM25 retrieval) and **skill-injected + documents**. Each gets accuracy
+and F1 with 95 % cluster-bootstrap intervals (:func:`summarize_systems`) and its answers side by side; beside
+them, how many answers contain the reference (lenient: small models answer in sentences, which the strict
+short-answer judge scores as wrong even when the sentence holds the right answer).
+
+The **forgetting check** asks a fixed set of simple general-knowledge questions
+(``assets/probes/general-knowledge.qa.json``) of the base and the adapted model. Small models answer those in
+full sentences ("The capital of France is Paris."), so the probe counts an answer right when it contains the
+reference (containment), not by the strict short-answer judge; the card says so.
+
+Plain words come first (:func:`plain_summary`): "the adapted model answers 14 of 20 questions about your
+documents; before: 1 of 20; with the documents in the prompt: 16 of 20".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from past.errors import EvaluationError
+from past.evaluation.closed_book import EvalConfig, EvalResult
+from past.evaluation.qa_set import QASet, load_qa_set
+from past.evaluation.runner import evaluate_models
+from past.evaluation.spec import ModelSpec
+from past.evaluation.systems import summarize_systems
+from past.progress import NullReporter, Reporter, ScaledReporter
+
+PROBES_FILE = Path(__file__).resolve().parents[2] / "assets" / "probes" / "general-knowledge.qa.json"
+PROBE_METRIC = "containment"
+BASE, FINE_TUNED, INJECTED, BASE_DOCS, INJECTED_DOCS = (
+    "base",
+    "fine-tuned",
+    "skill-injected",
+    "base + documents",
+    "skill-injected + documents",
+)
+
+
+def report_card_specs(record: Mapping[str, Any]) -> list[ModelSpec]:
+    """The systems of the card for a published adapted model (``past.pipeline.adapted.read_adapted``)."""
+    base = str(record.get("base") or "default")
+    specs = [ModelSpec(base, label=BASE)]
+    if record.get("baseline"):
+        specs.append(ModelSpec(base, adapter=str(record["baseline"]), label=FINE_TUNED))
+    if record.get("injected"):
+        specs.append(ModelSpec(base, adapter=str(record["injected"]), label=INJECTED))
+    specs.append(ModelSpec(base, label=BASE_DOCS, retrieval=True))
+    if record.get("injected"):
+        specs.append(ModelSpec(base, adapter=str(record["injected"]), label=INJECTED_DOCS, retrieval=True))
+    if len(specs) == 2:
+        name = record.get("name")
+        raise EvaluationError(f"the adapted model {name!r} has neither a fine-tune nor an injected adapter")
+    return specs
+
+
+def adapted_label(specs: list[ModelSpec]) -> str:
+    """The adapted system: skill-injected when there is one, else the fine-tune."""
+    labels = [s.label for s in specs]
+    return INJECTED if INJECTED in labels else FINE_TUNED
+
+
+def load_probes(path: str | Path | None = None) -> QASet:
+    return load_qa_set(path or PROBES_FILE)
+
+
+def _count(run: EvalResult, metric: str = "correct") -> int:
+    return int(sum(float(getattr(q, metric)) >= 1.0 for q in run.questions))
+
+
+def plain_summary(card: Mapping[str, Any]) -> str:
+    """The card's first lines, in words."""
+    systems = {s["label"]: s for s in card["systems"]}
+    n = card["n_questions"]
+    adapted = systems[card["adapted_label"]]
+    lines = [
+        f"The adapted model ({card['adapted_label']}) answers {adapted['correct']} of {n} questions about your "
+        f"documents; before: {systems[BASE]['correct']} of {n}; with the documents in the prompt: "
+        f"{systems[BASE_DOCS]['correct']} of {n}."
+    ]
+    if INJECTED_DOCS in systems:
+        lines.append(f"The adapted model with the documents in the prompt: {systems[INJECTED_DOCS]['correct']} of {n}.")
+    if FINE_TUNED in systems and card["adapted_label"] != FINE_TUNED:
+        lines.append(f"Fine-tuned only, without the skill: {systems[FINE_TUNED]['correct']} of {n}.")
+    if all("contains" in s for s in systems.values()):
+        lines.append(
+            f"Counting every answer that contains the right answer (small models answer in sentences): the adapted "
+            f"model {adapted['contains']} of {n}; before: {systems[BASE]['contains']} of {n}; with the documents in "
+            f"the prompt: {systems[BASE_DOCS]['contains']} of {n}."
+        )
+    probe = card.get("forgetting")
+    if probe:
+        m = probe["n_questions"]
+        change = probe["adapted"] - probe["base"]
+        verdict = "no sign of forgetting" if change >= 0 else f"{-change} fewer than before"
+        lines.append(
+            f"Forgetting check: on {m} general-knowledge questions the base model answers {probe['base']} and the "
+            f"adapted model {probe['adapted']} ({verdict}; an answer counts when it contains the reference, "
+            "because small models answer in sentences)."
+        )
+    lines.append("Documents questions count as answered when the short answer matches (token F1 ≥ 0.5).")
+    return "\n".join(lines)
+
+
+def make_report_card(
+    registry: Any,
+    record: Mapping[str, Any],
+    qa_set: QASet,
+    retriever: Any,
+    judge: Any,
+    *,
+    config: EvalConfig | None = None,
+    probes: QASet | None = None,
+    batch_size: int = 16,
+    reporter: Reporter | None = None,
+) -> dict[str, Any]:
+    """Evaluate the card's systems on ``qa_set`` (and the forgetting probe); a JSON-ready dict."""
+    reporter = reporter or NullReporter()
+    config = config or EvalConfig()
+    if not len(qa_set):
+        raise EvaluationError("there are no questions to ask")
+    specs = report_card_specs(record)
+    adapted = adapted_label(specs)
+    probes = probes if probes is not None else load_probes()
+    comparison = evaluate_models(
+        registry,
+        specs,
+        qa_set,
+        judge,
+        config,
+        batch_size=batch_size,
+        reporter=ScaledReporter(reporter, 0.0, 0.8),
+        retriever=retriever,
+    )
+    runs = {r.label: r for r in comparison.runs}
+    if len(runs) < len(specs):
+        raise EvaluationError("the report card was stopped before every system had answered")
+    pairs = [(adapted, BASE), (BASE_DOCS, adapted)]
+    stats = summarize_systems({k: [v] for k, v in runs.items()}, pairs=pairs, metrics=("correct", "f1", PROBE_METRIC))
+    systems = []
+    for spec in specs:
+        run, entry = runs[spec.name], stats["systems"][spec.name]
+        systems.append(
+            {
+                "label": spec.name,
+                "model": spec.ref,
+                "adapter": spec.adapter or "",
+                "with_documents": spec.retrieval,
+                "correct": _count(run),
+                "n": len(run.questions),
+                "accuracy": run.accuracy,
+                "accuracy_ci": [entry["correct"]["low"], entry["correct"]["high"]],
+                "f1": run.mean_f1,
+                "f1_ci": [entry["f1"]["low"], entry["f1"]["high"]],
+                "contains": _count(run, PROBE_METRIC),
+                "containment": run.containment,
+                "containment_ci": [entry[PROBE_METRIC]["low"], entry[PROBE_METRIC]["high"]],
+            }
+        )
+    answers = []
+    for i, item in enumerate(qa_set.items):
+        row: dict[str, Any] = {"qid": item.qid, "question": item.question, "reference": " | ".join(item.answers)}
+        for spec in specs:
+            q = runs[spec.name].questions[i]
+            row[spec.name] = {
+                "answer": q.prediction,
+                "correct": q.correct,
+                "f1": round(q.f1, 4),
+                "contains": bool(q.containment),
+            }
+            if q.retrieved:
+                row[spec.name]["passages"] = q.retrieved
+        answers.append(row)
+    forgetting = None
+    if len(probes):
+        probe_specs = [
+            ModelSpec(specs[0].ref, label=BASE),
+            next(ModelSpec(s.ref, adapter=s.adapter, label=s.label) for s in specs if s.label == adapted),
+        ]
+        probe_runs = evaluate_models(
+            registry,
+            probe_specs,
+            probes,
+            judge,
+            config,
+            batch_size=batch_size,
+            reporter=ScaledReporter(reporter, 0.8, 1.0),
+        ).runs
+        if len(probe_runs) == 2:
+            forgetting = {
+                "metric": PROBE_METRIC,
+                "n_questions": len(probes),
+                "base": _count(probe_runs[0], PROBE_METRIC),
+                "adapted": _count(probe_runs[1], PROBE_METRIC),
+                "answers": [
+                    {
+                        "question": a.question,
+                        "reference": " | ".join(a.references),
+                        BASE: a.prediction,
+                        "base_ok": bool(a.containment),
+                        adapted: b.prediction,
+                        "adapted_ok": bool(b.containment),
+                    }
+                    for a, b in zip(probe_runs[0].questions, probe_runs[1].questions, strict=True)
+                ],
+            }
+    card = {
+        "adapted": record.get("name", ""),
+        "collection": record.get("collection", ""),
+        "adapted_label": adapted,
+        "judge": judge.name,
+        "prompt": config.prompt,
+        "retrieval_k": config.retrieval_k,
+        "n_questions": len(qa_set),
+        "systems": systems,
+        "paired": stats["paired"],
+        "answers": answers,
+        "forgetting": forgetting,
+    }
+    card["summary"] = plain_summary(card)
+    card["comparison"] = comparison.to_dict()
+    return card

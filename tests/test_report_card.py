@@ -1,0 +1,231 @@
+"""The knowledge report card: the same numbers as the Evaluate job (one evaluator), its plain words, no questions.
+
+Fast: tiny random Llama checkpoints with random LoRA adapters stand in for an adapted model, published the way
+Adapt publishes one (``<data>/adapters/<name>/{baseline,injected,adapted.json}``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backend.documents import DocumentService
+from backend.jobs.artifacts import ArtifactStore
+from backend.jobs.kind import JobContext
+from backend.jobs.kinds import evaluate, report_card
+from backend.report_card import build_report_card
+from backend.store import Store
+from past.errors import ConfigError
+from past.evaluation.report_card import BASE, BASE_DOCS, FINE_TUNED, INJECTED, INJECTED_DOCS, plain_summary
+from past.progress import NullReporter
+from past.settings import Settings
+from tests.tiny_models import make_tiny_llama
+
+ROOT = Path(__file__).resolve().parent.parent
+SYSTEMS = [BASE, FINE_TUNED, INJECTED, BASE_DOCS, INJECTED_DOCS]
+
+
+def tiny_checkpoint(path: Path) -> Path:
+    """A tiny random Llama whose answers are words and depend on the prompt: its vocabulary is exactly the test
+    tokenizer's, its matrices are N(0, 1) (the default 0.02 gives one token whatever the prompt) and the special
+    tokens can never be generated."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    make_tiny_llama(path, seed=0, vocab=66)
+    model = LlamaForCausalLM.from_pretrained(path)
+    with torch.no_grad():
+        torch.manual_seed(0)
+        for weight in model.parameters():
+            if weight.dim() == 2:
+                weight.normal_(0.0, 1.0)
+        model.model.embed_tokens.weight[:3] = 0.0  # <unk>, <s>, </s> (tied with the output layer)
+    model.save_pretrained(path, safe_serialization=True)
+    (path / "tokenizer.json").write_bytes((ROOT / "tests" / "data" / "tiny_tokenizer.json").read_bytes())
+    config = {"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "</s>", "pad_token": "</s>"}
+    (path / "tokenizer_config.json").write_text(json.dumps(config))
+    return path
+
+
+def random_lora(base: Path, out: Path, seed: int) -> Path:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    config = LoraConfig(r=2, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    get_peft_model(AutoModelForCausalLM.from_pretrained(base), config).save_pretrained(out)
+    return out
+
+
+@pytest.fixture
+def adapted(tmp_path: Path) -> tuple[Settings, Path]:
+    """A data dir whose default model is a tiny checkpoint, a collection with 3 questions, an adapted model."""
+    base = tiny_checkpoint(tmp_path / "base")
+    settings = Settings(data_dir=(tmp_path / "data").resolve(), default_model=str(base)).ensure()
+    docs = DocumentService(settings, Store(settings.db_path))
+    for name in ("isle-of-vessary.md", "orvane-glass-lichen.md"):
+        assert docs.upload([(name, (ROOT / "assets" / "documents" / name).read_bytes())], "islands")[0].ok
+    qa = json.loads((ROOT / "assets" / "documents" / "isle-of-vessary.qa.json").read_text())
+    qa["questions"] = qa["questions"][:3]
+    docs.upload_qa("isle.qa.json", json.dumps(qa).encode(), "islands")
+    folder = settings.adapters_dir / "isle-v1"
+    random_lora(base, folder / "baseline", seed=1)
+    random_lora(base, folder / "injected", seed=2)
+    record = {"name": "isle-v1", "base": str(base), "collection": "islands", "mode": "past", "lam": 1.0}
+    (folder / "adapted.json").write_text(json.dumps(record))
+    return settings, base
+
+
+def context(settings: Settings, out: Path) -> JobContext:
+    out.mkdir(parents=True, exist_ok=True)
+    return JobContext(
+        job_id=out.name,
+        attempt=1,
+        settings=settings,
+        reporter=NullReporter(),
+        output_dir=out,
+        checkpoint_dir=None,
+        resume=False,
+        inputs={},
+        artifacts=ArtifactStore(settings),
+    )
+
+
+def test_report_card_numbers_equal_the_evaluate_jobs(adapted: tuple[Settings, Path]) -> None:
+    settings, base = adapted
+    folder = settings.adapters_dir / "isle-v1"
+    params = report_card.ReportCardParams(adapted="isle-v1", max_new_tokens=6, batch_size=3)
+    params.validate()
+    card = report_card.run(params, context(settings, settings.artifacts_dir / "card-job"))
+    assert json.loads((settings.artifacts_dir / "card-job" / "report_card.json").read_text())["systems"]
+
+    spec = evaluate.EvaluateParams(
+        models=[
+            f"{BASE}={base}",
+            f"{FINE_TUNED}={base}+{folder / 'baseline'}",
+            f"{INJECTED}={base}+{folder / 'injected'}",
+        ],
+        collection="islands",
+        with_documents=True,
+        max_new_tokens=6,
+        batch_size=3,
+    )
+    spec.validate()
+    out = settings.artifacts_dir / "eval-job"
+    job = evaluate.run(spec, context(settings, out))
+    runs = {r["label"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
+    summaries = {s["label"]: s for s in json.loads((out / "results.json").read_text())["summaries"]}
+    by_label = {m["label"]: m for m in job["models"]}
+
+    assert [s["label"] for s in card["systems"]] == SYSTEMS and card["n_questions"] == 3
+    for system in card["systems"]:
+        label = system["label"]
+        assert system["accuracy"] == pytest.approx(summaries[label]["accuracy_mean"])
+        assert system["f1"] == pytest.approx(summaries[label]["f1_mean"])
+        assert round(system["f1"], 4) == by_label[label]["f1"]
+        assert system["accuracy_ci"] == pytest.approx(summaries[label]["accuracy_ci"])
+        assert system["f1_ci"] == pytest.approx(summaries[label]["f1_ci"])
+        assert system["correct"] == sum(q["correct"] for q in runs[label]["questions"])
+        assert system["contains"] == sum(q["containment"] == 1.0 for q in runs[label]["questions"])
+        assert system["containment"] == pytest.approx(summaries[label]["containment_mean"])
+        answers = [row[label]["answer"] for row in card["answers"]]
+        assert answers == [q["prediction"] for q in runs[label]["questions"]]  # the very same answers
+    for row, question in zip(card["answers"], runs[BASE_DOCS]["questions"], strict=True):
+        assert row[BASE_DOCS]["passages"] == question["retrieved"] and question["retrieved"]  # chunks recorded
+        assert "passages" not in row[BASE]  # closed-book systems get no passages
+    assert runs[BASE]["with_documents"] is False and runs[BASE_DOCS]["with_documents"] is True
+    column = {label: [row[label]["answer"] for row in card["answers"]] for label in SYSTEMS}
+    assert all(column[BASE]) and column[BASE] != column[FINE_TUNED]  # real answers, and the adapters matter
+    assert column[BASE] != column[BASE_DOCS]  # so do the passages in the prompt
+
+    probe = card["forgetting"]
+    assert probe["metric"] == "containment" and probe["n_questions"] == 20 and len(probe["answers"]) == 20
+    assert probe["base"] == sum(a["base_ok"] for a in probe["answers"])
+    first = card["summary"].splitlines()[0]
+    injected = next(s for s in card["systems"] if s["label"] == INJECTED)
+    assert first.startswith(f"The adapted model (skill-injected) answers {injected['correct']} of 3 questions")
+    assert "with the documents in the prompt:" in first and "Forgetting check: on 20" in card["summary"]
+
+
+def test_plain_words_and_a_collection_without_questions(adapted: tuple[Settings, Path], capsys) -> None:
+    settings, _ = adapted
+    card = {
+        "adapted_label": INJECTED,
+        "n_questions": 20,
+        "systems": [{"label": k, "correct": c} for k, c in zip(SYSTEMS, [1, 9, 14, 16, 17], strict=True)],
+        "forgetting": {"n_questions": 20, "base": 15, "adapted": 13},
+    }
+    text = plain_summary(card)
+    assert text.startswith(
+        "The adapted model (skill-injected) answers 14 of 20 questions about your documents; before: 1 of 20; "
+        "with the documents in the prompt: 16 of 20."
+    )
+    assert "base model answers 15 and the adapted model 13 (2 fewer than before" in text
+
+    docs = DocumentService(settings, Store(settings.db_path))
+    assert docs.upload([("notes.md", b"# Notes\n\nThe ferry leaves at noon.")], "empty")[0].ok
+    none = build_report_card(settings, "isle-v1", "empty")
+    assert none["no_questions"] and "has no questions yet" in none["summary"] and "systems" not in none
+    with pytest.raises(ConfigError, match="no adapted model named 'missing'"):
+        build_report_card(settings, "missing")
+
+    qa_file = str(ROOT / "assets" / "documents" / "isle-of-vessary.qa.json")
+    with pytest.raises(ValueError, match="needs a collection"):
+        evaluate.EvaluateParams(models=["default"], qa_path=qa_file, with_documents=True).validate()
+    with pytest.raises(ValueError, match="name the adapted model"):
+        report_card.ReportCardParams().validate()
+
+    from backend.cli import report_card_cmd
+    from past.cli.main import main
+
+    code = main(
+        ["--data-dir", str(settings.data_dir), "report-card", "--adapted", "isle-v1", "--collection", "empty"],
+        extra_commands=[report_card_cmd],
+    )
+    assert code == 0 and "has no questions yet" in capsys.readouterr().out
+    assert main(["--data-dir", str(settings.data_dir), "report-card", "--adapted", "nope"], [report_card_cmd]) == 2
+    assert "no adapted model named 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_card_job_on_the_bundled_model(session_settings: Settings) -> None:
+    """The job through the real runner (a worker process) on SmolLM2-135M: 3 questions, 5 systems, the probe."""
+    import time
+
+    from backend.jobs import JobRunner, JobService
+    from past.models import ModelRegistry
+
+    settings = session_settings
+    docs = DocumentService(settings, Store(settings.db_path))
+    assert docs.upload([("isle-of-vessary.md", (ROOT / "assets/documents/isle-of-vessary.md").read_bytes())], "card")[0]
+    qa = json.loads((ROOT / "assets" / "documents" / "isle-of-vessary.qa.json").read_text())
+    qa["questions"] = qa["questions"][1:4]
+    docs.upload_qa("isle.qa.json", json.dumps(qa).encode(), "card")
+    folder = settings.adapters_dir / "card-e2e"
+    model_dir = ModelRegistry(settings).resolve("default").path
+    random_lora(model_dir, folder / "baseline", seed=1)
+    random_lora(model_dir, folder / "injected", seed=2)
+    record = {"name": "card-e2e", "base": "default", "collection": "card", "mode": "past", "lam": 1.0}
+    (folder / "adapted.json").write_text(json.dumps(record))
+
+    started = time.monotonic()
+    service = JobService(settings)
+    runner = JobRunner(settings, slots={"cpu": 1}).start()
+    try:
+        job = service.submit("report_card", {"adapted": "card-e2e", "max_new_tokens": 16, "batch_size": 20})
+        while not service.get(job.id).terminal and time.monotonic() - started < 420:  # ~1 min on an idle machine
+            time.sleep(0.5)
+    finally:
+        runner.stop()
+    done = service.get(job.id)
+    assert done.state == "succeeded", done.error
+    card = done.result
+    assert [s["label"] for s in card["systems"]] == SYSTEMS and all(s["n"] == 3 for s in card["systems"])
+    assert (settings.artifacts_dir / job.id / "report_card.json").is_file()
+    assert all(row[BASE_DOCS]["passages"] for row in card["answers"])  # chunks of the document were retrieved
+    assert card["forgetting"]["n_questions"] == 20 and card["forgetting"]["base"] >= 5  # it knows capitals
+    assert card["summary"].startswith("The adapted model (skill-injected) answers")
+    print(f"report card job: {time.monotonic() - started:.0f} s")

@@ -44,6 +44,7 @@ class QuestionResult:
     f1: float
     em: float = 0.0
     containment: float = 0.0
+    verdicts: dict = field(default_factory=dict)  # a FallbackJudge's {"llm", "rule", "used"}
 
 
 @dataclass
@@ -138,8 +139,10 @@ def evaluate_closed_book(
     scores = (
         judge.score_batch([i.question for i in items], predictions, [list(i.answers) for i in items]) if items else []
     )
+    details = list(getattr(judge, "last_details", None) or [])
+    details = details if len(details) == len(scores) else [{}] * len(scores)
     questions = []
-    for item, prediction, score in zip(items, predictions, scores, strict=True):
+    for item, prediction, score, verdicts in zip(items, predictions, scores, details, strict=True):
         rule = answer_scores(prediction, item.answers)
         questions.append(
             QuestionResult(
@@ -153,6 +156,7 @@ def evaluate_closed_book(
                 f1=rule.f1,
                 em=rule.em,
                 containment=rule.containment,
+                verdicts=dict(verdicts),
             )
         )
     result = summarise(label, seed, judge.name, questions, config.prompt)

@@ -4,6 +4,7 @@ preset's data, the cost model and the bad-input limits. Fast; the one slow end-t
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,105 @@ def test_llm_judge_on_an_endpoint_records_both_verdicts_and_falls_back_to_rule()
     # the endpoint is gone: every answer falls back to the rule judge, with the reason kept
     scores = judge.score_batch(["q"], ["Ossian Rudd"], [["Ossian Rudd"]])
     assert scores == [1.0] and judge.last_details[0]["used"] == "rule" and "cannot reach" in judge.fallback_reason
+
+
+TINY_TOKENIZER = ROOT / "tests" / "data" / "tiny_tokenizer.json"
+
+
+def tiny_tokenizer():
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_file(str(TINY_TOKENIZER)))
+
+
+def long_text(sentences: int) -> str:
+    return " ".join(f"Sentence {n} says the keeper of light {n} was named Rudd {n}." for n in range(sentences))
+
+
+def test_long_document_preset_memorises_windows_then_practises_qa() -> None:
+    from backend.jobs.kinds.adapt import PRESET_NAMES
+    from past.documents.ingest import ingest_bytes
+    from past.pipeline import PRESETS, AdaptConfig
+    from past.pipeline.data_recipe import document_chunks, lead_summary, training_texts
+
+    assert list(PRESETS) == PRESET_NAMES and "long-document" in PRESET_NAMES
+    assert "manual or report of many pages" in PRESETS["long-document"]["description"]
+    config = AdaptConfig.from_preset("long-document")
+    assert [s.name for s in config.stages] == ["memorise", "qa"]
+    memorise, qa = config.stages
+    assert memorise.data.chunking == "memorise-1024" and memorise.data.extractive_summaries
+    assert qa.data.synthesis == ["qa"] and not memorise.data.needs_generator
+    tokenizer = tiny_tokenizer()
+    doc = ingest_bytes(long_text(400).encode(), "manual.md")
+    chunks = document_chunks([doc], tokenizer, memorise.data)
+    texts, counts = training_texts(chunks, [], memorise.data, tokenizer, 0)
+    assert len(chunks) > 3 and counts == {"passage": len(chunks), "expansion": len(chunks), "compression": len(chunks)}
+    summary = lead_summary(chunks[1].text)
+    assert f"Summary: {summary}\n\nFull passage: {chunks[1].text}" in texts
+    assert f"Passage: {chunks[1].text}\n\nSummary: {summary}" in texts
+    assert AdaptConfig.from_dict(config.to_dict()).stages[0].data.extractive_summaries
+
+
+def test_cost_model_grows_with_length_and_counts_steps() -> None:
+    from past.documents.ingest import ingest_bytes
+    from past.pipeline import AdaptConfig
+    from past.pipeline.cost import estimate_adapt_cost, human_duration
+
+    tokenizer = tiny_tokenizer()
+    config = AdaptConfig.from_preset("long-document", mode="sft")
+    short = estimate_adapt_cost([ingest_bytes(long_text(200).encode(), "a.md")], config, tokenizer)
+    longer = estimate_adapt_cost([ingest_bytes(long_text(800).encode(), "b.md")], config, tokenizer)
+    assert 3.0 < longer.document_tokens / short.document_tokens < 5.0
+    assert longer.seconds > 2.5 * (short.seconds - 30) and longer.stages[0].windows > short.stages[0].windows
+    memorise = short.stages[0]
+    assert memorise.texts == 3 * memorise.windows  # window, expansion, compression
+    assert memorise.steps == -(-memorise.texts // 2) * 2  # batch 1 × accumulation 2, 2 epochs
+    assert short.stages[1].generated_tokens > 0 and "on this machine" in short.describe()
+    assert human_duration(700) == "12 minutes" and human_duration(20) == "20 seconds"
+
+
+def test_bad_documents_are_refused_and_nothing_else_is_lost(tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfWriter
+
+    from past.documents.ingest import MAX_DOCUMENT_CHARS
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    blank = io.BytesIO()
+    writer.write(blank)
+    settings = Settings.load(tmp_path / "data").ensure()
+    docs = DocumentService(settings, Store(settings.db_path))
+    assert docs.upload([("notes.md", b"# Notes\n\nThe lighthouse keeper is Ossian Rudd.")], "manuals")[0].ok
+    outcomes = docs.upload(
+        [
+            ("scan.pdf", blank.getvalue()),
+            ("empty.pdf", b""),
+            ("huge.txt", ("word " * (MAX_DOCUMENT_CHARS // 5 + 10)).encode()),
+        ],
+        "manuals",
+    )
+    errors = [o.error or "" for o in outcomes]
+    assert "no extractable text" in errors[0] and "scanned images" in errors[0]
+    assert errors[1].startswith("empty.pdf:")
+    assert "too long to adapt to" in errors[2] and f"{MAX_DOCUMENT_CHARS:,}" in errors[2]
+    assert [r["name"] for r in docs.list("manuals")] == ["notes"]
+
+
+@pytest.mark.slow
+def test_long_document_preset_end_to_end_and_the_estimate_is_within_2x(tmp_path: Path, session_settings) -> None:
+    """The long-document preset on a short slice with the bundled model, a few steps a stage; resumable."""
+    sys.path.insert(0, str(ROOT))
+    from bench.cost_calibration import DEFAULT_DOC, calibrate
+
+    text = DEFAULT_DOC.read_text(encoding="utf-8")[:3000]
+    report = calibrate(session_settings, text, tmp_path / "run", steps=2)
+    result = report["result"]
+    assert [s["name"] for s in result["stages"]] == ["memorise", "qa"]
+    assert result["stages"][0]["texts"]["expansion"] >= 1 and result["stages"][1]["texts"].get("qa", 0) >= 1
+    assert all(s["steps"] == 2 for s in result["stages"])
+    assert 0.5 <= report["ratio"] <= 2.0, report
+    again = calibrate(session_settings, text, tmp_path / "run", steps=2)  # a rerun resumes: nothing is redone
+    assert again["measured_s"] < report["measured_s"] / 3

@@ -52,6 +52,31 @@ PRESETS: dict[str, dict[str, Any]] = {
         "stages": [{"name": "documents", "data": {"synthesis": []}, "sft": TARGET_SFT}],
     },
 }
+# The long-document regime (LooGLE, App. E of the paper): (1) context memorisation, multi-task SFT over the
+# document's 1024-token windows (the paper's smallest window; text modelling + expansion + compression with
+# extractive lead summaries, see past.pipeline.data_recipe), then (2) synthetic QA on 256-token chunks,
+# continuing stage 1's LoRA. Epochs are the CPU setting: a 100k-character document is ~25 windows.
+LONG_MEMORISE_SFT: dict[str, Any] = {
+    "max_steps": 0,
+    "num_train_epochs": 2,
+    "batch_size": 1,
+    "gradient_accumulation_steps": 2,
+    "max_length": 1280,
+    "save_steps": 10,
+}
+LONG_QA_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 3, "batch_size": 4, "save_steps": 20}
+PRESETS["long-document"] = {
+    "description": "Long document (a manual or report of many pages): the model first memorises the whole text "
+    "window by window, then practises questions it writes about it.",
+    "stages": [
+        {
+            "name": "memorise",
+            "data": {"chunking": "memorise-1024", "synthesis": [], "extractive_summaries": True},
+            "sft": LONG_MEMORISE_SFT,
+        },
+        {"name": "qa", "data": {"chunking": "qa-256", "synthesis": ["qa"], "passage_copies": 0}, "sft": LONG_QA_SFT},
+    ],
+}
 DEFAULT_PRESET = "short-notes"
 
 
@@ -180,6 +205,14 @@ def adapt(
     reporter = reporter or NullReporter()
     if not documents:
         raise ConfigError("no documents to adapt to")
+    from past.documents.ingest import MAX_DOCUMENT_CHARS
+
+    for doc in documents:
+        if len(doc.text) > MAX_DOCUMENT_CHARS:
+            raise ConfigError(
+                f"{doc.name} is too long to adapt to ({len(doc.text):,} characters; the limit is "
+                f"{MAX_DOCUMENT_CHARS:,}): split it into parts"
+            )
     if config.mode in NEEDS_SKILL and skill is None:
         raise ConfigError(f"mode {config.mode!r} needs a skill")
     if config.mode == "sequential" and not source_model:

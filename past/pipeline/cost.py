@@ -1,0 +1,128 @@
+"""How long an adaptation will take, before it starts: tokens → training steps → CPU seconds.
+
+The model is deliberately small. Per stage of an :class:`~past.pipeline.adapt.AdaptConfig`:
+
+* the documents' windows (counted with the base model's tokenizer, exactly as training cuts them);
+* the training texts: ``passage_copies`` per window, expansion + compression per window when the recipe
+  has extractive summaries, and the synthetic texts (``QA_ITEMS_PER_GENERATION`` QA pairs of
+  ``QA_ITEM_TOKENS`` tokens per generation; one implication block of ``synthesis_max_new_tokens``);
+* training steps = ceil(texts / (batch × accumulation)) × epochs (or ``max_steps``), and trained tokens =
+  the texts' tokens (each capped at ``max_length``) × epochs;
+* seconds = trained tokens × :data:`TRAIN_SECONDS_PER_TOKEN` + generated tokens ×
+  :data:`GENERATE_SECONDS_PER_TOKEN` + :data:`STAGE_OVERHEAD_SECONDS` (loading the model, writing the
+  adapter) per stage, + :data:`RUN_OVERHEAD_SECONDS` (injection, publishing).
+
+The constants are measured on the development machine (2 shared CPU cores, fp32, the bundled
+SmolLM2-135M, LoRA r=32): see ``bench/README.md`` ("Stage II cost model") and ``bench/cost_calibration.py``,
+which measures them again on any machine. A GPU is far faster; the estimate is for the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# measured on the 2-core development machine (bench/cost_calibration.py; bench/README.md)
+TRAIN_SECONDS_PER_TOKEN = 0.0020
+GENERATE_SECONDS_PER_TOKEN = 0.030
+STAGE_OVERHEAD_SECONDS = 8.0
+RUN_OVERHEAD_SECONDS = 5.0
+QA_ITEMS_PER_GENERATION = 3
+QA_ITEM_TOKENS = 60
+
+
+@dataclass
+class StageCost:
+    name: str
+    windows: int
+    texts: int
+    steps: int
+    train_tokens: int
+    generated_tokens: int
+    seconds: float
+
+
+@dataclass
+class CostEstimate:
+    stages: list[StageCost] = field(default_factory=list)
+    seconds: float = 0.0
+    document_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def minutes(self) -> float:
+        return self.seconds / 60.0
+
+    def describe(self) -> str:
+        """Plain words: 'about 12 minutes on this machine (CPU)'."""
+        return f"about {human_duration(self.seconds)} on this machine (CPU)"
+
+
+def human_duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(10, round(seconds / 10) * 10):.0f} seconds"
+    minutes = seconds / 60
+    if minutes < 90:
+        return f"{round(minutes):.0f} minutes"
+    return f"{minutes / 60:.1f} hours"
+
+
+def _text_tokens(tokenizer: Any, texts: Sequence[str]) -> list[int]:
+    if not texts:
+        return []
+    return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+
+
+def estimate_adapt_cost(documents: Sequence[Any], config: Any, tokenizer: Any) -> CostEstimate:
+    """The estimated CPU seconds of ``adapt(documents, config)`` (see the module docstring)."""
+    from past.pipeline.data_recipe import document_chunks, training_texts
+
+    estimate = CostEstimate(document_tokens=sum(sum(_text_tokens(tokenizer, [d.text])) for d in documents))
+    for stage in config.stages:
+        sft = stage.sft_config(config.seed)
+        recipe = stage.data
+        chunks = document_chunks(documents, tokenizer, recipe)
+        texts, _ = training_texts(chunks, [], recipe, tokenizer, config.seed)
+        lengths = [min(n, sft.max_length) for n in _text_tokens(tokenizer, texts)]
+        generations = len(chunks) * recipe.synthesis_samples * len(recipe.synthesis) if recipe.needs_generator else 0
+        generated = generations * recipe.synthesis_max_new_tokens
+        for task in recipe.synthesis if recipe.needs_generator else []:
+            per = len(chunks) * recipe.synthesis_samples
+            if task == "qa":
+                lengths += [min(QA_ITEM_TOKENS, sft.max_length)] * per * QA_ITEMS_PER_GENERATION
+            else:
+                lengths += [min(recipe.synthesis_max_new_tokens, sft.max_length)] * per
+        per_step = sft.batch_size * sft.gradient_accumulation_steps
+        if sft.max_steps > 0:
+            steps = sft.max_steps
+            mean = sum(lengths) / len(lengths) if lengths else 0.0
+            train_tokens = int(steps * per_step * mean)
+        else:
+            steps = math.ceil(len(lengths) / per_step * sft.num_train_epochs) if lengths else 0
+            train_tokens = int(sum(lengths) * sft.num_train_epochs)
+        seconds = (
+            train_tokens * TRAIN_SECONDS_PER_TOKEN + generated * GENERATE_SECONDS_PER_TOKEN + STAGE_OVERHEAD_SECONDS
+        )
+        estimate.stages.append(
+            StageCost(stage.name, len(chunks), len(lengths), steps, train_tokens, generated, seconds)
+        )
+    estimate.seconds = sum(s.seconds for s in estimate.stages) + RUN_OVERHEAD_SECONDS
+    return estimate
+
+
+def estimate_preset(
+    base_dir: Any, documents: Sequence[Any], preset: str, epochs: float | None = None, mode: str = "sft"
+) -> CostEstimate:
+    """The estimate for a preset as the studio and ``past adapt`` launch it (``epochs`` overrides every stage)."""
+    from past.documents.chunking import load_tokenizer
+    from past.pipeline.adapt import AdaptConfig
+
+    config = AdaptConfig.from_preset(preset, mode=mode)
+    if epochs is not None:
+        for stage in config.stages:
+            stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": epochs}
+    return estimate_adapt_cost(documents, config, load_tokenizer(base_dir))

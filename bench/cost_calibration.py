@@ -46,8 +46,9 @@ def calibrate(settings: Any, text: str, run_dir: Path, steps: int = 3, reporter:
     from past.pipeline import adapt
     from past.pipeline.cost import estimate_adapt_cost
 
-    base = ModelRegistry(settings).ensure_default()
-    base_dir = Path(base.path)
+    registry = ModelRegistry(settings)
+    registry.ensure_default()
+    base_dir = Path(registry.resolve("default").path)
     document = ingest_bytes(text.encode(), "slice.md")
     config = small_long_document_config(steps)
     estimate = estimate_adapt_cost([document], config, load_tokenizer(base_dir))

@@ -218,3 +218,17 @@ def test_long_document_preset_end_to_end_and_the_estimate_is_within_2x(tmp_path:
     assert 0.5 <= report["ratio"] <= 2.0, report
     again = calibrate(session_settings, text, tmp_path / "run", steps=2)  # a rerun resumes: nothing is redone
     assert again["measured_s"] < report["measured_s"] / 3
+
+
+def test_loogle_files_are_sources_of_documents_and_the_long_document_recipe_loads(tmp_path: Path) -> None:
+    from past.pipeline import load_sources
+    from past.pipeline.recipe import SkillRecipe
+
+    path = tmp_path / "long.jsonl"
+    path.write_text("\n".join(GOOD_LINES) + "\n", encoding="utf-8")
+    sources = load_sources([path])
+    assert [d.doc_id for d in sources.documents] == ["lighthouse-00", "cloze-01"]
+    assert sources.qa.doc_ids == ["lighthouse-00", "cloze-01"] and sources.documents[0].text.startswith("The Vessary")
+    recipe = SkillRecipe.load(ROOT / "assets" / "recipes" / "long_document_skill.json")
+    data = recipe.data_recipe()
+    assert recipe.k == 2 and data.extractive_summaries and data.chunking == "memorise-1024"

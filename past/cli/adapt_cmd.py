@@ -91,7 +91,9 @@ def _print_estimate(settings: Settings, model: str, documents: list, config: obj
     from past.pipeline.cost import estimate_adapt_cost
 
     registry = ModelRegistry(settings)
-    base = registry.ensure_default().path if model == "default" else registry.resolve(model).path
+    if model == "default":
+        registry.ensure_default()
+    base = registry.resolve(model).path
     cost = estimate_adapt_cost(documents, config, load_tokenizer(base))
     stages = ", ".join(f"{s.name}: {s.windows} windows, {s.steps} steps" for s in cost.stages)
     print(f"estimated time: {cost.describe()} ({cost.document_tokens:,} tokens; {stages})", file=sys.stderr)

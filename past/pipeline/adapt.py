@@ -236,7 +236,9 @@ def adapt(
         stages: list[dict[str, Any]] = []
         span = 0.9 / len(config.stages)
         for i, stage in enumerate(config.stages):
-            sub = ScaledReporter(reporter, i * span, (i + 1) * span)
+            sub: Reporter = ScaledReporter(reporter, i * span, (i + 1) * span)
+            if len(config.stages) > 1:
+                sub = _StageReporter(sub, f"stage {i + 1}/{len(config.stages)} {stage.name}")
             outcome = _run_stage(
                 state, stage, config.seed, start, documents, run_dir, generator, provided, adapter, sub
             )
@@ -263,6 +265,17 @@ def adapt(
     finally:
         if owned and vector is not None:
             vector.close()
+
+
+class _StageReporter(ScaledReporter):
+    """Prefixes a stage's progress messages with its name, so progress reads per stage (and per window)."""
+
+    def __init__(self, parent: Reporter, label: str) -> None:
+        super().__init__(parent, 0.0, 1.0)
+        self.label = label
+
+    def progress(self, fraction: float, message: str) -> None:
+        super().progress(fraction, f"{self.label}: {message}")
 
 
 def _resolve_lambda(config: AdaptConfig, vector: Any) -> float | str | None:
@@ -299,6 +312,7 @@ def _run_stage(
 
     tokenizer = load_tokenizer(start)
     chunks = document_chunks(documents, tokenizer, stage.data)
+    reporter.progress(0.0, f"{len(chunks)} windows of {stage.data.chunking} tokens")
     items_path = run_dir / f"{stage.name}.synthetic.jsonl"
 
     def synthesis() -> dict[str, Any]:

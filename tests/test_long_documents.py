@@ -209,7 +209,7 @@ def test_long_document_preset_end_to_end_and_the_estimate_is_within_2x(tmp_path:
     sys.path.insert(0, str(ROOT))
     from bench.cost_calibration import DEFAULT_DOC, calibrate
 
-    text = DEFAULT_DOC.read_text(encoding="utf-8")[:3000]
+    text = DEFAULT_DOC.read_text(encoding="utf-8")[:2000]
     report = calibrate(session_settings, text, tmp_path / "run", steps=2)
     result = report["result"]
     assert [s["name"] for s in result["stages"]] == ["memorise", "qa"]

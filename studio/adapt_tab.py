@@ -145,15 +145,11 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         docs = ctx.documents.documents(coll)
         if not docs:
             return ""
-        from past.pipeline.cost import estimate_preset
+        from past.pipeline.cost import estimate_preset, launch_note
 
         base_dir = ctx.registry.resolve(model).path
         cost = estimate_preset(base_dir, docs, chosen or DEFAULT_PRESET, float(epochs) if epochs else None)
-        windows = sum(s.windows for s in cost.stages)
-        return (
-            f"⏱ Estimated time: **{cost.describe()}** ({cost.document_tokens:,} tokens in {len(docs)} document(s), "
-            f"{windows} windows, {sum(s.steps for s in cost.stages)} training steps)."
-        )
+        return launch_note(cost, len(docs))
 
     @user_errors
     def do_launch(model: str, coll: str, skill_name: str, strength: float, label: str, epochs: float, chosen: str):

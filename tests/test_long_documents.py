@@ -159,7 +159,7 @@ def test_long_document_preset_memorises_windows_then_practises_qa() -> None:
 def test_cost_model_grows_with_length_and_counts_steps() -> None:
     from past.documents.ingest import ingest_bytes
     from past.pipeline import AdaptConfig
-    from past.pipeline.cost import estimate_adapt_cost, human_duration
+    from past.pipeline.cost import estimate_adapt_cost, human_duration, launch_note
 
     tokenizer = tiny_tokenizer()
     config = AdaptConfig.from_preset("long-document", mode="sft")
@@ -172,6 +172,11 @@ def test_cost_model_grows_with_length_and_counts_steps() -> None:
     assert memorise.steps == -(-memorise.texts // 2) * 2  # batch 1 × accumulation 2, 2 epochs
     assert short.stages[1].generated_tokens > 0 and "on this machine" in short.describe()
     assert human_duration(700) == "12 minutes" and human_duration(20) == "20 seconds"
+    note = launch_note(longer, 1)
+    assert (
+        note.startswith("⏱ Estimated time: **about ")
+        and f"{longer.stages[0].windows + longer.stages[1].windows} windows" in note
+    )
 
 
 def test_bad_documents_are_refused_and_nothing_else_is_lost(tmp_path: Path) -> None:

@@ -62,6 +62,16 @@ class CostEstimate:
         return f"about {human_duration(self.seconds)} on this machine (CPU)"
 
 
+def launch_note(cost: CostEstimate, n_documents: int) -> str:
+    """The line the Adapt screen shows before Launch."""
+    windows = sum(s.windows for s in cost.stages)
+    steps = sum(s.steps for s in cost.stages)
+    return (
+        f"⏱ Estimated time: **{cost.describe()}** ({cost.document_tokens:,} tokens in {n_documents} document(s), "
+        f"{windows} windows, {steps} training steps)."
+    )
+
+
 def human_duration(seconds: float) -> str:
     if seconds < 90:
         return f"{max(10, round(seconds / 10) * 10):.0f} seconds"

@@ -74,7 +74,11 @@ PRESETS["long-document"] = {
             "data": {"chunking": "memorise-1024", "synthesis": [], "extractive_summaries": True},
             "sft": LONG_MEMORISE_SFT,
         },
-        {"name": "qa", "data": {"chunking": "qa-256", "synthesis": ["qa"]}, "sft": LONG_QA_SFT},
+        {
+            "name": "qa",
+            "data": {"chunking": "qa-256", "synthesis": ["qa"], "synthesis_max_new_tokens": 96},
+            "sft": LONG_QA_SFT,
+        },
     ],
 }
 DEFAULT_PRESET = "short-notes"

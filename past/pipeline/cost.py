@@ -4,17 +4,21 @@ The model is deliberately small. Per stage of an :class:`~past.pipeline.adapt.Ad
 
 * the documents' windows (counted with the base model's tokenizer, exactly as training cuts them);
 * the training texts: ``passage_copies`` per window, expansion + compression per window when the recipe
-  has extractive summaries, and the synthetic texts (``QA_ITEMS_PER_GENERATION`` QA pairs of
-  ``QA_ITEM_TOKENS`` tokens per generation; one implication block of ``synthesis_max_new_tokens``);
+  has extractive summaries, and the synthetic texts (QA: one generation per chunk and question variant of
+  :data:`past.synthesis.prompts.QA_VARIANTS`, ``QA_ITEMS_PER_GENERATION`` pairs of ``QA_ITEM_TOKENS``
+  tokens each; other tasks: one text of ``synthesis_max_new_tokens`` per chunk);
 * training steps = ceil(texts / (batch × accumulation)) × epochs (or ``max_steps``), and trained tokens =
   the texts' tokens (each capped at ``max_length``) × epochs;
 * seconds = trained tokens × :data:`TRAIN_SECONDS_PER_TOKEN` + generated tokens ×
   :data:`GENERATE_SECONDS_PER_TOKEN` + :data:`STAGE_OVERHEAD_SECONDS` (loading the model, writing the
-  adapter) per stage, + :data:`RUN_OVERHEAD_SECONDS` (injection, publishing).
+  adapter) per stage, + :data:`GENERATOR_LOAD_SECONDS` per stage that writes synthetic data, +
+  :data:`RUN_OVERHEAD_SECONDS` (injection, publishing).
 
-The constants are measured on the development machine (2 shared CPU cores, fp32, the bundled
-SmolLM2-135M, LoRA r=32): see ``bench/README.md`` ("Stage II cost model") and ``bench/cost_calibration.py``,
-which measures them again on any machine. A GPU is far faster; the estimate is for the CPU.
+The constants are CPU seconds of one thread, measured on the development machine (fp32, the bundled
+SmolLM2-135M, LoRA r=32) with ``bench/cost_calibration.py``, which measures them again on any machine; see
+``bench/README.md`` (long documents). CPU time, not wall time, because that machine is shared: the estimate
+is the wall time on an unshared machine with one thread (two threads on two idle cores finish sooner, by
+up to ~1.6×). A GPU is far faster; the estimate is for the CPU.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# measured on the 2-core development machine (bench/cost_calibration.py; bench/README.md)
-TRAIN_SECONDS_PER_TOKEN = 0.0020
-GENERATE_SECONDS_PER_TOKEN = 0.030
-STAGE_OVERHEAD_SECONDS = 8.0
+# CPU seconds, one thread, measured on the development machine (bench/cost_calibration.py; bench/README.md)
+TRAIN_SECONDS_PER_TOKEN = 0.006
+GENERATE_SECONDS_PER_TOKEN = 0.045
+STAGE_OVERHEAD_SECONDS = 7.5
+GENERATOR_LOAD_SECONDS = 5.0
 RUN_OVERHEAD_SECONDS = 5.0
-QA_ITEMS_PER_GENERATION = 3
+QA_ITEMS_PER_GENERATION = 1
 QA_ITEM_TOKENS = 60
 
 
@@ -90,6 +95,7 @@ def _text_tokens(tokenizer: Any, texts: Sequence[str]) -> list[int]:
 def estimate_adapt_cost(documents: Sequence[Any], config: Any, tokenizer: Any) -> CostEstimate:
     """The estimated CPU seconds of ``adapt(documents, config)`` (see the module docstring)."""
     from past.pipeline.data_recipe import document_chunks, training_texts
+    from past.synthesis.prompts import QA_VARIANTS
 
     estimate = CostEstimate(document_tokens=sum(sum(_text_tokens(tokenizer, [d.text])) for d in documents))
     for stage in config.stages:
@@ -98,14 +104,16 @@ def estimate_adapt_cost(documents: Sequence[Any], config: Any, tokenizer: Any) -
         chunks = document_chunks(documents, tokenizer, recipe)
         texts, _ = training_texts(chunks, [], recipe, tokenizer, config.seed)
         lengths = [min(n, sft.max_length) for n in _text_tokens(tokenizer, texts)]
-        generations = len(chunks) * recipe.synthesis_samples * len(recipe.synthesis) if recipe.needs_generator else 0
-        generated = generations * recipe.synthesis_max_new_tokens
+        generations = 0
         for task in recipe.synthesis if recipe.needs_generator else []:
             per = len(chunks) * recipe.synthesis_samples
             if task == "qa":
+                per *= len(QA_VARIANTS)
                 lengths += [min(QA_ITEM_TOKENS, sft.max_length)] * per * QA_ITEMS_PER_GENERATION
             else:
                 lengths += [min(recipe.synthesis_max_new_tokens, sft.max_length)] * per
+            generations += per
+        generated = generations * recipe.synthesis_max_new_tokens
         per_step = sft.batch_size * sft.gradient_accumulation_steps
         if sft.max_steps > 0:
             steps = sft.max_steps
@@ -114,9 +122,8 @@ def estimate_adapt_cost(documents: Sequence[Any], config: Any, tokenizer: Any) -
         else:
             steps = math.ceil(len(lengths) / per_step * sft.num_train_epochs) if lengths else 0
             train_tokens = int(sum(lengths) * sft.num_train_epochs)
-        seconds = (
-            train_tokens * TRAIN_SECONDS_PER_TOKEN + generated * GENERATE_SECONDS_PER_TOKEN + STAGE_OVERHEAD_SECONDS
-        )
+        seconds = train_tokens * TRAIN_SECONDS_PER_TOKEN + generated * GENERATE_SECONDS_PER_TOKEN
+        seconds += STAGE_OVERHEAD_SECONDS + (GENERATOR_LOAD_SECONDS if generations else 0.0)
         estimate.stages.append(
             StageCost(stage.name, len(chunks), len(lengths), steps, train_tokens, generated, seconds)
         )

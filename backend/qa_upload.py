@@ -68,7 +68,7 @@ def parse_qa_upload(name: str, data: bytes, max_bytes: int = MAX_QA_BYTES) -> QA
 
 
 def _parse_loogle(name: str, data: bytes) -> QASet:
-    from past.evaluation.loogle import loogle_qa_set
+    from past.evaluation.qa_set import loogle_qa_set
 
     try:
         text = data.decode("utf-8-sig")

@@ -14,7 +14,7 @@ from backend.qa_upload import QAUploadError
 from backend.store import Store
 from past.errors import EvaluationError
 from past.evaluation import load_qa_set
-from past.evaluation.loogle import loogle_qa_set
+from past.evaluation.qa_set import loogle_qa_set
 from past.settings import Settings
 from tests.openai_stub import openai_stub
 
@@ -77,14 +77,19 @@ def test_loogle_upload_attaches_and_a_malformed_one_loses_nothing(tmp_path: Path
     assert [i.answers[0] for i in docs.qa_pairs("long").items] == ["Ossian Rudd", "<mask-0>: Tallowmere"]
 
 
-def test_past_eval_reads_loogle_and_names_a_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from past.cli.main import main
+def test_past_eval_reads_loogle_and_names_a_bad_line(tmp_path: Path) -> None:
+    """``past eval --qa bad.jsonl`` stops with the line's error (main prints it as ``error: …``, exit 2)."""
+    import argparse
+
+    from past.cli import eval_cmd
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text(GOOD_LINES[0] + "\n" + loogle_line("x", "t", "[{'Q': 'q', 'A': 'a'},]]") + "\n")
-    code = main(["--data-dir", str(tmp_path / "data"), "eval", "--qa", str(bad), "--out", str(tmp_path / "r")])
-    err = capsys.readouterr().err
-    assert code == 2 and "bad.jsonl line 2: qa_pairs is not a Python literal" in err and "Traceback" not in err
+    parser = argparse.ArgumentParser()
+    eval_cmd.register(parser.add_subparsers())
+    args = parser.parse_args(["eval", "--qa", str(bad), "--out", str(tmp_path / "r")])
+    with pytest.raises(EvaluationError, match=r"bad\.jsonl line 2: qa_pairs is not a Python literal"):
+        args.func(args, Settings.load(tmp_path / "data").ensure())
     assert not (tmp_path / "r").exists()
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from past.documents.ingest import Document, slugify
 from past.errors import PastError
-from past.evaluation.loogle import parse_loogle_lines
-from past.evaluation.qa_set import QASet, qa_set_from_json
+from past.evaluation.qa_set import QASet, loogle_qa_set, qa_set_from_json
 from past.synthesis.items import Provenance, SynthItem
 from past.synthesis.parsing import parse_lines
 
@@ -60,7 +59,8 @@ def load_loogle(path: str | os.PathLike[str], limit: int | None = None) -> Publi
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise PastError(f"cannot read the LooGLE file {path}: {exc}") from exc
+    from past.evaluation.loogle import parse_loogle_lines
+
     rows = parse_loogle_lines(lines, path.name, limit)
-    out = PublicSet([], QASet([q for r in rows for q in r.questions], {r.doc_id: r.text for r in rows}))
-    out.documents = [_document(r.doc_id, r.title, r.text, str(path)) for r in rows]
-    return out
+    qa = loogle_qa_set(lines, path.name, limit)
+    return PublicSet([_document(r.doc_id, r.title, r.text, str(path)) for r in rows], qa)

@@ -4,6 +4,7 @@ Each line is a JSON object ``{input, title, qa_pairs, output}`` where ``qa_pairs
 string ``"[{'Q': ..., 'A': ..., 'S': ...}]"``. It is read with :func:`ast.literal_eval` (literals only, never
 ``eval``); cloze answers (a dict of masks) become ``"<mask-0>: X; <mask-1>: Y"``. Any malformed line is a
 :class:`~past.errors.EvaluationError` naming the file and the line number, so nothing is half-loaded.
+:func:`past.evaluation.qa_set.loogle_qa_set` turns the rows into a QA set.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 
 from past.documents.ingest import slugify
 from past.errors import EvaluationError
-from past.evaluation.qa_set import QAItem, QASet
 
 REQUIRED = ("input", "qa_pairs")
 
@@ -25,7 +25,7 @@ class LoogleRow:
     doc_id: str
     title: str
     text: str
-    questions: tuple[QAItem, ...]
+    questions: tuple[tuple[str, str, str], ...]  # (question id, question, answer)
 
 
 def is_loogle_row(row: object) -> bool:
@@ -81,16 +81,10 @@ def parse_loogle_lines(lines: Iterable[str], name: str = "loogle.jsonl", limit: 
         title = str(row.get("title") or name.split(".")[0])
         doc_id = f"{slugify(title)}-{len(rows):02d}"
         questions = tuple(
-            QAItem(f"{doc_id}-{n:03d}", doc_id, pair["Q"].strip(), (_answer(pair["A"]),))
+            (f"{doc_id}-{n:03d}", pair["Q"].strip(), _answer(pair["A"]))
             for n, pair in enumerate(_pairs(row["qa_pairs"], where))
         )
         rows.append(LoogleRow(doc_id, title, row["input"].strip(), questions))
     if not rows:
         raise EvaluationError(f"{name} holds no LooGLE rows")
     return rows
-
-
-def loogle_qa_set(lines: Iterable[str], name: str = "loogle.jsonl", limit: int | None = None) -> QASet:
-    """A closed-book QA set from LooGLE lines; ``contexts`` holds each document's text."""
-    rows = parse_loogle_lines(lines, name, limit)
-    return QASet([q for r in rows for q in r.questions], {r.doc_id: r.text for r in rows})

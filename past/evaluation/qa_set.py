@@ -103,7 +103,7 @@ def qa_set_from_json(data: object, name: str = "questions.qa.json") -> QASet:
 
 def _from_jsonl(path: Path) -> QASet:
     from past.datasets import read_jsonl
-    from past.evaluation.loogle import is_loogle_row, loogle_qa_set
+    from past.evaluation.loogle import is_loogle_row
 
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -126,6 +126,15 @@ def _from_jsonl(path: Path) -> QASet:
             QAItem(qid, doc_id, _question(row, path.name), _answers(row, path.name), str(row.get("split", "")))
         )
     return QASet(items)
+
+
+def loogle_qa_set(lines: Iterable[str], name: str = "loogle.jsonl", limit: int | None = None) -> QASet:
+    """A closed-book QA set from LooGLE lines (:mod:`past.evaluation.loogle`); ``contexts`` holds the texts."""
+    from past.evaluation.loogle import parse_loogle_lines
+
+    rows = parse_loogle_lines(lines, name, limit)
+    items = [QAItem(qid, r.doc_id, question, (answer,)) for r in rows for qid, question, answer in r.questions]
+    return QASet(items, {r.doc_id: r.text for r in rows})
 
 
 def load_qa_set(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> QASet:

@@ -6,8 +6,9 @@ Source/target split: the long-document skill's sources are ``shortdep_qa`` rows 
 ``longdep_qa`` is the same document as row 0 of ``shortdep_qa`` (José Luis Picardo) and is never a target.
 
 For each target document and each slice length (``--chars``, the document's first N characters, at a
-sentence boundary), the run: estimates the cost (:mod:`past.pipeline.cost`), adapts (mode ``sft``; with
-``--skill``, also ``past``), records wall seconds, CPU seconds and peak RSS, then asks the document's
+sentence boundary), the run: estimates the cost (:mod:`past.pipeline.cost`), adapts (mode ``sft``; the
+PaST arm needs the long-document skill built first and is not here yet), records wall seconds, CPU seconds
+and peak RSS, then asks the document's
 questions closed-book of the base and the adapted model(s) (rule judge; with ``--judge-endpoint`` the LLM
 judge with the rule verdict beside it). ``--seeds`` repeats the adaptation with other seeds; the summary
 has 95 % CIs over documents. The lead runs it; it takes CPU hours at full length:

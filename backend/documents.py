@@ -175,7 +175,7 @@ class DocumentService:
         qa_id = uuid.uuid4().hex[:12]
         meta = {
             "collection": collection,
-            "format": "qa.json",
+            "format": "loogle.jsonl" if file_name.endswith(".jsonl") else "qa.json",
             "original_name": name,
             "file_name": file_name,
             "sha256": sha256,

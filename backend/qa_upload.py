@@ -1,7 +1,9 @@
 """Checking an uploaded question file before it is stored: size, UTF-8 JSON, shape, question count.
 
 Accepted: the studio's ``.qa.json`` format (``{doc_id, questions: [{id, question, answer, split}]}``,
-as in ``assets/documents``) or a SQuAD-style list of passages. Only JSON is ever parsed from users.
+as in ``assets/documents``), a SQuAD-style list of passages, or a LooGLE ``.jsonl`` file (``input`` and
+``qa_pairs``, the latter read with ``ast.literal_eval``, see :mod:`past.evaluation.loogle`). Only JSON and
+Python literals are ever parsed from users, never executed.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def parse_qa_upload(name: str, data: bytes, max_bytes: int = MAX_QA_BYTES) -> QA
         raise QAUploadError(
             f"{name} is too large ({len(data) / 1e6:.1f} MB; question files may be up to {max_bytes / 1e6:.0f} MB)"
         )
+    if name.endswith(".jsonl"):
+        return _parse_loogle(name, data)
     try:
         parsed = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -60,4 +64,23 @@ def parse_qa_upload(name: str, data: bytes, max_bytes: int = MAX_QA_BYTES) -> QA
         raise QAUploadError(str(exc)) from None
     if not qa_set.items:
         raise QAUploadError(f"{name}: the file holds no questions")
+    return qa_set
+
+
+def _parse_loogle(name: str, data: bytes) -> QASet:
+    from past.evaluation.qa_set import loogle_qa_set
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise QAUploadError(f"{name} is not a text file (LooGLE files are UTF-8 JSON lines)") from None
+    try:
+        qa_set = loogle_qa_set(text.splitlines(), name)
+    except EvaluationError as exc:
+        raise QAUploadError(str(exc)) from None
+    if not qa_set.items:
+        raise QAUploadError(f"{name}: the file holds no questions")
+    if len(qa_set) > MAX_QUESTIONS:
+        raise QAUploadError(f"{name}: {len(qa_set)} questions is too many (the limit is {MAX_QUESTIONS})")
+    qa_set.contexts.clear()  # the documents' text is not needed to ask the questions closed-book
     return qa_set

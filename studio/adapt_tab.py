@@ -84,6 +84,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             label="Passes over your documents (more = learns the text better, slower)",
             elem_id="adapt-steps",
         )
+    estimate = gr.Markdown("", elem_id="adapt-estimate")
     launch = gr.Button("Launch", variant="primary", elem_id="adapt-launch")
     job_id = gr.Textbox(visible=False, elem_id="adapt-job-id")
     status = gr.HTML(status_html(None), elem_id="adapt-status")
@@ -145,6 +146,24 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         if not name:
             return gr.update()
         return gr.update(value=ctx.skills.info(name).default_lambda)
+
+    @user_errors
+    def on_preset(chosen: str | None):
+        stages = PRESETS.get(chosen or DEFAULT_PRESET, PRESETS[DEFAULT_PRESET])["stages"]
+        return gr.update(value=int(stages[0]["sft"].get("num_train_epochs", DEFAULT_EPOCHS)))
+
+    @user_errors
+    def show_estimate(model: str | None, coll: str | None, chosen: str | None, epochs: float | None):
+        if not model or not coll:
+            return ""
+        docs = ctx.documents.documents(coll)
+        if not docs:
+            return ""
+        from past.pipeline.cost import estimate_preset, launch_note
+
+        base_dir = ctx.registry.resolve(model).path
+        cost = estimate_preset(base_dir, docs, chosen or DEFAULT_PRESET, float(epochs) if epochs else None)
+        return launch_note(cost, len(docs))
 
     @user_errors
     def do_launch(model: str, coll: str, skill_name: str, strength: float, label: str, epochs: float, chosen: str):
@@ -270,6 +289,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         return ui.go_to("evaluate") if ui else gr.update()
 
     base.input(on_base, base, [skill, skill_note], api_name=False)
+    preset.input(on_preset, preset, steps, api_name=False)
+    for trigger in (base.change, collection.change, preset.change, steps.release):
+        trigger(show_estimate, [base, collection, preset, steps], estimate, api_name=False)
     skill.change(on_skill, skill, lam, api_name=False)
     launch.click(do_launch, [base, collection, skill, lam, name, steps, preset], [job_id, launch], api_name="adapt")
     watched = [status, stages, done_row, launch, heatmap]

@@ -41,7 +41,8 @@ INTRO = (
 )
 QA_HELP = (
     'Questions are uploaded as a `.qa.json` file: `{"doc_id": ..., "questions": [{"question": ..., '
-    '"answer": ...}, ...]}` (the format of the example files that come with PaST Studio).'
+    '"answer": ...}, ...]}` (the format of the example files that come with PaST Studio), or as a LooGLE '
+    "`.jsonl` file (long documents with their questions; a malformed line is refused, naming the line)."
 )
 JUDGE_CHOICES = [
     ("Word overlap with the reference answer (fast)", "rule"),
@@ -96,7 +97,11 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         gr.Markdown(QA_HELP)
         with gr.Row():
             qa_file = gr.File(
-                label="Question file (.json)", file_types=[".json"], type="filepath", scale=3, elem_id="ev-qa-file"
+                label="Question file (.json, or LooGLE .jsonl)",
+                file_types=[".json", ".jsonl"],
+                type="filepath",
+                scale=3,
+                elem_id="ev-qa-file",
             )
             with gr.Column(scale=2):
                 qa_collection = gr.Dropdown(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 
 from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
 from past.cli.train_args import add_threads_flag, apply_threads, run_dir
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     sources = load_sources(args.targets)
     if not sources.documents:
         raise ConfigError("no target documents among the given paths")
+    _print_estimate(settings, args.model, sources.documents, config)
     endpoint = endpoint_from_args(args, "generator-")
     name = args.name or re.sub(r"[^\w.-]+", "-", f"{sources.documents[0].doc_id}-{args.skill or 'sft'}")[:64]
     record = adapt_and_publish(
@@ -80,6 +82,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
     )
     return 0
+
+
+def _print_estimate(settings: Settings, model: str, documents: list, config: object) -> None:
+    """The cost model's estimate (past.pipeline.cost), on stderr before anything runs."""
+    from past.documents.chunking import load_tokenizer
+    from past.models import ModelRegistry
+    from past.pipeline.cost import estimate_adapt_cost
+
+    registry = ModelRegistry(settings)
+    if model == "default":
+        registry.ensure_default()
+    base = registry.resolve(model).path
+    cost = estimate_adapt_cost(documents, config, load_tokenizer(base))
+    stages = ", ".join(f"{s.name}: {s.windows} windows, {s.steps} steps" for s in cost.stages)
+    print(f"estimated time: {cost.describe()} ({cost.document_tokens:,} tokens; {stages})", file=sys.stderr)
 
 
 def _lam(text: str | None) -> float | str | None:

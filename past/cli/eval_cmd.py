@@ -21,7 +21,9 @@ def _seeds(text: str) -> list[int]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("eval", help="closed-book QA evaluation of models")
-    parser.add_argument("--qa", nargs="+", required=True, help="QA files (.qa.json, SQuAD-style JSON, JSONL) or dirs")
+    parser.add_argument(
+        "--qa", nargs="+", required=True, help="QA files (.qa.json, SQuAD-style JSON, JSONL, LooGLE .jsonl) or dirs"
+    )
     parser.add_argument(
         "--model",
         action="append",
@@ -32,7 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", help="only questions of this split (e.g. test)")
     parser.add_argument("--docs", help="only these doc ids (comma list)")
     parser.add_argument("--limit", type=positive_int, help="at most this many questions")
-    parser.add_argument("--judge", choices=JUDGE_KINDS, default="rule")
+    parser.add_argument(
+        "--judge",
+        choices=JUDGE_KINDS,
+        help="default: llm when --judge-endpoint is given (its verdict and the rule judge's, both recorded), else rule",
+    )
     parser.add_argument("--judge-model", help="local model for the LLM judge (default: the default model)")
     add_endpoint_args(parser, "judge-", "judge")
     parser.add_argument("--seeds", type=_seeds, default=[0], help="decoding seeds when --temperature > 0")
@@ -58,17 +64,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("error: no questions left after --split/--docs/--limit", file=sys.stderr)
         return 2
     specs = [ModelSpec.parse(s) for s in (args.models or ["default"])]
+    endpoint = endpoint_from_args(args, "judge-")
     judge = make_judge(
-        args.judge,
+        args.judge or ("llm" if endpoint else "rule"),
         registry=registry,
         model_ref=args.judge_model or "default",
-        endpoint=endpoint_from_args(args, "judge-"),
+        endpoint=endpoint,
     )
     config = EvalConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, prompt=args.prompt)
     comparison = evaluate_models(
         registry, specs, qa_set, judge, config, seeds=args.seeds, batch_size=args.batch_size, reporter=ConsoleReporter()
     )
     paths = write_report(comparison, args.out)
+    if getattr(judge, "fallbacks", 0):
+        reason = f" ({judge.fallback_reason})" if judge.fallback_reason else ""
+        print(f"the rule judge graded {judge.fallbacks} answer(s) the LLM judge could not{reason}")
     print(f"{len(qa_set)} questions on {len(qa_set.doc_ids)} document(s), judge {judge.name}")
     print(f"accuracy: judge {judge.name}, correct at score >= 0.5; prompt '{args.prompt}'; 95 % CIs over documents")
     for s in comparison.summaries:

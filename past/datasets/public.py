@@ -6,7 +6,6 @@ the published implications as synthetic items with provenance, ready for SFT.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from past.documents.ingest import Document, slugify
 from past.errors import PastError
-from past.evaluation.qa_set import QAItem, QASet, qa_set_from_json
+from past.evaluation.qa_set import QASet, loogle_qa_set, qa_set_from_json
 from past.synthesis.items import Provenance, SynthItem
 from past.synthesis.parsing import parse_lines
 
@@ -53,24 +52,15 @@ def load_squad(path: str | os.PathLike[str], limit: int | None = None) -> Public
 
 
 def load_loogle(path: str | os.PathLike[str], limit: int | None = None) -> PublicSet:
-    """LooGLE JSONL: ``{input, title, qa_pairs}`` with ``qa_pairs`` a Python literal ``[{Q, A, S}]``.
-    Cloze answers (a dict of masks) become ``"<mask-0>: X; <mask-1>: Y"``."""
+    """LooGLE JSONL: ``{input, title, qa_pairs}`` with ``qa_pairs`` a Python literal ``[{Q, A, S}]``, parsed by
+    :mod:`past.evaluation.loogle` (``ast.literal_eval``; a malformed line is an error naming it)."""
     path = Path(path)
-    out = PublicSet([], QASet([]))
     try:
-        lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
         raise PastError(f"cannot read the LooGLE file {path}: {exc}") from exc
-    for index, row in enumerate(lines[:limit] if limit else lines):
-        doc_id = f"{slugify(row['title'])}-{index:02d}"
-        out.documents.append(_document(doc_id, row["title"], row["input"].strip(), str(path)))
-        try:
-            pairs = ast.literal_eval(row["qa_pairs"]) if isinstance(row["qa_pairs"], str) else row["qa_pairs"]
-        except (ValueError, SyntaxError) as exc:
-            raise PastError(f"{path.name} line {index + 1}: qa_pairs is not a Python literal") from exc
-        for n, pair in enumerate(pairs):
-            answer = pair["A"]
-            if isinstance(answer, dict):
-                answer = "; ".join(f"{k}: {v}" for k, v in sorted(answer.items()))
-            out.qa.items.append(QAItem(f"{doc_id}-{n:03d}", doc_id, pair["Q"], (str(answer),)))
-    return out
+    from past.evaluation.loogle import parse_loogle_lines
+
+    rows = parse_loogle_lines(lines, path.name, limit)
+    qa = loogle_qa_set(lines, path.name, limit)
+    return PublicSet([_document(r.doc_id, r.title, r.text, str(path)) for r in rows], qa)

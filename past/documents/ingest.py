@@ -24,6 +24,9 @@ from past.progress import NullReporter, Reporter
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MIN_CHARS = 1
+# The longest document accepted (≈ 250k tokens, ~400 pages): adapting to it takes hours on a 2-core CPU
+# (past.pipeline.cost); longer texts are refused with a message to split them.
+MAX_DOCUMENT_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,12 @@ def ingest_bytes(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES, 
     text = clean_text(raw)
     if len(text) < MIN_CHARS:
         raise DocumentError(name, f"contains no text after extraction (format {fmt})")
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise DocumentError(
+            name,
+            f"is too long to adapt to ({len(text):,} characters; the limit is {MAX_DOCUMENT_CHARS:,}, about 400 "
+            "pages): split it into parts of at most that size and upload them to the same collection",
+        )
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Document(
         doc_id=slugify(name), name=Path(name).name, format=fmt, text=text, sha256=sha, source=source, warnings=warnings

@@ -55,6 +55,7 @@ class QuestionResult:
     em: float = 0.0
     containment: float = 0.0
     retrieved: list[str] = field(default_factory=list)  # "document#chunk" put in the prompt (with documents)
+    verdicts: dict = field(default_factory=dict)  # a FallbackJudge's {"llm", "rule", "used"}
 
 
 @dataclass
@@ -162,8 +163,12 @@ def evaluate_closed_book(
     scores = (
         judge.score_batch([i.question for i in items], predictions, [list(i.answers) for i in items]) if items else []
     )
+    details = list(getattr(judge, "last_details", None) or [])
+    details = details if len(details) == len(scores) else [{}] * len(scores)
     questions = []
-    for item, prediction, score, used in zip(items, predictions, scores, retrieved[: len(items)], strict=True):
+    for item, prediction, score, used, verdicts in zip(
+        items, predictions, scores, retrieved[: len(items)], details, strict=True
+    ):
         rule = answer_scores(prediction, item.answers)
         questions.append(
             QuestionResult(
@@ -178,6 +183,7 @@ def evaluate_closed_book(
                 em=rule.em,
                 containment=rule.containment,
                 retrieved=used,
+                verdicts=dict(verdicts),
             )
         )
     result = summarise(label, seed, judge.name, questions, config.prompt)

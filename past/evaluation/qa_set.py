@@ -2,7 +2,8 @@
 
 Accepted inputs: the studio's ``*.qa.json`` files (``{doc_id, questions: [{id, question, answer, split}]}``),
 a directory of them, SQuAD-style passage files (``[{title, context, questions: [{question, answer}]}]``,
-as in ``shared/data/squad``), and JSONL rows with ``question``, ``answer``/``answers`` and ``doc_id``.
+as in ``shared/data/squad``), JSONL rows with ``question``, ``answer``/``answers`` and ``doc_id``, and
+LooGLE JSONL files (rows with ``input`` and ``qa_pairs``; :mod:`past.evaluation.loogle`).
 """
 
 from __future__ import annotations
@@ -102,7 +103,19 @@ def qa_set_from_json(data: object, name: str = "questions.qa.json") -> QASet:
 
 def _from_jsonl(path: Path) -> QASet:
     from past.datasets import read_jsonl
+    from past.evaluation.loogle import is_loogle_row
 
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvaluationError(f"{path.name} is not a readable UTF-8 text file: {exc}") from None
+    first = next((line for line in lines if line.strip()), "")
+    try:
+        looks_loogle = is_loogle_row(json.loads(first))
+    except json.JSONDecodeError:
+        looks_loogle = '"qa_pairs"' in first
+    if looks_loogle:
+        return loogle_qa_set(lines, path.name)
     items = []
     for n, row in enumerate(read_jsonl(path)):
         if row.get("kind") == "qa" and "prompt" in row:  # a synthetic-data file
@@ -113,6 +126,15 @@ def _from_jsonl(path: Path) -> QASet:
             QAItem(qid, doc_id, _question(row, path.name), _answers(row, path.name), str(row.get("split", "")))
         )
     return QASet(items)
+
+
+def loogle_qa_set(lines: Iterable[str], name: str = "loogle.jsonl", limit: int | None = None) -> QASet:
+    """A closed-book QA set from LooGLE lines (:mod:`past.evaluation.loogle`); ``contexts`` holds the texts."""
+    from past.evaluation.loogle import parse_loogle_lines
+
+    rows = parse_loogle_lines(lines, name, limit)
+    items = [QAItem(qid, r.doc_id, question, (answer,)) for r in rows for qid, question, answer in r.questions]
+    return QASet(items, {r.doc_id: r.text for r in rows})
 
 
 def load_qa_set(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> QASet:

@@ -81,6 +81,7 @@ def write_report(comparison: Comparison, out_dir: str | os.PathLike[str], title:
             "score": round(q.score, 4),
             "correct": int(q.correct),
             "f1": round(q.f1, 4),
+            "verdicts": " ".join(f"{k}={v}" for k, v in q.verdicts.items()),
         }
         for r in comparison.runs
         for q in r.questions

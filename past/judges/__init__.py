@@ -7,6 +7,7 @@ Every judge follows :class:`Judge` (``score(question, prediction, references) ->
 
 from past.judges.base import ContainmentJudge, Judge, RuleQAJudge, ShortAnswerReward
 from past.judges.factory import JUDGE_KINDS, make_judge
+from past.judges.fallback import FallbackJudge
 from past.judges.llm import GRADING_PROMPT, LLMJudge, parse_verdict
 from past.judges.reward import judge_reward_fn
 from past.judges.rule import AnswerScores, answer_scores, normalize_answer, token_f1
@@ -16,6 +17,7 @@ __all__ = [
     "JUDGE_KINDS",
     "AnswerScores",
     "ContainmentJudge",
+    "FallbackJudge",
     "Judge",
     "LLMJudge",
     "RuleQAJudge",

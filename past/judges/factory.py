@@ -7,6 +7,7 @@ from typing import Any
 from past.errors import ConfigError
 from past.generators import EndpointConfig, OpenAIChatGenerator, local_generator
 from past.judges.base import ContainmentJudge, Judge, RuleQAJudge, ShortAnswerReward
+from past.judges.fallback import FallbackJudge
 from past.judges.llm import LLMJudge
 
 JUDGE_KINDS = ("rule", "containment", "llm")
@@ -21,7 +22,10 @@ def make_judge(
     endpoint: EndpointConfig | None = None,
     batch_size: int = 16,
 ) -> Judge:
-    """``rule`` / ``containment``; or ``llm`` with ``endpoint`` or a local ``model_ref`` loaded through ``registry``."""
+    """``rule`` / ``containment``; or ``llm`` with ``endpoint`` or a local ``model_ref`` loaded through ``registry``.
+
+    ``llm`` on an endpoint is a :class:`FallbackJudge`: the endpoint's verdict with the rule judge recorded
+    beside it (and used where the endpoint fails or its reply is neither yes nor no)."""
     if kind == "rule":
         return RuleQAJudge()
     if kind == "containment":
@@ -29,7 +33,7 @@ def make_judge(
     if kind != "llm":
         raise ConfigError(f"unknown judge '{kind}': choose from {', '.join(JUDGE_KINDS)}")
     if endpoint is not None:
-        return LLMJudge(OpenAIChatGenerator(endpoint))
+        return FallbackJudge(LLMJudge(OpenAIChatGenerator(endpoint)))
     if registry is None or not model_ref:
         raise ConfigError("the LLM judge needs an endpoint (URL and model) or a local model reference")
     return LLMJudge(local_generator(registry.load(model_ref), batch_size=batch_size))

@@ -52,6 +52,35 @@ PRESETS: dict[str, dict[str, Any]] = {
         "stages": [{"name": "documents", "data": {"synthesis": []}, "sft": TARGET_SFT}],
     },
 }
+# The long-document regime (LooGLE, App. E of the paper): (1) context memorisation, multi-task SFT over the
+# document's 1024-token windows (the paper's smallest window; text modelling + expansion + compression with
+# extractive lead summaries, see past.pipeline.data_recipe), then (2) synthetic QA on 256-token chunks,
+# continuing stage 1's LoRA. Epochs are the CPU setting: a 100k-character document is ~25 windows.
+LONG_MEMORISE_SFT: dict[str, Any] = {
+    "max_steps": 0,
+    "num_train_epochs": 2,
+    "batch_size": 1,
+    "gradient_accumulation_steps": 2,
+    "max_length": 1280,
+    "save_steps": 10,
+}
+LONG_QA_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 3, "batch_size": 4, "save_steps": 20}
+PRESETS["long-document"] = {
+    "description": "Long document (a manual or report of many pages): the model first memorises the whole text "
+    "window by window, then practises questions it writes about it.",
+    "stages": [
+        {
+            "name": "memorise",
+            "data": {"chunking": "memorise-1024", "synthesis": [], "extractive_summaries": True},
+            "sft": LONG_MEMORISE_SFT,
+        },
+        {
+            "name": "qa",
+            "data": {"chunking": "qa-256", "synthesis": ["qa"], "synthesis_max_new_tokens": 96},
+            "sft": LONG_QA_SFT,
+        },
+    ],
+}
 DEFAULT_PRESET = "short-notes"
 
 
@@ -180,6 +209,14 @@ def adapt(
     reporter = reporter or NullReporter()
     if not documents:
         raise ConfigError("no documents to adapt to")
+    from past.documents.ingest import MAX_DOCUMENT_CHARS
+
+    for doc in documents:
+        if len(doc.text) > MAX_DOCUMENT_CHARS:
+            raise ConfigError(
+                f"{doc.name} is too long to adapt to ({len(doc.text):,} characters; the limit is "
+                f"{MAX_DOCUMENT_CHARS:,}): split it into parts"
+            )
     if config.mode in NEEDS_SKILL and skill is None:
         raise ConfigError(f"mode {config.mode!r} needs a skill")
     if config.mode == "sequential" and not source_model:
@@ -203,7 +240,9 @@ def adapt(
         stages: list[dict[str, Any]] = []
         span = 0.9 / len(config.stages)
         for i, stage in enumerate(config.stages):
-            sub = ScaledReporter(reporter, i * span, (i + 1) * span)
+            sub: Reporter = ScaledReporter(reporter, i * span, (i + 1) * span)
+            if len(config.stages) > 1:
+                sub = _StageReporter(sub, f"stage {i + 1}/{len(config.stages)} {stage.name}")
             outcome = _run_stage(
                 state, stage, config.seed, start, documents, run_dir, generator, provided, adapter, sub
             )
@@ -230,6 +269,17 @@ def adapt(
     finally:
         if owned and vector is not None:
             vector.close()
+
+
+class _StageReporter(ScaledReporter):
+    """Prefixes a stage's progress messages with its name, so progress reads per stage (and per window)."""
+
+    def __init__(self, parent: Reporter, label: str) -> None:
+        super().__init__(parent, 0.0, 1.0)
+        self.label = label
+
+    def progress(self, fraction: float, message: str) -> None:
+        super().progress(fraction, f"{self.label}: {message}")
 
 
 def _resolve_lambda(config: AdaptConfig, vector: Any) -> float | str | None:
@@ -266,6 +316,7 @@ def _run_stage(
 
     tokenizer = load_tokenizer(start)
     chunks = document_chunks(documents, tokenizer, stage.data)
+    reporter.progress(0.0, f"{len(chunks)} windows of {stage.data.chunking} tokens")
     items_path = run_dir / f"{stage.name}.synthetic.jsonl"
 
     def synthesis() -> dict[str, Any]:

@@ -7,6 +7,10 @@ A :class:`DataRecipe` turns documents into SFT training texts:
 * ``permutations``: the window's sentences in another order (model-free rewrites, seeded);
 * ``synthesis``: texts a generator writes from each window (:mod:`past.synthesis`: ``implications``,
   ``rewrites``, ``qa`` pairs rendered as closed-book chat turns, ``summaries`` with their expansions);
+* ``extractive_summaries``: context memorisation's multi-task texts of each window (the long-document
+  regime, LooGLE): *expansion* (summary → passage) and *compression* (passage → summary), where the
+  summary is the window's lead sentences (``summary_sentences`` of them, at most ``SUMMARY_MAX_WORDS``
+  words) — a cheap, model-free CPU substitute for the paper's generated summaries;
 * ``provided``: up to this many synthetic texts that came with a document (e.g. the implications shipped
   with the SQuAD source passages), recorded as provided rather than generated.
 
@@ -34,6 +38,7 @@ from past.synthesis.items import SynthItem
 from past.synthesis.pipeline import TASKS, SynthesisConfig, SynthesisStats, synthesize
 
 GENERATED_TASKS = tuple(t for t in TASKS if t != "passage")
+SUMMARY_MAX_WORDS = 80
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
@@ -49,6 +54,8 @@ class DataRecipe:
     synthesis_max_new_tokens: int = 128
     synthesis_temperature: float = 1.0
     provided: int = 0
+    extractive_summaries: bool = False
+    summary_sentences: int = 2
     qa_prompt: str = DEFAULT_PROMPT  # how synthetic QA pairs are asked (the evaluation's prompt family)
 
     @classmethod
@@ -67,7 +74,9 @@ class DataRecipe:
         unknown = [t for t in self.synthesis if t not in GENERATED_TASKS]
         if unknown:
             raise ConfigError(f"unknown synthesis task(s) {unknown}: choose from {', '.join(GENERATED_TASKS)}")
-        for name in ("passage_copies", "permutations", "provided", "synthesis_samples"):
+        if not isinstance(self.extractive_summaries, bool):
+            raise ConfigError("extractive_summaries must be true or false")
+        for name in ("passage_copies", "permutations", "provided", "synthesis_samples", "summary_sentences"):
             value = getattr(self, name)
             if not isinstance(value, int) or not 0 <= value <= 64:
                 raise ConfigError(f"{name} must be a whole number from 0 to 64, got {value!r}")
@@ -125,6 +134,24 @@ def sentence_permutations(text: str, count: int, rng: random.Random) -> list[str
     return out
 
 
+def lead_summary(text: str, sentences: int = 2, max_words: int = SUMMARY_MAX_WORDS) -> str:
+    """The extractive summary of a window: its first ``sentences`` sentences, cut at ``max_words`` words."""
+    lead = " ".join(s.strip() for s in _SENTENCE.split(text.strip())[:sentences] if s.strip())
+    words = lead.split()
+    return " ".join(words[:max_words]) + (" …" if len(words) > max_words else "")
+
+
+def memorisation_texts(window: str, sentences: int) -> tuple[str, str] | None:
+    """Expansion (summary → passage) and compression (passage → summary) texts of one window; None when the
+    lead summary would be the whole window (nothing to expand or compress)."""
+    summary = lead_summary(window, sentences)
+    if not summary or len(summary) >= len(window.strip()) * 0.9:
+        return None
+    expansion = f"Summary: {summary}\n\nFull passage: {window}"
+    compression = f"Passage: {window}\n\nSummary: {summary}"
+    return expansion, compression
+
+
 def _chat(tokenizer: Any, question: str, answer: str, style: str) -> str:
     messages = [{"role": "user", "content": render_prompt(question, style)}, {"role": "assistant", "content": answer}]
     if getattr(tokenizer, "chat_template", None):
@@ -163,6 +190,10 @@ def training_texts(
     for chunk in chunks:
         add("passage", [chunk.text] * recipe.passage_copies)
         add("permutation", sentence_permutations(chunk.text, recipe.permutations, rng))
+        pair = memorisation_texts(chunk.text, recipe.summary_sentences) if recipe.extractive_summaries else None
+        if pair:
+            add("expansion", [pair[0]])
+            add("compression", [pair[1]])
     if recipe.provided and provided:
         for doc_id in dict.fromkeys(c.doc_id for c in chunks):
             add("provided", list(provided.get(doc_id, []))[: recipe.provided])

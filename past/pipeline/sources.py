@@ -69,6 +69,26 @@ def _squad_sources(path: Path, limit: int | None) -> Sources:
     return Sources(public.documents, public.qa, provided)
 
 
+def _is_loogle(path: Path) -> bool:
+    """A ``.jsonl`` whose first row has LooGLE's ``input`` and ``qa_pairs`` (documents and their questions)."""
+    from past.evaluation.loogle import is_loogle_row
+
+    try:
+        with path.open(encoding="utf-8") as handle:
+            first = next((line for line in handle if line.strip()), "")
+        return is_loogle_row(json.loads(first))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+
+
+def _loogle_sources(path: Path, limit: int | None) -> Sources:
+    """The long documents of a LooGLE file with their questions (:func:`past.datasets.public.load_loogle`)."""
+    from past.datasets.public import load_loogle
+
+    public = load_loogle(path, limit=limit)
+    return Sources(public.documents, public.qa)
+
+
 def _check_squad_file(path: Path) -> None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -94,12 +114,16 @@ def _files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
 def load_sources(paths: Sequence[str | os.PathLike[str]], *, limit: int | None = None) -> Sources:
     """Documents and questions from files and directories (sorted, so the order is reproducible).
 
-    ``limit`` keeps the first ``limit`` documents (with their questions) of SQuAD-style passage files.
+    ``limit`` keeps the first ``limit`` documents (with their questions) of SQuAD-style passage files and of
+    LooGLE ``.jsonl`` files (long documents with their questions).
     """
     sources = Sources()
     question_files: list[Path] = []
     for path in _files(paths):
         name = path.name.lower()
+        if name.endswith(".jsonl") and _is_loogle(path):
+            sources.extend(_loogle_sources(path, limit))
+            continue
         if name.endswith(QA_SUFFIXES):
             question_files.append(path)
             continue

@@ -18,7 +18,7 @@ from past.skills.lambdas import check_lambda
 
 MODES = ["past", "sft", "pre_injection"]  # sequential needs θ_S^rl of the skill's source run: ``past adapt``
 # literal copy of past.pipeline.PRESETS' names (this module is imported at worker start; a test keeps them equal)
-PRESET_NAMES = ["short-notes", "passage-only"]
+PRESET_NAMES = ["short-notes", "passage-only", "long-document"]
 MAX_EPOCHS = 100.0
 
 

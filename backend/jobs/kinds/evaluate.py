@@ -42,7 +42,9 @@ class EvaluateParams:
     collection: str | None = param(
         None, help="document collection whose uploaded questions to ask", ref="qa_collection"
     )
-    qa_path: str | None = param(None, help="or a QA file/folder (.qa.json, SQuAD-style JSON, JSONL)", ref="qa_path")
+    qa_path: str | None = param(
+        None, help="or a QA file/folder (.qa.json, SQuAD-style JSON, JSONL, LooGLE .jsonl)", ref="qa_path"
+    )
     split: str | None = param(None, help="only questions of this split (e.g. test)")
     limit: int | None = param(None, help="at most this many questions")
     judge: str = param(
@@ -52,6 +54,10 @@ class EvaluateParams:
         choices=JUDGES,
     )
     judge_model: str = param("default", help="the local model that grades answers when judge=llm", ref="model")
+    judge_endpoint: str | None = param(
+        None, help="judge=llm on an OpenAI-compatible endpoint (base URL); the rule verdict is recorded beside it"
+    )
+    judge_endpoint_model: str | None = param(None, help="the model to request from judge_endpoint")
     max_new_tokens: int = param(32, help="longest answer, in tokens")
     temperature: float = param(0.0, help="0 = greedy (one run per model); >0 samples once per seed")
     seeds: list[int] = param([0], help="decoding seeds (replicates) when temperature > 0")  # noqa: RUF009
@@ -87,6 +93,8 @@ class EvaluateParams:
             raise ValueError("give the questions either as a collection or as a QA file path (exactly one)")
         if self.qa_path and not Path(self.qa_path).exists():
             raise ValueError(f"the QA file {self.qa_path} does not exist")
+        if bool(self.judge_endpoint) != bool(self.judge_endpoint_model):
+            raise ValueError("judge_endpoint and judge_endpoint_model go together")
         if self.limit is not None and self.limit < 1:
             raise ValueError("limit must be at least 1")
         if not 1 <= self.max_new_tokens <= 1024:
@@ -192,7 +200,16 @@ def run(params: EvaluateParams, ctx: JobContext) -> dict[str, Any]:
     registry = ModelRegistry(ctx.settings)
     qa_set, source = _qa_set(params, ctx)
     reporter.log(f"{len(qa_set)} questions on {len(qa_set.doc_ids)} document(s) from {source}")
-    judge = make_judge(params.judge, registry=registry, model_ref=params.judge_model, batch_size=params.batch_size)
+    from past.generators import EndpointConfig
+
+    endpoint = (
+        EndpointConfig(params.judge_endpoint, params.judge_endpoint_model)
+        if params.judge_endpoint and params.judge_endpoint_model
+        else None
+    )
+    judge = make_judge(
+        params.judge, registry=registry, model_ref=params.judge_model, endpoint=endpoint, batch_size=params.batch_size
+    )
     config = EvalConfig(
         max_new_tokens=params.max_new_tokens,
         temperature=params.temperature,

@@ -1,0 +1,145 @@
+"""How long an adaptation will take, before it starts: tokens → training steps → CPU seconds.
+
+The model is deliberately small. Per stage of an :class:`~past.pipeline.adapt.AdaptConfig`:
+
+* the documents' windows (counted with the base model's tokenizer, exactly as training cuts them);
+* the training texts: ``passage_copies`` per window, expansion + compression per window when the recipe
+  has extractive summaries, and the synthetic texts (QA: one generation per chunk and question variant of
+  :data:`past.synthesis.prompts.QA_VARIANTS`, ``QA_ITEMS_PER_GENERATION`` pairs of ``QA_ITEM_TOKENS``
+  tokens each; other tasks: one text of ``synthesis_max_new_tokens`` per chunk);
+* training steps = ceil(texts / (batch × accumulation)) × epochs (or ``max_steps``), and trained tokens =
+  the texts' tokens (each capped at ``max_length``) × epochs;
+* seconds = trained tokens × :data:`TRAIN_SECONDS_PER_TOKEN` + generated tokens ×
+  :data:`GENERATE_SECONDS_PER_TOKEN` + :data:`STAGE_OVERHEAD_SECONDS` (loading the model, writing the
+  adapter) per stage, + :data:`GENERATOR_LOAD_SECONDS` per stage that writes synthetic data, +
+  :data:`RUN_OVERHEAD_SECONDS` (injection, publishing).
+
+The constants are CPU seconds of one thread, measured on the development machine (fp32, the bundled
+SmolLM2-135M, LoRA r=32) with ``bench/cost_calibration.py``, which measures them again on any machine; see
+``bench/README.md`` (long documents). CPU time, not wall time, because that machine is shared: the estimate
+is the wall time on an unshared machine with one thread (two threads on two idle cores finish sooner, by
+up to ~1.6×). A GPU is far faster; the estimate is for the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# CPU seconds, one thread, measured on the development machine (bench/cost_calibration.py; bench/README.md)
+TRAIN_SECONDS_PER_TOKEN = 0.006
+GENERATE_SECONDS_PER_TOKEN = 0.045
+STAGE_OVERHEAD_SECONDS = 7.5
+GENERATOR_LOAD_SECONDS = 5.0
+RUN_OVERHEAD_SECONDS = 5.0
+QA_ITEMS_PER_GENERATION = 1
+QA_ITEM_TOKENS = 60
+
+
+@dataclass
+class StageCost:
+    name: str
+    windows: int
+    texts: int
+    steps: int
+    train_tokens: int
+    generated_tokens: int
+    seconds: float
+
+
+@dataclass
+class CostEstimate:
+    stages: list[StageCost] = field(default_factory=list)
+    seconds: float = 0.0
+    document_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def minutes(self) -> float:
+        return self.seconds / 60.0
+
+    def describe(self) -> str:
+        """Plain words: 'about 12 minutes on this machine (CPU)'."""
+        return f"about {human_duration(self.seconds)} on this machine (CPU)"
+
+
+def launch_note(cost: CostEstimate, n_documents: int) -> str:
+    """The line the Adapt screen shows before Launch."""
+    windows = sum(s.windows for s in cost.stages)
+    steps = sum(s.steps for s in cost.stages)
+    return (
+        f"⏱ Estimated time: **{cost.describe()}** ({cost.document_tokens:,} tokens in {n_documents} document(s), "
+        f"{windows} windows, {steps} training steps)."
+    )
+
+
+def human_duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(10, round(seconds / 10) * 10):.0f} seconds"
+    minutes = seconds / 60
+    if minutes < 90:
+        return f"{round(minutes):.0f} minutes"
+    return f"{minutes / 60:.1f} hours"
+
+
+def _text_tokens(tokenizer: Any, texts: Sequence[str]) -> list[int]:
+    if not texts:
+        return []
+    return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+
+
+def estimate_adapt_cost(documents: Sequence[Any], config: Any, tokenizer: Any) -> CostEstimate:
+    """The estimated CPU seconds of ``adapt(documents, config)`` (see the module docstring)."""
+    from past.pipeline.data_recipe import document_chunks, training_texts
+    from past.synthesis.prompts import QA_VARIANTS
+
+    estimate = CostEstimate(document_tokens=sum(sum(_text_tokens(tokenizer, [d.text])) for d in documents))
+    for stage in config.stages:
+        sft = stage.sft_config(config.seed)
+        recipe = stage.data
+        chunks = document_chunks(documents, tokenizer, recipe)
+        texts, _ = training_texts(chunks, [], recipe, tokenizer, config.seed)
+        lengths = [min(n, sft.max_length) for n in _text_tokens(tokenizer, texts)]
+        generations = 0
+        for task in recipe.synthesis if recipe.needs_generator else []:
+            per = len(chunks) * recipe.synthesis_samples
+            if task == "qa":
+                per *= len(QA_VARIANTS)
+                lengths += [min(QA_ITEM_TOKENS, sft.max_length)] * per * QA_ITEMS_PER_GENERATION
+            else:
+                lengths += [min(recipe.synthesis_max_new_tokens, sft.max_length)] * per
+            generations += per
+        generated = generations * recipe.synthesis_max_new_tokens
+        per_step = sft.batch_size * sft.gradient_accumulation_steps
+        if sft.max_steps > 0:
+            steps = sft.max_steps
+            mean = sum(lengths) / len(lengths) if lengths else 0.0
+            train_tokens = int(steps * per_step * mean)
+        else:
+            steps = math.ceil(len(lengths) / per_step * sft.num_train_epochs) if lengths else 0
+            train_tokens = int(sum(lengths) * sft.num_train_epochs)
+        seconds = train_tokens * TRAIN_SECONDS_PER_TOKEN + generated * GENERATE_SECONDS_PER_TOKEN
+        seconds += STAGE_OVERHEAD_SECONDS + (GENERATOR_LOAD_SECONDS if generations else 0.0)
+        estimate.stages.append(
+            StageCost(stage.name, len(chunks), len(lengths), steps, train_tokens, generated, seconds)
+        )
+    estimate.seconds = sum(s.seconds for s in estimate.stages) + RUN_OVERHEAD_SECONDS
+    return estimate
+
+
+def estimate_preset(
+    base_dir: Any, documents: Sequence[Any], preset: str, epochs: float | None = None, mode: str = "sft"
+) -> CostEstimate:
+    """The estimate for a preset as the studio and ``past adapt`` launch it (``epochs`` overrides every stage)."""
+    from past.documents.chunking import load_tokenizer
+    from past.pipeline.adapt import AdaptConfig
+
+    config = AdaptConfig.from_preset(preset, mode=mode)
+    if epochs is not None:
+        for stage in config.stages:
+            stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": epochs}
+    return estimate_adapt_cost(documents, config, load_tokenizer(base_dir))

@@ -95,7 +95,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def skill_choices(model: str | None) -> tuple[list[str], str]:
         if not model:
             return [], ""
-        fingerprint = ctx.registry.fingerprint(model)
+        fingerprint = ctx.registry.fingerprint(ctx.guard.policy.model_ref(model, "base model"))
         usable, refused = [], []
         for m in ctx.skills.list():
             (usable if m.base_fingerprint == fingerprint else refused).append(m.name)
@@ -187,8 +187,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def evaluate_it():
         return ui.go_to("evaluate") if ui else gr.update()
 
-    base.input(on_base, base, [skill, skill_note], api_name=False)
+    base.input(ctx.guard.paths(on_base), base, [skill, skill_note], api_name=False)
     skill.change(on_skill, skill, lam, api_name=False)
+    do_launch = ctx.guard.editor("adapt", target=lambda m, c, s, *_: f"{c} + {s} on {m}")(do_launch)
     launch.click(do_launch, [base, collection, skill, lam, name, steps, preset], [job_id, launch], api_name="adapt")
     watched = [status, stages, done_row, launch, heatmap]
     job_id.change(watch, job_id, watched, api_name=False)

@@ -16,6 +16,7 @@ from typing import Any
 
 from backend.jobs.errors import ParamTypeError
 from backend.jobs.params import describe_params
+from backend.path_policy import PathPolicy
 from backend.store import Store
 from past.errors import PastError
 from past.settings import Settings
@@ -125,18 +126,23 @@ CHECKERS: dict[str, Callable[[Any, Settings, Store], Any]] = {
 }
 
 
-def check_refs(params: Any, settings: Settings, store: Store) -> Any:
-    """``params`` with every ``ref`` parameter checked (and paths made absolute); :class:`ParamRefError` if not."""
+def check_refs(params: Any, settings: Settings, store: Store, policy: PathPolicy | None = None) -> Any:
+    """``params`` with every ``ref`` parameter checked (and paths made absolute); :class:`ParamRefError` if not.
+
+    With a ``policy`` (the studio's, when it is reachable from elsewhere) each value must pass it first.
+    """
     changes = {}
     for spec in describe_params(type(params)):
         value = getattr(params, spec.name)
         if spec.ref is None or value in (None, "", []):
             continue
         try:
+            if policy is not None:
+                value = policy.check_ref(spec.ref, value)
             checked = CHECKERS[spec.ref](value, settings, store)
         except PastError as exc:
             raise ParamRefError(f"parameter {spec.name!r}: {exc}") from None
-        if checked != value:
+        if checked != getattr(params, spec.name):
             changes[spec.name] = checked
     return dataclasses.replace(params, **changes) if changes else params
 

@@ -92,7 +92,8 @@ def test_exposed_model_and_skill_references(data: Path) -> None:
     for bad in ("/etc", "../../etc", "~", "not-registered", "tests/data", "a/b/c"):
         with pytest.raises(PathRefusedError):
             policy.model_ref(bad)
-    assert policy.model_spec(f"ft=default+{data}/adapters/mine@2") == f"ft=default+{(data / 'adapters/mine').resolve()}@2"
+    inside = (data / "adapters/mine").resolve()
+    assert policy.model_spec(f"ft=default+{data}/adapters/mine@2") == f"ft=default+{inside}@2"
     with pytest.raises(PathRefusedError, match="outside"):
         policy.model_spec("ft=default+/etc@2")
     assert policy.skill_ref("closed-book-qa") == "closed-book-qa"
@@ -163,7 +164,8 @@ def test_guard_logs_refused_paths_and_caps_generations(tmp_path: Path) -> None:
 
     with pytest.raises(PathRefusedError):
         fingerprint(request_of("ed"), "/etc")
-    assert [(r["action"], r["outcome"], r["target"]) for r in audit.list()][0][:2] == ("path_refused", "refused")
+    latest = audit.list()[0]
+    assert (latest["action"], latest["outcome"]) == ("path_refused", "refused")
 
     @guard.generation
     def stream(text: str):

@@ -129,16 +129,25 @@ CHECKERS: dict[str, Callable[[Any, Settings, Store], Any]] = {
 def check_refs(params: Any, settings: Settings, store: Store, policy: PathPolicy | None = None) -> Any:
     """``params`` with every ``ref`` parameter checked (and paths made absolute); :class:`ParamRefError` if not.
 
-    With a ``policy`` (the studio's, when it is reachable from elsewhere) each value must pass it first.
+    With a ``policy`` (the studio's, when it is reachable from elsewhere) every value must pass it first,
+    before anything else is looked at.
     """
+    refs = [
+        (spec, getattr(params, spec.name))
+        for spec in describe_params(type(params))
+        if spec.ref is not None and getattr(params, spec.name) not in (None, "", [])
+    ]
+    if policy is not None:
+        allowed = []
+        for spec, value in refs:
+            try:
+                allowed.append((spec, policy.check_ref(spec.ref, value)))
+            except PastError as exc:
+                raise ParamRefError(f"parameter {spec.name!r}: {exc}") from None
+        refs = allowed
     changes = {}
-    for spec in describe_params(type(params)):
-        value = getattr(params, spec.name)
-        if spec.ref is None or value in (None, "", []):
-            continue
+    for spec, value in refs:
         try:
-            if policy is not None:
-                value = policy.check_ref(spec.ref, value)
             checked = CHECKERS[spec.ref](value, settings, store)
         except PastError as exc:
             raise ParamRefError(f"parameter {spec.name!r}: {exc}") from None

@@ -145,7 +145,9 @@ class PathPolicy:
         if not self.exposed or not text:
             return text
         if "/" not in text and "\\" not in text and not text.startswith((".", "~")):
-            return text  # a library name (the library checks it and looks only inside skills/)
+            if (self.root / "skills" / text).is_dir():
+                return text  # a skill in the library
+            raise PathRefusedError(f"'{text}' is not a skill in the library; {self._only_inside()}")
         return str(self.path(text, f"{what} folder"))
 
     def check_ref(self, kind: str, value: object) -> object:

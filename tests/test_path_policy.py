@@ -22,6 +22,7 @@ def data(tmp_path: Path) -> Path:
     (root / "adapters" / "mine").mkdir(parents=True)
     (root / "adapters" / "mine" / "adapter_config.json").write_text("{}")
     (root / "models" / "registered").mkdir(parents=True)
+    (root / "skills" / "closed-book-qa").mkdir(parents=True)
     (root / "tmp" / "gradio").mkdir(parents=True)
     (root / "tmp" / "gradio" / "upload.md").write_text("# doc")
     outside = tmp_path / "secret"
@@ -97,8 +98,9 @@ def test_exposed_model_and_skill_references(data: Path) -> None:
     with pytest.raises(PathRefusedError, match="outside"):
         policy.model_spec("ft=default+/etc@2")
     assert policy.skill_ref("closed-book-qa") == "closed-book-qa"
-    with pytest.raises(PathRefusedError):
-        policy.skill_ref("/etc")
+    for bad in ("/etc", "tests", "no-such-skill", "link-out"):
+        with pytest.raises(PathRefusedError):
+            policy.skill_ref(bad)
     with pytest.raises(PathRefusedError):
         policy.check_ref("model_specs", ["default", "default+/etc"])
     with pytest.raises(PathRefusedError):

@@ -49,14 +49,16 @@ def _service(settings: Settings, *, tokenizer: bool = False) -> DocumentService:
 
 
 def _tokenizer(settings: Settings) -> Any:
-    """The default model's tokenizer for chunk counts, when the default model is prepared (else none)."""
+    """The default model's tokenizer for chunk counts when that model is already prepared (nothing converted)."""
     from past.models import ModelRegistry
 
+    registry = ModelRegistry(settings)
+    if settings.default_model not in {r.name for r in registry.list()}:
+        return None
     try:
-        path = ModelRegistry(settings).check_ref("default")
         from transformers import AutoTokenizer
 
-        return AutoTokenizer.from_pretrained(ModelRegistry(settings).resolve(path).path)
+        return AutoTokenizer.from_pretrained(registry.resolve(settings.default_model).path)
     except (PastError, OSError, ValueError):
         return None
 

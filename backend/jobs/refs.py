@@ -126,6 +126,24 @@ CHECKERS: dict[str, Callable[[Any, Settings, Store], Any]] = {
 }
 
 
+def apply_policy(params_type: type, raw: dict[str, Any], policy: PathPolicy | None) -> dict[str, Any]:
+    """``raw`` job parameters with every ``ref`` value passed through ``policy`` (the studio's, when exposed).
+
+    Runs before the parameters are typed and validated, so a refused path is never even looked at.
+    """
+    if policy is None or not policy.exposed:
+        return raw
+    kinds = {spec.name: spec.ref for spec in describe_params(params_type) if spec.ref is not None}
+    checked = dict(raw)
+    for name, value in raw.items():
+        if name in kinds and value not in (None, "", []):
+            try:
+                checked[name] = policy.check_ref(kinds[name], value)
+            except PastError as exc:
+                raise ParamRefError(f"parameter {name!r}: {exc}") from None
+    return checked
+
+
 def check_refs(params: Any, settings: Settings, store: Store, policy: PathPolicy | None = None) -> Any:
     """``params`` with every ``ref`` parameter checked (and paths made absolute); :class:`ParamRefError` if not.
 
@@ -156,4 +174,4 @@ def check_refs(params: Any, settings: Settings, store: Store, policy: PathPolicy
     return dataclasses.replace(params, **changes) if changes else params
 
 
-__all__ = ["CHECKERS", "ParamRefError", "check_refs"]
+__all__ = ["CHECKERS", "ParamRefError", "apply_policy", "check_refs"]

@@ -22,7 +22,7 @@ from backend.jobs.executors.accelerate import check_options
 from backend.jobs.kind import JobKind
 from backend.jobs.params import build_params, params_to_json
 from backend.jobs.process import is_alive
-from backend.jobs.refs import check_refs
+from backend.jobs.refs import apply_policy, check_refs
 from backend.jobs.registry import JobRegistry
 from backend.jobs.runner import log_path
 from backend.jobs.slots import check_resources, gpu_count
@@ -112,7 +112,8 @@ class JobService:
         if isinstance(spec, dict):
             spec = JobSpec.from_dict(spec)
         kind = self.registry.get(spec.kind)
-        typed = build_params(kind.params, spec.params, from_strings=params_from_strings)
+        raw = apply_policy(kind.params, spec.params, self.path_policy)  # before anything reads a path
+        typed = build_params(kind.params, raw, from_strings=params_from_strings)
         params = params_to_json(check_refs(typed, self.settings, self.store, self.path_policy))
         self._check_inputs(kind, spec.inputs)
         for dep in spec.after:

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from backend.chat_sessions import ABConversations, Side
 from backend.store import AuditRepository, ChatRepository, Store
 from past.settings import DATA_DIR_ENV, Settings
@@ -25,6 +27,7 @@ def past(data: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_docs_add_list_rm(tmp_path: Path) -> None:
     data = tmp_path / "data"
     added = past(
@@ -59,6 +62,7 @@ def test_docs_add_list_rm(tmp_path: Path) -> None:
     assert json.loads(past(data, "docs", "list", "--json").stdout) == []
 
 
+@pytest.mark.slow
 def test_ab_export_tally_and_audit(tmp_path: Path) -> None:
     settings = Settings.load(tmp_path / "data").ensure()
     store = Store(settings.db_path)

@@ -27,6 +27,7 @@ import gradio as gr
 from backend.adapter_catalog import find_adapters
 from backend.chat_sessions import ABConversations, ABSession, Side, VoteError
 from backend.retrieval import CollectionRetrievers
+from past.errors import PastError
 from past.retrieval import DEFAULT_K, Hit, render_documents_prompt
 from past.serving.engine import SideSpec
 from past.serving.generation import GenerationParams
@@ -158,6 +159,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             found = index.retrieve(message, DEFAULT_K)
             hits = {key: found for key, on in with_docs.items() if on}
         params = GenerationParams(max_new_tokens=int(limit), temperature=float(temp), top_p=float(nucleus))
+        policy = ctx.guard.policy  # an exposed studio serves only models and adapters inside the data directory
+        m_a, m_b = policy.model_ref(m_a, "side A model"), policy.model_ref(m_b, "side B model")
+        ad_a, ad_b = policy.adapter(ad_a, "side A adapter"), policy.adapter(ad_b, "side B adapter")
         configured = {"a": Side(m_a or "", (ad_a or "").strip()), "b": Side(m_b or "", (ad_b or "").strip())}
         session = conversations.get(sid) if (hist_a or hist_b) else None
         if session is None or session.blind != bool(blind_on):
@@ -239,6 +243,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     inputs = [prompt, chat_a, chat_b, model_a, adapter_a, model_b, adapter_b, max_tokens, temperature, top_p]
     inputs += [blind, session_id, *retrieval_boxes, docs_collection]
     outputs = [chat_a, chat_b, prompt, status_a, status_b, usage, session_id, passages_shown]
+    respond = ctx.guard.generation(respond)  # a per-user cap on replies streaming at once
+    cast = ctx.guard.audited("ab_vote", target=1)(cast)
     events = [
         send.click(
             respond,
@@ -268,7 +274,10 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     for i, button in enumerate(votes.buttons):
         button.click(cast, [button, session_id], vote_panel, api_name="ab_vote" if i == 0 else False)
     votes.export.click(
-        lambda: export_all(conversations, ctx.settings.artifacts_dir), None, votes.export_file, api_name="ab_export"
+        ctx.guard.audited("ab_export")(lambda: export_all(conversations, ctx.settings.artifacts_dir)),
+        None,
+        votes.export_file,
+        api_name="ab_export",
     )
 
     def restore() -> tuple:
@@ -278,7 +287,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         picked = {}
         for key in ("a", "b"):
             side = Side.from_dict(sides.get(key))
-            known = side.model in names or (side.model and Path(side.model).is_dir())
+            known = side.model in names or _local_model(ctx, side.model)
             picked[key] = Side(side.model if known else (default or ""), side.adapter)
         session = conversations.get(ctx.selections.get(SESSION_KEY, "") or "")
         if session is not None and _latest_sides(conversations, session) != picked:
@@ -324,6 +333,16 @@ def passages_text(hits: list[Hit] | None) -> str:
         body = h.text.strip().replace("\n", "\n> ")
         quoted.append(f"**{n}. {h.doc_name}** (passage {h.chunk + 1}, score {h.score:.2f})\n\n> {body}")
     return "**Passages from the documents used for this reply**\n\n" + "\n\n".join(quoted)
+
+
+def _local_model(ctx: StudioContext, ref: str) -> bool:
+    """Whether ``ref`` is a model directory this studio's path policy lets a browser name."""
+    if not ref:
+        return False
+    try:
+        return Path(ctx.guard.policy.model_ref(ref)).is_dir()
+    except PastError:
+        return False
 
 
 def _latest_sides(conversations: ABConversations, session: ABSession) -> dict[str, Side]:

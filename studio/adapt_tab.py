@@ -110,7 +110,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def skill_choices(model: str | None) -> tuple[list[str], str]:
         if not model:
             return [], ""
-        fingerprint = ctx.registry.fingerprint(model)
+        fingerprint = ctx.registry.fingerprint(ctx.guard.policy.model_ref(model, "base model"))
         usable, refused = [], []
         for m in ctx.skills.list():
             (usable if m.base_fingerprint == fingerprint else refused).append(m.name)
@@ -288,17 +288,19 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def evaluate_it():
         return ui.go_to("evaluate") if ui else gr.update()
 
-    base.input(on_base, base, [skill, skill_note], api_name=False)
+    base.input(ctx.guard.paths(on_base), base, [skill, skill_note], api_name=False)
     preset.input(on_preset, preset, steps, api_name=False)
     for trigger in (base.change, collection.change, preset.change, steps.release):
         trigger(show_estimate, [base, collection, preset, steps], estimate, api_name=False)
     skill.change(on_skill, skill, lam, api_name=False)
+    do_launch = ctx.guard.editor("adapt", target=lambda m, c, s, *_: f"{c} + {s} on {m}")(do_launch)
     launch.click(do_launch, [base, collection, skill, lam, name, steps, preset], [job_id, launch], api_name="adapt")
     watched = [status, stages, done_row, launch, heatmap]
     job_id.change(watch, job_id, watched, api_name=False)
     timer.tick(watch, job_id, watched, api_name=False, show_progress="hidden")
     card_outputs = [card_text, card_chart, card_answers, card_button, card_shown]
     timer.tick(watch_card, [job_id, card_shown], card_outputs, api_name=False, show_progress="hidden")
+    make_card = ctx.guard.editor("report_card", target=0)(make_card)  # a card is a job: editors start it
     card_button.click(make_card, job_id, [card_button, card_shown], api_name="report_card")
     if ui is not None:
         chat_btn.click(chat_with_it, job_id, ui.tabs, api_name=False)

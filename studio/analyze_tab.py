@@ -60,7 +60,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         tables = []
         for i, (x, y) in enumerate(pairs):
             progress(i / len(pairs), desc=f"comparing {x} and {y}")
-            with ctx.skills.resolve(x) as left, ctx.skills.resolve(y) as right:
+            policy = ctx.guard.policy  # an exposed studio reads only folders inside the data directory
+            with ctx.skills.resolve(policy.skill_ref(x)) as left, ctx.skills.resolve(policy.skill_ref(y)) as right:
                 label = f"{left.name} vs {right.name}" + (" (control)" if i else "")
                 tables.append(analyze(left, right, label=label))
         out = download_dir(ctx.settings, "analysis-")
@@ -75,7 +76,13 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         verdict = "Values near 0 mean the two changes are nearly independent, so adding one to the other keeps both."
         return "\n".join([*lines, "", verdict]), heatmap_figure(tables), [str(p) for p in sorted(out.iterdir())]
 
-    run_btn.click(compare, [a, b, c, d], [summary, heatmap, files], api_name="analyze")
+    ctx.guard.editor_only(run_btn)
+    run_btn.click(
+        ctx.guard.editor("analyze", target=lambda *refs: " vs ".join(str(r) for r in refs[:4] if r))(compare),
+        [a, b, c, d],
+        [summary, heatmap, files],
+        api_name="analyze",
+    )
     eval_hooks = _evaluation_results(ctx)
     return [OnLoad(choices, [], [a, b, c, d]), *eval_hooks]
 

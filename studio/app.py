@@ -34,10 +34,13 @@ SCREENS: list[tuple[str, ModuleType]] = [
     ("Evaluate", evaluate_tab),
     ("Analyse", analyze_tab),
 ]
+# Screens a viewer login does not see (their actions are refused for viewers on the server too).
+EDITOR_SCREENS = {"Documents", "Adapt", "Build a skill", "Jobs"}
 
 
 def build_app(ctx: StudioContext) -> gr.Blocks:
     hooks: list[tuple[gr.Tab, OnLoad]] = []
+    ctx.guard.editor_components.clear()  # this app's components only
     with gr.Blocks(title=TITLE) as app:
         gr.Markdown(
             f"# {TITLE}\nTeach a language model new documents and give it skills learned elsewhere. "
@@ -50,8 +53,11 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
             for label, screen in SCREENS:
                 with gr.Tab(label, id=tab_id(label)) as tab:
                     hooks.extend((tab, hook) for hook in screen.render(ctx, ui) or [])
+                if label in EDITOR_SCREENS:
+                    ctx.guard.editor_only(tab)
         app.load(lambda: describe_access(ctx.access), None, access, api_name=False)
         app.load(ctx.serving_line, None, serving, api_name=False)  # vLLM starts (or fails) on first use
+        app.load(ctx.guard.visibility, None, ctx.guard.editor_components, api_name=False)
         for tab, hook in hooks:
             app.load(hook.fn, hook.inputs, hook.outputs, api_name=False)
             if hook.on_show:

@@ -94,6 +94,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             gr.update(interactive=job.terminal),
         )
 
+    do_launch = ctx.guard.editor("build_skill", target=0)(do_launch)
     launch.click(do_launch, [name, collection, default_lambda, *inputs.values()], job_id, api_name="build_skill")
     watched = [status, curves, log, launch]
     job_id.change(watch, job_id, watched, api_name=False)

@@ -46,6 +46,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> None:
             raise gr.Error("Type a message first.")
         if not model_name:
             raise gr.Error("Pick a model first.")
+        model_name = ctx.guard.policy.model_ref(model_name)
         history = [*history, {"role": "user", "content": message}]
         yield history, "", f"Loading {model_name}…"
         messages = [{"role": m["role"], "content": _text(m["content"])} for m in history]
@@ -60,6 +61,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> None:
 
     inputs = [prompt, chatbot, model, max_tokens, temperature]
     outputs = [chatbot, prompt, status]
+    respond = ctx.guard.generation(respond)  # a per-user cap on replies streaming at once
     events = [
         send.click(respond, inputs, outputs, api_name="chat", concurrency_id="generate", concurrency_limit=LIMIT),
         prompt.submit(respond, inputs, outputs, api_name=False, concurrency_id="generate", concurrency_limit=LIMIT),

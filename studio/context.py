@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from backend.documents import DocumentService
 from backend.jobs.service import JobService
 from backend.model_pool import ModelPool, default_budget_bytes
-from backend.store import ChatRepository, SelectionRepository, Store
+from backend.store import AuditRepository, ChatRepository, SelectionRepository, Store
 from past.device import EngineChoice, choose_chat_engine, configure_torch, detect
 from past.models import ModelRegistry
 from past.serving.choice import VLLM_GPU_FRACTION, create_chat_engine, describe_serving
@@ -17,6 +17,7 @@ from past.serving.engine import ChatEngine
 from past.settings import Settings
 from past.skills import SkillLibrary
 from studio.access import StudioAccess
+from studio.guard import Guard
 
 # Model streams (Chat and A/B chat together) that run at once; more sessions wait in Gradio's queue.
 GENERATE_CONCURRENCY = 2
@@ -33,6 +34,8 @@ class StudioContext:
     jobs: JobService
     skills: SkillLibrary
     access: StudioAccess | None = None  # set by the launcher; None when embedded elsewhere
+    # roles, path policy, generation cap and audit log (the launcher sets the policy and the logins)
+    guard: Guard = field(default_factory=Guard)
 
     @classmethod
     def create(cls, settings: Settings) -> StudioContext:
@@ -55,6 +58,7 @@ class StudioContext:
             store=store,
             jobs=JobService(settings, store=store),
             skills=SkillLibrary(settings),
+            guard=Guard(audit=AuditRepository(store)),
         )
 
     def serving_line(self) -> str:

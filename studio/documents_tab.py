@@ -75,7 +75,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def upload(paths: list[str] | None, target: str, show: str, selected: str | None):
         if not paths:
             raise gr.Error("Choose one or more files first.")
-        results = ctx.documents.upload_paths(paths, target)
+        checked = [ctx.guard.policy.path(p, "uploaded file") for p in paths]
+        results = ctx.documents.upload_paths(checked, target)
         lines = []
         for r in results:
             if r.ok:
@@ -101,8 +102,15 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         ctx.documents.delete(doc_id)
         return False, "", *listing(show, None)
 
+    guard = ctx.guard
+    upload = guard.editor("upload_documents", target=lambda p, t, *_: f"{t}: {', '.join(_names(p))}")(upload)
+    delete = guard.editor("delete_document", target=0)(delete)
     upload_btn.click(upload, [files, collection, filter_box, picked], [outcome, files, *outputs], api_name="upload")
     filter_box.change(listing, [filter_box, picked], outputs, api_name=False)
     picked.change(show_text, picked, text, api_name=False)
     delete_btn.click(delete, [picked, confirm, filter_box], [confirm, text, *outputs], api_name="delete_document")
     return [OnLoad(listing, [filter_box, picked], outputs)]
+
+
+def _names(paths: list[str] | None) -> list[str]:
+    return [str(p).rsplit("/", 1)[-1] for p in paths or []]

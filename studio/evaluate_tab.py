@@ -93,7 +93,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         "passages in front of each question (shown as 'MODEL + documents')",
         elem_id="ev-with-documents",
     )
-    with gr.Accordion("Add questions to a collection", open=False):
+    with gr.Accordion("Add questions to a collection", open=False) as add_questions:
         gr.Markdown(QA_HELP)
         with gr.Row():
             qa_file = gr.File(
@@ -204,7 +204,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def attach(path: str | None, target: str):
         if not path:
             raise gr.Error("Choose a question file first.")
-        row = ctx.documents.upload_qa_path(path, target or "default")
+        row = ctx.documents.upload_qa_path(ctx.guard.policy.path(path, "question file"), target or "default")
         meta = row["meta"]
         message = (
             f"✅ **{meta['n_questions']} questions** from {meta['file_name']} are attached to collection "
@@ -228,6 +228,10 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             *refresh(current, ""),
         )
 
+    guard = ctx.guard
+    guard.editor_only(add_questions, launch_btn)
+    launch = guard.editor("evaluate", target=lambda m, s, *_: f"{s}: {', '.join(m or [])}")(launch)
+    attach = guard.editor("attach_questions", target=lambda p, t: f"{t}: {str(p or '').rsplit('/', 1)[-1]}")(attach)
     watched = [status, summary, table, chart, details, files, shown, launch_btn, timer]
     timer.tick(refresh, [job_id, shown], watched, api_name=False, show_progress="hidden")
     launch_btn.click(lambda: gr.update(interactive=False), None, launch_btn, api_name=False, queue=False).then(

@@ -55,6 +55,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     picked.change(refresh, picked, outputs, api_name=False)
 
     def action(verb: str):
+        @ctx.guard.editor(f"{verb}_job", target=0)
         @user_errors
         def run(job_id: str | None):
             if not job_id:

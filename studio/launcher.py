@@ -15,7 +15,10 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from backend.path_policy import PathPolicy
+from backend.users import Users
 from past.cli.progress import print_progress
 from past.errors import ConfigError, PastError
 from past.settings import DATA_DIR_ENV, Settings
@@ -23,6 +26,7 @@ from past.settings import DATA_DIR_ENV, Settings
 AUTH_ENV = "PAST_STUDIO_AUTH"
 GRADIO_TEMP_ENV = "GRADIO_TEMP_DIR"
 SHARE_PROBE_TIMEOUT_S = 5.0
+DEFAULT_GENERATIONS_PER_USER = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +36,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV} or ~/.local/share/past-studio)")
     parser.add_argument("--share", action="store_true", help="also publish a public Gradio share link (needs --auth)")
     parser.add_argument("--auth", help=f"user:password required to open the studio (or ${AUTH_ENV})")
+    parser.add_argument(
+        "--viewer-auth",
+        action="append",
+        default=[],
+        metavar="USER:PASSWORD",
+        help="a viewer login (chat, A/B chat, votes, results; no uploads, jobs or deletions); repeatable",
+    )
+    parser.add_argument(
+        "--users",
+        metavar="FILE",
+        help='logins and roles as JSON: {"users": [{"name": ..., "password": ..., "role": "editor"|"viewer"}]}',
+    )
+    parser.add_argument(
+        "--max-generations-per-user",
+        type=int,
+        default=DEFAULT_GENERATIONS_PER_USER,
+        help=f"replies one logged-in user may stream at once (default {DEFAULT_GENERATIONS_PER_USER})",
+    )
     parser.add_argument(
         "--no-auth-i-know",
         action="store_true",
@@ -99,6 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         auth = parse_auth(args.auth or os.environ.get(AUTH_ENV))
+        viewers = [parse_auth(raw) for raw in args.viewer_auth]
+        users = Users.from_flags(
+            [auth] if auth else [], [v for v in viewers if v], Path(args.users) if args.users else None
+        )
+        if args.max_generations_per_user < 1:
+            raise ConfigError("--max-generations-per-user must be at least 1")
+        if auth is None and users.required:  # only viewers, or logins from --users: a login is still required
+            auth = next(iter(users.accounts.values())).name, ""
         if args.share and auth is None:
             raise ConfigError(
                 "--share publishes the studio on the internet, so it needs authentication: "
@@ -120,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         prepare(settings, print_progress)
         ctx = StudioContext.create(settings)
         ctx.access = StudioAccess(host=args.host, port=args.port, auth_user=auth[0] if auth else None)
+        policy = PathPolicy.for_launch(settings.data_dir, host_is_loopback=is_loopback(args.host), share=args.share)
+        ctx.guard.policy, ctx.guard.users = policy, users
+        ctx.guard.generations_per_user = args.max_generations_per_user
+        ctx.jobs.path_policy = policy if policy.exposed else None
         app = build_app(ctx)
     except PastError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -128,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_name=args.host,
         server_port=args.port,
         share=args.share,
-        auth=auth,
+        auth=users.check if users.required else None,
         prevent_thread_lock=True,
         footer_links=["api", "settings"],
         max_file_size=MAX_UPLOAD_SIZE,

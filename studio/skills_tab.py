@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gradio as gr
 
 from past.skills import SkillManifest
@@ -121,7 +119,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         manifest_view = gr.JSON(label="Manifest", elem_id="skills-manifest")
         heatmap = gr.Plot(label="Orthogonality of the skill's RL update to its SFT update", elem_id="skills-heatmap")
     heatmap_note = gr.Markdown("")
-    with gr.Accordion("Import, export, delete", open=False):
+    with gr.Accordion("Import, export, delete", open=False) as manage:
         with gr.Row():
             upload = gr.File(label="Import a skill (.zip)", file_types=[".zip"], elem_id="skills-import")
             folder = gr.Textbox(label="…or a skill folder on the studio machine", placeholder="/path/to/skill")
@@ -134,7 +132,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             delete_btn = gr.Button("Delete", variant="stop")
 
     def base_fingerprint(model_name: str) -> str:
-        return ctx.registry.fingerprint(model_name) if model_name else ""
+        return ctx.registry.fingerprint(ctx.guard.policy.model_ref(model_name, "base model")) if model_name else ""
 
     @user_errors
     def refresh(model_name: str, selected: str | None):
@@ -172,7 +170,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         source = file or (path or "").strip()
         if not source:
             raise gr.Error("Choose a .zip file or type a folder path first.")
-        skill = ctx.skills.import_path(Path(source))
+        skill = ctx.skills.import_path(ctx.guard.policy.path(source, "skill file or folder"))
         gr.Info(f"Imported skill '{skill.manifest.name}'.")
         rows, pick = refresh(model_name, skill.manifest.name)
         return rows, pick, None, ""
@@ -195,11 +193,23 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         rows, pick = refresh(model_name, None)
         return rows, pick, False
 
+    guard = ctx.guard
+    guard.editor_only(manage)
     listing = [table, picked]
-    base.change(refresh, [base, picked], listing, api_name=False)
-    refresh_btn.click(refresh, [base, picked], listing, api_name="list_skills")
+    base.change(guard.paths(refresh), [base, picked], listing, api_name=False)
+    refresh_btn.click(guard.paths(refresh), [base, picked], listing, api_name="list_skills")
     picked.change(show, picked, [manifest_view, heatmap, heatmap_note], api_name=False)
-    import_btn.click(do_import, [upload, folder, base, picked], [*listing, upload, folder], api_name="import_skill")
-    export_btn.click(do_export, picked, download, api_name="export_skill")
-    delete_btn.click(do_delete, [picked, confirm, base], [*listing, confirm], api_name="delete_skill")
+    import_btn.click(
+        guard.editor("import_skill", target=lambda f, p, *_: f or p)(do_import),
+        [upload, folder, base, picked],
+        [*listing, upload, folder],
+        api_name="import_skill",
+    )
+    export_btn.click(guard.editor("export_skill", target=0)(do_export), picked, download, api_name="export_skill")
+    delete_btn.click(
+        guard.editor("delete_skill", target=0)(do_delete),
+        [picked, confirm, base],
+        [*listing, confirm],
+        api_name="delete_skill",
+    )
     return [OnLoad(refresh, [base, picked], listing)]

@@ -343,9 +343,9 @@ CASES: tuple[BadInput, ...] = (
 
 NOT_HERE = (
     'λ parsing and bounds (`inject --lam=-1e9`, `--lam "0.8,bogus=1"`, λ = nan) are checked in '
-    "`past/skills/lambdas.py` by the λ work (helper pipe10), with their own tests.",
-    "What the studio's HTTP API accepts when shared (paths from browsers, roles) is covered by the sharing "
-    "audit (helper secure14).",
+    "`past/skills/lambdas.py`, with their own tests (`tests/test_lambdas.py`).",
+    "What the studio's HTTP API accepts when shared (paths from browsers, roles) is covered by "
+    "`tests/test_share_exposed.py` and `tests/test_path_policy.py`.",
 )
 
 

@@ -6,8 +6,8 @@ commands from a source checkout whose installed metadata predates them (the test
 
 import sys
 
-from backend.cli import job_cmd, report_card_cmd
+from backend.cli import ab_cmd, audit_cmd, docs_cmd, job_cmd, report_card_cmd
 from past.cli.main import main
 
 if __name__ == "__main__":
-    sys.exit(main(extra_commands=[job_cmd, report_card_cmd]))
+    sys.exit(main(extra_commands=[job_cmd, report_card_cmd, docs_cmd, ab_cmd, audit_cmd]))

@@ -16,6 +16,7 @@ from typing import Any
 
 from backend.jobs.errors import ParamTypeError
 from backend.jobs.params import describe_params
+from backend.path_policy import PathPolicy
 from backend.store import Store
 from past.errors import PastError
 from past.settings import Settings
@@ -125,20 +126,52 @@ CHECKERS: dict[str, Callable[[Any, Settings, Store], Any]] = {
 }
 
 
-def check_refs(params: Any, settings: Settings, store: Store) -> Any:
-    """``params`` with every ``ref`` parameter checked (and paths made absolute); :class:`ParamRefError` if not."""
+def apply_policy(params_type: type, raw: dict[str, Any], policy: PathPolicy | None) -> dict[str, Any]:
+    """``raw`` job parameters with every ``ref`` value passed through ``policy`` (the studio's, when exposed).
+
+    Runs before the parameters are typed and validated, so a refused path is never even looked at.
+    """
+    if policy is None or not policy.exposed:
+        return raw
+    kinds = {spec.name: spec.ref for spec in describe_params(params_type) if spec.ref is not None}
+    checked = dict(raw)
+    for name, value in raw.items():
+        if name in kinds and value not in (None, "", []):
+            try:
+                checked[name] = policy.check_ref(kinds[name], value)
+            except PastError as exc:
+                raise ParamRefError(f"parameter {name!r}: {exc}") from None
+    return checked
+
+
+def check_refs(params: Any, settings: Settings, store: Store, policy: PathPolicy | None = None) -> Any:
+    """``params`` with every ``ref`` parameter checked (and paths made absolute); :class:`ParamRefError` if not.
+
+    With a ``policy`` (the studio's, when it is reachable from elsewhere) every value must pass it first,
+    before anything else is looked at.
+    """
+    refs = [
+        (spec, getattr(params, spec.name))
+        for spec in describe_params(type(params))
+        if spec.ref is not None and getattr(params, spec.name) not in (None, "", [])
+    ]
+    if policy is not None:
+        allowed = []
+        for spec, value in refs:
+            try:
+                allowed.append((spec, policy.check_ref(spec.ref, value)))
+            except PastError as exc:
+                raise ParamRefError(f"parameter {spec.name!r}: {exc}") from None
+        refs = allowed
     changes = {}
-    for spec in describe_params(type(params)):
-        value = getattr(params, spec.name)
-        if spec.ref is None or value in (None, "", []):
-            continue
+    for spec, value in refs:
         try:
             checked = CHECKERS[spec.ref](value, settings, store)
         except PastError as exc:
             raise ParamRefError(f"parameter {spec.name!r}: {exc}") from None
-        if checked != value:
+        if checked != getattr(params, spec.name):
             changes[spec.name] = checked
     return dataclasses.replace(params, **changes) if changes else params
 
 
-__all__ = ["CHECKERS", "ParamRefError", "check_refs"]
+__all__ = ["CHECKERS", "ParamRefError", "apply_policy", "check_refs"]

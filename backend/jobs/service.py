@@ -22,11 +22,12 @@ from backend.jobs.executors.accelerate import check_options
 from backend.jobs.kind import JobKind
 from backend.jobs.params import build_params, params_to_json
 from backend.jobs.process import is_alive
-from backend.jobs.refs import check_refs
+from backend.jobs.refs import apply_policy, check_refs
 from backend.jobs.registry import JobRegistry
 from backend.jobs.runner import log_path
 from backend.jobs.slots import check_resources, gpu_count
 from backend.jobs.states import STOP_CANCEL
+from backend.path_policy import PathPolicy
 from backend.store import EventRepository, ExperimentRepository, JobRecord, JobRepository, NotFoundError, Store
 from backend.store.catalog_repo import referencing_catalog_rows
 from backend.store.jobs_repo import CANCELLED, FAILED, INTERRUPTED, QUEUED, RUNNING, TERMINAL
@@ -94,6 +95,9 @@ class JobService:
         self.experiments = ExperimentRepository(self.store)
         self.artifacts = ArtifactStore(settings)
         self._gpus: int | None = None  # counted on the first submit that needs it
+        # the studio's path policy (backend.path_policy) when it is reachable from elsewhere: job parameters
+        # that name paths must then stay inside the data directory
+        self.path_policy: PathPolicy | None = None
 
     # kinds
     def kinds(self) -> list[dict[str, Any]]:
@@ -108,8 +112,9 @@ class JobService:
         if isinstance(spec, dict):
             spec = JobSpec.from_dict(spec)
         kind = self.registry.get(spec.kind)
-        typed = build_params(kind.params, spec.params, from_strings=params_from_strings)
-        params = params_to_json(check_refs(typed, self.settings, self.store))
+        raw = apply_policy(kind.params, spec.params, self.path_policy)  # before anything reads a path
+        typed = build_params(kind.params, raw, from_strings=params_from_strings)
+        params = params_to_json(check_refs(typed, self.settings, self.store, self.path_policy))
         self._check_inputs(kind, spec.inputs)
         for dep in spec.after:
             self._existing_job(dep, "dependency")

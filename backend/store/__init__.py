@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backend.store.audit_repo import AuditRepository
 from backend.store.catalog_repo import CATALOG_TABLES, CatalogRepository
 from backend.store.chat_repo import ChatRepository
 from backend.store.connection import Store
@@ -22,6 +23,7 @@ def open_store(settings: Settings) -> Store:
 __all__ = [
     "CATALOG_TABLES",
     "SCHEMA_VERSION",
+    "AuditRepository",
     "CatalogRepository",
     "ChatRepository",
     "EventRepository",

@@ -125,7 +125,17 @@ def _v2_selections(db: sqlite_utils.Database) -> None:
     db["selections"].create({"key": str, "value": str, "updated_at": float}, pk="key", not_null={"updated_at"})
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_selections]
+def _v3_audit_log(db: sqlite_utils.Database) -> None:
+    # Who did what in the studio (uploads, jobs, deletions, votes, refused requests): `past audit` lists it.
+    db["audit_log"].create(
+        {"id": int, "ts": float, "user": str, "role": str, "action": str, "target": str, "outcome": str, "detail": str},
+        pk="id",
+        not_null={"ts", "action"},
+    )
+    db["audit_log"].create_index(["user", "id"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_selections, _v3_audit_log]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

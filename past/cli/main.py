@@ -57,7 +57,12 @@ def plugin_commands(group: str = COMMAND_ENTRY_POINTS) -> list[ModuleType]:
     """The command modules registered under the entry-point ``group`` of the installed distributions."""
     modules: dict[str, ModuleType] = {}
     for entry in importlib.metadata.entry_points(group=group):
-        modules.setdefault(entry.name, entry.load())  # an editable and a regular install may both list it
+        if entry.name in modules:  # an editable and a regular install may both list it
+            continue
+        try:
+            modules[entry.name] = entry.load()
+        except ImportError as exc:  # a stale install must not take the other commands down with it
+            print(f"warning: command '{entry.name}' is unavailable ({entry.value}: {exc})", file=sys.stderr)
     return list(modules.values())
 
 

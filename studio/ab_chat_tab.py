@@ -20,7 +20,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from backend.adapter_catalog import find_adapters
+from backend.adapter_catalog import adapter_choices
 from backend.chat_sessions import ABConversations, ABSession, Side, VoteError
 from past.serving.engine import SideSpec
 from past.serving.generation import GenerationParams
@@ -31,7 +31,7 @@ from studio.screen import OnLoad, StudioUI
 
 INTRO = (
     "### A/B chat\n"
-    "Pick a model for each side, optionally with a LoRA adapter (a skill or a fine-tune), type one message "
+    "Pick a model for each side, optionally with an adapted model or a skill, type one message "
     "and press **Send**: both sides answer at the same time. Two adapters on the same base model share one "
     "copy of it in memory. **Stop** ends both replies; **Clear** starts over. A conversation longer than the "
     "model can read is shortened from its start, and a note says so.\n\n"
@@ -39,6 +39,7 @@ INTRO = (
     "better one, and the models are revealed. Votes add up in the table below; every conversation is saved."
 )
 NO_ADAPTER = ""
+NO_ADAPTER_CHOICE = ("none: the model as it is", NO_ADAPTER)
 SIDES_KEY = "ab_chat.sides"  # selection in the store: {"a": {model, adapter}, "b": {...}}
 ERROR_MARK = "⚠️ "  # replies that are error messages start with it and are not sent back to the model
 SESSION_KEY = "ab_chat.session"  # the conversation shown, so a reloaded page restores it
@@ -55,13 +56,14 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     """Build the A/B chat screen inside the current Blocks context."""
     names = [r.name for r in ctx.registry.list()]
     default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)
-    adapter_choices = [NO_ADAPTER, *(str(p) for p in find_adapters(ctx.settings))]
+    adapters = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings)]
 
     conversations = ABConversations(ctx.chats)
     gr.Markdown(INTRO)
     blind = gr.Checkbox(False, label="Blind mode: hide and shuffle which model is which, then vote", elem_id="ab-blind")
     session_id = gr.State("")
     panes = []
+    advanced_folds = []
     with gr.Row(equal_height=False):
         for key in ("a", "b"):
             with gr.Column(min_width=320):
@@ -73,12 +75,28 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                     elem_id=f"ab-model-{key}",
                 )
                 adapter = gr.Dropdown(
-                    adapter_choices,
+                    adapters,
                     value=NO_ADAPTER,
-                    allow_custom_value=True,
-                    label="Adapter (optional): pick one or paste a directory",
+                    allow_custom_value=True,  # a directory typed in the advanced field below
+                    label="Adapted model or skill (optional)",
                     elem_id=f"ab-adapter-{key}",
                 )
+                with gr.Accordion("Advanced: an adapter directory", open=False) as advanced:
+                    adapter_dir = gr.Textbox(
+                        label="LoRA adapter directory on the studio machine (replaces the pick above)",
+                        placeholder="/path/to/adapter",
+                        elem_id=f"ab-adapter-dir-{key}",
+                    )
+                adapter_dir.submit(
+                    lambda text: gr.update(value=(text or "").strip()), adapter_dir, adapter, api_name=False
+                )
+                adapter_dir.blur(
+                    lambda text, now: gr.update(value=(text or "").strip() or now),
+                    [adapter_dir, adapter],
+                    adapter,
+                    api_name=False,
+                )
+                advanced_folds.append(advanced)
                 status = gr.Markdown("", elem_id=f"ab-status-{key}")
                 chat = gr.Chatbot(label=f"Side {key.upper()}", height=380, elem_id=f"ab-chat-{key}")
                 panes.append((model, adapter, status, chat))
@@ -221,6 +239,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     reset = [chat_a, chat_b, status_a, status_b, session_id, *pickers, usage, *vote_panel]
     clear.click(fresh, blind, reset, api_name=False)
     blind.input(fresh, blind, reset, api_name=False)
+    blind.change(lambda on: [gr.update(visible=not on)] * len(advanced_folds), blind, advanced_folds, api_name=False)
     refresh.click(lambda b: usage_text(b), blind, usage, api_name=False, queue=False)
     for i, button in enumerate(votes.buttons):
         button.click(cast, [button, session_id], vote_panel, api_name="ab_vote" if i == 0 else False)
@@ -230,7 +249,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     def restore() -> tuple:
         """The sides last picked (e.g. by Adapt's "Chat with it") and the conversation shown before a reload."""
-        choices = [NO_ADAPTER, *(str(p) for p in find_adapters(ctx.settings))]
+        choices = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings)]
         sides = ctx.selections.get(SIDES_KEY, {}) or {}
         picked = {}
         for key in ("a", "b"):

@@ -72,8 +72,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     conversations = ABConversations(ctx.chats)
     gr.Markdown(INTRO)
     with gr.Row():
-        adapted = gr.Dropdown([], label="Adapted model", elem_id="arena-adapted", scale=3)
-        skill = gr.Dropdown([], label="Skill", elem_id="arena-skill", scale=2)
+        adapted = gr.Dropdown([], label="Adapted model", allow_custom_value=True, elem_id="arena-adapted", scale=3)
+        skill = gr.Dropdown([], label="Skill", allow_custom_value=True, elem_id="arena-skill", scale=2)
         lams = gr.Textbox(
             ", ".join(f"{v:g}" for v in DEFAULT_LAMBDAS), label="λ values to compare", scale=2, elem_id="arena-lams"
         )

@@ -10,6 +10,7 @@ intervals) and the recommended λ update. All logic lives in ``backend.lambda_ar
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import gradio as gr
 
@@ -149,12 +150,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         }
         session = conversations.start(real, blind=True)
         order = session.order()
-        specs = [
-            SideSpec(
-                model=real[k].model, adapter=arena_adapter(ctx.settings, name, skill_name, lam_a if k == "a" else lam_b)
-            )
-            for k in order
-        ]
+        specs = [SideSpec(model=real[k].model, adapter=Path(real[k].adapter)) for k in order]
         replies = ["", ""]
         user = {"role": "user", "content": message}
 

@@ -126,7 +126,7 @@ def test_blind_lambda_arena_gives_a_leaderboard(studio_url: str, session_setting
     client = Client(studio_url, verbose=False)
     for vote in ("Left is better", "Tie"):
         left, right, _prompt, note = client.predict(
-            "Where is the island?", name, SKILL, "0, 1", 8, api_name="/arena_ask"
+            "Where is the island?", name, SKILL, "0, 1", 16, api_name="/arena_ask"
         )
         assert left[-1]["role"] == "assistant" and right[-1]["role"] == "assistant"
         assert "Vote once" in note and "λ 0" not in note + str(left) and "λ 1" not in note, "λ hidden until the vote"

@@ -77,8 +77,12 @@ def test_bootstrap_is_seeded() -> None:
 
 def test_recommendation_refuses_when_intervals_overlap() -> None:
     close = fit_ratings(simulate(12, seed=2, tie_rate=0.5), bootstrap=200)
-    refused = recommend(close)
+    refused = recommend(close, min_votes=1)
     assert refused.competitor is None and "overlap too much" in refused.reason
+    # a single vote resamples into a zero-width interval: the vote count guard refuses it
+    one = fit_ratings([Vote("x", "y", "a")], bootstrap=50)
+    assert one.ratings[0].width == 0 and recommend(one, min_votes=1).competitor == "x"
+    assert recommend(one).competitor is None and "too few votes" in recommend(one).reason
     clear = fit_ratings(simulate(3000, seed=2), bootstrap=200)
     picked = recommend(clear)
     assert picked.competitor == "lam 1", picked.reason

@@ -15,7 +15,8 @@ points ≈ 10:1 odds. Intervals: the fit repeated on votes resampled with replac
 bootstrap, seeded).
 
 :func:`recommend` picks the best competitor only when the data separate it from the runner-up: the two
-intervals must not overlap; otherwise it says the intervals overlap too much to recommend.
+intervals must not overlap, and each competitor needs ``min_votes`` votes (a handful of votes resample into
+deceptively narrow intervals); otherwise it says why it cannot recommend yet.
 Nothing here knows about models, λ or the studio: competitors are plain strings.
 """
 
@@ -36,6 +37,9 @@ ELO_BASE = 1000.0
 ELO_SCALE = 400.0
 DEFAULT_PRIOR = 0.5
 DEFAULT_BOOTSTRAP = 200
+# fewer votes per competitor than this and the bootstrap intervals are too coarse to trust (one vote resampled
+# is always the same vote: a zero-width interval), so no recommendation is made
+MIN_VOTES = 10
 CSV_COLUMNS = ["rank", "competitor", "rating", "low", "high", "votes", "wins", "losses", "ties", "p_best"]
 
 
@@ -242,7 +246,7 @@ def fit_ratings(
     return Leaderboard(ratings, len(counted), bootstrap, prior, both_bad, confidence)
 
 
-def recommend(board: Leaderboard, *, min_votes: int = 1) -> Recommendation:
+def recommend(board: Leaderboard, *, min_votes: int = MIN_VOTES) -> Recommendation:
     """The highest-rated competitor, or none with the reason when the intervals overlap too much."""
     if not board.ratings:
         return Recommendation(None, "no votes yet")
@@ -250,9 +254,10 @@ def recommend(board: Leaderboard, *, min_votes: int = 1) -> Recommendation:
     if len(board.ratings) == 1:
         return Recommendation(None, f"only {best.competitor} has votes: nothing to compare it with", best)
     runner = board.ratings[1]
-    unvoted = [r.competitor for r in board.ratings if r.votes < min_votes]
-    if unvoted:
-        return Recommendation(None, f"too few votes for {', '.join(unvoted)} (at least {min_votes} each)", best, runner)
+    short = [f"{r.competitor} has {r.votes}" for r in board.ratings if r.votes < min_votes]
+    if short:
+        reason = f"too few votes to recommend yet: {', '.join(short)} (at least {min_votes} each); vote on more pairs"
+        return Recommendation(None, reason, best, runner)
     if board.bootstrap == 0:
         return Recommendation(
             None, "no intervals were computed (bootstrap 0): cannot tell the best apart", best, runner

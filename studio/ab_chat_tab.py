@@ -189,7 +189,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     def vote_outputs(session: ABSession | None) -> tuple:
         buttons, hint, reveal = vote_state(conversations, session)
-        return (*buttons, hint, reveal, tally_rows(conversations))
+        return (*buttons, hint, reveal, tally_rows(conversations, ctx.settings))
 
     def after_reply(sid: str) -> tuple:
         return (*vote_outputs(conversations.get(sid)), gr.update(interactive=True))
@@ -201,7 +201,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             raise VoteError("Votes are taken in blind mode: tick Blind mode, send a message, then vote.")
         winner = conversations.vote(session, choice_of(label))
         buttons, hint, _ = vote_state(conversations, session)
-        return (*buttons, hint, reveal_text(session, winner), tally_rows(conversations))
+        return (*buttons, hint, reveal_text(session, winner), tally_rows(conversations, ctx.settings))
 
     def fresh(blind_on: bool) -> tuple:
         """An empty conversation (the next message starts a new saved session) in the chosen mode."""

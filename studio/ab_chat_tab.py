@@ -24,7 +24,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from backend.adapter_catalog import find_adapters
+from backend.adapter_catalog import adapter_choices
 from backend.chat_sessions import ABConversations, ABSession, Side, VoteError
 from backend.retrieval import CollectionRetrievers
 from past.errors import PastError
@@ -38,7 +38,7 @@ from studio.screen import OnLoad, StudioUI
 
 INTRO = (
     "### A/B chat\n"
-    "Pick a model for each side, optionally with a LoRA adapter (a skill or a fine-tune), type one message "
+    "Pick a model for each side, optionally with an adapted model or a skill, type one message "
     "and press **Send**: both sides answer at the same time. Two adapters on the same base model share one "
     "copy of it in memory. **Stop** ends both replies; **Clear** starts over. A conversation longer than the "
     "model can read is shortened from its start, and a note says so.\n\n"
@@ -46,6 +46,7 @@ INTRO = (
     "better one, and the models are revealed. Votes add up in the table below; every conversation is saved."
 )
 NO_ADAPTER = ""
+NO_ADAPTER_CHOICE = ("none: the model as it is", NO_ADAPTER)
 SIDES_KEY = "ab_chat.sides"  # selection in the store: {"a": {model, adapter}, "b": {...}}
 ERROR_MARK = "⚠️ "  # replies that are error messages start with it and are not sent back to the model
 SESSION_KEY = "ab_chat.session"  # the conversation shown, so a reloaded page restores it
@@ -63,7 +64,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     """Build the A/B chat screen inside the current Blocks context."""
     names = [r.name for r in ctx.registry.list()]
     default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)
-    adapter_choices = [NO_ADAPTER, *(str(p) for p in find_adapters(ctx.settings))]
+    adapters = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings)]
 
     conversations = ABConversations(ctx.chats)
     retrievers = CollectionRetrievers(ctx.settings, ctx.store)
@@ -74,6 +75,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     panes = []
     retrieval_boxes: list[gr.Checkbox] = []
     passage_panes: list[gr.Markdown] = []
+    advanced_folds = []
     with gr.Row(equal_height=False):
         for key in ("a", "b"):
             with gr.Column(min_width=320):
@@ -85,15 +87,31 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                     elem_id=f"ab-model-{key}",
                 )
                 adapter = gr.Dropdown(
-                    adapter_choices,
+                    adapters,
                     value=NO_ADAPTER,
-                    allow_custom_value=True,
-                    label="Adapter (optional): pick one or paste a directory",
+                    allow_custom_value=True,  # a directory typed in the advanced field below
+                    label="Adapted model or skill (optional)",
                     elem_id=f"ab-adapter-{key}",
                 )
                 with_docs = gr.Checkbox(
                     False, label="Answer with the documents (retrieval)", elem_id=f"ab-retrieval-{key}"
                 )
+                with gr.Accordion("Advanced: an adapter directory", open=False) as advanced:
+                    adapter_dir = gr.Textbox(
+                        label="LoRA adapter directory on the studio machine (replaces the pick above)",
+                        placeholder="/path/to/adapter",
+                        elem_id=f"ab-adapter-dir-{key}",
+                    )
+                adapter_dir.submit(
+                    lambda text: gr.update(value=(text or "").strip()), adapter_dir, adapter, api_name=False
+                )
+                adapter_dir.blur(
+                    lambda text, now: gr.update(value=(text or "").strip() or now),
+                    [adapter_dir, adapter],
+                    adapter,
+                    api_name=False,
+                )
+                advanced_folds.append(advanced)
                 status = gr.Markdown("", elem_id=f"ab-status-{key}")
                 chat = gr.Chatbot(label=f"Side {key.upper()}", height=380, elem_id=f"ab-chat-{key}")
                 passages_md = gr.Markdown("", elem_id=f"ab-passages-{key}")
@@ -216,7 +234,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     def vote_outputs(session: ABSession | None) -> tuple:
         buttons, hint, reveal = vote_state(conversations, session)
-        return (*buttons, hint, reveal, tally_rows(conversations))
+        return (*buttons, hint, reveal, tally_rows(conversations, ctx.settings))
 
     def after_reply(sid: str) -> tuple:
         return (*vote_outputs(conversations.get(sid)), gr.update(interactive=True))
@@ -228,7 +246,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             raise VoteError("Votes are taken in blind mode: tick Blind mode, send a message, then vote.")
         winner = conversations.vote(session, choice_of(label))
         buttons, hint, _ = vote_state(conversations, session)
-        return (*buttons, hint, reveal_text(session, winner), tally_rows(conversations))
+        return (*buttons, hint, reveal_text(session, winner), tally_rows(conversations, ctx.settings))
 
     def fresh(blind_on: bool) -> tuple:
         """An empty conversation (the next message starts a new saved session) in the chosen mode."""
@@ -270,6 +288,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     clear.click(lambda: ("", ""), None, passage_panes, api_name=False, queue=False)
     clear.click(fresh, blind, reset, api_name=False)
     blind.input(fresh, blind, reset, api_name=False)
+    blind.change(lambda on: [gr.update(visible=not on)] * len(advanced_folds), blind, advanced_folds, api_name=False)
     refresh.click(lambda b: usage_text(b), blind, usage, api_name=False, queue=False)
     for i, button in enumerate(votes.buttons):
         button.click(cast, [button, session_id], vote_panel, api_name="ab_vote" if i == 0 else False)
@@ -282,7 +301,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     def restore() -> tuple:
         """The sides last picked (e.g. by Adapt's "Chat with it") and the conversation shown before a reload."""
-        choices = [NO_ADAPTER, *(str(p) for p in find_adapters(ctx.settings))]
+        choices = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings)]
         sides = ctx.selections.get(SIDES_KEY, {}) or {}
         picked = {}
         for key in ("a", "b"):

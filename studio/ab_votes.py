@@ -8,7 +8,9 @@ from pathlib import Path
 import gradio as gr
 
 from backend.ab_tally import export_sessions, tally
+from backend.adapter_catalog import identify
 from backend.chat_sessions import ABConversations, ABSession, Side
+from past.settings import Settings
 
 BUTTONS = {  # label -> choice, in the order shown
     "Left is better": "left",
@@ -58,9 +60,14 @@ def short(ref: str) -> str:
     return f"{model} + …/{'/'.join(Path(adapter).parts[-2:])}" if sep else model
 
 
-def tally_rows(conversations: ABConversations) -> list[list]:
+def named(ref: str, settings: Settings | None) -> str:
+    """A side in words (adapted model, skill, λ) when the data directory is known, else :func:`short`."""
+    return identify(settings, ref).label if settings is not None else short(ref)
+
+
+def tally_rows(conversations: ABConversations, settings: Settings | None = None) -> list[list]:
     return [
-        [short(p.first), short(p.second), p.votes, p.first_wins, p.second_wins, p.ties, p.both_bad]
+        [named(p.first, settings), named(p.second, settings), p.votes, p.first_wins, p.second_wins, p.ties, p.both_bad]
         for p in tally(conversations.chats.votes())
     ]
 

@@ -10,6 +10,7 @@ from studio import (
     ab_chat_tab,
     adapt_tab,
     analyze_tab,
+    arena_tab,
     build_tab,
     chat_tab,
     documents_tab,
@@ -31,6 +32,7 @@ SCREENS: list[tuple[str, ModuleType]] = [
     ("Build a skill", build_tab),
     ("Jobs", jobs_tab),
     ("A/B chat", ab_chat_tab),
+    ("Arena", arena_tab),
     ("Evaluate", evaluate_tab),
     ("Analyse", analyze_tab),
 ]

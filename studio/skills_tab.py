@@ -1,4 +1,5 @@
-"""The Skill library screen: browse, inspect, import, export and delete skill vectors."""
+"""The Skill library screen: browse, inspect (a plain-language skill card, the raw manifest under "Advanced"),
+import, export and delete skill vectors."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from studio.context import StudioContext
 from studio.downloads import download_dir
 from studio.errors import user_errors
 from studio.screen import OnLoad, StudioUI
+from studio.skill_card import skill_card
 
 INTRO = (
     "### Skill library\n"
@@ -116,9 +118,11 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Skills", elem_id="skills-table")
     picked = gr.Dropdown([], label="Skill", allow_custom_value=True, elem_id="skills-pick")
     with gr.Row():
-        manifest_view = gr.JSON(label="Manifest", elem_id="skills-manifest")
+        card = gr.Markdown("", elem_id="skills-card")
         heatmap = gr.Plot(label="Orthogonality of the skill's RL update to its SFT update", elem_id="skills-heatmap")
     heatmap_note = gr.Markdown("")
+    with gr.Accordion("Advanced: the raw manifest", open=False):
+        manifest_view = gr.JSON(label="Manifest", elem_id="skills-manifest")
     with gr.Accordion("Import, export, delete", open=False) as manage:
         with gr.Row():
             upload = gr.File(label="Import a skill (.zip)", file_types=[".zip"], elem_id="skills-import")
@@ -159,11 +163,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     @user_errors
     def show(name: str | None):
         if not name:
-            return None, None, ""
+            return "", None, None, ""
         manifest = ctx.skills.info(name)
-        figure = stored_heatmap(ctx.skills.path_for(name))
+        folder = ctx.skills.path_for(name)
+        figure = stored_heatmap(folder)
         note = "" if figure else "No orthogonality analysis is stored with this skill; make one on the Analyse screen."
-        return manifest.to_dict(), figure, note
+        return skill_card(manifest, folder), manifest.to_dict(), figure, note
 
     @user_errors
     def do_import(file: str | None, path: str, model_name: str, selected: str | None):
@@ -198,7 +203,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     listing = [table, picked]
     base.change(guard.paths(refresh), [base, picked], listing, api_name=False)
     refresh_btn.click(guard.paths(refresh), [base, picked], listing, api_name="list_skills")
-    picked.change(show, picked, [manifest_view, heatmap, heatmap_note], api_name=False)
+    picked.change(show, picked, [card, manifest_view, heatmap, heatmap_note], api_name=False)
     import_btn.click(
         guard.editor("import_skill", target=lambda f, p, *_: f or p)(do_import),
         [upload, folder, base, picked],

@@ -1,0 +1,167 @@
+"""A skill's card in plain words: what it was built on and from which documents, what it measurably does,
+its size and its orthogonality picture, each number with what it was measured on (Markdown, no Gradio).
+
+Read from the skill's manifest (``skill.json``) and, when present, ``orthogonality.json`` next to it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from past.skills import SkillManifest
+
+SYSTEM_WORDS = {
+    "base": "the base model alone",
+    "sft": "fine-tuned on the documents",
+    "past": "fine-tuned + this skill",
+    "retrieval": "base model with the documents in the prompt",
+}
+HOW_TO_MEASURE = (
+    "Not measured yet. To measure it: on **Adapt**, pick a document collection with questions and this skill, "
+    "then **Evaluate it** (or run `past eval --qa QUESTIONS.json --model base=default --model past=…`)."
+)
+ANALYSIS_FILE = "orthogonality.json"
+
+
+def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95 % by default)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _interval(evaluation: dict[str, Any], system: str, value: float, questions: int | None) -> str:
+    """The stored interval of ``system``, else a Wilson interval from the question count (said so)."""
+    for key in ("accuracy_ci", "ci"):
+        stored = evaluation.get(key)
+        if isinstance(stored, dict) and isinstance(stored.get(system), list | tuple) and len(stored[system]) == 2:
+            low, high = stored[system]
+            return f"[{low:.0%} – {high:.0%}]"
+    if questions:
+        low, high = wilson(round(value * questions), questions)
+        return f"[{low:.0%} – {high:.0%}]*"
+    return ""
+
+
+def measured_section(manifest: SkillManifest) -> str:
+    evaluation = (manifest.metrics or {}).get("evaluation")
+    if not isinstance(evaluation, dict) or not isinstance(evaluation.get("accuracy"), dict):
+        return HOW_TO_MEASURE
+    questions = evaluation.get("questions") if isinstance(evaluation.get("questions"), int) else None
+    documents = [str(d) for d in evaluation.get("documents", []) if isinstance(d, str)]
+    lam = _number(evaluation.get("lam"))
+    basis = []
+    if questions:
+        basis.append(f"{questions} questions")
+    if documents:
+        basis.append(f"about {len(documents)} target documents ({', '.join(documents)})")
+    if evaluation.get("judge"):
+        basis.append(f"answers judged by {evaluation['judge']}")
+    if lam is not None:
+        basis.append(f"skill added at λ {lam:g}")
+    lines = [f"Closed-book questions answered correctly (measured on {', '.join(basis) or 'an unrecorded set'}):", ""]
+    lines += ["| system | correct | 95 % interval |", "| --- | --- | --- |"]
+    scores = evaluation.get("mean_score") if isinstance(evaluation.get("mean_score"), dict) else {}
+    wilson_used = False
+    for system, raw in evaluation["accuracy"].items():
+        value = _number(raw)
+        if value is None:
+            continue
+        interval = _interval(evaluation, system, value, questions)
+        wilson_used |= interval.endswith("*")
+        count = f" ({round(value * questions)} of {questions})" if questions else ""
+        lines.append(f"| {SYSTEM_WORDS.get(system, system)} | {value:.0%}{count} | {interval.rstrip('*')} |")
+    if scores:
+        parts = [f"{SYSTEM_WORDS.get(k, k)} {v:.3f}" for k, v in scores.items() if _number(v) is not None]
+        lines += ["", f"Mean answer score (0 – 1, partial credit, same questions): {'; '.join(parts)}."]
+    if wilson_used:
+        lines += ["", "Intervals: Wilson 95 % intervals from the question count (questions taken as independent)."]
+    return "\n".join(lines)
+
+
+def built_section(manifest: SkillManifest) -> str:
+    recipe = manifest.recipe or {}
+    base = manifest.base_ref or "an unnamed model"
+    lines = [
+        f"- **Base model:** {base} ({manifest.architecture or manifest.model_type or 'unknown architecture'}, "
+        f"fingerprint `{manifest.base_fingerprint or '—'}`); it works only with this base.",
+        f"- **Learned in:** {manifest.source_domain or 'an unrecorded domain'}, over {manifest.rounds} round(s) of "
+        "fine-tuning then practice with rewards (reinforcement learning).",
+    ]
+    documents = [d for d in manifest.source_documents if not str(d).endswith(".qa.json")]
+    question_files = [d for d in manifest.source_documents if str(d).endswith(".qa.json")]
+    if documents:
+        lines.append(f"- **From the documents:** {', '.join(documents)}")
+    if question_files:
+        lines.append(f"- **With the question files:** {', '.join(question_files)}")
+    sft, grpo = recipe.get("sft") or {}, recipe.get("grpo") or {}
+    if sft or grpo:
+        lines.append(
+            f"- **Recipe:** fine-tuning {sft.get('max_steps', '?')} steps per round, practice (GRPO) "
+            f"{grpo.get('max_steps', '?')} steps per round, seed(s) {recipe.get('seeds', recipe.get('seed', '?'))}"
+        )
+    if manifest.created_at:
+        lines.append(f"- **Made:** {manifest.created_at}")
+    return "\n".join(lines)
+
+
+def size_section(manifest: SkillManifest) -> str:
+    form = f"low-rank (LoRA, rank {manifest.rank})" if manifest.form == "lora" and manifest.rank else manifest.form
+    return (
+        f"{manifest.size_bytes / 1e6:.1f} MB on disk, {len(manifest.params)} weight matrices changed, stored as "
+        f"{form} in {manifest.dtype}. Suggested strength: λ {manifest.default_lambda}."
+    )
+
+
+def orthogonality_section(skill_dir: Path | None) -> str:
+    path = skill_dir / ANALYSIS_FILE if skill_dir else None
+    if path is None or not path.is_file():
+        return "No orthogonality analysis is stored with this skill; make one on the **Analyse** screen."
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"The stored orthogonality analysis ({ANALYSIS_FILE}) cannot be read."
+    lines = [
+        "How much the skill's update overlaps with learning the documents (cosine of the weight changes per layer "
+        "and module; near 0 means they do not interfere, which is why adding the skill works):"
+    ]
+    for table in data if isinstance(data, list) else [data]:
+        summary = table.get("summary", {})
+        mean_abs = _number(summary.get("mean_abs_cosine"))
+        largest = _number(summary.get("max_abs_cosine"))
+        if mean_abs is None:
+            continue
+        rows = len(table.get("rows", []))
+        more = f", largest {largest:.3f}" if largest is not None else ""
+        lines.append(f"- {table.get('label', 'comparison')}: mean |cos| {mean_abs:.3f}{more} over {rows} matrices")
+    return "\n".join(lines)
+
+
+def skill_card(manifest: SkillManifest, skill_dir: Path | None = None) -> str:
+    """The whole card as Markdown."""
+    return "\n\n".join(
+        [
+            f"## {manifest.name}",
+            manifest.description or "(no description)",
+            "### What it was built on",
+            built_section(manifest),
+            "### What it measurably does",
+            measured_section(manifest),
+            "### Size",
+            size_section(manifest),
+            "### Orthogonality",
+            orthogonality_section(skill_dir),
+        ]
+    )

@@ -19,6 +19,14 @@ SYSTEM_WORDS = {
     "past": "fine-tuned + this skill",
     "retrieval": "base model with the documents in the prompt",
 }
+SHOWN_DOCUMENTS = 12
+BENCH_SYSTEMS = {
+    "base": "the base model alone",
+    "sft-passage": "fine-tuned on the passage",
+    "sft-synth": "fine-tuned on the passage + notes",
+    "past": "fine-tuned + this skill",
+    "skill-only": "this skill alone (no fine-tuning)",
+}
 HOW_TO_MEASURE = (
     "Not measured yet. To measure it: on **Adapt**, pick a document collection with questions and this skill, "
     "then **Evaluate it** (or run `past eval --qa QUESTIONS.json --model base=default --model past=…`)."
@@ -55,8 +63,45 @@ def _interval(evaluation: dict[str, Any], system: str, value: float, questions: 
     return ""
 
 
+def _estimate(entry: object, metric: str) -> dict[str, float] | None:
+    value = entry.get(metric) if isinstance(entry, dict) else None
+    if isinstance(value, dict) and all(_number(value.get(k)) is not None for k in ("mean", "low", "high")):
+        return value
+    return None
+
+
+def benchmark_section(evaluation: dict[str, Any]) -> str:
+    """``metrics.evaluation`` as ``bench/quality.py --attach-to-skill`` writes it: means with 95 % intervals."""
+    systems = evaluation["systems"]
+    lines = [f"Closed-book questions, measured on {evaluation.get('measured_on') or 'an unrecorded set'}:", ""]
+    lines += ["| system | short answer right | 95 % interval | token F1 |", "| --- | --- | --- | --- |"]
+    for name, words in BENCH_SYSTEMS.items():
+        correct, f1 = _estimate(systems.get(name), "correct"), _estimate(systems.get(name), "f1")
+        if correct is None:
+            continue
+        f1_text = f"{f1['mean']:.3f}" if f1 else ""
+        lines.append(
+            f"| {words} | {correct['mean']:.1%} | [{correct['low']:.1%} – {correct['high']:.1%}] | {f1_text} |"
+        )
+    paired = (evaluation.get("paired") or {}).get("past − sft-synth") or {}
+    difference = _estimate(paired.get("correct"), "difference") if isinstance(paired, dict) else None
+    if difference is not None:
+        lines += [
+            "",
+            f"The skill's own effect (same questions, with vs without it): {difference['mean'] * 100:+.1f} points "
+            f"[{difference['low'] * 100:+.1f}, {difference['high'] * 100:+.1f}]"
+            + (" — not distinguishable from zero." if difference["low"] <= 0 <= difference["high"] else "."),
+        ]
+    basis = [f"{k}: {evaluation[k]}" for k in ("judge", "prompt") if evaluation.get(k)]
+    if basis:
+        lines += ["", "; ".join(basis) + "."]
+    return "\n".join(lines)
+
+
 def measured_section(manifest: SkillManifest) -> str:
     evaluation = (manifest.metrics or {}).get("evaluation")
+    if isinstance(evaluation, dict) and isinstance(evaluation.get("systems"), dict):
+        return benchmark_section(evaluation)
     if not isinstance(evaluation, dict) or not isinstance(evaluation.get("accuracy"), dict):
         return HOW_TO_MEASURE
     questions = evaluation.get("questions") if isinstance(evaluation.get("questions"), int) else None
@@ -103,13 +148,19 @@ def built_section(manifest: SkillManifest) -> str:
     documents = [d for d in manifest.source_documents if not str(d).endswith(".qa.json")]
     question_files = [d for d in manifest.source_documents if str(d).endswith(".qa.json")]
     if documents:
-        lines.append(f"- **From the documents:** {', '.join(documents)}")
+        shown = ", ".join(documents[:SHOWN_DOCUMENTS])
+        more = f" and {len(documents) - SHOWN_DOCUMENTS} more" if len(documents) > SHOWN_DOCUMENTS else ""
+        lines.append(f"- **From the documents ({len(documents)}):** {shown}{more}")
     if question_files:
         lines.append(f"- **With the question files:** {', '.join(question_files)}")
     sft, grpo = recipe.get("sft") or {}, recipe.get("grpo") or {}
     if sft or grpo:
+        epochs = sft.get("num_train_epochs")
+        sft_length = (
+            f"{epochs:g} epoch(s)" if not sft.get("max_steps") and epochs else f"{sft.get('max_steps', '?')} steps"
+        )
         lines.append(
-            f"- **Recipe:** fine-tuning {sft.get('max_steps', '?')} steps per round, practice (GRPO) "
+            f"- **Recipe:** fine-tuning {sft_length} per round, practice (GRPO) "
             f"{grpo.get('max_steps', '?')} steps per round, seed(s) {recipe.get('seeds', recipe.get('seed', '?'))}"
         )
     if manifest.created_at:

@@ -41,9 +41,19 @@ def test_card_without_measurements_or_analysis(tmp_path: Path) -> None:
 
 def test_stored_intervals_win_over_wilson() -> None:
     manifest = SkillManifest.read(BUNDLED)
-    evaluation = {**manifest.metrics["evaluation"], "accuracy_ci": {"sft": [0.01, 0.2]}}
+    evaluation = {  # a Stage I evaluation (accuracies and a question count) with one stored interval
+        "accuracy": {"base": 0.0, "sft": 2 / 42, "past": 1 / 42},
+        "questions": 42,
+        "documents": ["isle-of-vessary"],
+        "judge": "RuleJudge",
+        "lam": 1.0,
+        "accuracy_ci": {"sft": [0.01, 0.2]},
+    }
     card = skill_card(dataclasses.replace(manifest, metrics={"evaluation": evaluation}), BUNDLED)
     assert "| fine-tuned on the documents | 5% (2 of 42) | [1% – 20%] |" in card
+    low, high = wilson(1, 42)  # the others fall back to Wilson intervals, and the card says so
+    assert f"| fine-tuned + this skill | 2% (1 of 42) | [{low:.0%} – {high:.0%}] |" in card
+    assert "Wilson 95 % intervals" in card
 
 
 def test_wilson_interval() -> None:

@@ -125,7 +125,12 @@ class Bench:
         staging = target.with_name(target.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
         shutil.copytree(adapter, staging)
-        staging.replace(target)
+        try:
+            staging.replace(target)
+        except OSError:  # another process (a shard, an ablation run) kept this fine-tune first: use that one
+            if not target.is_dir():
+                raise
+            shutil.rmtree(staging, ignore_errors=True)
         return target
 
     def inject(self, baseline: str, lam: float, out: Path) -> str:

@@ -105,6 +105,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         with gr.Accordion("Answers side by side", open=False):
             card_answers = gr.Dataframe(elem_id="adapt-card-answers", wrap=True, interactive=False)
     card_shown = gr.State("")
+    watch_shown = gr.State("")  # the job state last shown by watch()
     timer = gr.Timer(2.0)
 
     def skill_choices(model: str | None) -> tuple[list[str], str]:
@@ -185,10 +186,16 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         return job.id, gr.update(interactive=False)
 
     @user_errors
-    def watch(current: str):
+    def watch(current: str, shown: str = ""):
+        """The job's status, stages, buttons and heatmap; nothing is re-sent while the job has not changed
+        (a re-render every tick would detach the buttons a user is about to press)."""
         if not current:
-            return status_html(None), "", gr.update(visible=False), gr.update(interactive=True), gr.update()
+            nothing = status_html(None), "", gr.update(visible=False), gr.update(interactive=True), gr.update()
+            return *nothing, ""
         job = ctx.jobs.get(current)
+        key = f"{job.id}:{job.state}:{job.progress}" + ("" if job.terminal else f":{time.time():.0f}")  # clock ticks
+        if key == shown:
+            return gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), shown
         finished = job.state == "succeeded"
         figure = gr.update()
         if finished and job.result and job.result.get("baseline_adapter"):
@@ -199,6 +206,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             gr.update(visible=finished),
             gr.update(interactive=job.terminal),
             figure,
+            key,
         )
 
     def submit_card(name: str, collection: str):
@@ -295,9 +303,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     skill.change(on_skill, skill, lam, api_name=False)
     do_launch = ctx.guard.editor("adapt", target=lambda m, c, s, *_: f"{c} + {s} on {m}")(do_launch)
     launch.click(do_launch, [base, collection, skill, lam, name, steps, preset], [job_id, launch], api_name="adapt")
-    watched = [status, stages, done_row, launch, heatmap]
+    watched = [status, stages, done_row, launch, heatmap, watch_shown]
     job_id.change(watch, job_id, watched, api_name=False)
-    timer.tick(watch, job_id, watched, api_name=False, show_progress="hidden")
+    timer.tick(watch, [job_id, watch_shown], watched, api_name=False, show_progress="hidden")
     card_outputs = [card_text, card_chart, card_answers, card_button, card_shown]
     timer.tick(watch_card, [job_id, card_shown], card_outputs, api_name=False, show_progress="hidden")
     make_card = ctx.guard.editor("report_card", target=0)(make_card)  # a card is a job: editors start it

@@ -89,7 +89,15 @@ def test_commands_of_other_packages_come_through_entry_points(tmp_path: Path) ->
 def test_the_backend_registers_past_job_as_an_entry_point() -> None:
     """pyproject.toml declares ``past job`` in the group ``past`` reads; ``python -m backend.cli`` runs it too."""
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["past.commands"]
-    assert declared == {"job": "backend.cli.job_cmd"}
+    assert declared == {
+        "job": "backend.cli.job_cmd",
+        "report-card": "backend.cli.report_card_cmd",
+        "docs": "backend.cli.docs_cmd",
+        "ab": "backend.cli.ab_cmd",
+        "audit": "backend.cli.audit_cmd",
+    }
+    for name in declared:  # every declared module exists and registers its command
+        result = subprocess.run([sys.executable, "-m", "backend.cli", name, "--help"], capture_output=True, text=True)
+        assert result.returncode == 0 and "usage: past " + name in result.stdout, result.stderr
     result = subprocess.run([sys.executable, "-m", "backend.cli", "job", "--help"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
     assert "submit" in result.stdout and "daemon" in result.stdout

@@ -118,16 +118,17 @@ class LocalRayCluster:
         self.address = f"http://127.0.0.1:{self.dashboard}"
         self.temp = Path(tempfile.mkdtemp(prefix="ray-"))  # short: Ray's socket paths must stay under 108 bytes
         self.nodes: list[subprocess.Popen] = []
+        self.workers: dict[str, tuple[subprocess.Popen, dict[str, str], bool]] = {}  # name → (node, env, retried)
 
-    def _start(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        log = open(self.root / f"{name}.log", "wb")  # noqa: SIM115 - the node keeps it
+    def _start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the node keeps it
         cmd = [self.ray, "start", "--block", "--node-ip-address", "127.0.0.1", "--disable-usage-stats", *args]
         cmd += ["--dashboard-agent-listen-port", str(free_port())]  # Ray's fixed default clashes between nodes
-        self.nodes.append(
-            subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, start_new_session=True
-            )
+        node = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, start_new_session=True
         )
+        self.nodes.append(node)
+        return node
 
     def start_head(self) -> None:
         head = ["--head", "--port", str(self.port), "--num-cpus", "0", "--temp-dir", str(self.temp)]
@@ -149,7 +150,20 @@ class LocalRayCluster:
 
     def add_worker(self, name: str, env: dict[str, str]) -> None:
         """A worker node with one CPU (so that one job runs on it at a time)."""
-        self._start(name, ["--address", f"127.0.0.1:{self.port}", "--num-cpus", "1"], env)
+        self.workers[name] = (self._start(name, self._worker_args(), env), env, False)
+
+    def _worker_args(self) -> list[str]:
+        return ["--address", f"127.0.0.1:{self.port}", "--num-cpus", "1"]
+
+    def _restart_dead_workers(self) -> None:
+        """A worker whose start timed out (Ray's raylet start-up limit, on a loaded machine) is started once more;
+        a second death fails the test with its log."""
+        for name, (node, env, retried) in list(self.workers.items()):
+            if node.poll() is None:
+                continue
+            if retried:
+                raise RuntimeError(f"Ray worker {name} died twice:\n" + (self.root / f"{name}.log").read_text()[-3000:])
+            self.workers[name] = (self._start(name, self._worker_args(), env), env, True)
 
     def wait_for_cpus(self, cpus: int, timeout: float = 600) -> None:
         from ray.util.state import list_nodes
@@ -162,6 +176,7 @@ class LocalRayCluster:
                 alive = []
             if sum(n.resources_total.get("CPU", 0) for n in alive) >= cpus:
                 return
+            self._restart_dead_workers()
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the Ray workers did not join within {timeout} s")
             time.sleep(1)

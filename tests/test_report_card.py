@@ -191,14 +191,15 @@ def test_plain_words_and_a_collection_without_questions(adapted: tuple[Settings,
 
 
 @pytest.mark.slow
-def test_report_card_job_on_the_bundled_model(session_settings: Settings) -> None:
+def test_report_card_job_on_the_bundled_model(tmp_path: Path) -> None:
     """The job through the real runner (a worker process) on SmolLM2-135M: 3 questions, 5 systems, the probe."""
     import time
 
     from backend.jobs import JobRunner, JobService
     from past.models import ModelRegistry
 
-    settings = session_settings
+    settings = Settings.load(tmp_path / "data").ensure()  # its own runner: the studio's serves the session's
+    ModelRegistry(settings).ensure_default()
     docs = DocumentService(settings, Store(settings.db_path))
     assert docs.upload([("isle-of-vessary.md", (ROOT / "assets/documents/isle-of-vessary.md").read_bytes())], "card")[0]
     qa = json.loads((ROOT / "assets" / "documents" / "isle-of-vessary.qa.json").read_text())

@@ -93,8 +93,11 @@ def _print_estimate(settings: Settings, model: str, documents: list, config: obj
     registry = ModelRegistry(settings)
     if model == "default":
         registry.ensure_default()
-    base = registry.resolve(model).path
-    cost = estimate_adapt_cost(documents, config, load_tokenizer(base))
+    try:
+        cost = estimate_adapt_cost(documents, config, load_tokenizer(registry.resolve(model).path))
+    except Exception as exc:  # advice only: a bad model or skill gets its own clear error from the run below
+        print(f"estimated time: not available ({type(exc).__name__})", file=sys.stderr)
+        return
     stages = ", ".join(f"{s.name}: {s.windows} windows, {s.steps} steps" for s in cost.stages)
     print(f"estimated time: {cost.describe()} ({cost.document_tokens:,} tokens; {stages})", file=sys.stderr)
 

@@ -27,6 +27,16 @@ BENCH_SYSTEMS = {
     "past": "fine-tuned + this skill",
     "skill-only": "this skill alone (no fine-tuning)",
 }
+OPEN_BOOK_SYSTEMS = {
+    "base+doc": "the base model alone",
+    "skill-only+doc": "this skill alone (no fine-tuning)",
+    "sft-synth+doc": "fine-tuned on the passage + notes",
+    "past+doc": "fine-tuned + this skill",
+}
+OPEN_BOOK_PAIRS = {
+    "skill-only+doc − base+doc": "adding this skill to the base model",
+    "past+doc − sft-synth+doc": "adding this skill to the fine-tuned model",
+}
 HOW_TO_MEASURE = (
     "Not measured yet. To measure it: on **Adapt**, pick a document collection with questions and this skill, "
     "then **Evaluate it** (or run `past eval --qa QUESTIONS.json --model base=default --model past=…`)."
@@ -70,12 +80,26 @@ def _estimate(entry: object, metric: str) -> dict[str, float] | None:
     return None
 
 
-def benchmark_section(evaluation: dict[str, Any]) -> str:
-    """``metrics.evaluation`` as ``bench/quality.py --attach-to-skill`` writes it: means with 95 % intervals."""
+def _points(difference: dict[str, float]) -> str:
+    zero = " — not distinguishable from zero." if difference["low"] <= 0 <= difference["high"] else "."
+    return (
+        f"{difference['mean'] * 100:+.1f} points [{difference['low'] * 100:+.1f}, {difference['high'] * 100:+.1f}]"
+        + zero
+    )
+
+
+def benchmark_section(
+    evaluation: dict[str, Any],
+    heading: str = "Closed-book questions",
+    names: dict[str, str] = BENCH_SYSTEMS,
+    pairs: dict[str, str] | None = None,
+) -> str:
+    """``metrics.evaluation`` as ``bench/quality.py --attach-to-skill`` writes it (or ``metrics.open_book`` from
+    ``bench/open_book.py``): means with 95 % intervals, then the skill's paired effect."""
     systems = evaluation["systems"]
-    lines = [f"Closed-book questions, measured on {evaluation.get('measured_on') or 'an unrecorded set'}:", ""]
+    lines = [f"{heading}, measured on {evaluation.get('measured_on') or 'an unrecorded set'}:", ""]
     lines += ["| system | short answer right | 95 % interval | token F1 |", "| --- | --- | --- | --- |"]
-    for name, words in BENCH_SYSTEMS.items():
+    for name, words in names.items():
         correct, f1 = _estimate(systems.get(name), "correct"), _estimate(systems.get(name), "f1")
         if correct is None:
             continue
@@ -83,16 +107,13 @@ def benchmark_section(evaluation: dict[str, Any]) -> str:
         lines.append(
             f"| {words} | {correct['mean']:.1%} | [{correct['low']:.1%} – {correct['high']:.1%}] | {f1_text} |"
         )
-    paired = (evaluation.get("paired") or {}).get("past − sft-synth") or {}
-    difference = _estimate(paired.get("correct"), "difference") if isinstance(paired, dict) else None
-    if difference is not None:
-        lines += [
-            "",
-            f"The skill's own effect (same questions, with vs without it): {difference['mean'] * 100:+.1f} points "
-            f"[{difference['low'] * 100:+.1f}, {difference['high'] * 100:+.1f}]"
-            + (" — not distinguishable from zero." if difference["low"] <= 0 <= difference["high"] else "."),
-        ]
-    basis = [f"{k}: {evaluation[k]}" for k in ("judge", "prompt") if evaluation.get(k)]
+    pairs = pairs or {"past − sft-synth": "The skill's own effect (same questions, with vs without it)"}
+    for key, words in pairs.items():
+        paired = (evaluation.get("paired") or {}).get(key) or {}
+        difference = _estimate(paired.get("correct"), "difference") if isinstance(paired, dict) else None
+        if difference is not None:
+            lines += ["", f"{words[0].upper()}{words[1:]}: {_points(difference)}"]
+    basis = [f"{k}: {evaluation[k]}" for k in ("judge", "prompt", "context") if evaluation.get(k)]
     if basis:
         lines += ["", "; ".join(basis) + "."]
     return "\n".join(lines)
@@ -101,7 +122,12 @@ def benchmark_section(evaluation: dict[str, Any]) -> str:
 def measured_section(manifest: SkillManifest) -> str:
     evaluation = (manifest.metrics or {}).get("evaluation")
     if isinstance(evaluation, dict) and isinstance(evaluation.get("systems"), dict):
-        return benchmark_section(evaluation)
+        text = benchmark_section(evaluation)
+        open_book = (manifest.metrics or {}).get("open_book")
+        if isinstance(open_book, dict) and isinstance(open_book.get("systems"), dict):
+            pairs = {k: f"Effect of {v} (same questions)" for k, v in OPEN_BOOK_PAIRS.items()}
+            text += "\n\n" + benchmark_section(open_book, "With the passage in the prompt", OPEN_BOOK_SYSTEMS, pairs)
+        return text
     if not isinstance(evaluation, dict) or not isinstance(evaluation.get("accuracy"), dict):
         return HOW_TO_MEASURE
     questions = evaluation.get("questions") if isinstance(evaluation.get("questions"), int) else None

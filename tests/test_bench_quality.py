@@ -1,4 +1,5 @@
-"""bench/quality.py end to end on 2 passages × 1 seed (tiny epochs): its files and fields, not the effect size."""
+"""bench/quality.py end to end on 2 passages × 1 seed (tiny epochs), then its open-book and judge ablations on
+the same run: their files and fields, not the effect size."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def test_quality_benchmark_writes_its_report(session_settings, tmp_path: Path) -
     out = tmp_path / "quality"
     command = [sys.executable, str(ROOT / "bench" / "quality.py"), "--skill", SKILL, "--passages", "50", "--limit", "2"]
     command += ["--seeds", "0", "--epochs", "1", "--lambdas", "0.5", "--threads", "2", "--out", str(out)]
-    command += ["--max-questions", "3"]
+    command += ["--max-questions", "3", "--keep-adapters", str(tmp_path / "kept")]
     env = {**os.environ, DATA_DIR_ENV: str(session_settings.data_dir)}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -58,3 +59,42 @@ def test_quality_benchmark_writes_its_report(session_settings, tmp_path: Path) -
 
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "done" not in again.stdout  # resumed: every unit was already there
+
+    # the open-book ablation reuses the kept fine-tunes: no training, four systems with the passage in the prompt
+    book = tmp_path / "open-book"
+    command = [sys.executable, str(ROOT / "bench" / "open_book.py"), "--skill", SKILL, "--main", str(out)]
+    command += ["--keep-adapters", str(tmp_path / "kept"), "--limit", "2", "--max-questions", "3", "--out", str(book)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    opened = json.loads((book / "results.json").read_text())
+    assert list(opened["systems"]) == [
+        "base",
+        "base+doc",
+        "skill-only",
+        "skill-only+doc",
+        "sft-synth",
+        "sft-synth+doc",
+        "past",
+        "past+doc",
+    ]
+    assert {"skill-only+doc − base+doc", "past+doc − sft-synth+doc", "past+doc − past"} <= set(opened["paired"])
+    unit = json.loads((book / "units" / "p0000-s0.json").read_text())
+    (question, *_) = unit["runs"]["base+doc"]["questions"]
+    assert question["retrieved"] == [f"{unit['title']}#0"], "the passage itself was put in the prompt"
+    closed = results["systems"]["sft-synth"]["f1"]["mean"]
+    assert opened["systems"]["sft-synth"]["f1"]["mean"] == pytest.approx(closed), "paired with the same answers"
+
+    judged = tmp_path / "judges.md"
+    command = [sys.executable, str(ROOT / "bench" / "judge_ablation.py"), "--main", str(out), "--seeds", "0"]
+    done = subprocess.run([*command, "--out", str(judged)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [line for line in judged.read_text().splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0] for line in lines[1:]] == [
+        "| EM",
+        "| F1 ≥ 0.5 (default)",
+        "| F1 ≥ 0.3",
+        "| contains",
+        "| contains, ≤ 10 words",
+    ]
+    default_past = results["systems"]["past"]["correct"]["mean"]
+    assert f"{default_past:.3f}" in lines[2].split(" | ")[4], "the default judge row is the benchmark's own number"

@@ -25,6 +25,11 @@ def test_card_of_the_bundled_skill() -> None:
         correct = evaluation["systems"][system]["correct"]
         assert f"| {words} | {correct['mean']:.1%} | [{correct['low']:.1%} – {correct['high']:.1%}] |" in card
     assert evaluation["measured_on"] in card and "The skill's own effect" in card
+    # and with the passage in the prompt (bench/open_book.py), where the skill's effect is measurable
+    open_book = manifest.metrics["open_book"]
+    assert open_book["measured_on"] in card and "With the passage in the prompt" in card
+    gain = open_book["paired"]["skill-only+doc − base+doc"]["correct"]["difference"]
+    assert f"Effect of adding this skill to the base model (same questions): {gain['mean'] * 100:+.1f} points" in card
     # size and orthogonality, in words; never the tensor-shape list of the raw manifest
     assert "4.9 MB" in card and f"{len(manifest.params)} weight matrices" in card and "rank 8" in card
     assert "SFT (round 2) vs RL skill v2: mean |cos| 0.002" in card

@@ -94,7 +94,7 @@ class ToolGRPOConfig:
             save_strategy="steps" if self.save_steps > 0 else "no",
             save_steps=self.save_steps if self.save_steps > 0 else 500,
             bf16=False,
-            gradient_checkpointing=False,
+            activation_checkpointing=False,
             dataloader_num_workers=0,
             dataloader_pin_memory=False,
             report_to="none",

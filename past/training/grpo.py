@@ -89,7 +89,7 @@ class GRPOTrainConfig:
             bf16=precision.bf16,
             fp16=precision.fp16,
             tf32=precision.tf32,
-            gradient_checkpointing=False,
+            activation_checkpointing=False,
             dataloader_num_workers=0,
             dataloader_pin_memory=False,
             report_to="none",

@@ -84,7 +84,7 @@ class SFTTrainConfig:
             bf16=self.bf16 or precision.bf16,
             fp16=precision.fp16,
             tf32=precision.tf32,
-            gradient_checkpointing=self.gradient_checkpointing,
+            activation_checkpointing=self.gradient_checkpointing,  # the v5 name (no deprecation warning)
             dataloader_num_workers=0,
             dataloader_pin_memory=False,
             report_to="none",

@@ -94,12 +94,21 @@ class DocumentService:
     # writes
     def upload(self, files: list[tuple[str, bytes]], collection: str = "default") -> list[UploadOutcome]:
         """Ingest and store each ``(original name, bytes)``; per-file outcomes, in order."""
-        collection = check_collection(collection)
+        collection = self._text_collection(collection)
         return [self._upload_one(name, data, collection) for name, data in files]
+
+    def _text_collection(self, collection: str) -> str:
+        """A collection for text documents: not one marked as tools (API schemas, ``backend.tool_collections``)."""
+        collection = check_collection(collection)
+        if any(r["meta"].get("collection") == collection for r in self.repo.list("tools")):
+            raise CollectionNameError(
+                f"collection {collection!r} is a tools collection (API schemas); put documents in another collection"
+            )
+        return collection
 
     def upload_paths(self, paths: list[str | os.PathLike[str]], collection: str = "default") -> list[UploadOutcome]:
         """Like :meth:`upload` for files on disk (Gradio hands uploads over as temporary paths)."""
-        collection = check_collection(collection)
+        collection = self._text_collection(collection)
         outcomes = []
         for path in paths:
             path = Path(path)

@@ -1,0 +1,143 @@
+"""The studio side of tool use, without a browser: tools collections in the real store, the A/B agent run on a
+real chat engine (tiny random Llamas), and the step rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backend.documents import CollectionNameError, DocumentService
+from backend.model_pool import ModelPool
+from backend.store import Store
+from backend.tool_agent import RUNS_DIR, ABAgentRun, load_run
+from backend.tool_collections import ToolCollectionError, ToolCollections
+from past.errors import ConfigError
+from past.models import ModelRegistry
+from past.serving.engine import SideSpec
+from past.serving.transformers_engine import TransformersChatEngine
+from past.settings import Settings
+from past.tools.agent import AgentConfig, apply_call, step_from_reply
+from past.tools.ingest import ingest_tool_json
+from past.tools.react import render_step
+from past.tools.simulator import ApiSimulator
+from studio.tool_steps import side_markdown, step_markdown
+from tests.tool_fixtures import FUNCTIONS, OPENAPI, PARCEL_APIS, PARCEL_QUERY, make_byte_chat_model
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.load(tmp_path / "data").ensure()
+
+
+@pytest.fixture
+def tools(settings: Settings) -> ToolCollections:
+    return ToolCollections(settings, Store(settings.db_path))
+
+
+def write(folder: Path, name: str, content: object) -> Path:
+    path = folder / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+def test_schema_uploads_report_each_file_and_keep_what_is_stored(tools: ToolCollections, tmp_path: Path) -> None:
+    good = [
+        write(tmp_path, "parcel.json", [PARCEL_QUERY]),
+        write(tmp_path, "weather.json", OPENAPI),
+        write(tmp_path, "money.json", FUNCTIONS),
+    ]
+    outcomes = tools.upload_paths(good, "apis")
+    assert [o.ok for o in outcomes] == [True, True, True], [o.errors for o in outcomes]
+    stored = {a.function for a in tools.apis("apis")}
+    assert {"latest_for_suivi_colis", "getforecast_for_weather_desk", "convert_currency_for_money"} <= stored
+
+    broken = write(tmp_path, "broken.json", '{"openapi": "3.0.0", "paths": {')
+    no_name = write(tmp_path, "noname.json", [{"tool_name": "x", "required_parameters": []}])
+    partial = [dict(PARCEL_APIS[0], api_name="Track"), dict(PARCEL_APIS[0], api_name="Bad", required_parameters=7)]
+    mixed = write(tmp_path, "mixed.json", partial)
+    again = write(tmp_path, "again.json", [dict(PARCEL_APIS[1], api_description="another Count")])
+    bad, missing, some, duplicate = tools.upload_paths([broken, no_name, mixed, again], "apis")
+    assert not bad.ok and "not valid JSON" in bad.errors[0] and "line 1" in bad.errors[0]
+    assert not missing.ok and "has no 'api_name'" in missing.errors[0]
+    assert some.ok and some.row["meta"]["n_apis"] == 1
+    assert any("suivi-colis / Bad" in w and "required_parameters" in w for w in some.warnings)
+    assert not duplicate.ok and "already in collection 'apis'" in duplicate.errors[0]
+    after = {a.function for a in tools.apis("apis")}
+    assert after == stored | {"track_for_suivi_colis"}, "a refused file must not lose or change stored APIs"
+
+    reopened = ToolCollections(tools.settings, Store(tools.settings.db_path))  # the rows are in SQLite
+    assert reopened.collections() == ["apis"] and len(reopened.list("apis")) == 4
+    exported = reopened.export_jsonl("apis", tmp_path / "out.jsonl")
+    assert len(exported.read_text().splitlines()) == len(after)
+    with pytest.raises(ToolCollectionError, match="has no API schemas"):
+        reopened.apis("elsewhere")
+
+
+def test_a_collection_holds_documents_or_api_schemas_not_both(settings: Settings, tmp_path: Path) -> None:
+    store = Store(settings.db_path)
+    documents, tools = DocumentService(settings, store), ToolCollections(settings, store)
+    (doc,) = documents.upload([("notes.md", b"# Notes\n\nSome text about parcels.\n")], "handbook")
+    assert doc.ok
+    with pytest.raises(CollectionNameError, match="holds text documents"):
+        tools.upload_paths([write(tmp_path, "parcel.json", PARCEL_APIS)], "handbook")
+    assert tools.upload_paths([write(tmp_path, "parcel.json", PARCEL_APIS)], "api")[0].ok
+    with pytest.raises(CollectionNameError, match="is a tools collection"):
+        documents.upload([("more.md", b"# More\n\ntext\n")], "api")
+    assert documents.collections() == ["handbook"] and tools.collections() == ["api"]
+
+
+def test_ab_agent_run_records_every_step_and_isolates_a_failing_side(
+    settings: Settings, tools: ToolCollections, tmp_path: Path
+) -> None:
+    tools.upload_paths([write(tmp_path, "parcel.json", PARCEL_APIS)], "parcels")
+    model = make_byte_chat_model(tmp_path / "byte-model")
+    config_file = model / "config.json"  # room for the agent's prompt (RoPE: the weights do not change)
+    config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "max_position_embeddings": 4096}))
+    engine = TransformersChatEngine(ModelPool(ModelRegistry(settings), budget_bytes=10**9))
+    sides = [SideSpec(str(model)), SideSpec(str(tmp_path / "no-such-model"))]
+    config = AgentConfig(max_turns=2, max_new_tokens=8)
+    run = ABAgentRun.start("Where is parcel CA107308006SI?", tools.apis("parcels"), sides, config, "parcels")
+    frames = list(run.run(engine, records=settings.artifacts_dir / RUNS_DIR))
+    assert len(frames) > 2, "the run must be shown while it happens, not only at the end"
+    working, broken = run.sides
+    assert not working.error, working.error
+    assert "no-such-model" in broken.error and broken.trajectory.steps == []
+    assert broken.trajectory.stop_reason == "stopped"
+    # a random model writes no valid action: each turn is a recorded parse failure, answered with an observation
+    assert [s.turn for s in working.trajectory.steps] == [0, 1]
+    assert all(s.outcome in ("format_error", "invalid_json") and s.parse_error for s in working.trajectory.steps)
+    assert "could not be read" in working.trajectory.steps[0].observation
+    assert working.trajectory.stop_reason == "turn_limit"
+    record = load_run(run.record_path)
+    assert record["task"] == "Where is parcel CA107308006SI?" and record["collection"] == "parcels"
+    assert [s["model"] for s in record["sides"]] == [str(model), str(tmp_path / "no-such-model")]
+    assert len(record["sides"][0]["trajectory"]["steps"]) == 2 and record["sides"][1]["error"]
+    shown = side_markdown(working)
+    assert "**Step 1** · ❌" in shown and "**Step 2**" in shown and "Stopped at the turn limit" in shown
+    assert "This side stopped" in side_markdown(broken)
+    with pytest.raises(ConfigError, match="empty task"):
+        ABAgentRun.start("  ", tools.apis("parcels"), sides)
+
+
+def test_steps_show_calls_observations_unknown_apis_broken_json_and_finish() -> None:
+    apis = ingest_tool_json(PARCEL_APIS, "parcel.json").apis
+    simulator = ApiSimulator(apis)
+    call, parsed = step_from_reply(0, render_step("Look it up.", "latest_for_suivi_colis", {"colisId": "CA1"}))
+    apply_call(call, simulator.call(parsed.action, parsed.arguments))
+    call.observation = "Observation: " + json.dumps(simulator.call(parsed.action, parsed.arguments).observation())
+    text = step_markdown(call)
+    assert "✅ API call answered" in text and "`latest_for_suivi_colis`" in text and '"CA1"' in text
+    assert "**Observation:**" in text and "colisId" in text
+    unknown, parsed = step_from_reply(1, render_step("Try.", "track_everything", {}))
+    apply_call(unknown, simulator.call(parsed.action, parsed.arguments))
+    assert "❌ unknown API" in step_markdown(unknown) and "no API named 'track_everything'" in step_markdown(unknown)
+    broken, _ = step_from_reply(2, 'Thought: go\nAction: latest_for_suivi_colis\nAction Input: {"colisId": ')
+    assert "❌ broken JSON" in step_markdown(broken) and "(invalid json)" in step_markdown(broken)
+    finish, _ = step_from_reply(
+        3, 'Thought: done\nAction: Finish\nAction Input: {"return_type": "give_answer", "final_answer": "In Paris"}'
+    )
+    assert "🏁 Finish" in step_markdown(finish) and "**Final answer:** In Paris" in step_markdown(finish)
+    sneaky, _ = step_from_reply(4, "Thought: ```\nAction: x\nAction Input: {} ````` more")
+    assert "`````" not in step_markdown(sneaky), "a reply must not break out of its code block"

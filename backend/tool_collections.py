@@ -24,8 +24,10 @@ from typing import Any
 
 from backend.documents import CollectionNameError, check_collection, safe_file_name
 from backend.store import CatalogRepository, NotFoundError, Store
+from past.documents.ingest import Document
 from past.errors import PastError
 from past.settings import Settings
+from past.tools.documents import api_document
 from past.tools.ingest import MAX_TOOL_FILE_BYTES, ingest_tool_bytes
 from past.tools.schema import ApiSpec, dedupe
 
@@ -181,15 +183,14 @@ class ToolCollections:
             raise ToolCollectionError(
                 f"collection {collection!r} has no API schemas: upload them on the Documents screen (Tools)"
             )
-        apis = []
-        for row in rows:
-            path = Path(row["path"]) / APIS_FILE
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise ToolCollectionError(f"the APIs of {row['name']} cannot be read from {path}: {exc}") from exc
-            apis += [ApiSpec.from_dict(item) for item in data]
-        return dedupe(apis)[0]
+        return dedupe([api for row in rows for api in _row_apis(row)])[0]
+
+    def documents(self, collection: str) -> list[Document]:
+        """The collection's schema files as pipeline documents (format "tools"), for the Adapt job."""
+        return [
+            api_document(row["id"], row["meta"].get("file_name", row["name"]), _row_apis(row), row["path"])
+            for row in self.list(check_collection(collection))
+        ]
 
     def export_jsonl(self, collection: str, target: Path) -> Path:
         """The collection's APIs as one APIs JSONL (the form ``past tools data`` reads), for jobs."""
@@ -197,3 +198,12 @@ class ToolCollections:
         lines = [json.dumps(api.to_dict(), ensure_ascii=False) for api in self.apis(collection)]
         target.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return target
+
+
+def _row_apis(row: dict[str, Any]) -> list[ApiSpec]:
+    path = Path(row["path"]) / APIS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ToolCollectionError(f"the APIs of {row['name']} cannot be read from {path}: {exc}") from exc
+    return [ApiSpec.from_dict(item) for item in data]

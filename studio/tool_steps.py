@@ -31,10 +31,14 @@ STOPS = {
 MAX_SHOWN = 1500
 
 
+def _inline(text: str) -> str:
+    """Model-written text for a Markdown line: no code fences, at most ``MAX_SHOWN`` characters."""
+    return re.sub(r"`{3,}", "``", text.strip())[:MAX_SHOWN]
+
+
 def _block(text: str) -> str:
     """Text in a fenced block that its own backticks cannot close."""
-    text = re.sub(r"`{3,}", "``", text.strip())[:MAX_SHOWN] or "(empty)"
-    return f"```text\n{text}\n```"
+    return f"```text\n{_inline(text) or '(empty)'}\n```"
 
 
 def step_markdown(step: AgentStep) -> str:
@@ -43,19 +47,19 @@ def step_markdown(step: AgentStep) -> str:
         outcome += f" ({step.parse_error.replace('_', ' ')})"
     lines = [f"**Step {step.turn + 1}** · {outcome}"]
     if step.message:
-        lines.append(f"> {step.message}")
+        lines.append(f"> {_inline(step.message)}")
     if step.thought:
-        lines.append(f"- **Thought:** {step.thought[:MAX_SHOWN]}")
+        lines.append(f"- **Thought:** {_inline(step.thought)}")
     if step.action is not None:
-        lines.append(f"- **Action:** `{step.action[:120]}`")
+        lines.append(f"- **Action:** `{_inline(step.action)[:120]}`")
     if step.arguments is not None:
-        lines.append(f"- **Action Input:** `{json.dumps(step.arguments, ensure_ascii=False)[:MAX_SHOWN]}`")
+        lines.append(f"- **Action Input:** `{_inline(json.dumps(step.arguments, ensure_ascii=False))}`")
     if step.observation:
         lines.append("- **Observation:**\n\n" + _block(step.observation.removeprefix("Observation:").strip()))
     if step.outcome in ("finish", "give_up") and step.arguments:
         answer = str(step.arguments.get("final_answer") or "").strip()
         if answer:
-            lines.append(f"- **Final answer:** {answer[:MAX_SHOWN]}")
+            lines.append(f"- **Final answer:** {_inline(answer)}")
     lines.append("<details><summary>Raw reply</summary>\n\n" + _block(step.reply) + "\n\n</details>")
     return "\n".join(lines)
 

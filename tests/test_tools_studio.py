@@ -141,3 +141,73 @@ def test_steps_show_calls_observations_unknown_apis_broken_json_and_finish() -> 
     assert "🏁 Finish" in step_markdown(finish) and "**Final answer:** In Paris" in step_markdown(finish)
     sneaky, _ = step_from_reply(4, "Thought: ```\nAction: x\nAction Input: {} ````` more")
     assert "`````" not in step_markdown(sneaky), "a reply must not break out of its code block"
+
+
+def test_adapt_on_a_tools_collection_trains_on_the_papers_tool_data(tools: ToolCollections, tmp_path: Path) -> None:
+    from past.documents.ingest import Document
+    from past.pipeline import AdaptConfig, DataRecipe
+    from past.pipeline.adapt import adapt
+    from tests.lora_adapters import make_tiny_chat_model
+
+    tools.upload_paths([write(tmp_path, "parcel.json", PARCEL_APIS), write(tmp_path, "weather.json", OPENAPI)], "apis")
+    documents = tools.documents("apis")
+    assert [d.format for d in documents] == ["tools", "tools"]
+    config = AdaptConfig.from_preset("tool-docs", mode="sft")
+    config.stages[0].sft = {"max_steps": 2, "batch_size": 2, "max_length": 128, "lora_r": 4, "lora_alpha": 8}
+    base = make_tiny_chat_model(tmp_path / "base")
+    result = adapt(base, documents, config, tmp_path / "run")
+    (stage,) = result.stages
+    n_apis = len(tools.apis("apis"))
+    assert stage["texts"]["schema"] == stage["texts"]["description"] == n_apis == 4
+    assert stage["texts"]["usage_to_name"] == stage["texts"]["format"] == 2 * n_apis, "2 requests per API, both ways"
+    assert stage["texts"]["name_to_usage"] == n_apis and stage["synthesis"]["generator"] == "template"
+    assert stage["steps"] == 2 and (Path(result.baseline_adapter) / "adapter_config.json").is_file()
+    records = (tmp_path / "run" / "tools.tool-records.jsonl").read_text().splitlines()
+    first_step = next(json.loads(r) for r in records if json.loads(r)["kind"] == "format")
+    assert (
+        first_step["messages"][-1]["content"].startswith("Thought:")
+        and "Action Input:" in first_step["messages"][-1]["content"]
+    )
+    text = Document("notes", "notes.md", "md", "Plain text.", "0" * 64)
+    with pytest.raises(ConfigError, match="text document, not API schemas"):
+        adapt(base, [text], config, tmp_path / "other")
+    with pytest.raises(ConfigError, match="tool_docs stage writes its own data"):
+        DataRecipe.from_dict({"tool_docs": True, "synthesis": ["qa"]})
+
+
+@pytest.mark.slow
+def test_studio_uploads_schemas_and_shows_an_ab_agent_run_step_by_step(
+    studio_url: str, session_settings: Settings, tmp_path: Path
+) -> None:
+    from gradio_client import Client, handle_file
+
+    from past.settings import BUNDLED_MODEL_NAME
+
+    client = Client(studio_url, verbose=False)
+    good = write(tmp_path, "parcel.json", [PARCEL_QUERY])
+    broken = write(tmp_path, "broken.json", '[{"tool_name": "x", "api_name": "y", "required_parameters": ')
+    outcome, *_ = client.predict(
+        [handle_file(str(good)), handle_file(str(broken))], "agent-tools", api_name="/upload_tools"
+    )
+    assert "1 of 2 schema file(s) added to tools collection 'agent-tools'" in outcome
+    assert "✅ **parcel.json** — 2 API(s)" in outcome and "❌ **broken.json** — not added" in outcome
+    assert "not valid JSON" in outcome
+
+    model = BUNDLED_MODEL_NAME
+    task = "Where is my parcel CA107308006SI?"
+    steps_a, steps_b, note = client.predict(
+        "agent-tools", task, model, "", model, "", 2, 24, "names", api_name="/tools_agent"
+    )
+    for shown in (steps_a, steps_b):
+        assert "**Step 1** · " in shown and "Raw reply" in shown
+    assert "Run saved" in note
+    (record_file,) = [
+        p for p in (session_settings.artifacts_dir / RUNS_DIR).glob("*.json") if load_run(p)["task"] == task
+    ]
+    record = load_run(record_file)
+    assert record["collection"] == "agent-tools" and len(record["sides"]) == 2
+    for side in record["sides"]:
+        steps = side["trajectory"]["steps"]
+        assert steps and all(s["outcome"] for s in steps), "every step has a recorded outcome"
+        for step in steps:  # what was recorded is what is shown (parse errors included)
+            assert f"**Step {step['turn'] + 1}** · " in (steps_a if side is record["sides"][0] else steps_b)

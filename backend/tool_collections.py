@@ -16,16 +16,15 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backend.documents import CollectionNameError, check_collection, safe_file_name
+from backend.documents import CollectionNameError, check_collection, read_upload, safe_file_name, store_upload_dir
 from backend.store import CatalogRepository, NotFoundError, Store
 from past.documents.ingest import Document
-from past.errors import PastError
+from past.errors import DocumentError, PastError
 from past.settings import Settings
 from past.tools.documents import api_document
 from past.tools.ingest import MAX_TOOL_FILE_BYTES, ingest_tool_bytes
@@ -67,22 +66,11 @@ class ToolCollections:
         """Read, check and store each schema file (Gradio hands uploads over as temporary paths)."""
         collection = self._tools_collection(collection)
         outcomes = []
-        for path in paths:
-            path = Path(path)
+        for path in map(Path, paths):
             try:
-                size = path.stat().st_size
-                if size > self.max_bytes:
-                    raise ToolCollectionError(
-                        f"too large ({size / 1e6:.1f} MB; schema files may be up to {self.max_bytes / 1e6:.0f} MB)"
-                    )
-                data = path.read_bytes()
-            except ToolCollectionError as exc:
-                outcomes.append(ToolUploadOutcome(safe_file_name(path.name), errors=(str(exc),)))
-                continue
-            except OSError as exc:
-                outcomes.append(
-                    ToolUploadOutcome(safe_file_name(path.name), errors=(f"cannot be read ({exc.strerror})",))
-                )
+                data = read_upload(path, self.max_bytes)
+            except DocumentError as exc:
+                outcomes.append(ToolUploadOutcome(safe_file_name(path.name), errors=(exc.reason,)))
                 continue
             outcomes.append(self._upload_one(path.name, data, collection))
         return outcomes
@@ -135,15 +123,10 @@ class ToolCollections:
             "functions": [api.function for api in fresh],
             **({"warnings": warnings} if warnings else {}),
         }
-        target = self.settings.uploads_dir / doc_id
-        self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{doc_id}-", dir=self.settings.uploads_dir))
+        files = {file_name: data, APIS_FILE: json.dumps([api.to_dict() for api in fresh], ensure_ascii=False)}
         try:
-            (staging / file_name).write_bytes(data)
-            (staging / APIS_FILE).write_text(json.dumps([api.to_dict() for api in fresh], ensure_ascii=False))
-            os.replace(staging, target)
+            target = store_upload_dir(self.settings.uploads_dir, doc_id, files)
         except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
             return ToolUploadOutcome(file_name, errors=(f"could not be stored ({exc.strerror})",))
         row = self.repo.add(Path(file_name).stem, kind=TOOLS_KIND, path=str(target), meta=meta, entry_id=doc_id)
         return ToolUploadOutcome(file_name, row=row, warnings=tuple(warnings))

@@ -175,6 +175,31 @@ def test_adapt_on_a_tools_collection_trains_on_the_papers_tool_data(tools: ToolC
         DataRecipe.from_dict({"tool_docs": True, "synthesis": ["qa"]})
 
 
+def test_the_adapt_job_and_past_adapt_read_api_schemas_for_the_tool_preset(
+    settings: Settings, tools: ToolCollections, tmp_path: Path
+) -> None:
+    from backend.jobs.kind import JobContext
+    from backend.jobs.kinds.adapt import AdaptParams, tool_documents
+    from past.progress import NullReporter
+    from past.tools.documents import api_documents_from_files, apis_from_documents
+
+    tools.upload_paths([write(tmp_path, "parcel.json", PARCEL_APIS)], "apis")
+    ctx = JobContext("job", 1, settings, NullReporter(), tmp_path, None, False, {}, None)
+    store = Store(settings.db_path)
+    (doc,) = tool_documents(ctx, AdaptParams(collection="apis", preset="tool-docs", mode="sft"), store)
+    assert doc.format == "tools" and len(apis_from_documents([doc])) == 2
+    with pytest.raises(ValueError, match=r"is a tools collection .* choose the preset 'tool-docs'"):
+        tool_documents(ctx, AdaptParams(collection="apis", mode="sft"), store)
+    with pytest.raises(ValueError, match="trains on API schemas: choose a tools collection"):
+        tool_documents(ctx, AdaptParams(collection="handbook", preset="tool-docs", mode="sft"), store)
+    assert tool_documents(ctx, AdaptParams(collection="handbook", mode="sft"), store) == []
+
+    files = [write(tmp_path, "parcel.json", [PARCEL_QUERY]), write(tmp_path, "bad.json", "{")]
+    documents, issues = api_documents_from_files(files)  # what `past adapt --preset tool-docs FILE...` trains on
+    assert [d.name for d in documents] == ["parcel.json"] and issues[0].startswith("bad.json")
+    assert {a.function for a in apis_from_documents(documents)} == {"latest_for_suivi_colis", "count_for_suivi_colis"}
+
+
 @pytest.mark.slow
 def test_studio_uploads_schemas_and_shows_an_ab_agent_run_step_by_step(
     studio_url: str, session_settings: Settings, tmp_path: Path

@@ -47,7 +47,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)
     adapters = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings)]
     gr.Markdown(INTRO)
-    collection = gr.Dropdown(tools.collections(), label="Tools collection", elem_id="tools-collection")
+    collection = gr.Dropdown(
+        tools.collections(), allow_custom_value=True, label="Tools collection", elem_id="tools-collection"
+    )
     apis_md = gr.Markdown("", elem_id="tools-apis")
     panes = []
     with gr.Row(equal_height=False):

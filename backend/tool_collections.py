@@ -28,10 +28,12 @@ from past.errors import DocumentError, PastError
 from past.settings import Settings
 from past.tools.documents import api_document
 from past.tools.ingest import MAX_TOOL_FILE_BYTES, ingest_tool_bytes
+from past.tools.queries import ToolQuery, parse_queries
 from past.tools.schema import ApiSpec, dedupe
 
 TOOLS_KIND = "tools"
 APIS_FILE = "apis.json"
+QUERIES_FILE = "queries.json"
 ACCEPTED_TOOLS = ".json (StableToolBench api_list, OpenAPI/Swagger, JSON-Schema functions)"
 
 
@@ -124,6 +126,10 @@ class ToolCollections:
             **({"warnings": warnings} if warnings else {}),
         }
         files = {file_name: data, APIS_FILE: json.dumps([api.to_dict() for api in fresh], ensure_ascii=False)}
+        queries = _queries(data, file_name)
+        if queries:  # a StableToolBench query file: its tasks are a tool-use evaluation set (Evaluate screen)
+            files[QUERIES_FILE] = json.dumps([q.to_dict() for q in queries], ensure_ascii=False)
+            meta["n_queries"] = len(queries)
         try:
             target = store_upload_dir(self.settings.uploads_dir, doc_id, files)
         except OSError as exc:
@@ -175,12 +181,41 @@ class ToolCollections:
             for row in self.list(check_collection(collection))
         ]
 
+    def queries(self, collection: str) -> list[ToolQuery]:
+        """The tool-use tasks stored with the collection's query files (with their relevant APIs), in order."""
+        found = []
+        for row in self.list(check_collection(collection)):
+            path = Path(row["path"]) / QUERIES_FILE
+            if row["meta"].get("n_queries") and path.is_file():
+                found += [ToolQuery.from_dict(item) for item in json.loads(path.read_text(encoding="utf-8"))]
+        if not found:
+            raise ToolCollectionError(
+                f"collection {collection!r} has no tool-use queries: upload a StableToolBench query file "
+                "([{query, api_list, relevant APIs}, ...]) into it"
+            )
+        return found
+
+    def query_collections(self) -> list[str]:
+        """Tools collections with at least one query file (the ones the Evaluate screen can run)."""
+        return sorted({r["meta"].get("collection", "") for r in self.list() if r["meta"].get("n_queries")})
+
     def export_jsonl(self, collection: str, target: Path) -> Path:
         """The collection's APIs as one APIs JSONL (the form ``past tools data`` reads), for jobs."""
         target.parent.mkdir(parents=True, exist_ok=True)
         lines = [json.dumps(api.to_dict(), ensure_ascii=False) for api in self.apis(collection)]
         target.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return target
+
+
+def _queries(data: bytes, file_name: str) -> list[ToolQuery]:
+    """The queries of a StableToolBench query file (``[{query, api_list, "relevant APIs"}, ...]``); [] otherwise."""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    if not isinstance(document, list) or not any(isinstance(e, dict) and "query" in e for e in document):
+        return []
+    return parse_queries(document, file_name).queries
 
 
 def _row_apis(row: dict[str, Any]) -> list[ApiSpec]:

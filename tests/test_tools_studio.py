@@ -200,6 +200,45 @@ def test_the_adapt_job_and_past_adapt_read_api_schemas_for_the_tool_preset(
     assert {a.function for a in apis_from_documents(documents)} == {"latest_for_suivi_colis", "count_for_suivi_colis"}
 
 
+def test_query_files_make_a_tool_use_evaluation_whose_rates_the_evaluate_screen_shows(
+    settings: Settings, tools: ToolCollections, tmp_path: Path
+) -> None:
+    from types import SimpleNamespace
+
+    from backend.jobs.artifacts import ArtifactStore
+    from backend.jobs.kind import JobContext
+    from backend.jobs.kinds.evaluate import TOOL_RESULTS, EvaluateParams, _tool_queries, _tool_use
+    from past.progress import NullReporter
+    from studio.eval_view import TOOL_COLUMNS, plain_summary, tool_tables
+
+    tools.upload_paths([write(tmp_path, "weather.json", OPENAPI)], "schemas-only")
+    with pytest.raises(ToolCollectionError, match="has no tool-use queries"):
+        tools.queries("schemas-only")
+    second = dict(PARCEL_QUERY, query="How many steps has CA1 taken?", query_id=29)
+    (outcome,) = tools.upload_paths([write(tmp_path, "queries.json", [PARCEL_QUERY, second])], "parcels")
+    assert outcome.row["meta"]["n_queries"] == 2 and tools.query_collections() == ["parcels"]
+    assert tools.queries("parcels")[0].relevant == ("latest_for_suivi_colis", "count_for_suivi_colis")
+
+    model = make_byte_chat_model(tmp_path / "byte-model")
+    config_file = model / "config.json"  # room for the agent's prompt (RoPE: the weights do not change)
+    config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "max_position_embeddings": 4096}))
+    ctx = JobContext("job", 1, settings, NullReporter(), tmp_path / "out", None, False, {}, ArtifactStore(settings))
+    params = EvaluateParams(models=[f"tiny={model}"], collection="parcels", limit=1, max_new_tokens=8)
+    queries = _tool_queries(params, ctx)
+    assert [q.query_id for q in queries] == ["28"]
+    assert _tool_queries(EvaluateParams(models=["x"], collection="handbook"), ctx) is None  # questions: QA
+    result = _tool_use(params, ctx, queries)
+    assert result["kind"] == "tool_use" and result["n_queries"] == 1
+    record = json.loads((settings.artifacts_dir / "job" / TOOL_RESULTS).read_text())
+    assert record["kind"] == "tool_use" and len(record["runs"][0]["trajectories"]) == 1
+    assert record["agent"]["max_new_tokens"] == 96, "an agent step gets more room than a short answer"
+    rates, per_category = tool_tables(result)
+    assert rates["headers"] == TOOL_COLUMNS and rates["data"][0][0] == "tiny"
+    assert rates["data"][0][1] == "0.000" and per_category["data"][0][1] == "Logistics"
+    summary = plain_summary(SimpleNamespace(result=result))
+    assert "1 tool-use tasks" in summary and "**tiny**" in summary and "0% of the tasks solved" in summary
+
+
 @pytest.mark.slow
 def test_studio_uploads_schemas_and_shows_an_ab_agent_run_step_by_step(
     studio_url: str, session_settings: Settings, tmp_path: Path

@@ -134,15 +134,18 @@ class ABAgentRun:
             self.config.params(),
             stop,
         )
-        for event in events:
-            i = active[event.side]
-            if event.kind == "text":
-                replies[i] += event.text
-                self.sides[i].writing = replies[i]
-            elif event.kind == "error":
-                self.sides[i].error = event.text
-                failed.add(i)
-            yield self
+        try:
+            for event in events:
+                i = active[event.side]
+                if event.kind == "text":
+                    replies[i] += event.text
+                    self.sides[i].writing = replies[i]
+                elif event.kind == "error":
+                    self.sides[i].error = event.text
+                    failed.add(i)
+                yield self
+        finally:  # stopped from outside (the screen's Stop): the engine frees its reply slot now
+            events.close()  # type: ignore[attr-defined]
         for i in active:
             self.sides[i].writing = ""
         answered = {i: reply for i, reply in replies.items() if i not in failed}

@@ -260,7 +260,7 @@ def test_studio_uploads_schemas_and_shows_an_ab_agent_run_step_by_step(
     model = BUNDLED_MODEL_NAME
     task = "Where is my parcel CA107308006SI?"
     steps_a, steps_b, note = client.predict(
-        "agent-tools", task, model, "", model, "", 2, 24, "names", api_name="/tools_agent"
+        "agent-tools", task, model, "", model, "", 2, 32, "names", api_name="/tools_agent"
     )
     for shown in (steps_a, steps_b):
         assert "**Step 1** · " in shown and "Raw reply" in shown

@@ -19,7 +19,7 @@ from backend.tool_agent import RUNS_DIR, ABAgentRun
 from backend.tool_collections import ToolCollections
 from past.tools.agent import AgentConfig
 from past.tools.react import HINT_MODES
-from studio.ab_chat_tab import NO_ADAPTER, NO_ADAPTER_CHOICE, side_spec
+from studio.ab_chat_tab import NO_ADAPTER_CHOICE, side_pickers, side_spec
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.errors import user_errors
 from studio.screen import OnLoad, StudioUI
@@ -55,20 +55,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     with gr.Row(equal_height=False):
         for key in ("a", "b"):
             with gr.Column(min_width=320):
-                model = gr.Dropdown(
-                    names,
-                    value=default,
-                    allow_custom_value=True,
-                    label=f"Side {key.upper()}: model",
-                    elem_id=f"tools-model-{key}",
-                )
-                adapter = gr.Dropdown(
-                    adapters,
-                    value=NO_ADAPTER,
-                    allow_custom_value=True,
-                    label="Adapted model or skill (optional)",
-                    elem_id=f"tools-adapter-{key}",
-                )
+                model, adapter = side_pickers(key, names, default, adapters, "tools")
                 steps = gr.Markdown("*No steps yet.*", elem_id=f"tools-steps-{key}")
                 panes.append((model, adapter, steps))
     with gr.Row():

@@ -61,6 +61,35 @@ def check_collection(name: str) -> str:
     return name
 
 
+def read_upload(path: Path, max_bytes: int) -> bytes:
+    """An uploaded file's bytes, its size checked before reading; a DocumentError naming the file otherwise."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DocumentError(path.name, f"is too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(path.name, f"cannot be read ({exc.strerror})") from exc
+
+
+def store_upload_dir(uploads_dir: Path, entry_id: str, files: dict[str, bytes | str]) -> Path:
+    """Write ``files`` into ``<uploads>/<entry_id>/`` at once (a staging folder renamed into place); on an OSError
+    nothing is left behind and the error is raised."""
+    uploads_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{entry_id}-", dir=uploads_dir))
+    try:
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                (staging / name).write_bytes(content)
+            else:
+                (staging / name).write_text(content, encoding="utf-8")
+        os.replace(staging, uploads_dir / entry_id)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return uploads_dir / entry_id
+
+
 @dataclass(frozen=True)
 class UploadOutcome:
     """One uploaded file: the stored row, or the reason it was refused."""
@@ -94,27 +123,27 @@ class DocumentService:
     # writes
     def upload(self, files: list[tuple[str, bytes]], collection: str = "default") -> list[UploadOutcome]:
         """Ingest and store each ``(original name, bytes)``; per-file outcomes, in order."""
-        collection = check_collection(collection)
+        collection = self._text_collection(collection)
         return [self._upload_one(name, data, collection) for name, data in files]
+
+    def _text_collection(self, collection: str) -> str:
+        """A collection for text documents: not one marked as tools (API schemas, ``backend.tool_collections``)."""
+        collection = check_collection(collection)
+        if any(r["meta"].get("collection") == collection for r in self.repo.list("tools")):
+            raise CollectionNameError(
+                f"collection {collection!r} is a tools collection (API schemas); put documents in another collection"
+            )
+        return collection
 
     def upload_paths(self, paths: list[str | os.PathLike[str]], collection: str = "default") -> list[UploadOutcome]:
         """Like :meth:`upload` for files on disk (Gradio hands uploads over as temporary paths)."""
-        collection = check_collection(collection)
+        collection = self._text_collection(collection)
         outcomes = []
-        for path in paths:
-            path = Path(path)
+        for path in map(Path, paths):
             try:
-                size = path.stat().st_size
-                if size > self.max_bytes:
-                    raise DocumentError(
-                        path.name, f"is too large ({size / 1e6:.1f} MB; the limit is {self.max_bytes / 1e6:.0f} MB)"
-                    )
-                data = path.read_bytes()
+                data = read_upload(path, self.max_bytes)
             except DocumentError as exc:
                 outcomes.append(UploadOutcome(path.name, error=str(exc)))
-                continue
-            except OSError as exc:
-                outcomes.append(UploadOutcome(path.name, error=f"{path.name}: cannot be read ({exc.strerror})"))
                 continue
             outcomes.append(self._upload_one(path.name, data, collection))
         return outcomes
@@ -140,16 +169,14 @@ class DocumentService:
             **self._chunk_counts(doc.text),
             **({"warnings": list(doc.warnings)} if doc.warnings else {}),
         }
-        target = self.settings.uploads_dir / doc_id
-        self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{doc_id}-", dir=self.settings.uploads_dir))
+        files = {
+            file_name: data,
+            "text.txt": doc.text,
+            "document.json": json.dumps({**doc.to_dict(), "doc_id": doc_id}, indent=2),
+        }
         try:
-            (staging / file_name).write_bytes(data)
-            (staging / "text.txt").write_text(doc.text, encoding="utf-8")
-            (staging / "document.json").write_text(json.dumps({**doc.to_dict(), "doc_id": doc_id}, indent=2))
-            os.replace(staging, target)
+            target = store_upload_dir(self.settings.uploads_dir, doc_id, files)
         except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
             return UploadOutcome(file_name, error=f"{file_name}: could not be stored ({exc.strerror})")
         row = self.repo.add(Path(file_name).stem, kind="document", path=str(target), meta=meta, entry_id=doc_id)
         return UploadOutcome(file_name, row=row)
@@ -184,14 +211,9 @@ class DocumentService:
             "doc_ids": qa_set.doc_ids,
             "splits": sorted({i.split for i in qa_set.items if i.split}),
         }
-        target = self.settings.uploads_dir / qa_id
-        self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{qa_id}-", dir=self.settings.uploads_dir))
         try:
-            (staging / QA_FILE).write_bytes(data)
-            os.replace(staging, target)
+            target = store_upload_dir(self.settings.uploads_dir, qa_id, {QA_FILE: data})
         except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
             raise QAUploadError(f"{file_name}: could not be stored ({exc.strerror})") from exc
         stem = file_name.removesuffix(".json").removesuffix(".qa")
         return self.repo.add(stem, kind=QA_KIND, path=str(target), meta=meta, entry_id=qa_id)

@@ -60,6 +60,27 @@ def side_spec(model: str | None, adapter: str | None) -> SideSpec:
     return SideSpec(model=(model or "").strip(), adapter=Path(adapter).expanduser() if adapter else None)
 
 
+def side_pickers(
+    key: str, names: list[str], default: str | None, adapters: list, prefix: str
+) -> tuple[gr.Dropdown, gr.Dropdown]:
+    """One side's model and adapter pickers (``#<prefix>-model-<key>``, ``#<prefix>-adapter-<key>``)."""
+    model = gr.Dropdown(
+        names,
+        value=default,
+        allow_custom_value=True,  # a model directory works too
+        label=f"Side {key.upper()}: model",
+        elem_id=f"{prefix}-model-{key}",
+    )
+    adapter = gr.Dropdown(
+        adapters,
+        value=NO_ADAPTER,
+        allow_custom_value=True,  # a directory typed in (A/B chat: the advanced field)
+        label="Adapted model or skill (optional)",
+        elem_id=f"{prefix}-adapter-{key}",
+    )
+    return model, adapter
+
+
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     """Build the A/B chat screen inside the current Blocks context."""
     names = [r.name for r in ctx.registry.list()]
@@ -79,20 +100,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     with gr.Row(equal_height=False):
         for key in ("a", "b"):
             with gr.Column(min_width=320):
-                model = gr.Dropdown(
-                    names,
-                    value=default,
-                    allow_custom_value=True,  # a model directory works too
-                    label=f"Side {key.upper()}: model",
-                    elem_id=f"ab-model-{key}",
-                )
-                adapter = gr.Dropdown(
-                    adapters,
-                    value=NO_ADAPTER,
-                    allow_custom_value=True,  # a directory typed in the advanced field below
-                    label="Adapted model or skill (optional)",
-                    elem_id=f"ab-adapter-{key}",
-                )
+                model, adapter = side_pickers(key, names, default, adapters, "ab")
                 with_docs = gr.Checkbox(
                     False, label="Answer with the documents (retrieval)", elem_id=f"ab-retrieval-{key}"
                 )

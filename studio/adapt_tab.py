@@ -17,7 +17,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from past.pipeline.adapt import DEFAULT_PRESET, PRESETS, TARGET_SFT
+from backend.tool_collections import ToolCollections
+from past.pipeline.adapt import DEFAULT_PRESET, PRESETS, TARGET_SFT, TOOL_PRESET
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN
 from studio.analysis_view import stored_heatmap
 from studio.context import StudioContext
@@ -126,7 +127,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def load_choices():
         models = [r.name for r in ctx.registry.list() if r.kind == "base"] or [ctx.settings.default_model]
         model = ctx.settings.default_model if ctx.settings.default_model in models else models[0]
-        collections = ctx.documents.collections()
+        collections = ctx.documents.collections() + ToolCollections(ctx.settings, ctx.store).collections()
         skills, note = skill_choices(model)
         latest = ctx.jobs.list(kind=KIND, limit=1)
         return (
@@ -152,6 +153,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def on_preset(chosen: str | None):
         stages = PRESETS.get(chosen or DEFAULT_PRESET, PRESETS[DEFAULT_PRESET])["stages"]
         return gr.update(value=int(stages[0]["sft"].get("num_train_epochs", DEFAULT_EPOCHS)))
+
+    @user_errors
+    def tool_preset(coll: str | None):
+        if not ToolCollections(ctx.settings, ctx.store).is_tools(coll):
+            return gr.update(), gr.update()
+        return gr.update(value=TOOL_PRESET), on_preset(TOOL_PRESET)
 
     @user_errors
     def show_estimate(model: str | None, coll: str | None, chosen: str | None, epochs: float | None):
@@ -298,6 +305,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     base.input(ctx.guard.paths(on_base), base, [skill, skill_note], api_name=False)
     preset.input(on_preset, preset, steps, api_name=False)
+    collection.input(tool_preset, collection, [preset, steps], api_name=False)  # a tools collection: tool-docs
     for trigger in (base.change, collection.change, preset.change, steps.release):
         trigger(show_estimate, [base, collection, preset, steps], estimate, api_name=False)
     skill.change(on_skill, skill, lam, api_name=False)

@@ -17,6 +17,7 @@ from studio import (
     evaluate_tab,
     jobs_tab,
     skills_tab,
+    tools_tab,
 )
 from studio.access import describe as describe_access
 from studio.context import GENERATE_CONCURRENCY, StudioContext
@@ -32,6 +33,7 @@ SCREENS: list[tuple[str, ModuleType]] = [
     ("Build a skill", build_tab),
     ("Jobs", jobs_tab),
     ("A/B chat", ab_chat_tab),
+    ("Tools", tools_tab),
     ("Arena", arena_tab),
     ("Evaluate", evaluate_tab),
     ("Analyse", analyze_tab),

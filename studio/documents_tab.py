@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.documents import ACCEPTED
+from backend.tool_collections import ACCEPTED_TOOLS, ToolCollections, ToolUploadOutcome
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.screen import OnLoad, StudioUI
@@ -102,6 +103,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         ctx.documents.delete(doc_id)
         return False, "", *listing(show, None)
 
+    tool_hooks = render_tools(ctx)
+
     guard = ctx.guard
     upload = guard.editor("upload_documents", target=lambda p, t, *_: f"{t}: {', '.join(_names(p))}")(upload)
     delete = guard.editor("delete_document", target=0)(delete)
@@ -109,7 +112,88 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     filter_box.change(listing, [filter_box, picked], outputs, api_name=False)
     picked.change(show_text, picked, text, api_name=False)
     delete_btn.click(delete, [picked, confirm, filter_box], [confirm, text, *outputs], api_name="delete_document")
-    return [OnLoad(listing, [filter_box, picked], outputs)]
+    return [OnLoad(listing, [filter_box, picked], outputs), *tool_hooks]
+
+
+TOOLS_INTRO = (
+    "### Tools (API schemas)\n"
+    "To teach a model to call your APIs, add their documentation to a **tools collection**: StableToolBench "
+    "`api_list` files, OpenAPI/Swagger documents or JSON-Schema function definitions. Each file is checked; an "
+    "API that cannot be read is named with the reason, and a file with no usable API is refused. A tools "
+    "collection holds API schemas only. Adapt on it with a tool-use skill; run agents on it on the Tools screen."
+)
+TOOL_COLUMNS = ["id", "file", "collection", "APIs", "categories", "warnings"]
+
+
+def render_tools(ctx: StudioContext) -> list[OnLoad]:
+    """The tools-collection part of the Documents screen: schema uploads and the stored schema files."""
+    tools = ToolCollections(ctx.settings, ctx.store)
+    gr.Markdown(TOOLS_INTRO)
+    with gr.Row():
+        files = gr.File(
+            label=f"API schema files ({ACCEPTED_TOOLS})",
+            file_count="multiple",
+            type="filepath",
+            scale=3,
+            elem_id="tools-files",
+        )
+        with gr.Column(scale=2):
+            collection = gr.Dropdown(
+                ["tools"],
+                value="tools",
+                allow_custom_value=True,
+                label="Tools collection",
+                elem_id="tools-upload-collection",
+            )
+            upload_btn = gr.Button("Add to tools collection", variant="primary", elem_id="tools-upload")
+    outcome = gr.Markdown("", elem_id="tools-outcome")
+    table = gr.Dataframe(
+        headers=TOOL_COLUMNS, interactive=False, label="Stored API schema files", elem_id="tools-table"
+    )
+
+    def listing(current: str | None):
+        rows = [
+            [
+                r["id"],
+                r["meta"].get("file_name", r["name"]),
+                r["meta"].get("collection", ""),
+                r["meta"].get("n_apis", ""),
+                ", ".join(r["meta"].get("categories", [])),
+                len(r["meta"].get("warnings", [])),
+            ]
+            for r in tools.list()
+        ]
+        found = tools.collections() or ["tools"]
+        return rows, gr.update(choices=found, value=current or found[0])
+
+    @user_errors
+    def upload(paths: list[str] | None, target: str):
+        if not paths:
+            raise gr.Error("Choose one or more API schema files first.")
+        checked = [ctx.guard.policy.path(p, "uploaded file") for p in paths]
+        results = tools.upload_paths(checked, target)
+        return tool_upload_summary(results, target), None, *listing(target)
+
+    upload = ctx.guard.editor("upload_tools", target=lambda p, t, *_: f"{t}: {', '.join(_names(p))}")(upload)
+    upload_btn.click(upload, [files, collection], [outcome, files, table, collection], api_name="upload_tools")
+    return [OnLoad(listing, [collection], [table, collection])]
+
+
+def tool_upload_summary(results: list[ToolUploadOutcome], target: str) -> str:
+    """One line per schema file: its APIs, or every reason it was refused; warnings under it."""
+    lines = []
+    for r in results:
+        if r.ok:
+            meta = r.row["meta"]
+            lines.append(
+                f"- ✅ **{r.file_name}** — {meta.get('n_apis')} API(s): {', '.join(meta.get('categories', []))}"
+            )
+        else:
+            lines.append(f"- ❌ **{r.file_name}** — not added:")
+            lines += [f"  - {error}" for error in r.errors]
+        lines += [f"  - ⚠️ {warning}" for warning in r.warnings]
+    good = sum(r.ok for r in results)
+    return f"**{good} of {len(results)} schema file(s) added to tools collection '{target}'.**\n" + "\n".join(lines)
 
 
 def _names(paths: list[str] | None) -> list[str]:

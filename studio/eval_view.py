@@ -1,4 +1,5 @@
-"""Showing an ``evaluate`` job's results: summary table, accuracy chart, per-question answers, files.
+"""Showing an ``evaluate`` job's results: summary table, accuracy chart, per-question answers, files; for a
+tools collection, the tool-use rates per model and per category instead.
 
 Shared by the Evaluate and Analyse screens. Everything is read from the job's artifact directory
 (``results.json``, and ``sweep/results.json`` for a λ sweep), so any page shows any finished job.
@@ -27,6 +28,9 @@ QUESTION_COLUMNS = [
     "contains the reference",
 ]
 EVAL_KIND = "evaluate"
+# A tools collection's evaluation (the evaluate job's tool-use branch): rates as mean [95 % CI] over seeds.
+TOOL_COLUMNS = ["model", "pass rate", "valid-call rate", "format rate", "finish rate", "reward", "runs"]
+TOOL_CATEGORY_COLUMNS = ["model", "category", "pass rate", "valid-call rate", "format rate", "finish rate"]
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -115,14 +119,48 @@ def accuracy_figure(comparisons: list[dict[str, Any]]) -> go.Figure | None:
 
 def result_files(jobs: JobService, job_id: str) -> list[str]:
     root = jobs.artifacts.job_dir(job_id)
-    names = ["results.json", "summary.csv", "questions.csv", "chart.html"]
+    names = ["results.json", "summary.csv", "questions.csv", "chart.html", "tool_results.json"]
     found = [root / n for n in names] + [root / "sweep" / n for n in names]
     return [str(p) for p in found if p.is_file()]
+
+
+def is_tool_use(job: JobRecord) -> bool:
+    return (job.result or {}).get("kind") == "tool_use"
+
+
+def _rate(interval: dict[str, Any]) -> str:
+    """``0.250`` for one run, ``0.250 [0.100, 0.400]`` (95 % CI) over several."""
+    mean, low, high = interval.get("mean", 0.0), interval.get("low"), interval.get("high")
+    if interval.get("n", 1) < 2 or not all(isinstance(v, int | float) and v == v for v in (low, high)):
+        return f"{mean:.3f}"
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def tool_tables(result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The tool-use metrics of an evaluate job's result: one row per model, and one per model and category."""
+    rows, per_category = [], []
+    for s in result.get("tool_use") or []:
+        m = s["metrics"]
+        names = ("pass_rate", "valid_call_rate", "format_rate", "finish_rate", "reward")
+        rows.append([s["label"], *(_rate(m[k]) for k in names), len(s.get("seeds") or [])])
+        for category, c in (s.get("per_category") or {}).items():
+            names = ("pass_rate", "valid_call_rate", "format_rate", "finish_rate")
+            per_category.append([s["label"], category or "(none)", *(_rate(c[k]) for k in names)])
+    return {"headers": TOOL_COLUMNS, "data": rows}, {"headers": TOOL_CATEGORY_COLUMNS, "data": per_category}
 
 
 def plain_summary(job: JobRecord) -> str:
     """One or two sentences a non-specialist can read."""
     result = job.result or {}
+    if is_tool_use(job) and result.get("tool_use"):
+        best = max(result["tool_use"], key=lambda s: s["metrics"]["pass_rate"]["mean"])
+        rates = best["metrics"]
+        return (
+            f"Each model worked as an agent on **{result.get('n_queries', '?')} tool-use tasks** (from "
+            f"{result.get('source', 'a tools collection')}), calling simulated APIs. Best: **{best['label']}**, "
+            f"{rates['pass_rate']['mean'] * 100:.0f}% of the tasks solved, "
+            f"{rates['valid_call_rate']['mean'] * 100:.0f}% of its API calls valid."
+        )
     models = result.get("models") or []
     if not models and not result.get("sweep"):
         return ""
@@ -140,7 +178,7 @@ def plain_summary(job: JobRecord) -> str:
 
 
 def finished_eval_jobs(jobs: JobService, limit: int = 100) -> list[JobRecord]:
-    return jobs.list(kind=EVAL_KIND, state="succeeded", limit=limit)
+    return [j for j in jobs.list(kind=EVAL_KIND, state="succeeded", limit=limit) if not is_tool_use(j)]
 
 
 def job_choice(job: JobRecord) -> tuple[str, str]:

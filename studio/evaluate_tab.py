@@ -2,7 +2,9 @@
 
 Launch submits an ``evaluate`` job; a timer watches it through the store, so a reloaded page finds
 the latest evaluation again. When it has finished: a table (accuracy ± sd, mean F1), a bar chart and
-every question's answer.
+every question's answer. A tools collection with tool-use queries (StableToolBench query files) is evaluated
+as tool use: the table shows each model's pass rate, valid-call rate, format and finish rates, and the details
+the same per category.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from backend.adapter_catalog import find_adapters
+from backend.tool_collections import ToolCollections
 from past.skills.lambdas import check_lambda
 from studio.context import StudioContext
 from studio.errors import user_errors
@@ -21,11 +24,13 @@ from studio.eval_view import (
     QUESTION_COLUMNS,
     SUMMARY_COLUMNS,
     accuracy_figure,
+    is_tool_use,
     load_results,
     plain_summary,
     question_rows,
     result_files,
     summary_rows,
+    tool_tables,
 )
 from studio.job_view import status_html
 from studio.screen import OnLoad, StudioUI
@@ -134,7 +139,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     timer = gr.Timer(REFRESH_S, active=False)
 
     def collections_update(selected: str | None = None):
-        names = ctx.documents.question_collections()
+        names = ctx.documents.question_collections() + ToolCollections(ctx.settings, ctx.store).query_collections()
         value = selected if selected in names else (names[0] if names else None)
         return gr.update(choices=names, value=value)
 
@@ -151,6 +156,10 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             return status_html(job), plain_summary(job), *empty, "", *controls
         if already == current:
             return status_html(job), *(gr.skip(),) * 5, already, *controls
+        if is_tool_use(job):  # a tools collection: pass rate, valid-call rate ... per model and per category
+            rates, per_category = tool_tables(job.result or {})
+            files = result_files(ctx.jobs, current)
+            return status_html(job), plain_summary(job), rates, None, per_category, files, current, *controls
         comparisons = load_results(ctx.jobs, current)
         return (
             status_html(job),

@@ -88,11 +88,14 @@ def test_exposed_studio_refuses_outside_paths_and_viewer_changes(session_setting
             calls["/evaluate (model)"] = ([bad], "exposed", "rule", 8, 1, "", "", "")
             calls["/evaluate (sweep skill)"] = ([], "exposed", "rule", 8, 1, bad, "default", "0, 1")
             calls["/adapt (skill)"] = ("default", "exposed", bad, 1.0, "", 1, DEFAULT_PRESET)
+            calls["/tools_agent"] = ("exposed", "hi", bad, "", "default", "", 1, 16, "none")
+            calls["/tools_agent (adapter)"] = ("exposed", "hi", "default", "", "default", bad, 1, 16, "none")
             for name, call_args in calls.items():
                 refused(editor, call_args, name.split(" ")[0], words)
 
         changes = {
             "/upload": ([handle_file(str(note))], "exposed", "all", None),
+            "/upload_tools": ([handle_file(str(ROOT / "assets/documents/isle-of-vessary.qa.json"))], "exposed-tools"),
             "/delete_document": (None, True, "all"),
             "/import_skill": (None, str(data / "skills" / SKILL), "default", None),
             "/delete_skill": (SKILL, True, "default"),
@@ -118,6 +121,7 @@ def test_exposed_studio_refuses_outside_paths_and_viewer_changes(session_setting
         assert {r["action"] for r in viewer_rows if r["outcome"] == "refused"} >= {
             "delete_skill",
             "upload_documents",
+            "upload_tools",
             "adapt",
         }
         assert any(

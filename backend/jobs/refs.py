@@ -72,12 +72,19 @@ def _documents(settings: Settings, store: Store):
     return DocumentService(settings, store)
 
 
-def _collection(value: str, settings: Settings, store: Store) -> str:
-    """A collection with documents in it."""
+def _tool_collections(settings: Settings, store: Store, with_queries: bool = False) -> list[str]:
+    from backend.tool_collections import ToolCollections
+
+    tools = ToolCollections(settings, store)
+    return tools.query_collections() if with_queries else tools.collections()
+
+
+def _collection(value: str, settings: Settings, store: Store, tools: bool = True) -> str:
+    """A collection with documents in it (or API schemas: a tools collection, unless ``tools`` is False)."""
     from backend.documents import check_collection
 
     name = check_collection(value)
-    known = _documents(settings, store).collections()
+    known = _documents(settings, store).collections() + (_tool_collections(settings, store) if tools else [])
     if name not in known:
         raise PastError(
             f"the collection {name!r} has no documents (collections: {', '.join(known) or 'none yet'}); "
@@ -86,12 +93,14 @@ def _collection(value: str, settings: Settings, store: Store) -> str:
     return name
 
 
-def _qa_collection(value: str, settings: Settings, store: Store) -> str:
-    """A collection with questions attached (documents are not needed to ask them)."""
+def _qa_collection(value: str, settings: Settings, store: Store, tools: bool = True) -> str:
+    """A collection with questions attached (documents are not needed to ask them), or a tools collection with
+    tool-use queries (unless ``tools`` is False)."""
     from backend.documents import check_collection
 
     name = check_collection(value)
     known = _documents(settings, store).question_collections()
+    known += _tool_collections(settings, store, with_queries=True) if tools else []
     if name not in known:
         raise PastError(
             f"the collection {name!r} has no questions (collections with questions: {', '.join(known) or 'none'}); "
@@ -102,7 +111,7 @@ def _qa_collection(value: str, settings: Settings, store: Store) -> str:
 
 def _source_collection(value: str, settings: Settings, store: Store) -> str:
     """A collection with documents and questions (what building a skill learns from)."""
-    return _qa_collection(_collection(value, settings, store), settings, store)
+    return _qa_collection(_collection(value, settings, store, tools=False), settings, store, tools=False)
 
 
 def _qa_path(value: str, settings: Settings, store: Store) -> str:

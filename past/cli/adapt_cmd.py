@@ -58,17 +58,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             raise ConfigError("--epochs must lie in (0, 100]")
         for stage in config.stages:
             stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": args.epochs}
-    sources = load_sources(args.targets)
-    if not sources.documents:
-        raise ConfigError("no target documents among the given paths")
-    _print_estimate(settings, args.model, sources.documents, config)
+    if any(stage.data.tool_docs for stage in config.stages):  # API schema files (tool use), not text documents
+        from past.tools.documents import api_documents_from_files
+
+        documents, issues = api_documents_from_files(args.targets)
+        for issue in issues:
+            print(f"warning: {issue}")
+        if not documents:
+            raise ConfigError("no API schemas among the given files: " + ("; ".join(issues) or "none given"))
+    else:
+        documents = load_sources(args.targets).documents
+        if not documents:
+            raise ConfigError("no target documents among the given paths")
+        _print_estimate(settings, args.model, documents, config)
     endpoint = endpoint_from_args(args, "generator-")
-    name = args.name or re.sub(r"[^\w.-]+", "-", f"{sources.documents[0].doc_id}-{args.skill or 'sft'}")[:64]
+    name = args.name or re.sub(r"[^\w.-]+", "-", f"{documents[0].doc_id}-{args.skill or 'sft'}")[:64]
     record = adapt_and_publish(
         settings,
         name=name,
         base_ref=args.model,
-        documents=sources.documents,
+        documents=documents,
         config=config,
         run_dir=run_dir(settings, "adapt", args.run_dir),
         skill_name=args.skill,

@@ -81,6 +81,15 @@ PRESETS["long-document"] = {
         },
     ],
 }
+# Tool use (the paper's ToolBench regime): a tools collection's API schemas → raw schemas, descriptions,
+# name ↔ usage QA and ReAct first steps (past.tools.documents); inject a tool-use skill (kind "tool_use").
+TOOL_PRESET = "tool-docs"
+TOOL_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 5, "batch_size": 4, "save_steps": 20}
+PRESETS[TOOL_PRESET] = {
+    "description": "API documentation (a tools collection): the schemas, their descriptions, questions from "
+    "API name to usage and back, and the agent's Thought/Action format.",
+    "stages": [{"name": "tools", "data": {"synthesis": [], "tool_docs": True}, "sft": TOOL_SFT}],
+}
 DEFAULT_PRESET = "short-notes"
 
 
@@ -308,13 +317,85 @@ def _run_stage(
     reporter: Reporter,
 ) -> dict[str, Any]:
     """Synthesis (stored, so a resumed run skips it) and the stage's fine-tune."""
-    from past.datasets import read_jsonl
     from past.documents.chunking import load_tokenizer
-    from past.synthesis.items import SynthItem, write_items
     from past.training.data import build_sft_dataset
     from past.training.sft import train_sft
 
     tokenizer = load_tokenizer(start)
+    if stage.data.tool_docs:
+        synthesized, records, counts = _tool_stage(state, stage, seed, documents, run_dir, generator, reporter)
+        dataset = build_sft_dataset(tokenizer, records=records)
+    else:
+        synthesized, texts, counts = _document_stage(
+            state, stage, seed, start, documents, run_dir, generator, provided, tokenizer, reporter
+        )
+        dataset = build_sft_dataset(tokenizer, texts=texts)
+
+    def fine_tune() -> dict[str, Any]:
+        sub = ScaledReporter(reporter, 0.25 if stage.data.needs_generator else 0.0, 1.0)
+        result = train_sft(start, dataset, stage.sft_config(seed), run_dir / f"sft-{stage.name}", sub, init_adapter)
+        if result.stopped or reporter.should_stop():
+            raise StoppedError("stopped on request during fine-tuning; rerun to resume from the last checkpoint")
+        return {
+            "adapter_dir": result.adapter_dir,
+            "steps": result.steps,
+            "seconds": result.seconds,
+            "first_loss": result.first_loss,
+            "last_loss": result.last_loss,
+            "seed": result.seed,
+        }
+
+    trained = state.run(f"{stage.name}.sft", fine_tune, reporter)
+    reporter.log(
+        f"{stage.name}: {len(dataset)} training texts {counts}, {trained['steps']} steps, "
+        f"loss {trained['first_loss']} -> {trained['last_loss']}"
+    )
+    return {"name": stage.name, **trained, "texts": counts, "synthesis": synthesized}
+
+
+def _tool_stage(
+    state: RunState,
+    stage: AdaptStage,
+    seed: int,
+    documents: Sequence[Document],
+    run_dir: Path,
+    generator: ChatGenerator | None,
+    reporter: Reporter,
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, int]]:
+    """A tools collection's SFT records (stored, so a resumed run does not write them again). Descriptions and
+    usage requests come from ``generator`` when one is given, else from templates."""
+    from past.datasets import read_jsonl, write_jsonl
+    from past.tools.documents import tool_sft_records
+
+    records_path = run_dir / f"{stage.name}.tool-records.jsonl"
+
+    def synthesis() -> dict[str, Any]:
+        records, counts, writer = tool_sft_records(
+            documents, stage.data.tool_questions, generator, seed, ScaledReporter(reporter, 0.0, 0.25)
+        )
+        write_jsonl(records_path, records)
+        return {"items": len(records), "generator": writer, "counts": counts}
+
+    synthesized = state.run(f"{stage.name}.synthesis", synthesis, reporter)
+    return synthesized, read_jsonl(records_path), dict(synthesized["counts"])
+
+
+def _document_stage(
+    state: RunState,
+    stage: AdaptStage,
+    seed: int,
+    start: Path,
+    documents: Sequence[Document],
+    run_dir: Path,
+    generator: ChatGenerator | None,
+    provided: dict[str, list[str]] | None,
+    tokenizer: Any,
+    reporter: Reporter,
+) -> tuple[dict[str, Any], list[str], dict[str, int]]:
+    """The documents' windows and the synthetic data written from them (stored, so a resumed run skips it)."""
+    from past.datasets import read_jsonl
+    from past.synthesis.items import SynthItem, write_items
+
     chunks = document_chunks(documents, tokenizer, stage.data)
     reporter.progress(0.0, f"{len(chunks)} windows of {stage.data.chunking} tokens")
     items_path = run_dir / f"{stage.name}.synthetic.jsonl"
@@ -333,28 +414,7 @@ def _run_stage(
     synthesized = state.run(f"{stage.name}.synthesis", synthesis, reporter)
     items = [SynthItem.from_dict(row) for row in read_jsonl(items_path)]
     texts, counts = training_texts(chunks, items, stage.data, tokenizer, seed, provided)
-    dataset = build_sft_dataset(tokenizer, texts=texts)
-
-    def fine_tune() -> dict[str, Any]:
-        sub = ScaledReporter(reporter, 0.25 if stage.data.needs_generator else 0.0, 1.0)
-        result = train_sft(start, dataset, stage.sft_config(seed), run_dir / f"sft-{stage.name}", sub, init_adapter)
-        if result.stopped or reporter.should_stop():
-            raise StoppedError("stopped on request during fine-tuning; rerun to resume from the last checkpoint")
-        return {
-            "adapter_dir": result.adapter_dir,
-            "steps": result.steps,
-            "seconds": result.seconds,
-            "first_loss": result.first_loss,
-            "last_loss": result.last_loss,
-            "seed": result.seed,
-        }
-
-    trained = state.run(f"{stage.name}.sft", fine_tune, reporter)
-    reporter.log(
-        f"{stage.name}: {len(texts)} training texts {counts}, {trained['steps']} steps, "
-        f"loss {trained['first_loss']} -> {trained['last_loss']}"
-    )
-    return {"name": stage.name, **trained, "texts": counts, "synthesis": synthesized}
+    return synthesized, texts, counts
 
 
 def _local_generator(model_dir: Path) -> ChatGenerator:

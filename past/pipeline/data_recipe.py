@@ -13,6 +13,9 @@ A :class:`DataRecipe` turns documents into SFT training texts:
   words) — a cheap, model-free CPU substitute for the paper's generated summaries;
 * ``provided``: up to this many synthetic texts that came with a document (e.g. the implications shipped
   with the SQuAD source passages), recorded as provided rather than generated.
+* ``tool_docs``: the documents are API schemas (a tools collection): the stage trains on the paper's tool-use
+  data instead (raw schemas, descriptions, name ↔ usage QA, ReAct format alignment; ``tool_questions``
+  usage requests per API), see :mod:`past.tools.documents`.
 
 :func:`synthesize_items` is the only step that needs a model; its items are stored by the caller so a
 resumed run does not generate again. :func:`training_texts` is pure. :func:`item_quality` measures what was
@@ -57,6 +60,8 @@ class DataRecipe:
     extractive_summaries: bool = False
     summary_sentences: int = 2
     qa_prompt: str = DEFAULT_PROMPT  # how synthetic QA pairs are asked (the evaluation's prompt family)
+    tool_docs: bool = False  # API schemas in, tool-use SFT records out (past.tools.documents)
+    tool_questions: int = 2
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DataRecipe:
@@ -76,7 +81,22 @@ class DataRecipe:
             raise ConfigError(f"unknown synthesis task(s) {unknown}: choose from {', '.join(GENERATED_TASKS)}")
         if not isinstance(self.extractive_summaries, bool):
             raise ConfigError("extractive_summaries must be true or false")
-        for name in ("passage_copies", "permutations", "provided", "synthesis_samples", "summary_sentences"):
+        if not isinstance(self.tool_docs, bool):
+            raise ConfigError("tool_docs must be true or false")
+        if self.tool_docs and (self.synthesis or self.extractive_summaries or self.permutations):
+            raise ConfigError(
+                "a tool_docs stage writes its own data from the API schemas: leave synthesis, "
+                "permutations and extractive_summaries off"
+            )
+        names = (
+            "passage_copies",
+            "permutations",
+            "provided",
+            "synthesis_samples",
+            "summary_sentences",
+            "tool_questions",
+        )
+        for name in names:
             value = getattr(self, name)
             if not isinstance(value, int) or not 0 <= value <= 64:
                 raise ConfigError(f"{name} must be a whole number from 0 to 64, got {value!r}")

@@ -194,20 +194,40 @@ def run_agents(
             break
         reporter.progress(turn / config.max_turns, f"agent turn {turn + 1}/{config.max_turns}: {len(active)} running")
         replies = policy.generate([conversations[i] for i in active], config.params(), seed=seed + 7919 * turn)
-        for i, reply in zip(active, replies, strict=True):
-            conversations[i].append({"role": "assistant", "content": clean_reply(reply)})
-        record_turn(trajectories, queries, simulator, turn, dict(zip(active, replies, strict=True)))
-        for i in active:
-            step = trajectories[i].steps[-1]
-            if trajectories[i].done:
-                continue
-            step.observation = observation_text(step, config.max_observation_chars)
-            conversations[i].append({"role": "user", "content": step.observation})
+        advance(trajectories, conversations, queries, simulator, config, turn, dict(zip(active, replies, strict=True)))
+    close_trajectories(trajectories)
+    reporter.progress(1.0, f"agent: {len(trajectories)} trajectories")
+    return trajectories
+
+
+def advance(
+    trajectories: list[Trajectory],
+    conversations: list[Conversation],
+    queries: Sequence[ToolQuery],
+    simulator: ApiSimulator,
+    config: AgentConfig,
+    turn: int,
+    replies: dict[int, str],
+) -> None:
+    """One turn for the trajectories that replied (by index): record their steps, call the APIs, and put each
+    observation into the conversation of those that go on. Callers that generate step by step (a UI streaming
+    two sides) use this with :func:`initial_conversation` and :func:`close_trajectories`."""
+    for i, reply in replies.items():
+        conversations[i].append({"role": "assistant", "content": clean_reply(reply)})
+    record_turn(trajectories, queries, simulator, turn, replies)
+    for i in replies:
+        step = trajectories[i].steps[-1]
+        if trajectories[i].done:
+            continue
+        step.observation = observation_text(step, config.max_observation_chars)
+        conversations[i].append({"role": "user", "content": step.observation})
+
+
+def close_trajectories(trajectories: Sequence[Trajectory]) -> None:
+    """Trajectories still running after the last turn stopped at the turn limit."""
     for trajectory in trajectories:
         if trajectory.stop_reason is None:
             trajectory.stop_reason = "turn_limit"
-    reporter.progress(1.0, f"agent: {len(trajectories)} trajectories")
-    return trajectories
 
 
 def trajectory_messages(trajectory: Trajectory) -> list[dict[str, str]]:

@@ -18,8 +18,9 @@ from past.skills.lambdas import check_lambda
 
 MODES = ["past", "sft", "pre_injection"]  # sequential needs θ_S^rl of the skill's source run: ``past adapt``
 # literal copy of past.pipeline.PRESETS' names (this module is imported at worker start; a test keeps them equal)
-PRESET_NAMES = ["short-notes", "passage-only", "long-document"]
+PRESET_NAMES = ["short-notes", "passage-only", "long-document", "tool-docs"]
 MAX_EPOCHS = 100.0
+TOOL_PRESET = "tool-docs"  # = past.pipeline.adapt.TOOL_PRESET: a tools collection's API schemas
 
 
 @dataclass
@@ -68,7 +69,8 @@ def run(params: AdaptParams, ctx: JobContext) -> dict:
     from backend.store import Store
     from past.pipeline.adapted import adapt_and_publish
 
-    docs = DocumentService(ctx.settings, Store(ctx.settings.db_path)).documents(params.collection)
+    store = Store(ctx.settings.db_path)
+    docs = tool_documents(ctx, params, store) or DocumentService(ctx.settings, store).documents(params.collection)
     if not docs:
         raise ValueError(f"the collection '{params.collection}' has no documents: upload some first")
     ctx.reporter.log(f"adapting {params.base} to {len(docs)} document(s) of '{params.collection}'")
@@ -95,6 +97,37 @@ def run(params: AdaptParams, ctx: JobContext) -> dict:
         "stages": record["stages"],
         "documents": [d["name"] for d in record["documents"]],
     }
+
+
+def tool_documents(ctx: JobContext, params: AdaptParams, store) -> list:
+    """A tools collection's schema files as pipeline documents (the tool-docs preset); [] for a text collection."""
+    from backend.tool_collections import ToolCollections
+
+    tools = ToolCollections(ctx.settings, store)
+    is_tools = tools.is_tools(params.collection)
+    if is_tools != (params.preset == TOOL_PRESET):
+        raise ValueError(
+            f"'{params.collection}' is a tools collection (API schemas): choose the preset '{TOOL_PRESET}'"
+            if is_tools
+            else f"the preset '{TOOL_PRESET}' trains on API schemas: choose a tools collection"
+        )
+    if not is_tools:
+        return []
+    if params.skill:
+        kind = _skill_kind(ctx, params.skill)
+        if kind != "tool_use":
+            ctx.reporter.log(f"note: skill '{params.skill}' is not tagged as a tool-use skill (kind: {kind or 'none'})")
+    return tools.documents(params.collection)
+
+
+def _skill_kind(ctx: JobContext, name: str) -> str:
+    from past.errors import PastError
+    from past.skills import SkillLibrary
+
+    try:
+        return str((SkillLibrary(ctx.settings).info(name).extra or {}).get("kind") or "")
+    except PastError:  # the injection step reports a missing skill clearly
+        return ""
 
 
 KIND = JobKind(

@@ -1,5 +1,9 @@
 """``evaluate``: closed-book QA evaluation of several models (and optionally a λ sweep) as a job.
 
+On a tools collection with tool-use queries (StableToolBench query files on the Documents screen) it is the
+tool-use evaluation instead: each model runs the ReAct agent against the simulated APIs, and the result holds
+pass rate, valid-call rate and the other rates, overall and per category (``tool_results.json``).
+
 The questions come from a document collection (its uploaded ``.qa.json`` files, see
 :meth:`backend.documents.DocumentService.qa_pairs`) or a QA file path. Each model is a spec
 ``[LABEL=]REF[+ADAPTER_DIR][@SEED]`` (a registered model, optionally with a PEFT adapter). Progress is
@@ -30,6 +34,8 @@ PROMPT_STYLES = ["paper", "question"]
 MAX_MODELS = 16
 MAX_LAMBDAS = 21
 REPORT_FILES = ("results.json", "questions.csv", "summary.csv", "chart.html")
+TOOL_RESULTS = "tool_results.json"  # a tools collection's evaluation (past.tools.evaluation_record)
+TOOL_MIN_TOKENS = 96  # an agent step (Thought, Action, Action Input) needs more room than a short answer
 
 
 @dataclass
@@ -190,12 +196,75 @@ def _sweep(params: EvaluateParams, ctx: JobContext, registry, qa_set, judge, con
         gc.collect()
 
 
+def _tool_queries(params: EvaluateParams, ctx: JobContext) -> list | None:
+    """A tools collection's tool-use queries (at most ``limit``), or None when the collection holds questions."""
+    from backend.store import Store
+    from backend.tool_collections import ToolCollections
+
+    tools = ToolCollections(ctx.settings, Store(ctx.settings.db_path))
+    if not params.collection or not tools.is_tools(params.collection):
+        return None
+    return tools.queries(params.collection)[: params.limit or None]
+
+
+def _tool_use(params: EvaluateParams, ctx: JobContext, queries: list) -> dict[str, Any]:
+    """Tool use (``past tools eval``'s code): each model runs the ReAct agent on the queries against the simulated
+    APIs (schema-based, deterministic); pass rate, valid-call rate and the rest, overall and per category."""
+    from past.evaluation import ModelSpec
+    from past.generators.local import LocalGenerator
+    from past.models import ModelRegistry
+    from past.progress import ScaledReporter
+    from past.tools import AgentConfig, ApiSimulator, RewardWeights, evaluate_policy, evaluation_record, summarise
+    from past.training.modeling import load_with_adapter
+
+    if params.sweep_lambdas or params.with_documents:
+        raise ValueError("a tool-use evaluation compares models only: no λ sweep, no answering with documents")
+    registry = ModelRegistry(ctx.settings)
+    simulator = ApiSimulator(list({a.function: a for q in queries for a in q.apis}.values()))
+    agent = AgentConfig(max_new_tokens=max(params.max_new_tokens, TOOL_MIN_TOKENS), temperature=params.temperature)
+    specs = [ModelSpec.parse(m) for m in params.models]
+    ctx.reporter.log(f"tool use: {len(queries)} queries of '{params.collection}', {len(specs)} model(s)")
+    summaries, runs = [], []
+    for i, spec in enumerate(specs):
+        model, tokenizer = load_with_adapter(registry.resolve(spec.ref).path, spec.adapter)
+        policy = LocalGenerator(model, tokenizer, name=spec.name, batch_size=params.batch_size)
+        sub = ScaledReporter(ctx.reporter, i / len(specs), (i + 1) / len(specs))
+        seeds = params.seeds if params.temperature > 0 else params.seeds[:1] or [0]
+        model_runs = [
+            evaluate_policy(policy, spec.name, queries, simulator, agent, seed=s, reporter=sub) for s in seeds
+        ]
+        del model, policy
+        gc.collect()
+        summary = summarise(spec.name, model_runs)
+        summaries.append(summary)
+        runs += model_runs
+        ctx.reporter.metric(i, "pass_rate", summary.metrics["pass_rate"].mean)
+        ctx.reporter.log(
+            f"{spec.name}: pass rate {summary.metrics['pass_rate'].mean:.3f}, "
+            f"valid-call rate {summary.metrics['valid_call_rate'].mean:.3f}"
+        )
+    record = evaluation_record(summaries, runs, agent, RewardWeights(), simulator, {"collection": params.collection})
+    ctx.write_json(TOOL_RESULTS, record)
+    ctx.reporter.progress(1.0, f"evaluated {len(specs)} model(s) on {len(queries)} tool-use queries")
+    return {
+        "kind": "tool_use",
+        "n_queries": len(queries),
+        "source": f"tools collection '{params.collection}'",
+        "models": [],
+        "tool_use": [s.to_dict() for s in summaries],
+        "files": {TOOL_RESULTS: TOOL_RESULTS},
+    }
+
+
 def run(params: EvaluateParams, ctx: JobContext) -> dict[str, Any]:
     from past.evaluation import EvalConfig, ModelSpec, evaluate_models, write_report
     from past.judges import make_judge
     from past.models import ModelRegistry
     from past.progress import ScaledReporter
 
+    queries = _tool_queries(params, ctx)
+    if queries is not None:
+        return _tool_use(params, ctx, queries)
     reporter = ctx.reporter
     registry = ModelRegistry(ctx.settings)
     qa_set, source = _qa_set(params, ctx)

@@ -142,6 +142,10 @@ class Bench:
         from past.pipeline import AdaptConfig, adapt
 
         config = AdaptConfig.from_preset(preset, mode=mode, lam=self.lam if mode != "sft" else None, seed=seed)
+        synthesis = getattr(self.args, "synthesis", None)
+        if synthesis is not None and preset == "short-notes":  # the synthetic-data-type ablation
+            config.stages[0].data.synthesis = synthesis
+            config.validate()
         if self.args.epochs is not None:
             for stage in config.stages:
                 stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": self.args.epochs}
@@ -446,6 +450,11 @@ def main() -> None:
     parser.add_argument("--ablations", action="store_true", help="add pre-injection and sequential")
     parser.add_argument("--source-model", help="θ_S^rl checkpoint for the sequential system")
     parser.add_argument("--epochs", type=float, help="override the presets' epochs")
+    parser.add_argument(
+        "--synthesis",
+        help="synthetic data of the sft-synth fine-tune instead of the preset's implications, e.g. qa or rewrites,qa "
+        "(an ablation: give it its own --out and --keep-adapters)",
+    )
     parser.add_argument("--multi-doc", action="store_true", help="also the multi-document regime")
     parser.add_argument("--multi-doc-epochs", type=float, default=3.0)
     parser.add_argument("--prompt", default="paper")
@@ -461,6 +470,8 @@ def main() -> None:
     args.lambdas = [float(x) for x in args.lambdas.split(",") if x.strip()]
     args.sweep_seeds = [int(s) for s in args.sweep_seeds.split(",") if s.strip()]
     args.systems = [s for s in args.systems.split(",") if s]
+    if args.synthesis is not None:
+        args.synthesis = [s for s in args.synthesis.split(",") if s]
     if args.ablations:
         args.systems += ["pre-injection", "sequential"]
     import torch

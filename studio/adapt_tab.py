@@ -103,7 +103,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         card_text = gr.Markdown("", elem_id="adapt-card")
         card_button = gr.Button("Make the report card", elem_id="adapt-card-run")
         card_chart = gr.Plot(label="Report card", elem_id="adapt-card-chart", visible=False)
-        with gr.Accordion("Answers side by side", open=False):
+        with gr.Accordion("Answers side by side", open=False, elem_id="adapt-card-fold"):
             card_answers = gr.Dataframe(elem_id="adapt-card-answers", wrap=True, interactive=False)
     card_shown = gr.State("")
     watch_shown = gr.State("")  # the job state last shown by watch()

@@ -92,7 +92,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     recommendation = gr.Markdown("", elem_id="arena-recommendation")
     board = gr.Dataframe(headers=BOARD_HEADERS, interactive=False, label="λ ratings", elem_id="arena-board")
     basis = gr.Markdown("")
-    with gr.Accordion("Every A/B vote: leaderboard and downloads", open=False):
+    with gr.Accordion("Every A/B vote: leaderboard and downloads", open=False, elem_id="arena-all-votes"):
         gr.Markdown(
             "All votes from A/B chat (blind mode) and the λ arena, each side named by its model, adapted "
             "model, skill and λ."

@@ -100,7 +100,7 @@ def test_point_and_click_adaptation(
 
         # 3. Evaluate: a few of the document's questions attached to the collection (for the report card).
         page.get_by_role("tab", name="Evaluate", exact=True).click()
-        page.get_by_text("Add questions to a collection").click()
+        page.locator("#ev-add-questions").get_by_text("Add questions to a collection").click()
         page.locator("#ev-qa-file input[type=file]").set_input_files(str(few_questions(tmp_path)))
         page.wait_for_timeout(1000)
         target = page.locator("#ev-qa-collection input")
@@ -151,7 +151,7 @@ def test_point_and_click_adaptation(
         )
         expect(card).to_contain_text(result["summary"].splitlines()[0])  # plain words: "answers 3 of 4 ..."
         expect(page.locator("#adapt-card-chart .js-plotly-plot")).to_be_visible()
-        page.get_by_text("Answers side by side").click()
+        page.locator("#adapt-card-fold").get_by_text("Answers side by side").click()
         answers = page.locator("#adapt-card-answers")
         expect(answers).to_contain_text("the Marren Sea")
         expect(answers).to_contain_text("(general knowledge)")

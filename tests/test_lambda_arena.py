@@ -171,7 +171,7 @@ def test_blind_lambda_arena_gives_a_leaderboard(studio_url: str, session_setting
         for lam in (0.0, 1.0):
             assert (arena_dir(session_settings, name, SKILL, lam) / "adapter_config.json").is_file()
 
-        page.get_by_text("Every A/B vote: leaderboard and downloads").click()
+        page.locator("#arena-all-votes").get_by_text("Every A/B vote").click()
         page.locator("#arena-rate-all").click()
         expect(page.locator("#arena-overall")).to_contain_text(f"{name} + skill '{SKILL}' at λ 1", timeout=30_000)
         page.locator("#arena-export").click()

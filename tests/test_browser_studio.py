@@ -101,8 +101,9 @@ def test_point_and_click_adaptation(
         # 3. Evaluate: a few of the document's questions attached to the collection (for the report card).
         page.get_by_role("tab", name="Evaluate", exact=True).click()
         page.locator("#ev-add-questions").get_by_text("Add questions to a collection").click()
-        page.locator("#ev-qa-file input[type=file]").set_input_files(str(few_questions(tmp_path)))
-        page.wait_for_timeout(1000)
+        questions = few_questions(tmp_path)
+        page.locator("#ev-qa-file input[type=file]").set_input_files(str(questions))
+        expect(page.locator("#ev-qa-file")).to_contain_text(questions.name, timeout=30_000)  # uploaded
         target = page.locator("#ev-qa-collection input")
         target.fill(COLLECTION)
         target.press("Enter")
@@ -132,8 +133,10 @@ def test_point_and_click_adaptation(
         #    words first, the forgetting check, a chart, and the answers side by side; the numbers are the job's.
         card = page.locator("#adapt-card")
         expect(card).to_contain_text("Forgetting check", timeout=600_000)
-        adapt_job = JobService(session_settings).list(kind="pipeline.adapt", limit=1)[0]
-        card_job = latest_card_job(JobService(session_settings), adapt_job.result["name"])
+        service = JobService(session_settings)
+        adapts = service.list(kind="pipeline.adapt", limit=20)
+        adapt_job = next(j for j in adapts if j.state == "succeeded" and j.params["collection"] == COLLECTION)
+        card_job = latest_card_job(service, adapt_job.result["name"])
         assert card_job is not None and card_job.state == "succeeded"
         result = card_job.result
         assert result["n_questions"] == N_QUESTIONS and result["collection"] == COLLECTION
@@ -183,7 +186,6 @@ def test_point_and_click_adaptation(
         page.screenshot(path=output_dir / "6-ab-chat-vote.png", full_page=True)
 
         # 7. Jobs: a long job is stopped from the page and says so in plain words.
-        service = JobService(session_settings)
         job = service.submit("selftest.count", {"n": 100_000, "interval_s": 0.05}, name="A long count")
         deadline = time.monotonic() + 60
         while service.get(job.id).state != "running" and time.monotonic() < deadline:

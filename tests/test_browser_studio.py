@@ -103,7 +103,8 @@ def test_point_and_click_adaptation(
         page.locator("#ev-add-questions").get_by_text("Add questions to a collection").click()
         questions = few_questions(tmp_path)
         page.locator("#ev-qa-file input[type=file]").set_input_files(str(questions))
-        expect(page.locator("#ev-qa-file")).to_contain_text(questions.name, timeout=30_000)  # uploaded
+        uploaded = page.locator("#ev-qa-file").get_by_role("cell", name=questions.name, exact=True)
+        expect(uploaded).to_be_visible(timeout=30_000)
         target = page.locator("#ev-qa-collection input")
         target.fill(COLLECTION)
         target.press("Enter")

@@ -177,7 +177,7 @@ def test_blind_lambda_arena_gives_a_leaderboard(studio_url: str, session_setting
         page.locator("#arena-export").click()
         files = page.locator("#arena-files")
         for file_name in ("votes.json", "votes.csv", f"ratings-lambda-{name}.json"):
-            expect(files).to_contain_text(file_name, timeout=30_000)
+            expect(files.get_by_role("cell", name=file_name, exact=True)).to_be_visible(timeout=30_000)
         page.screenshot(path=output_dir / "4-arena-downloads.png", full_page=True)
     exported = max(
         (session_settings.artifacts_dir).rglob(f"ratings-lambda-{name}.json"), key=lambda p: p.stat().st_mtime

@@ -25,7 +25,7 @@ def no_questions_card(name: str, collection: str) -> dict[str, Any]:
         "no_questions": True,
         "summary": (
             f"The collection '{collection}' has no questions yet, so there is nothing to score. Attach a question "
-            "file (.qa.json) to it on the Documents screen, then make the report card again."
+            "file (.qa.json) to it on the Evaluate screen (or `past docs add`), then make the report card again."
         ),
     }
 

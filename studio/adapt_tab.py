@@ -40,6 +40,7 @@ INTRO = (
 )
 STAGES = [(0.0, "writing practice material"), (0.2, "learning the documents"), (0.9, "adding the skill")]
 DEFAULT_EPOCHS = int(TARGET_SFT["num_train_epochs"])
+ATTACH_HERE = "under *Add questions to a collection*"  # where the Evaluate screen takes question files
 AUTO_CARD_WINDOW_S = 600  # a run that finished this recently gets its report card made automatically
 
 
@@ -103,7 +104,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         card_text = gr.Markdown("", elem_id="adapt-card")
         card_button = gr.Button("Make the report card", elem_id="adapt-card-run")
         card_chart = gr.Plot(label="Report card", elem_id="adapt-card-chart", visible=False)
-        with gr.Accordion("Answers side by side", open=False):
+        with gr.Accordion("Answers side by side", open=False, elem_id="adapt-card-fold"):
             card_answers = gr.Dataframe(elem_id="adapt-card-answers", wrap=True, interactive=False)
     card_shown = gr.State("")
     watch_shown = gr.State("")  # the job state last shown by watch()
@@ -233,7 +234,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         if card_job is None:
             text = (
                 f"The collection '{collection}' has no questions, so there is no report card: attach a question "
-                "file (.qa.json) to it on the Documents screen, then press the button."
+                f"file (.qa.json) to it on the Evaluate screen ({ATTACH_HERE}), then press the button."
                 if not has_questions
                 else "No report card yet: press the button to measure what the model learned."
             )
@@ -278,7 +279,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             raise gr.Error("A report card of this model is already being made.")
         if not ctx.documents.qa_rows(collection):
             raise gr.Error(
-                f"The collection '{collection}' has no questions: attach a .qa.json file to it on the Documents screen."
+                f"The collection '{collection}' has no questions: attach a .qa.json file to it on the Evaluate screen "
+                f"({ATTACH_HERE})."
             )
         submit_card(name, collection)
         gr.Info("Making the report card: it appears here when it is done.")

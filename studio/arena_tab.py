@@ -92,7 +92,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     recommendation = gr.Markdown("", elem_id="arena-recommendation")
     board = gr.Dataframe(headers=BOARD_HEADERS, interactive=False, label="λ ratings", elem_id="arena-board")
     basis = gr.Markdown("")
-    with gr.Accordion("Every A/B vote: leaderboard and downloads", open=False):
+    with gr.Accordion("Every A/B vote: leaderboard and downloads", open=False, elem_id="arena-all-votes"):
         gr.Markdown(
             "All votes from A/B chat (blind mode) and the λ arena, each side named by its model, adapted "
             "model, skill and λ."
@@ -103,8 +103,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             rate_all = gr.Button("Rate all votes", size="sm", elem_id="arena-rate-all")
             export = gr.Button("Download votes and ratings (JSON, CSV)", size="sm", elem_id="arena-export")
         files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="arena-files")
-    with gr.Accordion("Generation settings", open=False):
-        max_tokens = gr.Slider(16, 512, value=128, step=16, label="Longest answer (tokens)")
+    with gr.Accordion("Generation settings", open=False, elem_id="arena-settings"):
+        max_tokens = gr.Slider(16, 512, value=128, step=16, label="Longest answer (tokens)", elem_id="arena-max-tokens")
     session_id = gr.State("")
 
     def choices() -> tuple:

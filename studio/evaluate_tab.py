@@ -98,7 +98,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         "passages in front of each question (shown as 'MODEL + documents')",
         elem_id="ev-with-documents",
     )
-    with gr.Accordion("Add questions to a collection", open=False) as add_questions:
+    with gr.Accordion("Add questions to a collection", open=False, elem_id="ev-add-questions") as add_questions:
         gr.Markdown(QA_HELP)
         with gr.Row():
             qa_file = gr.File(

@@ -123,7 +123,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     heatmap_note = gr.Markdown("")
     with gr.Accordion("Advanced: the raw manifest", open=False):
         manifest_view = gr.JSON(label="Manifest", elem_id="skills-manifest")
-    with gr.Accordion("Import, export, delete", open=False) as manage:
+    with gr.Accordion("Import, export, delete", open=False, elem_id="skills-manage") as manage:
         with gr.Row():
             upload = gr.File(label="Import a skill (.zip)", file_types=[".zip"], elem_id="skills-import")
             folder = gr.Textbox(label="…or a skill folder on the studio machine", placeholder="/path/to/skill")

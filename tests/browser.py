@@ -34,3 +34,11 @@ def chromium_page(width: int = 1280, height: int = 800) -> Iterator:
             yield page
         finally:
             browser.close()
+
+
+def pick(page, elem_id: str, value: str) -> None:
+    """Choose ``value`` in a Gradio dropdown."""
+    box = page.locator(f"#{elem_id} input")
+    box.click()
+    box.fill(value)
+    page.get_by_role("option", name=value, exact=True).click()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,15 +73,15 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> 
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def studio_url(session_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real studio process (launch.py) on a free loopback port, over the session data directory."""
+@contextmanager
+def launched_studio(settings: Settings, args: list[str], log_path: Path, timeout: float = 120) -> Iterator[str]:
+    """A real studio process (launch.py ``args`` on a free port) over ``settings``' data directory; its URL on
+    the loopback address. The studio's output goes to ``log_path``; its tail is printed if it fails to start."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("studio-log") / "studio.log"
-    env = {**os.environ, DATA_DIR_ENV: str(session_settings.data_dir), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, DATA_DIR_ENV: str(settings.data_dir), "PYTHONUNBUFFERED": "1"}
     with open(log_path, "wb") as log:  # a file, never an undrained pipe
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "launch.py"), "--port", str(port)],
+            [sys.executable, str(ROOT / "launch.py"), *args, "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -88,14 +89,22 @@ def studio_url(session_settings: Settings, tmp_path_factory: pytest.TempPathFact
         )
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for_http(url, process)
+        try:
+            wait_for_http(url, process, timeout)
+        except Exception:
+            print(log_path.read_text(errors="replace")[-4000:])
+            raise
         yield url
-    except Exception:
-        print(log_path.read_text(errors="replace")[-4000:])
-        raise
     finally:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def studio_url(session_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real studio process (launch.py) on a free loopback port, over the session data directory."""
+    with launched_studio(session_settings, [], tmp_path_factory.mktemp("studio-log") / "studio.log") as url:
+        yield url

@@ -1,4 +1,5 @@
-"""A/B chat screen against a running studio: blind send + vote through gradio_client, and in a real browser."""
+"""A/B chat screen against a running studio: blind send + vote through gradio_client, and in a real browser;
+a side that answers with the documents (retrieval) shows the passages it read."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import pytest
 from playwright.sync_api import expect
 
 from backend.chat_sessions import ABConversations
+from backend.documents import DocumentService
 from backend.store import ChatRepository, SelectionRepository, Store
 from past.settings import BUNDLED_MODEL_NAME, Settings
-from tests.browser import chromium_page
+from studio.ab_chat_tab import NO_ADAPTER_CHOICE
+from tests.browser import chromium_page, pick
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -111,3 +115,50 @@ def test_blind_vote_in_the_browser_and_reload(studio_url: str, session_settings:
         page.set_viewport_size({"width": 390, "height": 844})  # phone width: the same screen, stacked
         expect(page.locator("#ab-vote-right")).to_be_visible()
         page.screenshot(path=output_dir / "ab-phone.png", full_page=True)
+
+
+def test_a_side_answers_with_the_documents(studio_url: str, session_settings: Settings, output_dir: Path) -> None:
+    """Side B answers "with the documents": the passages it read are shown under its reply (side A shows
+    none), and the conversation keeps the message as typed."""
+    collection = "ab-retrieval"
+    store = Store(session_settings.db_path)
+    document = (ROOT / "assets" / "documents" / "isle-of-vessary.md").read_bytes()
+    (added,) = DocumentService(session_settings, store).upload([("isle-of-vessary.md", document)], collection)
+    assert added.ok, added.error
+    question = "In which sea is the Isle of Vessary?"
+    with chromium_page() as page:
+        page.goto(studio_url)
+        page.get_by_role("tab", name="A/B chat").click()
+        settled(page)
+        blind = page.locator("#ab-blind input")
+        if blind.is_checked():  # passages are shown with the models named, not in blind mode
+            blind.uncheck()
+            settled(page)
+        page.locator("#ab-clear").click()
+        settled(page)
+        for key in ("a", "b"):
+            pick(page, f"ab-model-{key}", BUNDLED_MODEL_NAME)
+            pick(page, f"ab-adapter-{key}", NO_ADAPTER_CHOICE[0])
+        page.locator("#ab-retrieval-b input").check()
+        pick(page, "ab-retrieval-collection", collection)
+        page.locator("#ab-settings").get_by_text("Generation settings").click()
+        tokens = page.locator("#ab-max-tokens input[type=number]")
+        tokens.fill("16")
+        tokens.press("Enter")
+        page.locator("#ab-prompt textarea").fill(question)
+        page.locator("#ab-send").click()
+        for pane in ("#ab-chat-a", "#ab-chat-b"):
+            page.locator(f"{pane} .bot, {pane} [data-testid='bot']").last.wait_for(timeout=60_000)
+        passages = page.locator("#ab-passages-b")
+        expect(passages).to_contain_text("Passages from the documents used for this reply", timeout=60_000)
+        expect(passages).to_contain_text("1. isle-of-vessary")
+        expect(passages).to_contain_text("Marren Sea")  # the passage that answers the question
+        expect(page.locator("#ab-send")).to_be_enabled(timeout=60_000)
+        expect(page.locator("#ab-passages-a")).not_to_contain_text("Passages")
+        page.screenshot(path=output_dir / "ab-with-documents.png", full_page=True)
+
+    conversations, session = current_session(session_settings)
+    assert session is not None and not session.blind
+    (turn,) = conversations.turns(session.id)
+    assert turn.prompt == question, "the conversation keeps the message as typed, not the passages"
+    assert turn.replies["a"] and turn.replies["b"] and "⚠️" not in turn.replies["a"] + turn.replies["b"]

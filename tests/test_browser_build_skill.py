@@ -17,8 +17,7 @@ from playwright.sync_api import expect
 from backend.jobs.service import JobService
 from past.settings import Settings
 from past.skills import SkillLibrary
-from tests.browser import chromium_page
-from tests.test_browser_studio import pick
+from tests.browser import chromium_page, pick
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "assets" / "corpora" / "skill-source"

@@ -1,13 +1,15 @@
 """End to end in a real browser, on the default model: the whole point-and-click PaST workflow.
 
 Upload a document (and a bad file), see the skill library (with a skill from another base marked),
-launch Adapt with the bundled default skill, watch the job succeed, see the fine-tune-vs-skill
-heatmap, chat with both models in blind A/B mode and vote, and stop a job on the Jobs screen.
+attach a few questions to the collection, launch Adapt with the bundled default skill, watch the job
+succeed, see the fine-tune-vs-skill heatmap and the knowledge report card made after it (five systems,
+the forgetting check), chat with both models in blind A/B mode and vote, and stop a job on the Jobs screen.
 Screenshots of each screen go to test-output/<test name>/.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -18,16 +20,19 @@ from transformers import LlamaForCausalLM
 
 from backend.jobs.service import JobService
 from backend.store import SelectionRepository, Store
+from past.evaluation.report_card import BASE, BASE_DOCS, FINE_TUNED, INJECTED, INJECTED_DOCS
 from past.models import fingerprint_checkpoint
 from past.settings import Settings
 from past.skills import SkillLibrary, skill_from_adapter
-from tests.browser import chromium_page
+from studio.report_card_view import latest_card_job
+from tests.browser import chromium_page, pick
 from tests.test_ab_studio import settled
 from tests.tiny_models import make_tiny_llama
 
 ROOT = Path(__file__).resolve().parent.parent
 FOREIGN_SKILL = "skill-from-another-base"
 COLLECTION = "e2e-vessary"
+N_QUESTIONS = 4  # questions in the report card: each of its five systems answers them
 
 
 def add_foreign_skill(settings: Settings, tmp: Path) -> None:
@@ -50,12 +55,13 @@ def add_foreign_skill(settings: Settings, tmp: Path) -> None:
     )
 
 
-def pick(page, elem_id: str, value: str) -> None:
-    """Choose ``value`` in a Gradio dropdown."""
-    box = page.locator(f"#{elem_id} input")
-    box.click()
-    box.fill(value)
-    page.get_by_role("option", name=value, exact=True).click()
+def few_questions(tmp: Path) -> Path:
+    """The first questions of the bundled Isle of Vessary question file (a short report card)."""
+    data = json.loads((ROOT / "assets" / "documents" / "isle-of-vessary.qa.json").read_text())
+    data["questions"] = data["questions"][:N_QUESTIONS]
+    path = tmp / "isle-of-vessary-few.qa.json"
+    path.write_text(json.dumps(data))
+    return path
 
 
 @pytest.mark.slow
@@ -92,7 +98,21 @@ def test_point_and_click_adaptation(
         expect(table).to_contain_text("other base")
         page.screenshot(path=output_dir / "2-skill-library.png", full_page=True)
 
-        # 3. Adapt: the bundled default skill is offered, the foreign one is not; launch with few passes.
+        # 3. Evaluate: a few of the document's questions attached to the collection (for the report card).
+        page.get_by_role("tab", name="Evaluate", exact=True).click()
+        page.locator("#ev-add-questions").get_by_text("Add questions to a collection").click()
+        questions = few_questions(tmp_path)
+        page.locator("#ev-qa-file input[type=file]").set_input_files(str(questions))
+        uploaded = page.locator("#ev-qa-file").get_by_role("cell", name=questions.name, exact=True)
+        expect(uploaded).to_be_visible(timeout=30_000)
+        target = page.locator("#ev-qa-collection input")
+        target.fill(COLLECTION)
+        target.press("Enter")
+        page.locator("#ev-attach").click()
+        expect(page.locator("#ev-attach-msg")).to_contain_text(f"{N_QUESTIONS} questions", timeout=30_000)
+        expect(page.locator("#ev-attach-msg")).to_contain_text(COLLECTION)
+
+        # 4. Adapt: the bundled default skill is offered, the foreign one is not; launch with few passes.
         page.get_by_role("tab", name="Adapt", exact=True).click()
         expect(page.locator("#adapt-skill-note")).to_contain_text(FOREIGN_SKILL, timeout=30_000)
         pick(page, "adapt-collection", COLLECTION)
@@ -110,7 +130,38 @@ def test_point_and_click_adaptation(
         expect(page.locator("#adapt-heatmap .js-plotly-plot")).to_be_visible(timeout=30_000)
         page.screenshot(path=output_dir / "4-adapt-done-heatmap.png", full_page=True)
 
-        # 4. A/B chat: "Chat with it" opens the fine-tune (left) vs the injected model (right).
+        # 5. The knowledge report card is made by itself (the collection has questions): five systems, plain
+        #    words first, the forgetting check, a chart, and the answers side by side; the numbers are the job's.
+        card = page.locator("#adapt-card")
+        expect(card).to_contain_text("Forgetting check", timeout=600_000)
+        service = JobService(session_settings)
+        adapts = service.list(kind="pipeline.adapt", limit=20)
+        adapt_job = next(j for j in adapts if j.state == "succeeded" and j.params["collection"] == COLLECTION)
+        card_job = latest_card_job(service, adapt_job.result["name"])
+        assert card_job is not None and card_job.state == "succeeded"
+        result = card_job.result
+        assert result["n_questions"] == N_QUESTIONS and result["collection"] == COLLECTION
+        rows = card.locator("tbody tr")
+        expect(rows).to_have_count(5)
+        shown = [rows.nth(i).locator("td").first.inner_text().strip() for i in range(5)]
+        five = [BASE, FINE_TUNED, INJECTED, BASE_DOCS, INJECTED_DOCS]
+        assert shown == five == [system["label"] for system in result["systems"]]
+        for i, system in enumerate(result["systems"]):
+            expect(rows.nth(i)).to_contain_text(f"{system['correct']} of {N_QUESTIONS}")
+        probe = result["forgetting"]
+        expect(card).to_contain_text(
+            f"on {probe['n_questions']} general-knowledge questions the base model answers {probe['base']} "
+            f"and the adapted model {probe['adapted']}"
+        )
+        expect(card).to_contain_text(result["summary"].splitlines()[0])  # plain words: "answers 3 of 4 ..."
+        expect(page.locator("#adapt-card-chart .js-plotly-plot")).to_be_visible()
+        page.locator("#adapt-card-fold").get_by_text("Answers side by side").click()
+        answers = page.locator("#adapt-card-answers")
+        expect(answers).to_contain_text("the Marren Sea")
+        expect(answers).to_contain_text("(general knowledge)")
+        page.screenshot(path=output_dir / "4b-adapt-report-card.png", full_page=True)
+
+        # 6. A/B chat: "Chat with it" opens the fine-tune (left) vs the injected model (right).
         page.locator("#adapt-chat").click()
         expect(page.locator("#ab-prompt")).to_be_visible(timeout=30_000)
         settled(page)
@@ -135,8 +186,7 @@ def test_point_and_click_adaptation(
         expect(page.locator("#ab-reveal")).to_contain_text("injected")
         page.screenshot(path=output_dir / "6-ab-chat-vote.png", full_page=True)
 
-        # 5. Jobs: a long job is stopped from the page and says so in plain words.
-        service = JobService(session_settings)
+        # 7. Jobs: a long job is stopped from the page and says so in plain words.
         job = service.submit("selftest.count", {"n": 100_000, "interval_s": 0.05}, name="A long count")
         deadline = time.monotonic() + 60
         while service.get(job.id).state != "running" and time.monotonic() < deadline:

@@ -1,5 +1,5 @@
 """The λ arena's bookkeeping (who each stored side was, which pair to ask next, exports) and, on a running
-studio, a blind λ arena producing a leaderboard through gradio_client."""
+studio in a real browser, a blind λ arena producing a leaderboard."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from backend.adapter_catalog import adapter_choices, identify
 from backend.lambda_arena import (
+    adapted_models,
     all_votes_board,
     arena_dir,
     export_votes,
@@ -111,35 +112,75 @@ def test_export_names_every_side(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_blind_lambda_arena_gives_a_leaderboard(studio_url: str, session_settings: Settings) -> None:
-    from gradio_client import Client
+def test_blind_lambda_arena_gives_a_leaderboard(studio_url: str, session_settings: Settings, output_dir: Path) -> None:
+    """In the browser: two blind questions to the same adapted model at λ 0 and λ 1, a vote on each, and the
+    λ leaderboard, the (not yet) recommended λ, the rating of every vote and the downloads."""
+    from playwright.sync_api import expect
 
+    from backend.store import ChatRepository, Store
     from past.models import ModelRegistry
+    from tests.browser import chromium_page, pick
     from tests.lora_adapters import make_lora_adapter
 
     name = "arena-demo"
     root = session_settings.adapters_dir / name
-    if not (root / "baseline").is_dir():
+    if not (root / "baseline").is_dir():  # a cheap adapted model: a random LoRA fine-tune, no Adapt run
         make_lora_adapter(ModelRegistry(session_settings).resolve("default").path, root / "baseline", seed=3, r=4)
         record = {"name": name, "base": "default", "skill": SKILL, "lam": 1.0, "collection": "demo"}
         (root / "adapted.json").write_text(json.dumps(record))
-    client = Client(studio_url, verbose=False)
-    for vote in ("Left is better", "Tie"):
-        left, right, _prompt, note = client.predict(
-            "Where is the island?", name, SKILL, "0, 1", 16, api_name="/arena_ask"
-        )
-        assert left[-1]["role"] == "assistant" and right[-1]["role"] == "assistant"
-        assert "Vote once" in note and "λ 0" not in note + str(left) and "λ 1" not in note, "λ hidden until the vote"
-        _buttons = client.predict(vote, name, SKILL, api_name="/arena_vote")
-        reveal, board, recommendation = _buttons[-4], _buttons[-3], _buttons[-2]
-        assert "Model 1** was λ" in reveal and "Model 2** was λ" in reveal
-    assert sorted(r[1] for r in board["data"]) == ["λ 0", "λ 1"] and all(r[4] == 2 for r in board["data"])
-    assert "too few votes" in recommendation, "two votes cannot settle λ"
-    for lam in (0.0, 1.0):
-        assert (arena_dir(session_settings, name, SKILL, lam) / "adapter_config.json").is_file()
-    overall, basis = client.predict(api_name="/arena_rate_all")
-    assert f"{name} + skill '{SKILL}' at λ 1" in [r[1] for r in overall["data"]] and "blind votes" in basis
-    files = [Path(f) for f in client.predict(name, SKILL, api_name="/arena_export")]
-    assert {f.name for f in files} >= {"votes.json", "votes.csv", f"ratings-lambda-{name}.json"}
-    ratings = json.loads(next(f for f in files if f.name == f"ratings-lambda-{name}.json").read_text())
-    assert ratings["votes"] == 2 and ratings["adapted_model"] == name and len(ratings["ratings"]) == 2
+    label = next(m.label for m in adapted_models(session_settings) if m.name == name)
+    with chromium_page() as page:
+        page.goto(studio_url)
+        page.get_by_role("tab", name="Arena", exact=True).click()
+        expect(page.locator("#arena-adapted input")).not_to_have_value("", timeout=30_000)  # the screen has loaded
+        pick(page, "arena-adapted", label)
+        expect(page.locator("#arena-skill input")).to_have_value(SKILL, timeout=30_000)
+        page.locator("#arena-lams textarea").fill("0, 1")
+        page.locator("#arena-settings").get_by_text("Generation settings").click()
+        tokens = page.locator("#arena-max-tokens input[type=number]")
+        tokens.fill("16")
+        tokens.press("Enter")
+        reveal = page.locator("#arena-reveal")
+        for n, (question, vote) in enumerate((("Where is the island?", "left"), ("Who founded it?", "tie")), 1):
+            page.locator("#arena-prompt textarea").fill(question)
+            page.locator("#arena-ask").click()
+            for pane in ("#arena-left", "#arena-right"):
+                page.locator(f"{pane} .bot, {pane} [data-testid='bot']").last.wait_for(timeout=120_000)
+            expect(page.locator(f"#arena-vote-{vote}")).to_be_enabled(timeout=120_000)
+            expect(reveal).to_contain_text("Vote once")
+            shown = page.locator("#arena-left").inner_text() + page.locator("#arena-right").inner_text()
+            assert "λ 0" not in shown + reveal.inner_text() and "λ 1" not in shown, "λ stays hidden until the vote"
+            page.screenshot(path=output_dir / f"{n}-arena-blind.png", full_page=True)
+            page.locator(f"#arena-vote-{vote}").click()
+            expect(reveal).to_contain_text("Model 1 was λ", timeout=30_000)
+            expect(reveal).to_contain_text("Model 2 was λ")
+            expect(page.locator(f"#arena-vote-{vote}")).to_be_disabled()
+        board = page.locator("#arena-board")
+        expect(board).to_contain_text("λ 0", timeout=30_000)
+        expect(board).to_contain_text("λ 1")
+        expect(page.locator("#arena-recommendation")).to_contain_text("too few votes")
+        page.screenshot(path=output_dir / "3-arena-leaderboard.png", full_page=True)
+
+        stored = ChatRepository(Store(session_settings.db_path)).votes()
+        votes = lambda_votes(session_settings, stored, name, SKILL)
+        assert [v.winner == "tie" for v in votes] == [False, True], "one decided vote, then a tie"
+        ratings, _ = lambda_board(session_settings, stored, name, SKILL)
+        assert ratings is not None and {r.competitor: r.votes for r in ratings.ratings} == {"λ 0": 2, "λ 1": 2}
+        for r in ratings.ratings:  # the board shows the same ratings as the store's votes give
+            expect(board).to_contain_text(f"{r.low:.0f} – {r.high:.0f}")
+        for lam in (0.0, 1.0):
+            assert (arena_dir(session_settings, name, SKILL, lam) / "adapter_config.json").is_file()
+
+        page.locator("#arena-all-votes").get_by_text("Every A/B vote").click()
+        page.locator("#arena-rate-all").click()
+        expect(page.locator("#arena-overall")).to_contain_text(f"{name} + skill '{SKILL}' at λ 1", timeout=30_000)
+        page.locator("#arena-export").click()
+        files = page.locator("#arena-files")
+        for file_name in ("votes.json", "votes.csv", f"ratings-lambda-{name}.json"):
+            expect(files.get_by_role("cell", name=file_name, exact=True)).to_be_visible(timeout=30_000)
+        page.screenshot(path=output_dir / "4-arena-downloads.png", full_page=True)
+    exported = max(
+        (session_settings.artifacts_dir).rglob(f"ratings-lambda-{name}.json"), key=lambda p: p.stat().st_mtime
+    )
+    ratings_file = json.loads(exported.read_text())
+    assert ratings_file["votes"] == 2 and ratings_file["adapted_model"] == name and len(ratings_file["ratings"]) == 2

@@ -220,13 +220,15 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def submit_card(name: str, collection: str):
         return ctx.jobs.submit(CARD_KIND, {"adapted": name, "collection": collection}, name=f"Report card of '{name}'")
 
-    def card_view(job, shown: str):
-        """The report card of a finished adapt job: (text, chart, answers, button, shown key)."""
+    def card_view(job, shown: str, may_start: bool = True):
+        """The report card of a finished adapt job: (text, chart, answers, button, shown key).
+
+        ``may_start``: this page's user may start the automatic card job (editors only; a card is a job)."""
         name, collection = (job.result or {}).get("name", ""), job.params.get("collection") or "default"
         card_job = latest_card_job(ctx.jobs, name)
         has_questions = bool(ctx.documents.qa_rows(collection))
         recent = job.finished_at is not None and time.time() - job.finished_at < AUTO_CARD_WINDOW_S
-        if card_job is None and has_questions and recent:
+        if card_job is None and has_questions and recent and may_start:
             card_job = submit_card(name, collection)
         key = f"{card_job.id}:{card_job.state}:{card_job.progress}" if card_job else f"none:{name}:{has_questions}"
         if key == shown:
@@ -262,11 +264,11 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         )
 
     @user_errors
-    def watch_card(current: str, shown: str):
+    def watch_card(current: str, shown: str, request: gr.Request):
         job = ctx.jobs.get(current) if current else None
         if job is None or job.state != "succeeded" or not (job.result or {}).get("name"):
             return gr.update(), gr.update(), gr.update(), gr.update(), shown
-        return card_view(job, shown)
+        return card_view(job, shown, may_start=ctx.guard.is_editor(request))
 
     @user_errors
     def make_card(current: str):

@@ -5,7 +5,7 @@ One :class:`Guard` per studio holds the path policy (``backend.path_policy``), t
 never copied: ``@guard.editor("delete_skill", target=0)`` refuses viewers, records the action (or the
 refusal) in the audit log and turns a refused path into a plain message; ``@guard.audited(...)`` records a
 viewer-allowed change (a vote); ``@guard.generation`` caps how many replies one user streams at once.
-Components marked :meth:`Guard.editor_only` are hidden from viewers when a page opens.
+Components marked :meth:`Guard.editor_only` start hidden and are shown to editors when a page opens.
 """
 
 from __future__ import annotations
@@ -52,13 +52,22 @@ class Guard:
     def role_of(self, request: gr.Request | None) -> str:
         return self.users.role(self.user_of(request))
 
+    def is_editor(self, request: gr.Request | None) -> bool:
+        return self.role_of(request) == EDITOR
+
     def editor_only(self, *components: Any) -> None:
-        """Hide these components from viewers (on page load); their handlers must still use :meth:`editor`."""
+        """Hide these components from viewers; their handlers must still use :meth:`editor`.
+
+        They start hidden and the page-load event shows them to editors: Gradio builds a tab's button from the
+        first render and does not hide it on a later update, so hiding on load would leave viewers the tabs.
+        """
+        for component in components:
+            component.visible = False
         self.editor_components.extend(components)
 
     def visibility(self, request: gr.Request) -> list[Any]:
         """Page-load updates: editor-only components visible only to editors."""
-        show = self.role_of(request) == EDITOR
+        show = self.is_editor(request)
         return [gr.update(visible=show) for _ in self.editor_components]
 
     # -- decorators --------------------------------------------------------------------------------------

@@ -160,12 +160,6 @@ def log_in(page, url: str, login: tuple[str, str]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="studio bug found by this test: the Documents tab stays visible to a viewer (Guard.visibility's "
-    "gr.update(visible=False) on page load does not hide a tab's button in this Gradio); the server refuses "
-    "the viewer's actions (test above)",
-)
 def test_viewer_login_sees_no_editing_controls(exposed_url: str, output_dir: Path) -> None:
     """A viewer's page has no Documents, Adapt, Build a skill or Jobs screen, no skill import/export/delete,
     question upload, evaluation launch or analysis button; the editor's page on the same studio has them all

@@ -31,7 +31,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality import Bench, load_runs, markdown, select_passages, timed  # one protocol with the main benchmark
+from quality import (  # one protocol with the main benchmark
+    Bench,
+    load_runs,
+    markdown,
+    metric_estimates,
+    select_passages,
+    store_metrics,
+    timed,
+)
 
 SKILL_PAIRS = ("skill-only+doc − base+doc", "past+doc − sft-synth+doc")  # the skill's own effect, open book
 OPEN_PAIRS = [
@@ -183,22 +191,16 @@ def main() -> None:
 
 def attach(skill_dir: Path, summary: dict[str, Any]) -> None:
     """Store the open-book effect beside the closed-book one in the skill's manifest (the skill card shows it)."""
-    from past.skills import SkillManifest
-
-    manifest = SkillManifest.read(skill_dir)
     settings = summary["settings"]
     open_book = {k: v for k, v in summary["systems"].items() if k.endswith("+doc")}
-    manifest.metrics["open_book"] = {
-        "measured_on": (
-            f"{open_book['base+doc']['questions']} questions on {len(settings['passages'])} held-out SQuAD dev "
-            f"passages, seed {settings['seed']}, the passage in the prompt (bench/open_book.py)"
-        ),
-        "judge": settings["judge"],
-        "context": settings["context"],
-        "systems": {k: {m: v[m] for m in ("correct", "f1", "em", "containment")} for k, v in open_book.items()},
-        "paired": {k: v for k, v in summary["paired"].items() if k in SKILL_PAIRS},
-    }
-    manifest.write(skill_dir)
+    measured_on = (
+        f"{open_book['base+doc']['questions']} questions on {len(settings['passages'])} held-out SQuAD dev "
+        f"passages, seed {settings['seed']}, the passage in the prompt (bench/open_book.py)"
+    )
+    entry = {"measured_on": measured_on, "judge": settings["judge"], "context": settings["context"]}
+    entry |= {"systems": metric_estimates(open_book)}
+    entry["paired"] = {k: v for k, v in summary["paired"].items() if k in SKILL_PAIRS}
+    store_metrics(skill_dir, "open_book", entry)
 
 
 if __name__ == "__main__":

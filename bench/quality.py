@@ -522,26 +522,29 @@ def main() -> None:
     print((out / "summary.md").read_text())
 
 
-def attach(skill_dir: Path, summary: dict[str, Any]) -> None:
-    """Store the measured effect in the skill's manifest (what the skill library shows), with its conditions."""
+def store_metrics(skill_dir: Path, key: str, entry: dict[str, Any]) -> None:
+    """Write ``entry`` as ``metrics[key]`` of the skill's manifest (what the skill card shows)."""
     from past.skills import SkillManifest
 
     manifest = SkillManifest.read(skill_dir)
-    settings = summary["settings"]
-    manifest.metrics["evaluation"] = {
-        "measured_on": (
-            f"{summary['systems']['base']['questions']} closed-book questions on "
-            f"{len(settings['passages'])} held-out SQuAD dev passages, {len(settings['seeds'])} seeds, per-passage "
-            "fine-tune (bench/quality.py)"
-        ),
-        "judge": settings["judge"],
-        "prompt": settings["prompt"],
-        "systems": {
-            k: {m: v[m] for m in ("correct", "f1", "em", "containment")} for k, v in summary["systems"].items()
-        },
-        "paired": summary["paired"],
-    }
+    manifest.metrics[key] = entry
     manifest.write(skill_dir)
+
+
+def metric_estimates(systems: dict[str, Any]) -> dict[str, Any]:
+    return {k: {m: v[m] for m in ("correct", "f1", "em", "containment")} for k, v in systems.items()}
+
+
+def attach(skill_dir: Path, summary: dict[str, Any]) -> None:
+    """Store the measured effect in the skill's manifest (what the skill library shows), with its conditions."""
+    settings = summary["settings"]
+    measured_on = (
+        f"{summary['systems']['base']['questions']} closed-book questions on {len(settings['passages'])} held-out "
+        f"SQuAD dev passages, {len(settings['seeds'])} seeds, per-passage fine-tune (bench/quality.py)"
+    )
+    entry = {"measured_on": measured_on, "judge": settings["judge"], "prompt": settings["prompt"]}
+    entry |= {"systems": metric_estimates(summary["systems"]), "paired": summary["paired"]}
+    store_metrics(skill_dir, "evaluation", entry)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,9 @@ def _ray_cli() -> str | None:
     return str(candidate) if candidate.exists() else shutil.which("ray")
 
 
+WORKER_STARTS = 4  # a worker node is started at most this often (start-up timeouts on a loaded machine)
+
+
 class LocalRayCluster:
     """A Ray head (no CPUs: it runs no jobs) and worker nodes on this machine, each ``ray start --block``
     in its own session, so that stopping it stops exactly these processes (not other tests' Ray)."""
@@ -118,7 +121,7 @@ class LocalRayCluster:
         self.address = f"http://127.0.0.1:{self.dashboard}"
         self.temp = Path(tempfile.mkdtemp(prefix="ray-"))  # short: Ray's socket paths must stay under 108 bytes
         self.nodes: list[subprocess.Popen] = []
-        self.workers: dict[str, tuple[subprocess.Popen, dict[str, str], bool]] = {}  # name → (node, env, retried)
+        self.workers: dict[str, tuple[subprocess.Popen, dict[str, str], int]] = {}  # name → (node, env, starts)
 
     def _start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the node keeps it
@@ -150,20 +153,21 @@ class LocalRayCluster:
 
     def add_worker(self, name: str, env: dict[str, str]) -> None:
         """A worker node with one CPU (so that one job runs on it at a time)."""
-        self.workers[name] = (self._start(name, self._worker_args(), env), env, False)
+        self.workers[name] = (self._start(name, self._worker_args(), env), env, 1)
 
     def _worker_args(self) -> list[str]:
         return ["--address", f"127.0.0.1:{self.port}", "--num-cpus", "1"]
 
     def _restart_dead_workers(self) -> None:
-        """A worker whose start timed out (Ray's raylet start-up limit, on a loaded machine) is started once more;
-        a second death fails the test with its log."""
-        for name, (node, env, retried) in list(self.workers.items()):
+        """A worker whose start timed out (Ray waits a fixed 30 s for its raylet, too short on a loaded machine) is
+        started again, up to ``WORKER_STARTS`` times in all; then the test fails with its log."""
+        for name, (node, env, starts) in list(self.workers.items()):
             if node.poll() is None:
                 continue
-            if retried:
-                raise RuntimeError(f"Ray worker {name} died twice:\n" + (self.root / f"{name}.log").read_text()[-3000:])
-            self.workers[name] = (self._start(name, self._worker_args(), env), env, True)
+            if starts >= WORKER_STARTS:
+                log = (self.root / f"{name}.log").read_text()[-3000:]
+                raise RuntimeError(f"Ray worker {name} died {starts} times:\n{log}")
+            self.workers[name] = (self._start(name, self._worker_args(), env), env, starts + 1)
 
     def wait_for_cpus(self, cpus: int, timeout: float = 600) -> None:
         from ray.util.state import list_nodes

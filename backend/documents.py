@@ -103,6 +103,15 @@ class UploadOutcome:
         return self.row is not None
 
 
+def exclusive_collection(repo: Any, collection: str, other_kind: str, refusal: str) -> str:
+    """``collection`` checked as a name and holding no catalog rows of ``other_kind`` (a collection holds text
+    documents or API schemas, never both); ``refusal`` completes the error "collection 'x' …"."""
+    collection = check_collection(collection)
+    if any(r["meta"].get("collection") == collection for r in repo.list(other_kind)):
+        raise CollectionNameError(f"collection {collection!r} {refusal}")
+    return collection
+
+
 class DocumentService:
     """Uploads, listing, collections, text and deletion of documents."""
 
@@ -128,12 +137,9 @@ class DocumentService:
 
     def _text_collection(self, collection: str) -> str:
         """A collection for text documents: not one marked as tools (API schemas, ``backend.tool_collections``)."""
-        collection = check_collection(collection)
-        if any(r["meta"].get("collection") == collection for r in self.repo.list("tools")):
-            raise CollectionNameError(
-                f"collection {collection!r} is a tools collection (API schemas); put documents in another collection"
-            )
-        return collection
+        return exclusive_collection(
+            self.repo, collection, "tools", "is a tools collection (API schemas); put documents in another collection"
+        )
 
     def upload_paths(self, paths: list[str | os.PathLike[str]], collection: str = "default") -> list[UploadOutcome]:
         """Like :meth:`upload` for files on disk (Gradio hands uploads over as temporary paths)."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backend.documents import CollectionNameError, check_collection, read_upload, safe_file_name, store_upload_dir
+from backend.documents import check_collection, exclusive_collection, read_upload, safe_file_name, store_upload_dir
 from backend.store import CatalogRepository, NotFoundError, Store
 from past.documents.ingest import Document
 from past.errors import DocumentError, PastError
@@ -83,13 +83,8 @@ class ToolCollections:
         return [self._upload_one(name, data, collection) for name, data in files]
 
     def _tools_collection(self, collection: str) -> str:
-        collection = check_collection(collection)
-        if any(r["meta"].get("collection") == collection for r in self.repo.list("document")):
-            raise CollectionNameError(
-                f"collection {collection!r} holds text documents; API schemas go into a tools collection of their "
-                "own: choose another name"
-            )
-        return collection
+        refusal = "holds text documents; API schemas go into a tools collection of their own: choose another name"
+        return exclusive_collection(self.repo, collection, "document", refusal)
 
     def _upload_one(self, name: str, data: bytes, collection: str) -> ToolUploadOutcome:
         file_name = safe_file_name(name)

@@ -8,6 +8,8 @@ from dataclasses import asdict
 
 from past.cli.progress import print_progress
 from past.models import ModelRegistry, validate_checkpoint
+from past.models.bundled import provision_bundled_model
+from past.models.embedded import EMBEDDED_MODELS
 from past.settings import Settings
 
 
@@ -19,7 +21,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=list_models)
 
-    prepare = actions.add_parser("prepare", help="convert and register the default model (idempotent)")
+    prepare = actions.add_parser(
+        "prepare", help="convert and register the default model, or another embedded one (idempotent)"
+    )
+    prepare.add_argument(
+        "name",
+        nargs="?",
+        choices=sorted(EMBEDDED_MODELS),
+        help="an embedded model (default: the configured default model)",
+    )
     prepare.set_defaults(func=prepare_default)
 
     info = actions.add_parser("info", help="resolve a model reference and show its fingerprint")
@@ -40,7 +50,10 @@ def list_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def prepare_default(args: argparse.Namespace, settings: Settings) -> int:
-    del args
+    if args.name:
+        record = provision_bundled_model(settings.models_dir, args.name, print_progress)
+        print(f"model: {record.display_name} ({record.name}), fingerprint {record.fingerprint}; {record.source}")
+        return 0
     record = ModelRegistry(settings).ensure_default(print_progress)
     print(f"default model: {record.display_name} ({record.name}), fingerprint {record.fingerprint}")
     return 0

@@ -16,11 +16,12 @@ from typing import Any
 from past.errors import MalformedModelError, ModelExistsError, ModelNotFoundError
 from past.models.bundled import Progress, _no_progress, provision_bundled_model
 from past.models.checkpoint import validate_checkpoint
+from past.models.embedded import embedded_model
 from past.models.fingerprint import fingerprint_checkpoint
 from past.models.hub import download_checkpoint, looks_like_hub_id
 from past.models.record import ModelRecord, read_record
 from past.paths import check_name
-from past.settings import BUNDLED_MODEL_NAME, Settings
+from past.settings import Settings
 
 
 @dataclass
@@ -77,8 +78,8 @@ class ModelRegistry:
 
     def ensure_default(self, progress: Progress = _no_progress) -> ModelRecord:
         """Provision the bundled default model if needed and return the default base's record."""
-        if self.settings.default_model == BUNDLED_MODEL_NAME:
-            return provision_bundled_model(self.settings.models_dir, BUNDLED_MODEL_NAME, progress)
+        if embedded_model(self.settings.default_model) is not None:
+            return provision_bundled_model(self.settings.models_dir, self.settings.default_model, progress)
         resolved = self.resolve(self.settings.default_model)
         if resolved.record is not None:
             return resolved.record
@@ -101,7 +102,7 @@ class ModelRegistry:
             ref = self.settings.default_model
         stored = self.settings.models_dir / ref
         if "/" not in ref and ref not in (".", ".."):
-            if ref == BUNDLED_MODEL_NAME and read_record(stored) is None:
+            if embedded_model(ref) is not None and read_record(stored) is None:
                 provision_bundled_model(self.settings.models_dir, ref)
             record = read_record(stored)
             if record is not None:
@@ -123,7 +124,7 @@ class ModelRegistry:
         name = self.settings.default_model if ref == "default" else ref
         if not name:
             raise ModelNotFoundError("no model given: pass a registered name, a directory or a hub id")
-        if name == BUNDLED_MODEL_NAME:
+        if embedded_model(name) is not None:
             return ref  # converted on first use
         if "/" not in name and name not in (".", "..") and read_record(self.settings.models_dir / name) is not None:
             return ref

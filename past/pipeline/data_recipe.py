@@ -39,6 +39,7 @@ from past.judges.rule import normalize_answer
 from past.progress import NullReporter, Reporter
 from past.synthesis.items import SynthItem
 from past.synthesis.pipeline import TASKS, SynthesisConfig, SynthesisStats, synthesize
+from past.training.data import chat_text
 
 GENERATED_TASKS = tuple(t for t in TASKS if t != "passage")
 SUMMARY_MAX_WORDS = 80
@@ -175,7 +176,7 @@ def memorisation_texts(window: str, sentences: int) -> tuple[str, str] | None:
 def _chat(tokenizer: Any, question: str, answer: str, style: str) -> str:
     messages = [{"role": "user", "content": render_prompt(question, style)}, {"role": "assistant", "content": answer}]
     if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False)
+        return chat_text(tokenizer, messages)
     return f"{messages[0]['content']} {answer}"
 
 

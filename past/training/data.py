@@ -53,10 +53,19 @@ def _check_record(record: Any, path: Path, number: int) -> dict[str, Any]:
     return record
 
 
-def _render_chat(tokenizer: Any, messages: list[dict[str, str]]) -> str:
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False)
-    return "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+def chat_text(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    """A conversation as one training text, in the model's chat format when it has one.
+
+    Trainers tokenize a text with the tokenizer's special tokens, so a BOS the template writes is dropped when the
+    tokenizer adds one itself (Gemma): the model trains on the one BOS it sees at inference, not two.
+    """
+    if not getattr(tokenizer, "chat_template", None):
+        return "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+    text = tokenizer.apply_chat_template(messages, tokenize=False)
+    bos = getattr(tokenizer, "bos_token", None)
+    if bos and text.startswith(bos) and tokenizer("x")["input_ids"][:1] == [tokenizer.bos_token_id]:
+        text = text[len(bos) :]
+    return text
 
 
 def record_to_text(record: dict[str, Any], tokenizer: Any) -> str:
@@ -64,15 +73,15 @@ def record_to_text(record: dict[str, Any], tokenizer: Any) -> str:
     if isinstance(record.get("text"), str):
         return record["text"]
     if isinstance(record.get("messages"), list):
-        return _render_chat(tokenizer, record["messages"])
+        return chat_text(tokenizer, record["messages"])
     if "prompt" in record and "completion" in record:
         prompt, completion = record["prompt"], record["completion"]
         if isinstance(prompt, list):
-            return _render_chat(tokenizer, [*prompt, *completion])
+            return chat_text(tokenizer, [*prompt, *completion])
         return f"{prompt}{completion}"
     if "question" in record and ("answer" in record or "answers" in record):
         answer = record.get("answer") or (record.get("answers") or [""])[0]
-        return _render_chat(
+        return chat_text(
             tokenizer, [{"role": "user", "content": record["question"]}, {"role": "assistant", "content": answer}]
         )
     raise TrainingDataError(f"unrecognised training record (keys: {sorted(record)})")
@@ -88,7 +97,7 @@ def build_sft_dataset(
     rows = [t for t in texts if t and t.strip()]
     rows += [record_to_text(r, tokenizer) for r in records]
     rows += [
-        _render_chat(tokenizer, [{"role": "user", "content": q}, {"role": "assistant", "content": a}]) for q, a in chats
+        chat_text(tokenizer, [{"role": "user", "content": q}, {"role": "assistant", "content": a}]) for q, a in chats
     ]
     rows = [r for r in rows if r.strip()]
     if not rows:

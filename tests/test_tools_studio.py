@@ -153,6 +153,7 @@ def test_adapt_on_a_tools_collection_trains_on_the_papers_tool_data(tools: ToolC
     documents = tools.documents("apis")
     assert [d.format for d in documents] == ["tools", "tools"]
     config = AdaptConfig.from_preset("tool-docs", mode="sft")
+    assert config.stages[0].sft_config(0).max_length == 512, "room for a ReAct format record (~230-410 tokens)"
     config.stages[0].sft = {"max_steps": 2, "batch_size": 2, "max_length": 128, "lora_r": 4, "lora_alpha": 8}
     base = make_tiny_chat_model(tmp_path / "base")
     result = adapt(base, documents, config, tmp_path / "run")
@@ -162,6 +163,8 @@ def test_adapt_on_a_tools_collection_trains_on_the_papers_tool_data(tools: ToolC
     assert stage["texts"]["usage_to_name"] == stage["texts"]["format"] == 2 * n_apis, "2 requests per API, both ways"
     assert stage["texts"]["name_to_usage"] == n_apis and stage["synthesis"]["generator"] == "template"
     assert stage["steps"] == 2 and (Path(result.baseline_adapter) / "adapter_config.json").is_file()
+    # at 128 tokens the agent prompt of a format record alone fills the window: its step would never be learnt
+    assert stage["truncated_texts"] >= stage["texts"]["format"]
     records = (tmp_path / "run" / "tools.tool-records.jsonl").read_text().splitlines()
     first_step = next(json.loads(r) for r in records if json.loads(r)["kind"] == "format")
     assert (

@@ -121,7 +121,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         return f"**{len(apis)} API(s)** in {len(categories)} categor(ies) ({', '.join(categories)}): {shown}"
 
     @user_errors
-    def tasks_for(name: str | None):
+    def tasks_for(name: str | None) -> tuple[dict, str]:
         queries = tools.stored_queries(name) if name and tools.is_tools(name) else []
         return gr.update(choices=task_choices(queries), value=None), tasks_note(name, queries)
 

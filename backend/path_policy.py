@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from past.errors import PastError
 
@@ -149,6 +150,27 @@ class PathPolicy:
                 return text  # a skill in the library
             raise PathRefusedError(f"'{text}' is not a skill in the library; {self._only_inside()}")
         return str(self.path(text, f"{what} folder"))
+
+    def endpoint(self, raw: str | None, what: str = "endpoint") -> str:
+        """An OpenAI-compatible base URL typed in the browser ("" = none): http(s), a host, no credentials in it.
+
+        The studio's server calls it, so handlers that take one are editor-only (an exposed studio must not let
+        viewers make it fetch any URL), and an exposed studio never sends its own API key to it."""
+        text = (raw or "").strip()
+        if not text:
+            return ""
+        try:
+            parts = urlsplit(text)
+            host = parts.hostname
+        except ValueError as exc:
+            raise PathRefusedError(f"the {what} '{text[:200]}' is not a URL: {exc}") from exc
+        if parts.scheme not in ("http", "https") or not host:
+            raise PathRefusedError(f"the {what} '{text[:200]}' must be an http:// or https:// URL with a host")
+        if parts.username or parts.password:
+            raise PathRefusedError(f"the {what} must not carry a user name or password in the URL")
+        if any(ch.isspace() or ord(ch) < 32 for ch in text):
+            raise PathRefusedError(f"the {what} contains spaces or control characters")
+        return text
 
     def check_ref(self, kind: str, value: object) -> object:
         """A job parameter of ``ref`` kind ``kind`` (see ``backend.jobs.params.REF_KINDS``) under this policy."""

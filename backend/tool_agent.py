@@ -3,8 +3,11 @@ simulated APIs of a tools collection, turn by turn, every step recorded.
 
 Generation goes through the studio's chat engine (the same model pool as A/B chat; both sides decoded together
 when they share a base model). Each turn streams both sides' replies; a finished reply is parsed strictly and, if
-it is a call, answered by one :class:`~past.tools.ApiSimulator` shared by both sides (deterministic,
-schema-based: the same call gets the same response on both sides). A side whose model fails to load stops with
+it is a call, answered by one :class:`~past.tools.ApiSimulator` shared by both sides: deterministic and
+schema-based, or an OpenAI-compatible LLM endpoint (``simulator``) with the schema simulator as the fallback when
+the endpoint is down; each call records who answered (and why the fallback did). LLM responses are cached by call
+(``<records>/simulator-cache``), so the same call gets the same response on both sides. A side whose model fails
+to load stops with
 the reason; the other goes on. :meth:`ABAgentRun.run` yields after every event so a screen can show the steps
 as they happen; at the end (also when stopped) the run is written to ``<artifacts>/tool-agent/<id>.json``.
 """
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from past.errors import ConfigError
+from past.generators import EndpointConfig, OpenAIChatGenerator
 from past.generators.base import Conversation
 from past.serving.engine import ChatEngine, SideSpec, StopSignal
 from past.tools.agent import AgentConfig, Trajectory, advance, close_trajectories, initial_conversation
@@ -30,6 +34,7 @@ from past.tools.schema import ApiSpec
 from past.tools.simulator import ApiSimulator
 
 RUNS_DIR = "tool-agent"
+SIMULATOR_CACHE = "simulator-cache"
 
 
 @dataclass
@@ -68,6 +73,8 @@ class ABAgentRun:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     turn: int = 0
     record_path: Path | None = None
+    simulator: EndpointConfig | None = None  # an LLM simulator endpoint; None: schema-based responses only
+    simulator_info: dict[str, Any] = field(default_factory=lambda: {"simulator": "schema"})
 
     @classmethod
     def start(
@@ -77,6 +84,7 @@ class ABAgentRun:
         specs: Sequence[SideSpec],
         config: AgentConfig | None = None,
         collection: str = "",
+        simulator: EndpointConfig | None = None,
     ) -> ABAgentRun:
         task = (task or "").strip()
         if not task:
@@ -91,7 +99,7 @@ class ABAgentRun:
             )
             for spec in specs
         ]
-        return cls(task, tuple(apis), sides, config, collection)
+        return cls(task, tuple(apis), sides, config, collection, simulator=simulator)
 
     @property
     def query(self) -> ToolQuery:
@@ -106,7 +114,7 @@ class ABAgentRun:
     ) -> Iterator[ABAgentRun]:
         """Run every turn (up to the config's limit); yields after each streamed event and each finished turn.
         Closing the iterator stops the run; the record is written in any case when ``records`` is given."""
-        simulator = ApiSimulator(self.apis)
+        simulator = self.make_simulator(records / SIMULATOR_CACHE if records is not None else None)
         stop = stop or StopSignal()
         try:
             while self.turn < self.config.max_turns and not self.done:
@@ -123,6 +131,13 @@ class ABAgentRun:
             if records is not None:
                 self.record_path = self.save(records)
         yield self
+
+    def make_simulator(self, cache_dir: Path | None = None) -> ApiSimulator:
+        """The run's API simulator: the LLM endpoint with the schema fallback, or schema responses only."""
+        generator = OpenAIChatGenerator(self.simulator) if self.simulator is not None else None
+        simulator = ApiSimulator(self.apis, generator, cache_dir=cache_dir if generator else None, fallback=True)
+        self.simulator_info = simulator.describe()
+        return simulator
 
     def _turn(self, engine: ChatEngine, simulator: ApiSimulator, stop: StopSignal) -> Iterator[ABAgentRun]:
         active = [i for i, side in enumerate(self.sides) if not side.done]
@@ -160,7 +175,7 @@ class ABAgentRun:
             "task": self.task,
             "collection": self.collection,
             "config": self.config.to_dict(),
-            "simulator": "schema",
+            "simulator": self.simulator_info,
             "apis": [api.function for api in self.apis],
             "turns": self.turn,
             "sides": [side.to_dict() for side in self.sides],

@@ -176,13 +176,23 @@ class ToolCollections:
             for row in self.list(check_collection(collection))
         ]
 
-    def queries(self, collection: str) -> list[ToolQuery]:
-        """The tool-use tasks stored with the collection's query files (with their relevant APIs), in order."""
+    def stored_queries(self, collection: str) -> list[ToolQuery]:
+        """The tool-use tasks stored with the collection's query files, in order; [] when it has none."""
         found = []
         for row in self.list(check_collection(collection)):
             path = Path(row["path"]) / QUERIES_FILE
             if row["meta"].get("n_queries") and path.is_file():
-                found += [ToolQuery.from_dict(item) for item in json.loads(path.read_text(encoding="utf-8"))]
+                try:
+                    items = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, json.JSONDecodeError) as exc:
+                    where = f"the queries of {row['name']} cannot be read from {path}"
+                    raise ToolCollectionError(f"{where}: {exc}") from exc
+                found += [ToolQuery.from_dict(item) for item in items]
+        return found
+
+    def queries(self, collection: str) -> list[ToolQuery]:
+        """The tool-use tasks stored with the collection's query files (with their relevant APIs), in order."""
+        found = self.stored_queries(collection)
         if not found:
             raise ToolCollectionError(
                 f"collection {collection!r} has no tool-use queries: upload a StableToolBench query file "

@@ -10,6 +10,7 @@ import re
 
 from backend.tool_agent import AgentSide
 from past.tools.agent import AgentStep
+from past.tools.simulator import answered_by
 
 OUTCOMES = {
     "call_ok": "✅ API call answered",
@@ -54,6 +55,8 @@ def step_markdown(step: AgentStep) -> str:
         lines.append(f"- **Action:** `{_inline(step.action)[:120]}`")
     if step.arguments is not None:
         lines.append(f"- **Action Input:** `{_inline(json.dumps(step.arguments, ensure_ascii=False))}`")
+    if step.call is not None and step.call.get("source") != "none":
+        lines.append(f"- **Answered by:** {_inline(answered_by(step.call))[:400]}")
     if step.observation:
         lines.append("- **Observation:**\n\n" + _block(step.observation.removeprefix("Observation:").strip()))
     if step.outcome in ("finish", "give_up") and step.arguments:

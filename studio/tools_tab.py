@@ -6,6 +6,11 @@ sides run the ReAct agent against the collection's simulated APIs (``backend.too
 chat engine and model pool as A/B chat; each Thought, Action, Action Input, Observation, Finish and each parse
 error (broken JSON, unknown API, wrong arguments) appears under its side. Every run is saved as JSON under
 ``<artifacts>/tool-agent/``. Viewers may run agents; model and adapter paths go through the path policy.
+
+A collection uploaded from StableToolBench query files offers its stored queries as ready-made tasks. The APIs
+are simulated from their schemas, or by an OpenAI-compatible LLM endpoint that only an editor may set (the
+server calls it: an exposed studio must not fetch URLs for viewers), with the schema simulator as the fallback
+when it is down; each step shows which one answered.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import gradio as gr
 from backend.adapter_catalog import adapter_choices
 from backend.tool_agent import RUNS_DIR, ABAgentRun
 from backend.tool_collections import ToolCollections
+from past.generators import DEFAULT_API_KEY_ENV, EndpointConfig
 from past.tools.agent import AgentConfig
 from past.tools.react import HINT_MODES
 from studio.ab_chat_tab import NO_ADAPTER_CHOICE, side_pickers, side_spec
@@ -24,6 +30,7 @@ from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.errors import user_errors
 from studio.screen import OnLoad, StudioUI
 from studio.tool_steps import side_markdown
+from studio.tool_tasks import task_choices, tasks_note
 
 INTRO = (
     "### Tools: A/B agent run\n"
@@ -39,6 +46,23 @@ HINTS = [
     ("Full API documentation in the prompt", "docs"),
 ]
 assert [value for _, value in HINTS] == list(HINT_MODES)
+SIMULATOR_INTRO = (
+    "The APIs are simulated. By default a **schema simulator** answers each valid call with a response shaped "
+    "like the API's documented example (the same call, the same response). An editor may set an "
+    "**OpenAI-compatible LLM endpoint** that writes realistic responses instead; when it is down or answers "
+    "something unusable, the schema simulator answers and the step says so."
+)
+SCHEMA_ONLY = "**Simulator:** the schema simulator (no LLM endpoint set)."
+SIMULATOR_TIMEOUT_S = 30.0
+
+
+def simulator_status(state: dict | None) -> str:
+    if not state:
+        return SCHEMA_ONLY
+    return (
+        f"**Simulator:** the LLM `{state['model']}` at `{state['base_url']}`, with the schema simulator as the "
+        "fallback when it is down."
+    )
 
 
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
@@ -51,6 +75,10 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         tools.collections(), allow_custom_value=True, label="Tools collection", elem_id="tools-collection"
     )
     apis_md = gr.Markdown("", elem_id="tools-apis")
+    stored_tasks = gr.Dropdown(
+        [], value=None, label="Pick a task from the uploaded queries", elem_id="tools-stored-tasks"
+    )
+    tasks_md = gr.Markdown("", elem_id="tools-tasks-note")
     panes = []
     with gr.Row(equal_height=False):
         for key in ("a", "b"):
@@ -66,6 +94,20 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         max_turns = gr.Slider(1, 8, value=4, step=1, label="Turn limit", elem_id="tools-turns")
         max_tokens = gr.Slider(16, 512, value=128, step=16, label="Longest step (tokens)", elem_id="tools-tokens")
         hint = gr.Radio(HINTS, value="none", label="What the agents are told about the APIs", elem_id="tools-hint")
+    with gr.Accordion("Simulated APIs", open=False):
+        gr.Markdown(SIMULATOR_INTRO)
+        simulator_md = gr.Markdown(SCHEMA_ONLY, elem_id="tools-simulator")
+        with gr.Row() as simulator_row:
+            sim_url = gr.Textbox(
+                label="LLM simulator endpoint (OpenAI-compatible base URL; empty: schema simulator only)",
+                placeholder="http://localhost:8000/v1",
+                scale=3,
+                elem_id="tools-sim-url",
+            )
+            sim_model = gr.Textbox(label="Model name at the endpoint", scale=2, elem_id="tools-sim-model")
+            sim_set = gr.Button("Use this simulator", scale=1, elem_id="tools-sim-set")
+        ctx.guard.editor_only(simulator_row)
+    simulator_state = gr.State({})  # server-side: set only through the editor-only handler below
     record = gr.Markdown("", elem_id="tools-record")
     (model_a, adapter_a, steps_a), (model_b, adapter_b, steps_b) = panes
 
@@ -79,8 +121,43 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         return f"**{len(apis)} API(s)** in {len(categories)} categor(ies) ({', '.join(categories)}): {shown}"
 
     @user_errors
+    def tasks_for(name: str | None) -> tuple[dict, str]:
+        queries = tools.stored_queries(name) if name and tools.is_tools(name) else []
+        return gr.update(choices=task_choices(queries), value=None), tasks_note(name, queries)
+
+    @ctx.guard.editor("set_api_simulator", target=0)
+    @user_errors
+    def set_simulator(url: str, model: str) -> tuple[dict, str]:
+        url = ctx.guard.policy.endpoint(url, "LLM simulator endpoint")
+        model = (model or "").strip()
+        if not url and not model:
+            return {}, SCHEMA_ONLY
+        if not (url and model):
+            raise gr.Error("Give both the endpoint URL and the model name to request from it (or clear both).")
+        EndpointConfig(url, model)  # the endpoint's own checks
+        state = {"base_url": url, "model": model}
+        return state, simulator_status(state)
+
+    def endpoint_of(state: dict | None) -> EndpointConfig | None:
+        if not state:
+            return None
+        key_env = None if ctx.guard.policy.exposed else DEFAULT_API_KEY_ENV  # never send our key elsewhere
+        return EndpointConfig(
+            state["base_url"], state["model"], api_key_env=key_env, timeout_s=SIMULATOR_TIMEOUT_S, max_retries=0
+        )
+
+    @user_errors
     def run_agents(
-        name: str | None, text: str, m_a: str, ad_a: str, m_b: str, ad_b: str, turns: float, tokens: float, mode: str
+        name: str | None,
+        text: str,
+        m_a: str,
+        ad_a: str,
+        m_b: str,
+        ad_b: str,
+        turns: float,
+        tokens: float,
+        mode: str,
+        simulator: dict | None,
     ) -> Iterator[tuple[str, str, str]]:
         if not name:
             raise gr.Error("Choose a tools collection first (add API schemas on the Documents screen).")
@@ -88,7 +165,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         m_a, m_b = policy.model_ref(m_a, "side A model"), policy.model_ref(m_b, "side B model")
         ad_a, ad_b = policy.adapter(ad_a, "side A adapter"), policy.adapter(ad_b, "side B adapter")
         config = AgentConfig(max_turns=int(turns), max_new_tokens=int(tokens), hint=mode or "none")
-        agent_run = ABAgentRun.start(text, tools.apis(name), [side_spec(m_a, ad_a), side_spec(m_b, ad_b)], config, name)
+        specs = [side_spec(m_a, ad_a), side_spec(m_b, ad_b)]
+        agent_run = ABAgentRun.start(text, tools.apis(name), specs, config, name, endpoint_of(simulator))
         for state in agent_run.run(ctx.engine, records=ctx.settings.artifacts_dir / RUNS_DIR):
             note = f"Turn {min(state.turn + 1, config.max_turns)} of {config.max_turns}…"
             if state.record_path is not None:
@@ -96,7 +174,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             yield side_markdown(state.sides[0]), side_markdown(state.sides[1]), note
 
     run_agents = ctx.guard.generation(run_agents)  # the per-user cap on generations at once, as A/B chat
-    inputs = [collection, task, model_a, adapter_a, model_b, adapter_b, max_turns, max_tokens, hint]
+    inputs = [collection, task, model_a, adapter_a, model_b, adapter_b, max_turns, max_tokens, hint, simulator_state]
     events = [
         trigger(
             run_agents,
@@ -110,6 +188,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     ]
     stop.click(None, None, None, cancels=events, api_name=False)
     collection.change(describe, collection, apis_md, api_name=False)
+    collection.change(tasks_for, collection, [stored_tasks, tasks_md], api_name=False)
+    stored_tasks.input(lambda picked: picked or gr.update(), stored_tasks, task, api_name=False)
+    sim_set.click(set_simulator, [sim_url, sim_model], [simulator_state, simulator_md], api_name="tools_simulator")
 
     def refresh(current: str | None):
         found = tools.collections()
@@ -120,6 +201,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             describe(value),
             gr.update(choices=choices),
             gr.update(choices=choices),
+            *tasks_for(value),
         )
 
-    return [OnLoad(refresh, [collection], [collection, apis_md, adapter_a, adapter_b], on_show=True)]
+    outputs = [collection, apis_md, adapter_a, adapter_b, stored_tasks, tasks_md]
+    return [OnLoad(refresh, [collection], outputs, on_show=True)]

@@ -117,3 +117,23 @@ def test_stabletoolbench_loads_and_the_documented_split_holds() -> None:
     assert not {c for q in source for c in q.categories} & set(split.target)
     sample = sample_per_category(target, 2)
     assert len(sample) == 40 and max(category_counts(sample).values()) == 2
+
+
+def test_format_records_train_exactly_the_prompt_the_agent_sees() -> None:
+    """The SFT text of a format record is the agent's inference prompt (same system text, roles, generation
+    prompt) followed by the step: nothing the model sees at run time differs from what it was trained on."""
+    from jinja2 import Template
+
+    from past.tools.agent import initial_conversation
+    from tests.tool_fixtures import CHATML
+
+    template = Template(CHATML)
+    query = parse_queries([PARCEL_QUERY], "q.json").queries[0]
+    for hint in ("none", "names"):
+        (record,) = first_step_records([query], hint)
+        *prompt, step = record["messages"]
+        assert prompt == initial_conversation(query, hint)
+        trained = template.render(messages=record["messages"], add_generation_prompt=False)
+        seen = template.render(messages=initial_conversation(query, hint), add_generation_prompt=True)
+        assert trained == seen + step["content"] + "<|im_end|>\n"
+        assert step["content"].startswith("Thought: ") and "\nAction: " in step["content"]

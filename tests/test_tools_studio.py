@@ -153,6 +153,7 @@ def test_adapt_on_a_tools_collection_trains_on_the_papers_tool_data(tools: ToolC
     documents = tools.documents("apis")
     assert [d.format for d in documents] == ["tools", "tools"]
     config = AdaptConfig.from_preset("tool-docs", mode="sft")
+    assert config.stages[0].sft_config(0).max_length == 512, "room for a ReAct format record (~230-410 tokens)"
     config.stages[0].sft = {"max_steps": 2, "batch_size": 2, "max_length": 128, "lora_r": 4, "lora_alpha": 8}
     base = make_tiny_chat_model(tmp_path / "base")
     result = adapt(base, documents, config, tmp_path / "run")
@@ -162,6 +163,8 @@ def test_adapt_on_a_tools_collection_trains_on_the_papers_tool_data(tools: ToolC
     assert stage["texts"]["usage_to_name"] == stage["texts"]["format"] == 2 * n_apis, "2 requests per API, both ways"
     assert stage["texts"]["name_to_usage"] == n_apis and stage["synthesis"]["generator"] == "template"
     assert stage["steps"] == 2 and (Path(result.baseline_adapter) / "adapter_config.json").is_file()
+    # at 128 tokens the agent prompt of a format record alone fills the window: its step would never be learnt
+    assert stage["truncated_texts"] >= stage["texts"]["format"]
     records = (tmp_path / "run" / "tools.tool-records.jsonl").read_text().splitlines()
     first_step = next(json.loads(r) for r in records if json.loads(r)["kind"] == "format")
     assert (
@@ -275,3 +278,84 @@ def test_studio_uploads_schemas_and_shows_an_ab_agent_run_step_by_step(
         assert steps and all(s["outcome"] for s in steps), "every step has a recorded outcome"
         for step in steps:  # what was recorded is what is shown (parse errors included)
             assert f"**Step {step['turn'] + 1}** · " in (steps_a if side is record["sides"][0] else steps_b)
+
+
+def test_uploaded_query_files_offer_ready_made_tasks_and_schema_only_collections_say_so(
+    tools: ToolCollections, tmp_path: Path
+) -> None:
+    from studio.tool_tasks import NO_TASKS, task_choices, tasks_note
+
+    tools.upload_paths([write(tmp_path, "weather.json", OPENAPI)], "schemas-only")
+    assert tools.stored_queries("schemas-only") == []
+    assert tasks_note("schemas-only", []) == NO_TASKS and "no stored tasks" in NO_TASKS
+    long = dict(PARCEL_QUERY, query="How many steps has CA1 taken? " + "Please be precise. " * 10, query_id=29)
+    twice = dict(PARCEL_QUERY, query_id=30)  # the same request again: offered once
+    tools.upload_paths([write(tmp_path, "queries.json", [PARCEL_QUERY, long, twice])], "parcels")
+    queries = tools.stored_queries("parcels")
+    assert [q.query_id for q in queries] == ["28", "29", "30"]
+    choices = task_choices(queries)
+    assert [value for _, value in choices] == [PARCEL_QUERY["query"], long["query"].strip()]
+    assert choices[0][0] == f"#28 · Logistics · {PARCEL_QUERY['query']}"
+    assert choices[1][0].startswith("#29 · Logistics · How many steps") and choices[1][0].endswith("…")
+    assert "2 task(s) stored" in tasks_note("parcels", queries)
+
+
+def test_the_tools_screen_lets_only_editors_set_an_llm_simulator_and_records_who_answered(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from backend.path_policy import PathPolicy, PathRefusedError
+    from backend.users import Users
+    from past.generators import EndpointConfig
+    from studio.guard import Guard
+    from studio.tools_tab import render
+    from tests.openai_stub import openai_stub
+
+    policy = PathPolicy.for_launch(settings.data_dir, host_is_loopback=False, share=True)  # an exposed studio
+    guard = Guard(policy=policy, users=Users.from_flags([("ed", "pw")], [("vi", "pw")]))
+    ctx = SimpleNamespace(
+        settings=settings, store=Store(settings.db_path), registry=ModelRegistry(settings), guard=guard, engine=None
+    )
+    with gr.Blocks() as demo:
+        render(ctx)
+    (handler,) = [f.fn for f in demo.fns.values() if f.api_name == "tools_simulator"]
+    editor, viewer = SimpleNamespace(username="ed"), SimpleNamespace(username="vi")
+    with pytest.raises(gr.Error, match="Not allowed"):
+        handler(viewer, "http://169.254.169.254/v1", "sim")
+    for bad in ("file:///etc/passwd", "http://user:secret@host/v1", "localhost:8000"):
+        with pytest.raises(gr.Error):
+            handler(editor, bad, "sim")
+        with pytest.raises(PathRefusedError):
+            policy.endpoint(bad)
+    with pytest.raises(gr.Error, match="both the endpoint URL and the model"):
+        handler(editor, "http://127.0.0.1:8000/v1", "")
+    assert handler(editor, "", "")[0] == {}
+    state, shown = handler(editor, " http://127.0.0.1:8000/v1 ", "sim")
+    assert state == {"base_url": "http://127.0.0.1:8000/v1", "model": "sim"} and "`sim`" in shown
+
+    tools = ToolCollections(settings, ctx.store)
+    tools.upload_paths([write(tmp_path, "parcel.json", PARCEL_APIS)], "parcels")
+
+    def reply(messages: list[dict]) -> str:
+        return json.dumps({"error": "", "response": {"status": "delivered in Lyon"}})
+
+    with openai_stub(reply) as (url, stub):
+        endpoint = EndpointConfig(url, "sim", api_key_env=None, max_retries=0)
+        run = ABAgentRun.start("Where is CA1?", tools.apis("parcels"), [SideSpec("x")], simulator=endpoint)
+        simulator = run.make_simulator(tmp_path / "cache")
+        answered = simulator.call("latest_for_suivi_colis", {"colisId": "CA1"})
+        assert answered.answered_by == "llm" and answered.response == {"status": "delivered in Lyon"}
+        assert run.to_dict()["simulator"]["simulator"] == f"openai:sim@{url}" and stub.requests
+    down = ABAgentRun.start("Where is CA1?", tools.apis("parcels"), [SideSpec("x")], simulator=endpoint)
+    step, parsed = step_from_reply(0, render_step("Look.", "latest_for_suivi_colis", {"colisId": "CA2"}))
+    apply_call(step, down.make_simulator().call(parsed.action, parsed.arguments))
+    assert step.outcome == "call_ok" and step.call["source"] == "schema" and "cannot reach" in step.call["fallback"]
+    assert "**Answered by:** the schema simulator (fallback: API simulator unavailable" in step_markdown(step)
+    assert down.to_dict()["simulator"]["fallback"] == "schema"
+    plain = ABAgentRun.start("Where is CA1?", tools.apis("parcels"), [SideSpec("x")])
+    step, parsed = step_from_reply(0, render_step("Look.", "latest_for_suivi_colis", {"colisId": "CA2"}))
+    apply_call(step, plain.make_simulator().call(parsed.action, parsed.arguments))
+    assert "**Answered by:** the schema simulator\n" in step_markdown(step)

@@ -45,6 +45,7 @@ from past.tools import (
     synthetic_first_step_records,
 )
 from past.tools.react import HINT_MODES
+from past.tools.simulator import answered_by
 
 DEFAULT_SPLIT = Path(__file__).resolve().parents[2] / "assets" / "recipes" / "tool_use_split.json"
 
@@ -116,6 +117,13 @@ def _agent_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hint", choices=HINT_MODES, default="none", help="none: closed book (default)")
     parser.add_argument("--cache", help="directory caching simulated responses (LLM simulator)")
     add_endpoint_args(parser, "simulator-", "API simulator (default: schema-based responses)")
+    parser.add_argument(
+        "--no-simulator-fallback",
+        dest="simulator_fallback",
+        action="store_false",
+        help="an LLM simulator endpoint that is down is a simulator_error step (default: the schema simulator "
+        "answers instead, and the step records why)",
+    )
 
 
 def load_apis(paths: list[str]) -> list[ApiSpec]:
@@ -193,7 +201,7 @@ def _policy(registry: ModelRegistry, spec: str) -> tuple[str, LocalGenerator]:
 def _simulator(args: argparse.Namespace, apis: list[ApiSpec]) -> ApiSimulator:
     endpoint = endpoint_from_args(args, "simulator-")
     generator = OpenAIChatGenerator(endpoint) if endpoint is not None else None
-    return ApiSimulator(apis, generator, cache_dir=args.cache)
+    return ApiSimulator(apis, generator, cache_dir=args.cache, fallback=args.simulator_fallback)
 
 
 def _agent_config(args: argparse.Namespace) -> AgentConfig:
@@ -207,6 +215,8 @@ def print_trajectory(label: str, trajectory: Trajectory) -> None:
     for step in trajectory.steps:
         print(f"--- turn {step.turn + 1}: {step.outcome}" + (f" ({step.message})" if step.message else ""))
         print(step.reply)
+        if step.call is not None and step.call.get("source") != "none":
+            print(f"[answered by {answered_by(step.call)}]")
         if step.observation:
             print(step.observation)
     reward = score_trajectory(trajectory)

@@ -84,7 +84,15 @@ PRESETS["long-document"] = {
 # Tool use (the paper's ToolBench regime): a tools collection's API schemas → raw schemas, descriptions,
 # name ↔ usage QA and ReAct first steps (past.tools.documents); inject a tool-use skill (kind "tool_use").
 TOOL_PRESET = "tool-docs"
-TOOL_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 5, "batch_size": 4, "save_steps": 20}
+# max_length 512: a ReAct format record (agent system prompt + request + first step) is ~230-410 tokens on the
+# default model's tokenizer; at the SFT default of 256 the step, often its Action line, was cut off in training.
+TOOL_SFT: dict[str, Any] = {
+    "max_steps": 0,
+    "num_train_epochs": 5,
+    "batch_size": 4,
+    "save_steps": 20,
+    "max_length": 512,
+}
 PRESETS[TOOL_PRESET] = {
     "description": "API documentation (a tools collection): the schemas, their descriptions, questions from "
     "API name to usage and back, and the agent's Thought/Action format.",
@@ -322,9 +330,16 @@ def _run_stage(
     from past.training.sft import train_sft
 
     tokenizer = load_tokenizer(start)
+    truncated = 0
     if stage.data.tool_docs:
         synthesized, records, counts = _tool_stage(state, stage, seed, documents, run_dir, generator, reporter)
         dataset = build_sft_dataset(tokenizer, records=records)
+        truncated = over_length(tokenizer, dataset["text"], stage.sft_config(seed).max_length)
+        if truncated:  # the end of a record is its answer (a ReAct step): cut, it is never learnt
+            reporter.log(
+                f"warning: {truncated} of {len(dataset)} tool training texts are longer than max_length "
+                f"{stage.sft_config(seed).max_length} tokens and are cut at the end (raise sft.max_length)"
+            )
     else:
         synthesized, texts, counts = _document_stage(
             state, stage, seed, start, documents, run_dir, generator, provided, tokenizer, reporter
@@ -350,7 +365,15 @@ def _run_stage(
         f"{stage.name}: {len(dataset)} training texts {counts}, {trained['steps']} steps, "
         f"loss {trained['first_loss']} -> {trained['last_loss']}"
     )
-    return {"name": stage.name, **trained, "texts": counts, "synthesis": synthesized}
+    extra = {"truncated_texts": truncated} if stage.data.tool_docs else {}
+    return {"name": stage.name, **trained, "texts": counts, "synthesis": synthesized, **extra}
+
+
+def over_length(tokenizer: Any, texts: Sequence[str], max_length: int) -> int:
+    """How many training texts are longer than ``max_length`` tokens (SFT cuts them at the end)."""
+    if not texts:
+        return 0
+    return sum(len(ids) > max_length for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"])
 
 
 def _tool_stage(

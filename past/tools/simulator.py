@@ -6,7 +6,9 @@ the API's documentation, its ``template_response`` and the arguments, through an
 or when its reply is not JSON, a deterministic schema-based response is built from ``template_response`` (same
 call, same response), so tests and CPU runs need no endpoint. Generated responses are cached on disk by call
 (one JSON file per (simulator, function, arguments)), so a rerun of an evaluation sees the same observations.
-An endpoint that is down is a ``simulator_error`` result carrying the reason; nothing is cached for it.
+An endpoint that is down is answered by the schema simulator instead (``fallback=True``, the default) or is a
+``simulator_error`` result (``fallback=False``); either way the result carries the reason, and nothing is
+cached for it. Every :class:`CallResult` says who answered (:attr:`CallResult.answered_by`).
 """
 
 from __future__ import annotations
@@ -44,10 +46,18 @@ class CallResult:
     response: Any
     source: Source
     message: str = ""
+    fallback: str = ""  # why the LLM simulator did not answer and the schema simulator did (endpoint down ...)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def answered_by(self) -> str:
+        """``llm``, ``llm (cached)``, ``schema``, ``schema fallback`` or ``none`` (refused before any answer)."""
+        if self.source == "schema" and self.fallback:
+            return "schema fallback"
+        return {"cache": "llm (cached)"}.get(self.source, self.source)
 
     def observation(self) -> dict[str, Any]:
         """The payload the agent sees after ``Observation:`` (StableToolBench's ``{error, response}``)."""
@@ -55,6 +65,22 @@ class CallResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+ANSWERED_BY = {
+    "llm": "the LLM simulator",
+    "cache": "the LLM simulator (cached response)",
+    "schema": "the schema simulator",
+    "none": "no simulator (the call was refused before any answer)",
+}
+
+
+def answered_by(call: dict[str, Any]) -> str:
+    """Who answered a recorded call (:meth:`CallResult.to_dict`), in words, with the reason for a fallback."""
+    source, fallback = str(call.get("source")), str(call.get("fallback") or "")
+    if source == "schema" and fallback:
+        return f"the schema simulator (fallback: {fallback})"
+    return ANSWERED_BY.get(source, source)
 
 
 def _accepts(param: ApiParam, value: Any) -> bool:
@@ -195,16 +221,23 @@ class ApiSimulator:
         cache_dir: str | Path | None = None,
         params: GenerationParams | None = None,
         seed: int = 0,
+        fallback: bool = True,
     ) -> None:
         self.apis = {a.function: a for a in apis}
         self.generator = generator
+        self.fallback = fallback
         self.cache = ResponseCache(cache_dir) if cache_dir else None
         self.params = params or GenerationParams(max_new_tokens=256, temperature=0.0)
         self.seed = seed
         self.name = generator.name if generator else "schema"
 
     def describe(self) -> dict[str, Any]:
-        return {"simulator": self.name, "cache": str(self.cache.root) if self.cache else None, "apis": len(self.apis)}
+        return {
+            "simulator": self.name,
+            "fallback": "schema" if self.generator is not None and self.fallback else None,
+            "cache": str(self.cache.root) if self.cache else None,
+            "apis": len(self.apis),
+        }
 
     def call(self, function: str, arguments: dict[str, Any], apis: Sequence[ApiSpec] | None = None) -> CallResult:
         return self.call_many([(function, arguments, apis)])[0]
@@ -247,15 +280,18 @@ class ApiSimulator:
         try:
             replies = self.generator.generate(conversations, self.params, seed=self.seed)
         except PastError as exc:  # an endpoint that is down, refuses or answers garbage
-            for i, *_ in pending:
-                results[i] = CallResult("simulator_error", None, "none", f"API simulator unavailable: {exc}")
+            reason = f"API simulator unavailable: {exc}"
+            for i, api, args, _ in pending:
+                if self.fallback:
+                    results[i] = CallResult("ok", schema_response(api, args), "schema", reason, fallback=reason)
+                else:
+                    results[i] = CallResult("simulator_error", None, "none", reason)
             return
         for (i, api, args, key), reply in zip(pending, replies, strict=True):
             parsed = _parse_simulated(reply)
             if parsed is None:
-                results[i] = CallResult(
-                    "ok", schema_response(api, args), "schema", "the simulator's reply was not JSON; schema response"
-                )
+                reason = "the simulator's reply was not JSON; schema response"
+                results[i] = CallResult("ok", schema_response(api, args), "schema", reason, fallback=reason)
                 continue
             error, response = parsed
             if self.cache:

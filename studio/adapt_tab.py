@@ -27,6 +27,7 @@ from studio.job_view import status_html
 from studio.report_card_view import KIND as CARD_KIND
 from studio.report_card_view import answer_rows, card_figure, card_markdown, latest_card_job
 from studio.screen import OnLoad, StudioUI
+from studio.skill_choice import offered_skills
 
 KIND = "pipeline.adapt"
 SIDES_KEY = "ab_chat.sides"
@@ -110,13 +111,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     watch_shown = gr.State("")  # the job state last shown by watch()
     timer = gr.Timer(2.0)
 
-    def skill_choices(model: str | None) -> tuple[list[str], str]:
+    def skill_choices(model: str | None, coll: str | None = None) -> tuple[list[str], str]:
         if not model:
             return [], ""
         fingerprint = ctx.registry.fingerprint(ctx.guard.policy.model_ref(model, "base model"))
-        usable, refused = [], []
-        for m in ctx.skills.list():
-            (usable if m.base_fingerprint == fingerprint else refused).append(m.name)
+        tools = ToolCollections(ctx.settings, ctx.store).is_tools(coll)
+        usable, refused = offered_skills(ctx.skills.list(), fingerprint, tools)
         note = ""
         if refused:
             note = f"Not offered, built on another base model: {', '.join(refused)}."
@@ -129,7 +129,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         models = [r.name for r in ctx.registry.list() if r.kind == "base"] or [ctx.settings.default_model]
         model = ctx.settings.default_model if ctx.settings.default_model in models else models[0]
         collections = ctx.documents.collections() + ToolCollections(ctx.settings, ctx.store).collections()
-        skills, note = skill_choices(model)
+        skills, note = skill_choices(model, collections[0] if collections else None)
         latest = ctx.jobs.list(kind=KIND, limit=1)
         return (
             gr.update(choices=models, value=model),
@@ -140,8 +140,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         )
 
     @user_errors
-    def on_base(model: str):
-        skills, note = skill_choices(model)
+    def on_base(model: str, coll: str | None = None):
+        skills, note = skill_choices(model, coll)
         return gr.update(choices=skills, value=skills[0] if skills else None), note
 
     @user_errors
@@ -307,7 +307,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def evaluate_it():
         return ui.go_to("evaluate") if ui else gr.update()
 
-    base.input(ctx.guard.paths(on_base), base, [skill, skill_note], api_name=False)
+    base.input(ctx.guard.paths(on_base), [base, collection], [skill, skill_note], api_name=False)
+    collection.input(ctx.guard.paths(on_base), [base, collection], [skill, skill_note], api_name=False)
     preset.input(on_preset, preset, steps, api_name=False)
     collection.input(tool_preset, collection, [preset, steps], api_name=False)  # a tools collection: tool-docs
     for trigger in (base.change, collection.change, preset.change, steps.release):

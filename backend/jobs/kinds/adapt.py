@@ -114,8 +114,10 @@ def tool_documents(ctx: JobContext, params: AdaptParams, store) -> list:
     if not is_tools:
         return []
     if params.skill:
+        from past.tools.skill_build import TOOL_USE_KIND
+
         kind = _skill_kind(ctx, params.skill)
-        if kind != "tool_use":
+        if kind != TOOL_USE_KIND:
             ctx.reporter.log(f"note: skill '{params.skill}' is not tagged as a tool-use skill (kind: {kind or 'none'})")
     return tools.documents(params.collection)
 

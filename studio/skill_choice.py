@@ -1,0 +1,30 @@
+"""Which library skills the Adapt screen offers for a base model and a collection, and in what order.
+
+A skill is offered only on the base model it was built on (same fingerprint). Skills of the collection's kind
+come first, so the preselected one fits: a tool-use skill (``extra.kind == "tool_use"``) for a tools
+collection, any other skill for a text collection. The rest stay offered after them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from past.skills.manifest import SkillManifest
+from past.tools.skill_build import TOOL_USE_KIND
+
+
+def is_tool_use(manifest: SkillManifest) -> bool:
+    return (manifest.extra or {}).get("kind") == TOOL_USE_KIND
+
+
+def offered_skills(manifests: Iterable[SkillManifest], fingerprint: str, tools: bool) -> tuple[list[str], list[str]]:
+    """(offered names, best fit first; names refused because they were built on another base)."""
+    fitting, other_kind, refused = [], [], []
+    for manifest in manifests:
+        if manifest.base_fingerprint != fingerprint:
+            refused.append(manifest.name)
+        elif is_tool_use(manifest) == tools:
+            fitting.append(manifest.name)
+        else:
+            other_kind.append(manifest.name)
+    return fitting + other_kind, refused

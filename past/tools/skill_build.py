@@ -80,8 +80,13 @@ def build_tool_skill(
     run_dir: str | Path,
     out_dir: str | Path,
     reporter: Reporter | None = None,
+    format_queries: Sequence[ToolQuery] | None = None,
 ) -> Path:
-    """Stage I for tool use; returns the skill directory ``out_dir``."""
+    """Stage I for tool use; returns the skill directory ``out_dir``.
+
+    The format-alignment records are the first steps of ``format_queries`` (more queries of the same source
+    categories: the format is cheap to learn from many) or, when not given, of the RL queries ``source``.
+    """
     from past.models.fingerprint import fingerprint_checkpoint
     from past.skills import merge_adapter, skill_from_adapter
 
@@ -91,8 +96,12 @@ def build_tool_skill(
         return out_dir
     apis = unique_apis(source)
     docs = docs_sft_records(apis, DocsDataConfig(questions_per_api=recipe.questions_per_api, seed=recipe.seed))
-    records = docs.records + first_step_records(source)
-    reporter.log(f"tool skill: {len(source)} source queries, {len(apis)} APIs, {len(records)} SFT records")
+    format_records = first_step_records(format_queries if format_queries is not None else source)
+    records = docs.records + format_records
+    reporter.log(
+        f"tool skill: {len(source)} source queries, {len(apis)} APIs, {len(records)} SFT records "
+        f"({len(format_records)} first steps)"
+    )
     started = time.monotonic()
     adapter = sft_on_records(
         base,

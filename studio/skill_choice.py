@@ -13,17 +13,13 @@ from past.skills.manifest import SkillManifest
 from past.tools.skill_build import TOOL_USE_KIND
 
 
-def is_tool_use(manifest: SkillManifest) -> bool:
-    return (manifest.extra or {}).get("kind") == TOOL_USE_KIND
-
-
 def offered_skills(manifests: Iterable[SkillManifest], fingerprint: str, tools: bool) -> tuple[list[str], list[str]]:
     """(offered names, best fit first; names refused because they were built on another base)."""
     fitting, other_kind, refused = [], [], []
     for manifest in manifests:
         if manifest.base_fingerprint != fingerprint:
             refused.append(manifest.name)
-        elif is_tool_use(manifest) == tools:
+        elif (manifest.kind == TOOL_USE_KIND) == tools:
             fitting.append(manifest.name)
         else:
             other_kind.append(manifest.name)

@@ -120,6 +120,11 @@ class SkillManifest:
         return cls.from_dict(data, str(path))
 
     @property
+    def kind(self) -> str:
+        """What the skill is for, as its builder tagged it in ``extra.kind`` (e.g. "tool_use"); "" when untagged."""
+        return str((self.extra or {}).get("kind") or "")
+
+    @property
     def num_parameters(self) -> int:
         total = 0
         for shape in self.params.values():

@@ -127,7 +127,7 @@ def _skill_kind(ctx: JobContext, name: str) -> str:
     from past.skills import SkillLibrary
 
     try:
-        return str((SkillLibrary(ctx.settings).info(name).extra or {}).get("kind") or "")
+        return SkillLibrary(ctx.settings).info(name).kind
     except PastError:  # the injection step reports a missing skill clearly
         return ""
 

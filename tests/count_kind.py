@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from backend.jobs.kind import InputSpec, JobContext, JobKind
 from backend.jobs.params import param
+from past.errors import PastError
 
 
 @dataclass
@@ -26,6 +27,7 @@ class CountParams:
     fail_at: int | None = param(None, help="raise an error at this count (tests the failure path)")
     spawn_child: bool = param(False, help="start a grandchild process that sleeps (tests tree kill)")
     ignore_stop: bool = param(False, help="ignore cooperative stop and SIGTERM (tests forced kill)")
+    raise_on_stop: bool = param(False, help="stop by raising a PastError, as the pipeline's stages do")
     artifact_mb: float = param(0.0, help="write an artifact of this many MiB at the end")
 
     def validate(self) -> None:
@@ -60,6 +62,8 @@ def run(params: CountParams, ctx: JobContext) -> dict:
     while i < params.n:
         if ctx.reporter.should_stop() and not params.ignore_stop:
             ctx.reporter.log(f"stopped at {i}")
+            if params.raise_on_stop:
+                raise PastError(f"stopped on request at {i}; rerun to resume")
             return {"count": i, "stopped": True}
         if params.fail_at is not None and i == params.fail_at:
             raise RuntimeError(f"selftest failure at {i}")

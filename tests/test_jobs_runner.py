@@ -74,6 +74,17 @@ def test_cancel_is_cooperative_first(service, runner):  # noqa: F811
     wait_until(lambda: service.get(job.id).exit_code == 2, 10, "the worker to exit by itself (2 = stopped)")
 
 
+def test_a_job_that_stops_by_raising_is_cancelled_not_failed(service, runner):  # noqa: F811
+    """The pipeline's stages stop by raising StoppedError (a PastError): Stop must still read 'cancelled'."""
+    job = service.submit("selftest.count", {"n": 10_000, "interval_s": 0.02, "raise_on_stop": True})
+    wait_until(lambda: service.get(job.id).progress > 0, what="progress")
+    service.cancel(job.id)
+    done = service.wait(job.id, 30)
+    assert done.state == "cancelled", done.error
+    assert done.error.startswith("cancelled (stopped cleanly): stopped on request at ") and "rerun" in done.error
+    wait_until(lambda: service.get(job.id).exit_code == 2, 10, "the worker to exit by itself (2 = stopped)")
+
+
 def test_cancel_forced_after_grace_kills_the_whole_tree(service, runner):  # noqa: F811
     job = service.submit("selftest.count", {"n": 10_000, "interval_s": 0.02, "spawn_child": True, "ignore_stop": True})
     marker = service.artifacts.job_dir(job.id) / "grandchild.json"

@@ -178,6 +178,9 @@ def _run(
     except PastError as exc:
         state, error = FAILED, str(exc)
         print(f"error: {exc}", flush=True)
+        if reporter.should_stop() and link is not None:  # a job that stops by raising (the pipeline's StoppedError)
+            state, stopped = _stopped(link, runner_lost)  # is cancelled / interrupted as asked, not failed
+            error = f"{stopped}: {exc}"
     except BaseException as exc:  # the job's own bug: keep the traceback in its log
         traceback.print_exc()
         sys.stdout.flush()

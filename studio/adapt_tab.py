@@ -41,6 +41,22 @@ INTRO = (
 )
 STAGES = [(0.0, "writing practice material"), (0.2, "learning the documents"), (0.9, "adding the skill")]
 DEFAULT_EPOCHS = int(TARGET_SFT["num_train_epochs"])
+
+
+def preset_epochs(chosen: str | None) -> int:
+    """The passes the slider shows for a preset: its first stage's epochs."""
+    stages = PRESETS.get(chosen or DEFAULT_PRESET, PRESETS[DEFAULT_PRESET])["stages"]
+    return int(stages[0]["sft"].get("num_train_epochs", DEFAULT_EPOCHS))
+
+
+def epochs_override(chosen: str | None, epochs: float | None) -> float | None:
+    """The epochs to send with a launch: None (the preset's own, every stage as the CLI runs it) while the slider
+    still shows the preset's value; the user's value, for every stage, once they moved it."""
+    if epochs is None or float(epochs) == preset_epochs(chosen):
+        return None
+    return float(epochs)
+
+
 ATTACH_HERE = "under *Add questions to a collection*"  # where the Evaluate screen takes question files
 AUTO_CARD_WINDOW_S = 600  # a run that finished this recently gets its report card made automatically
 
@@ -152,8 +168,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     @user_errors
     def on_preset(chosen: str | None):
-        stages = PRESETS.get(chosen or DEFAULT_PRESET, PRESETS[DEFAULT_PRESET])["stages"]
-        return gr.update(value=int(stages[0]["sft"].get("num_train_epochs", DEFAULT_EPOCHS)))
+        return gr.update(value=preset_epochs(chosen))
 
     @user_errors
     def tool_preset(coll: str | None):
@@ -171,7 +186,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         from past.pipeline.cost import estimate_preset, launch_note
 
         base_dir = ctx.registry.resolve(model).path
-        cost = estimate_preset(base_dir, docs, chosen or DEFAULT_PRESET, float(epochs) if epochs else None)
+        cost = estimate_preset(base_dir, docs, chosen or DEFAULT_PRESET, epochs_override(chosen, epochs))
         return launch_note(cost, len(docs))
 
     @user_errors
@@ -186,7 +201,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             "skill": skill_name,
             "lam": float(strength),
             "name": (label or "").strip(),
-            "epochs": float(epochs),
+            "epochs": epochs_override(chosen, epochs),
             "preset": chosen or DEFAULT_PRESET,
         }
         job = ctx.jobs.submit(KIND, params, name=f"Adapt '{coll}' + {skill_name}")
@@ -311,8 +326,19 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     collection.input(ctx.guard.paths(on_base), [base, collection], [skill, skill_note], api_name=False)
     preset.input(on_preset, preset, steps, api_name=False)
     collection.input(tool_preset, collection, [preset, steps], api_name=False)  # a tools collection: tool-docs
-    for trigger in (base.change, collection.change, preset.change, steps.release):
-        trigger(show_estimate, [base, collection, preset, steps], estimate, api_name=False)
+    # .change fires on the user's choices and on the handlers' (a preset sets its passes): one queue, in order,
+    # the last pending one only, so the estimate shown is always for what the screen shows last.
+    for trigger in (base.change, collection.change, preset.change, steps.change):
+        trigger(
+            show_estimate,
+            [base, collection, preset, steps],
+            estimate,
+            api_name=False,
+            concurrency_id="adapt-estimate",
+            concurrency_limit=1,
+            trigger_mode="always_last",
+            show_progress="minimal",
+        )
     skill.change(on_skill, skill, lam, api_name=False)
     do_launch = ctx.guard.editor("adapt", target=lambda m, c, s, *_: f"{c} + {s} on {m}")(do_launch)
     launch.click(do_launch, [base, collection, skill, lam, name, steps, preset], [job_id, launch], api_name="adapt")

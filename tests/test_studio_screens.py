@@ -78,8 +78,16 @@ def test_adapt_refuses_without_documents_and_starts_a_job(client: Client, sessio
     service = JobService(session_settings)
     job = service.get(job_id)
     assert job.kind == "pipeline.adapt" and job.params["lam"] == 0.8
-    assert job.params["preset"] == "short-notes" and job.params["epochs"] == 5
+    assert job.params["preset"] == "short-notes" and job.params["epochs"] == 5  # moved from the preset's 10
     service.cancel(job_id)  # the browser test runs a whole adaptation; this one only checks the launch
+    # The slider at the preset's own value sends no override: each stage keeps its epochs, as `past adapt` runs it
+    # (long-document: memorise 2, qa 3 — an override of 2 would have cut the qa stage to 2).
+    result = client.predict(
+        "smollm2-135m-instruct", "screens", DEFAULT_SKILL, 0.8, "", 2, "long-document", api_name="/adapt"
+    )
+    job = service.get(result if isinstance(result, str) else result[0])
+    assert job.params["preset"] == "long-document" and job.params["epochs"] is None
+    service.cancel(job.id)
 
 
 def test_build_a_skill_checks_its_inputs(client: Client) -> None:

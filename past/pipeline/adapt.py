@@ -32,6 +32,7 @@ from past.generators.base import ChatGenerator
 from past.pipeline.data_recipe import DataRecipe, document_chunks, item_quality, synthesize_items, training_texts
 from past.pipeline.state import RunState
 from past.progress import NullReporter, Reporter, ScaledReporter
+from past.tools.format_data import TOOL_SFT_MAX_LENGTH
 from past.training.runs import config_from_dict
 
 MODES = ("past", "sft", "pre_injection", "sequential")
@@ -84,14 +85,13 @@ PRESETS["long-document"] = {
 # Tool use (the paper's ToolBench regime): a tools collection's API schemas → raw schemas, descriptions,
 # name ↔ usage QA and ReAct first steps (past.tools.documents); inject a tool-use skill (kind "tool_use").
 TOOL_PRESET = "tool-docs"
-# max_length 512: a ReAct format record (agent system prompt + request + first step) is ~230-410 tokens on the
-# default model's tokenizer; at the SFT default of 256 the step, often its Action line, was cut off in training.
+# max_length: past.tools.format_data.TOOL_SFT_MAX_LENGTH (ReAct records are up to ~430 tokens).
 TOOL_SFT: dict[str, Any] = {
     "max_steps": 0,
     "num_train_epochs": 5,
     "batch_size": 4,
     "save_steps": 20,
-    "max_length": 512,
+    "max_length": TOOL_SFT_MAX_LENGTH,
 }
 PRESETS[TOOL_PRESET] = {
     "description": "API documentation (a tools collection): the schemas, their descriptions, questions from "

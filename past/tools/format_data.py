@@ -18,6 +18,11 @@ from past.tools.queries import ToolQuery
 from past.tools.react import render_step
 from past.tools.schema import ApiSpec
 
+# Training length for tool-use SFT (the Adapt preset and the skill build alike): a ReAct format record (agent
+# system prompt + request + first step) is ~230-430 tokens on the default model's tokenizer; at 256 or 384 the
+# longest were cut, often at their Action line.
+TOOL_SFT_MAX_LENGTH = 512
+
 _SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z]|$)")
 
 

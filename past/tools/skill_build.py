@@ -17,7 +17,7 @@ from typing import Any
 
 from past.progress import NullReporter, Reporter, ScaledReporter
 from past.tools.docs_data import DocsDataConfig, docs_sft_records
-from past.tools.format_data import first_step_records
+from past.tools.format_data import TOOL_SFT_MAX_LENGTH, first_step_records
 from past.tools.queries import ToolQuery
 from past.tools.rl import ToolGRPOConfig, train_tool_grpo
 from past.tools.schema import ApiSpec
@@ -31,7 +31,7 @@ class ToolSkillRecipe:
     name: str = "tool-use-skill"
     sft_steps: int = 48
     sft_batch_size: int = 4
-    sft_max_length: int = 384
+    sft_max_length: int = TOOL_SFT_MAX_LENGTH
     questions_per_api: int = 1
     seed: int = 0
     rl: dict[str, Any] = field(default_factory=dict)  # ToolGRPOConfig settings
@@ -56,7 +56,7 @@ def sft_on_records(
     steps: int,
     seed: int = 0,
     batch_size: int = 4,
-    max_length: int = 384,
+    max_length: int = TOOL_SFT_MAX_LENGTH,
     reporter: Reporter | None = None,
 ) -> Path:
     """LoRA SFT on records (shuffled with the seed); returns the adapter directory (kept: skipped on a rerun)."""

@@ -6,11 +6,29 @@ import io
 from pathlib import Path
 
 
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of numbered ``objects`` (object 1 the catalog), with its cross-reference table and trailer."""
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def esc(text: str) -> str:
+    """``text`` as the inside of a PDF string literal."""
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
 def text_pdf_bytes(lines: list[str]) -> bytes:
     """A minimal valid one-page PDF whose content stream draws ``lines`` with Helvetica."""
-
-    def esc(s: str) -> str:
-        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
     ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
     for line in lines:
@@ -25,18 +43,31 @@ def text_pdf_bytes(lines: list[str]) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return pdf_file(objects)
+
+
+def text_pdf_pages(text: str, lines_per_page: int = 40, width: int = 90) -> bytes:
+    """A multi-page text PDF of ``text`` (Helvetica, WinAnsi; words wrapped at ``width`` characters), as a
+    word processor would write a report: one content stream per page."""
+    import textwrap
+
+    lines = textwrap.wrap(text, width)
+    pages = [lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)] or [[]]
+
+    n = len(pages)
+    font = 3 + 2 * n  # objects: 1 catalog, 2 pages, then (page, content) per page, then the font
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode()]
+    for i, page in enumerate(pages):
+        ops = ["BT", "/F1 10 Tf", "14 TL", "56 740 Td"] + [f"({esc(line)}) Tj T*" for line in page] + ["ET"]
+        stream = "\n".join(ops).encode("cp1252", errors="replace")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
+            f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    return pdf_file(objects)
 
 
 def encrypted_pdf_bytes(lines: list[str], password: str = "secret") -> bytes:

@@ -184,6 +184,98 @@ def test_cost_model_grows_with_length_and_counts_steps() -> None:
     )
 
 
+def test_cost_model_charges_long_windows_more_per_token_and_divides_by_threads() -> None:
+    from past.documents.ingest import ingest_bytes
+    from past.pipeline import AdaptConfig
+    from past.pipeline.cost import TWO_THREAD_SPEEDUP, estimate_adapt_cost, thread_speedup, train_seconds
+
+    assert thread_speedup(1) == 1.0 and thread_speedup(2) == pytest.approx(TWO_THREAD_SPEEDUP)
+    assert thread_speedup(2) < thread_speedup(4) < thread_speedup(16) < 16  # Amdahl: more, never linear
+    # a token of a 1,024-token window costs more than one of a 64-token QA pair (attention, activations)
+    assert train_seconds([1024]) / 1024 > 1.8 * train_seconds([64]) / 64
+    assert train_seconds([100, 100]) == pytest.approx(2 * train_seconds([100]))
+    config = AdaptConfig.from_preset("long-document", mode="sft")
+    doc = [ingest_bytes(long_text(400).encode(), "a.md")]
+    one, two = (estimate_adapt_cost(doc, config, tiny_tokenizer(), threads) for threads in (1, 2))
+    assert one.cpu_seconds == pytest.approx(two.cpu_seconds) and one.seconds == pytest.approx(one.cpu_seconds)
+    assert two.seconds == pytest.approx(two.cpu_seconds / TWO_THREAD_SPEEDUP)
+    assert "(CPU, 1 thread)" in one.describe() and "(CPU, 2 threads)" in two.describe()
+
+
+def test_a_slice_is_asked_only_the_loogle_questions_whose_evidence_it_holds() -> None:
+    from past.evaluation.loogle import parse_loogle_lines
+
+    text = "The light was lit in 1891. Ossian Rudd kept it for forty years. The town of Tallowmere lies east."
+    pairs = (
+        "[{'Q': 'When was it lit?', 'A': '1891', 'S': ['The light was lit in 1891.']},"
+        " {'Q': 'Who kept it?', 'A': 'Ossian Rudd', 'S': 'Ossian Rudd kept it  for forty\\nyears.'},"
+        " {'Q': 'Where is the town?', 'A': 'east', 'S': ['The light was lit', 'Tallowmere lies east']},"
+        " {'Q': 'How old?', 'A': 'old'}]"
+    )
+    (row,) = parse_loogle_lines([loogle_line("Light", text, pairs)], "t.jsonl")
+    ids = [qid for qid, _, _ in row.questions]
+    assert row.evidence[ids[1]] == ("Ossian Rudd kept it  for forty\nyears.",) and row.evidence[ids[3]] == ()
+    assert row.questions_within(text) == ids[:3]  # no evidence, never asked of a slice
+    first = text[: text.index("Tallowmere")]
+    assert row.questions_within(first) == ids[:2]  # one evidence passage beyond the slice
+    assert row.questions_within(text[:20]) == []
+
+
+def test_a_fifty_page_pdf_is_read_whole_and_gets_an_estimate(tmp_path: Path) -> None:
+    """The studio's 'long document' case as a user brings it: a PDF of ~50 pages of a LooGLE document."""
+    from past.pipeline import AdaptConfig
+    from past.pipeline.cost import estimate_adapt_cost
+    from tests.doc_files import text_pdf_pages
+
+    loogle = ROOT.parent / "shared" / "data" / "loogle" / "longdep_qa.jsonl"
+    text = json.loads(loogle.read_text(encoding="utf-8").splitlines()[1])["input"][:100_000]
+    pdf = text_pdf_pages(text, lines_per_page=24, width=90)
+    settings = Settings.load(tmp_path / "data").ensure()
+    docs = DocumentService(settings, Store(settings.db_path))
+    (outcome,) = docs.upload([("urban-planning.pdf", pdf)], "report")
+    assert outcome.ok, outcome.error
+    (document,) = docs.documents("report")
+    import io
+
+    from pypdf import PdfReader
+
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 45
+    words = text.split()
+    assert abs(len(document.text.split()) - len(words)) < 0.02 * len(words)  # every page's words, none lost
+    assert " ".join(words[-12:-2]) in " ".join(document.text.split())  # through the last page
+    cost = estimate_adapt_cost([document], AdaptConfig.from_preset("long-document", mode="sft"), tiny_tokenizer(), 2)
+    assert cost.stages[0].windows > 10 and "(CPU, 2 threads)" in cost.describe()
+
+
+def test_past_adapt_estimate_only_prints_the_studio_estimate_and_trains_nothing(
+    tmp_path: Path, session_settings
+) -> None:
+    import subprocess
+
+    from past.documents.ingest import ingest_bytes
+    from past.models import ModelRegistry
+    from past.pipeline.cost import estimate_preset
+
+    loogle = ROOT.parent / "shared" / "data" / "loogle" / "longdep_qa.jsonl"
+    text = json.loads(loogle.read_text(encoding="utf-8").splitlines()[2])["input"][:20_000]
+    doc = tmp_path / "pension-reform.txt"
+    doc.write_text(text, encoding="utf-8")
+    adapters = sorted(p.name for p in session_settings.adapters_dir.glob("*"))
+    args = ["adapt", str(doc), "--preset", "long-document", "--mode", "sft", "--estimate-only", "--threads", "1"]
+    result = subprocess.run(
+        [sys.executable, "-m", "past.cli.main", "--data-dir", str(session_settings.data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    base = ModelRegistry(session_settings).resolve("default").path
+    studio = estimate_preset(base, [ingest_bytes(doc.read_bytes(), doc.name)], "long-document", threads=1)
+    assert f"estimated time: {studio.describe()}" in result.stderr  # the words the Adapt screen shows
+    assert "(CPU, 1 thread)" in result.stderr and f"memorise: {studio.stages[0].windows} windows" in result.stderr
+    assert sorted(p.name for p in session_settings.adapters_dir.glob("*")) == adapters
+
+
 def test_bad_documents_are_refused_and_nothing_else_is_lost(tmp_path: Path) -> None:
     import io
 

@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", help="name of the adapted model in the data directory (default: from the documents)")
     parser.add_argument("--run-dir", help="run directory; rerun with the same one to resume")
+    parser.add_argument(
+        "--estimate-only", action="store_true", help="print the estimated time (as the studio shows it) and stop"
+    )
     add_endpoint_args(parser, "generator-", "synthetic-data generator")
     add_threads_flag(parser)
     parser.set_defaults(func=run)
@@ -71,6 +74,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not documents:
             raise ConfigError("no target documents among the given paths")
         _print_estimate(settings, args.model, documents, config)
+    if args.estimate_only:
+        return 0
     endpoint = endpoint_from_args(args, "generator-")
     name = args.name or re.sub(r"[^\w.-]+", "-", f"{documents[0].doc_id}-{args.skill or 'sft'}")[:64]
     record = adapt_and_publish(

@@ -9,16 +9,20 @@ The model is deliberately small. Per stage of an :class:`~past.pipeline.adapt.Ad
   tokens each; other tasks: one text of ``synthesis_max_new_tokens`` per chunk);
 * training steps = ceil(texts / (batch × accumulation)) × epochs (or ``max_steps``), and trained tokens =
   the texts' tokens (each capped at ``max_length``) × epochs;
-* seconds = trained tokens × :data:`TRAIN_SECONDS_PER_TOKEN` + generated tokens ×
-  :data:`GENERATE_SECONDS_PER_TOKEN` + :data:`STAGE_OVERHEAD_SECONDS` (loading the model, writing the
-  adapter) per stage, + :data:`GENERATOR_LOAD_SECONDS` per stage that writes synthetic data, +
-  :data:`RUN_OVERHEAD_SECONDS` (injection, publishing).
+* one-thread CPU seconds = Σ over trained texts of L × (:data:`TRAIN_SECONDS_PER_TOKEN` + L ×
+  :data:`TRAIN_SECONDS_PER_TOKEN_PER_TOKEN`) for a text of L tokens (a token of a 1,024-token window costs
+  about twice one of a short QA pair: attention and activations grow with the length) × epochs, + generated
+  tokens × :data:`GENERATE_SECONDS_PER_TOKEN`, + :data:`STAGE_OVERHEAD_SECONDS` (loading the model, writing
+  the adapter) per stage, + :data:`GENERATOR_LOAD_SECONDS` per stage that writes synthetic data, +
+  :data:`RUN_OVERHEAD_SECONDS` (injection, publishing);
+* wall seconds = those CPU seconds / the speed-up of the torch threads the run will use (the machine's
+  cores unless ``--threads`` says otherwise), from :data:`TWO_THREAD_SPEEDUP` measured here (Amdahl's law
+  past two threads).
 
-The constants are CPU seconds of one thread, measured on the development machine (fp32, the bundled
-SmolLM2-135M, LoRA r=32) with ``bench/cost_calibration.py``, which measures them again on any machine; see
-``bench/README.md`` (long documents). CPU time, not wall time, because that machine is shared: the estimate
-is the wall time on an unshared machine with one thread (two threads on two idle cores finish sooner, by
-up to ~1.6×). A GPU is far faster; the estimate is for the CPU.
+The constants are measured on the development machine (2 cores, fp32, the bundled SmolLM2-135M, LoRA r=32)
+with ``bench/cost_calibration.py``, which measures them again on any machine; see ``bench/README.md`` (long
+documents). The estimate is for an otherwise idle machine running this one job; two jobs at once each take
+about twice as long. A GPU is far faster; the estimate is for the CPU.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # CPU seconds, one thread, measured on the development machine (bench/cost_calibration.py; bench/README.md)
-TRAIN_SECONDS_PER_TOKEN = 0.006
-GENERATE_SECONDS_PER_TOKEN = 0.045
-STAGE_OVERHEAD_SECONDS = 7.5
+TRAIN_SECONDS_PER_TOKEN = 0.0047
+TRAIN_SECONDS_PER_TOKEN_PER_TOKEN = 6e-6
+GENERATE_SECONDS_PER_TOKEN = 0.050
+TWO_THREAD_SPEEDUP = 1.75
+STAGE_OVERHEAD_SECONDS = 15.0
 GENERATOR_LOAD_SECONDS = 5.0
 RUN_OVERHEAD_SECONDS = 5.0
 QA_ITEMS_PER_GENERATION = 1
@@ -52,8 +58,10 @@ class StageCost:
 @dataclass
 class CostEstimate:
     stages: list[StageCost] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall seconds with ``threads`` torch threads on an idle machine
     document_tokens: int = 0
+    threads: int = 1
+    cpu_seconds: float = 0.0  # one thread's CPU seconds (what the stages add up to)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,8 +71,9 @@ class CostEstimate:
         return self.seconds / 60.0
 
     def describe(self) -> str:
-        """Plain words: 'about 12 minutes on this machine (CPU)'."""
-        return f"about {human_duration(self.seconds)} on this machine (CPU)"
+        """Plain words: 'about 12 minutes on this machine (CPU, 2 threads)'."""
+        threads = f"{self.threads} thread{'s' if self.threads != 1 else ''}"
+        return f"about {human_duration(self.seconds)} on this machine (CPU, {threads})"
 
 
 def launch_note(cost: CostEstimate, n_documents: int) -> str:
@@ -86,18 +95,44 @@ def human_duration(seconds: float) -> str:
     return f"{minutes / 60:.1f} hours"
 
 
+def thread_speedup(threads: int) -> float:
+    """How much faster than one thread ``threads`` torch threads run (Amdahl's law through the measured
+    two-thread speed-up)."""
+    if threads <= 1:
+        return 1.0
+    parallel = 2.0 * (1.0 - 1.0 / TWO_THREAD_SPEEDUP)
+    return 1.0 / ((1.0 - parallel) + parallel / threads)
+
+
+def train_seconds(lengths: Sequence[int]) -> float:
+    """One thread's CPU seconds to train once over texts of these token lengths."""
+    return sum(n * (TRAIN_SECONDS_PER_TOKEN + n * TRAIN_SECONDS_PER_TOKEN_PER_TOKEN) for n in lengths)
+
+
+def _default_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
 def _text_tokens(tokenizer: Any, texts: Sequence[str]) -> list[int]:
     if not texts:
         return []
     return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
 
-def estimate_adapt_cost(documents: Sequence[Any], config: Any, tokenizer: Any) -> CostEstimate:
-    """The estimated CPU seconds of ``adapt(documents, config)`` (see the module docstring)."""
+def estimate_adapt_cost(
+    documents: Sequence[Any], config: Any, tokenizer: Any, threads: int | None = None
+) -> CostEstimate:
+    """The estimated time of ``adapt(documents, config)`` with ``threads`` torch threads (default: this
+    process's, which is what a run started from here gets); see the module docstring."""
     from past.pipeline.data_recipe import document_chunks, training_texts
     from past.synthesis.prompts import QA_VARIANTS
 
-    estimate = CostEstimate(document_tokens=sum(sum(_text_tokens(tokenizer, [d.text])) for d in documents))
+    threads = threads or _default_threads()
+    estimate = CostEstimate(
+        document_tokens=sum(sum(_text_tokens(tokenizer, [d.text])) for d in documents), threads=threads
+    )
     for stage in config.stages:
         sft = stage.sft_config(config.seed)
         recipe = stage.data
@@ -117,22 +152,28 @@ def estimate_adapt_cost(documents: Sequence[Any], config: Any, tokenizer: Any) -
         per_step = sft.batch_size * sft.gradient_accumulation_steps
         if sft.max_steps > 0:
             steps = sft.max_steps
-            mean = sum(lengths) / len(lengths) if lengths else 0.0
-            train_tokens = int(steps * per_step * mean)
+            passes = steps * per_step / len(lengths) if lengths else 0.0  # the texts a step sees, on average
         else:
             steps = math.ceil(len(lengths) / per_step * sft.num_train_epochs) if lengths else 0
-            train_tokens = int(sum(lengths) * sft.num_train_epochs)
-        seconds = train_tokens * TRAIN_SECONDS_PER_TOKEN + generated * GENERATE_SECONDS_PER_TOKEN
+            passes = sft.num_train_epochs
+        train_tokens = int(sum(lengths) * passes)
+        seconds = train_seconds(lengths) * passes + generated * GENERATE_SECONDS_PER_TOKEN
         seconds += STAGE_OVERHEAD_SECONDS + (GENERATOR_LOAD_SECONDS if generations else 0.0)
         estimate.stages.append(
             StageCost(stage.name, len(chunks), len(lengths), steps, train_tokens, generated, seconds)
         )
-    estimate.seconds = sum(s.seconds for s in estimate.stages) + RUN_OVERHEAD_SECONDS
+    estimate.cpu_seconds = sum(s.seconds for s in estimate.stages) + RUN_OVERHEAD_SECONDS
+    estimate.seconds = estimate.cpu_seconds / thread_speedup(threads)
     return estimate
 
 
 def estimate_preset(
-    base_dir: Any, documents: Sequence[Any], preset: str, epochs: float | None = None, mode: str = "sft"
+    base_dir: Any,
+    documents: Sequence[Any],
+    preset: str,
+    epochs: float | None = None,
+    mode: str = "sft",
+    threads: int | None = None,
 ) -> CostEstimate:
     """The estimate for a preset as the studio and ``past adapt`` launch it (``epochs`` overrides every stage)."""
     from past.documents.chunking import load_tokenizer
@@ -142,4 +183,4 @@ def estimate_preset(
     if epochs is not None:
         for stage in config.stages:
             stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": epochs}
-    return estimate_adapt_cost(documents, config, load_tokenizer(base_dir))
+    return estimate_adapt_cost(documents, config, load_tokenizer(base_dir), threads)

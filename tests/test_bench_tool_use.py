@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 from past.tools.evaluation import QueryScore, ToolEvalRun, metric_means
-
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "tool_use.py"
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_tool_use", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.bench_modules import load_bench
 
 
 def run(label: str, seed: int, solved: dict[str, float]) -> ToolEvalRun:
@@ -26,7 +15,7 @@ def run(label: str, seed: int, solved: dict[str, float]) -> ToolEvalRun:
 
 
 def test_paired_difference_matches_queries_and_seeds_and_counts_wins() -> None:
-    bench = load_bench()
+    bench = load_bench("tool_use")
     past = [run("past", 0, {"q1": 1.0, "q2": 0.0, "q3": 0.0}), run("past", 1, {"q1": 1.0, "q2": 1.0, "q3": 0.0})]
     sft = [run("sft", 0, {"q1": 0.0, "q2": 0.0, "q3": 0.0}), run("sft", 1, {"q1": 1.0, "q2": 0.0, "q3": 1.0})]
     diffs = bench.paired(past, sft)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from past.documents.ingest import slugify
 from past.errors import EvaluationError
 
 REQUIRED = ("input", "qa_pairs")
+EVIDENCE_PREFIX = 80  # characters of an evidence passage looked up in a slice (LooGLE quotes them verbatim)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,17 @@ class LoogleRow:
     title: str
     text: str
     questions: tuple[tuple[str, str, str], ...]  # (question id, question, answer)
+    evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question id → the passages it rests on
+
+    def questions_within(self, text: str) -> list[str]:
+        """The ids of the questions whose every evidence passage lies in ``text`` (a slice of the document):
+        the questions a model that learned only ``text`` could answer. Questions without evidence are left out."""
+        flat = " ".join(text.split())
+        return [
+            qid
+            for qid, _, _ in self.questions
+            if self.evidence.get(qid) and all(" ".join(e.split())[:EVIDENCE_PREFIX] in flat for e in self.evidence[qid])
+        ]
 
 
 def is_loogle_row(row: object) -> bool:
@@ -56,6 +68,12 @@ def _answer(answer: object) -> str:
     return str(answer)
 
 
+def _evidence(raw: object) -> tuple[str, ...]:
+    """LooGLE's ``S``: one passage or a list of them; anything else is no evidence."""
+    passages = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, list | tuple) else []
+    return tuple(p.strip() for p in passages if isinstance(p, str) and p.strip())
+
+
 def parse_loogle_lines(lines: Iterable[str], name: str = "loogle.jsonl", limit: int | None = None) -> list[LoogleRow]:
     """The documents and questions of a LooGLE file's lines (blank lines skipped; errors name the line)."""
     rows: list[LoogleRow] = []
@@ -80,11 +98,10 @@ def parse_loogle_lines(lines: Iterable[str], name: str = "loogle.jsonl", limit: 
             raise EvaluationError(f"{where}: 'input' (the document text) is empty")
         title = str(row.get("title") or name.split(".")[0])
         doc_id = f"{slugify(title)}-{len(rows):02d}"
-        questions = tuple(
-            (f"{doc_id}-{n:03d}", pair["Q"].strip(), _answer(pair["A"]))
-            for n, pair in enumerate(_pairs(row["qa_pairs"], where))
-        )
-        rows.append(LoogleRow(doc_id, title, row["input"].strip(), questions))
+        pairs = _pairs(row["qa_pairs"], where)
+        questions = tuple((f"{doc_id}-{n:03d}", pair["Q"].strip(), _answer(pair["A"])) for n, pair in enumerate(pairs))
+        evidence = {qid: _evidence(pair.get("S")) for (qid, _, _), pair in zip(questions, pairs, strict=True)}
+        rows.append(LoogleRow(doc_id, title, row["input"].strip(), questions, evidence))
     if not rows:
         raise EvaluationError(f"{name} holds no LooGLE rows")
     return rows

@@ -12,6 +12,7 @@ collection without questions is said so in plain words.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -61,7 +62,35 @@ ATTACH_HERE = "under *Add questions to a collection*"  # where the Evaluate scre
 AUTO_CARD_WINDOW_S = 600  # a run that finished this recently gets its report card made automatically
 
 
-def stage_lines(progress: float, state: str) -> str:
+STAGE_WORDS = {  # a preset stage's name in plain words
+    "memorise": "memorising the document window by window",
+    "qa": "practising questions it writes about it",
+    "documents": "learning the documents",
+    "tools": "learning the API documentation",
+}
+STAGE_MESSAGE = re.compile(r"stage (\d+)/(\d+) ([\w-]+): (.*)")
+
+
+def stage_lines(progress: float, state: str, message: str = "", preset: str | None = None) -> str:
+    """Where the run is, in plain words: a multi-stage preset's stages (from the job's message), else the
+    three steps of a one-stage run (from its progress)."""
+    stages = PRESETS.get(preset or "", {}).get("stages", [])
+    current = STAGE_MESSAGE.match(message or "")
+    if len(stages) > 1 and state in ("running", "queued", "succeeded"):
+        at = int(current.group(1)) - 1 if current else (len(stages) if progress >= 0.9 else 0)
+        lines = []
+        for i, stage in enumerate(stages):
+            words = STAGE_WORDS.get(stage["name"], stage["name"])
+            if state == "succeeded" or i < at:
+                lines.append(f"✓ {words}")
+            elif i == at:
+                doing = "writing practice material" if current and "generating" in current.group(4) else "fine-tuning"
+                lines.append(f"▶ {words} ({doing})")
+            else:
+                lines.append(f"○ {words}")
+        done = state == "succeeded"
+        lines.append(f"{'✓' if done else '▶' if at >= len(stages) else '○'} adding the skill")
+        return " · ".join(lines)
     lines = []
     for i, (start, label) in enumerate(STAGES):
         end = STAGES[i + 1][0] if i + 1 < len(STAGES) else 1.0
@@ -142,17 +171,29 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     @user_errors
     def load_choices():
+        """The choices, and the latest adaptation; while it runs, the form shows what it was launched with (a user
+        who reloads mid-run sees that run's documents, skill, preset and estimate, not the defaults)."""
         models = [r.name for r in ctx.registry.list() if r.kind == "base"] or [ctx.settings.default_model]
         model = ctx.settings.default_model if ctx.settings.default_model in models else models[0]
         collections = ctx.documents.collections() + ToolCollections(ctx.settings, ctx.store).collections()
-        skills, note = skill_choices(model, collections[0] if collections else None)
         latest = ctx.jobs.list(kind=KIND, limit=1)
+        running = latest[0].params if latest and not latest[0].terminal else {}
+        model = running.get("base") if running.get("base") in models else model
+        coll = running.get("collection") if running.get("collection") in collections else None
+        coll = coll or (collections[0] if collections else None)
+        skills, note = skill_choices(model, coll)
+        chosen_skill = running.get("skill") if running.get("skill") in skills else (skills[0] if skills else None)
+        chosen_preset = running.get("preset") if running.get("preset") in PRESETS else None
+        passes = running.get("epochs") or (preset_epochs(chosen_preset) if chosen_preset else None)
         return (
             gr.update(choices=models, value=model),
-            gr.update(choices=collections, value=collections[0] if collections else None),
-            gr.update(choices=skills, value=skills[0] if skills else None),
+            gr.update(choices=collections, value=coll),
+            gr.update(choices=skills, value=chosen_skill),
             note,
             latest[0].id if latest else "",
+            gr.update(value=running["lam"]) if isinstance(running.get("lam"), int | float) else gr.update(),
+            gr.update(value=chosen_preset) if chosen_preset else gr.update(),
+            gr.update(value=passes) if passes else gr.update(),
         )
 
     @user_errors
@@ -225,7 +266,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             figure = stored_heatmap(Path(job.result["baseline_adapter"]).parent)
         return (
             status_html(job),
-            stage_lines(job.progress or 0.0, job.state),
+            stage_lines(job.progress or 0.0, job.state, job.message, job.params.get("preset")),
             gr.update(visible=finished),
             gr.update(interactive=job.terminal),
             figure,
@@ -352,4 +393,4 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     if ui is not None:
         chat_btn.click(chat_with_it, job_id, ui.tabs, api_name=False)
         eval_btn.click(evaluate_it, None, ui.tabs, api_name=False)
-    return [OnLoad(load_choices, [], [base, collection, skill, skill_note, job_id], on_show=True)]
+    return [OnLoad(load_choices, [], [base, collection, skill, skill_note, job_id, lam, preset, steps], on_show=True)]

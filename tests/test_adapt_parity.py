@@ -42,6 +42,13 @@ def test_cli_and_studio_job_produce_identical_adapters(job_settings, service, ru
     )
     assert done.returncode == 0, done.stderr[-2000:]
 
+    # the same estimate before each run (the job logs it and keeps it beside its measured stage times)
+    logged = [e["message"] for e in service.logs(job.id) if e["message"].startswith("estimated time: ")]
+    printed = [line for line in done.stderr.splitlines() if line.startswith("estimated time: ")]
+    assert logged and printed and printed[0].startswith(logged[0]), (logged, printed)
+    result = service.get(job.id).result
+    assert result["estimate_s"] > 0 and result["stage_seconds"]["documents.sft"] > 0
+
     adapters = job_settings.adapters_dir
     for part in ("baseline", "injected"):
         ours, theirs = tensors(adapters / "from-cli" / part), tensors(adapters / "from-job" / part)

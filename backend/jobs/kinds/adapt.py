@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
@@ -74,12 +75,14 @@ def run(params: AdaptParams, ctx: JobContext) -> dict:
     if not docs:
         raise ValueError(f"the collection '{params.collection}' has no documents: upload some first")
     ctx.reporter.log(f"adapting {params.base} to {len(docs)} document(s) of '{params.collection}'")
+    config = adapt_config(params)
+    estimate = launch_estimate(ctx, params.base, docs, config)
     record = adapt_and_publish(
         ctx.settings,
         name=adapted_name(params, ctx.job_id),
         base_ref=params.base,
         documents=docs,
-        config=adapt_config(params),
+        config=config,
         run_dir=ctx.checkpoint_dir or ctx.output_dir / "run",
         skill_name=params.skill or None,
         reporter=ctx.reporter,
@@ -96,7 +99,25 @@ def run(params: AdaptParams, ctx: JobContext) -> dict:
         "injected_adapter": record.get("injected", ""),
         "stages": record["stages"],
         "documents": [d["name"] for d in record["documents"]],
+        "stage_seconds": record["stage_seconds"],
+        "estimate_s": round(estimate.seconds, 1) if estimate else None,
     }
+
+
+def launch_estimate(ctx: JobContext, base: str, docs: list, config: Any) -> Any:
+    """The cost model's estimate for this run (logged, and kept in the result beside the stage times); None
+    when it cannot be made (advice only: the run itself reports a bad model)."""
+    from past.documents.chunking import load_tokenizer
+    from past.models import ModelRegistry
+    from past.pipeline.cost import estimate_adapt_cost
+
+    try:
+        estimate = estimate_adapt_cost(docs, config, load_tokenizer(ModelRegistry(ctx.settings).resolve(base).path))
+    except Exception as exc:  # an estimate is advice: it never stops a run
+        ctx.reporter.log(f"estimated time: not available ({type(exc).__name__})")
+        return None
+    ctx.reporter.log(f"estimated time: {estimate.describe()}")
+    return estimate
 
 
 def tool_documents(ctx: JobContext, params: AdaptParams, store) -> list:

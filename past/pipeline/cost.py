@@ -32,16 +32,21 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# CPU seconds, one thread, measured on the development machine (bench/cost_calibration.py; bench/README.md)
+# CPU seconds, one thread, measured on the development machine (bench/cost_calibration.py; bench/README.md):
+# a 1,024-token window trains at ~0.011 s a token, a 60-token QA pair at ~0.005
 TRAIN_SECONDS_PER_TOKEN = 0.0047
 TRAIN_SECONDS_PER_TOKEN_PER_TOKEN = 6e-6
 GENERATE_SECONDS_PER_TOKEN = 0.050
-TWO_THREAD_SPEEDUP = 1.75
 STAGE_OVERHEAD_SECONDS = 15.0
 GENERATOR_LOAD_SECONDS = 5.0
 RUN_OVERHEAD_SECONDS = 5.0
-QA_ITEMS_PER_GENERATION = 1
+# usable QA pairs per generation: the bundled 135M generator writes a well-formed <question>/<answer> pair in
+# ~2 % of its generations (14 of 594 on the 100,000-character run of bench/README.md); a stronger generator
+# writes more, and its qa stage then trains longer than estimated
+QA_ITEMS_PER_GENERATION = 0.025
 QA_ITEM_TOKENS = 60
+# wall-time speed-up of 2 torch threads over 1 on 2 idle cores (the same calibration run with each)
+TWO_THREAD_SPEEDUP = 1.75
 
 
 @dataclass
@@ -144,7 +149,7 @@ def estimate_adapt_cost(
             per = len(chunks) * recipe.synthesis_samples
             if task == "qa":
                 per *= len(QA_VARIANTS)
-                lengths += [min(QA_ITEM_TOKENS, sft.max_length)] * per * QA_ITEMS_PER_GENERATION
+                lengths += [min(QA_ITEM_TOKENS, sft.max_length)] * round(per * QA_ITEMS_PER_GENERATION)
             else:
                 lengths += [min(recipe.synthesis_max_new_tokens, sft.max_length)] * per
             generations += per

@@ -15,7 +15,9 @@ with the whole document, all of them; with a slice, those whose LooGLE evidence 
 ``--judge-endpoint`` the LLM judge with the rule verdict recorded beside it.
 
 ``--from-job JOB`` adds a row from an adapt job already run (e.g. the studio's acceptance run, with
-``--progress`` its watcher's record for CPU seconds and peak memory) instead of adapting again.
+``--progress`` its watcher's record for CPU seconds and peak memory) instead of adapting again;
+``--from-adapted NAME --document FILE --time-log LOG`` the row of a model ``past adapt`` published (the CLI's
+acceptance run under ``/usr/bin/time -v``, whose report gives wall, CPU and peak memory).
 
 Results accumulate in ``--out``/long_context.json (a rerun skips the rows it holds, so the table can grow
 across sessions; the adapt run directories resume); ``summary.md`` there holds the table: per system the
@@ -185,11 +187,70 @@ def row_from_job(settings: Any, job_id: str, progress: Path | None, args: argpar
         "wall_s": round(job.finished_at - job.started_at, 1),
         "cpu_s": max((s.get("cpu_s", 0.0) for s in samples), default=None),
         "peak_rss_mb": max((s.get("rss_mb", 0) for s in samples), default=None),
-        "stage_seconds": job.result.get("stage_seconds", {}),
+        "stage_seconds": job.result.get("stage_seconds") or published_stage_seconds(settings, job.result["name"]),
         "from_job": job_id,
     }
     seed = int(job.params.get("seed", 0))
     return table_row(settings, args, target, loogle_row, text, estimate, seed, job.params["skill"], cost, adapters)
+
+
+def row_from_adapted(settings: Any, name: str, time_log: Path | None, args: argparse.Namespace) -> dict:
+    """A table row from a model ``past adapt`` published (its record: documents, config, stage times; the
+    command's wall time, CPU time and peak memory from ``--time-log``, else the sum of the stage times)."""
+    from past.documents.ingest import ingest_bytes
+    from past.models import ModelRegistry
+    from past.pipeline.adapted import read_adapted
+    from past.pipeline.cost import estimate_preset
+
+    record = read_adapted(settings, name)
+    if args.document is None:
+        raise SystemExit("--from-adapted needs --document, the file it was adapted to")
+    doc = ingest_bytes(args.document.read_bytes(), args.document.name)
+    if [d["chars"] for d in record["documents"]] != [len(doc.text)]:
+        raise SystemExit(f"{args.document} is not the document '{name}' was adapted to")
+    text = doc.text
+    target = next(t for t in args.targets_parsed if load_row(*t).text.startswith(text[:2000].strip()))
+    base_dir = Path(ModelRegistry(settings).resolve(record["base"]).path)
+    estimate = estimate_preset(base_dir, [doc], record["preset"], threads=None)
+    stage_seconds = record.get("stage_seconds", {})
+    measured = gnu_time(time_log) if time_log else {}
+    cost = {
+        "wall_s": round(measured.get("wall_s") or sum(stage_seconds.values()), 1),
+        "cpu_s": measured.get("cpu_s"),
+        "peak_rss_mb": measured.get("peak_rss_mb"),
+        "stage_seconds": stage_seconds,
+        "from_adapted": name,
+    }
+    adapters = {"base": None, "sft": record["baseline"], "past": record.get("injected")}
+    seed = int(record["config"].get("seed", 0))
+    return table_row(
+        settings, args, target, load_row(*target), doc.text, estimate, seed, record["skill"], cost, adapters
+    )
+
+
+def gnu_time(log: Path) -> dict[str, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) from the report of ``/usr/bin/time -v`` at the end of ``log``."""
+    fields: dict[str, str] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        key, sep, value = line.strip().rpartition(": ")
+        if sep:
+            fields[key] = value.strip()
+    try:
+        clock = [float(part) for part in fields["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":")]
+        cpu = float(fields["User time (seconds)"]) + float(fields["System time (seconds)"])
+        rss_kb = int(fields["Maximum resident set size (kbytes)"])
+    except (KeyError, ValueError) as exc:
+        raise SystemExit(f"{log} holds no complete /usr/bin/time -v report ({exc})") from exc
+    wall = sum(part * 60**i for i, part in enumerate(reversed(clock)))
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mb": round(rss_kb / 1024)}
+
+
+def published_stage_seconds(settings: Any, name: str) -> dict[str, float]:
+    """The stage times an adapted model was published with (jobs before 2026-12-01 kept them only there)."""
+    from past.pipeline.adapted import RECORD_FILE
+
+    record = settings.adapters_dir / name / RECORD_FILE
+    return json.loads(record.read_text()).get("stage_seconds", {}) if record.is_file() else {}
 
 
 def table_row(
@@ -276,6 +337,9 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=0, help="cap training steps per stage (0 = the preset's)")
     parser.add_argument("--from-job", help="add the row of an adapt job already run instead of adapting")
     parser.add_argument("--progress", type=Path, help="with --from-job: its watcher's progress.jsonl (CPU, memory)")
+    parser.add_argument("--from-adapted", help="add the row of a model `past adapt` published (its name)")
+    parser.add_argument("--document", type=Path, help="with --from-adapted: the document file it was adapted to")
+    parser.add_argument("--time-log", type=Path, help="with --from-adapted: the command's `/usr/bin/time -v` output")
     parser.add_argument("--judge-endpoint")
     parser.add_argument("--judge-endpoint-model")
     parser.add_argument("--data-dir")
@@ -302,6 +366,9 @@ def main() -> int:
 
     if args.from_job:
         record(row_from_job(settings, args.from_job, args.progress, args))
+        return 0
+    if args.from_adapted:
+        record(row_from_adapted(settings, args.from_adapted, args.time_log, args))
         return 0
     for target in args.targets_parsed:
         full = load_row(*target).text

@@ -46,3 +46,24 @@ def test_summary_pairs_per_question_averaging_seeds() -> None:
     )
     assert "past − sft" in table and "(2 better, 1 worse, 0 tied)" in table
     assert "| longdep_qa:2 | 1,000 | 250 | 0 | 2 | 1.0 | 1.5 | 2.5 | 4000 | 1 |" in table
+
+
+GNU_TIME_TAIL = """\
+adapted 'x'
+\tCommand being timed: "past adapt doc.txt --preset long-document"
+\tUser time (seconds): 5400.25
+\tSystem time (seconds): 120.75
+\tElapsed (wall clock) time (h:mm:ss or m:ss): 0:54:07.50
+\tMaximum resident set size (kbytes): 5017600
+\tExit status: 0
+"""
+
+
+def test_the_cli_runs_cost_is_read_from_gnu_time(tmp_path) -> None:
+    bench = load_bench("long_context")
+    log = tmp_path / "adapt.log"
+    log.write_text(GNU_TIME_TAIL)
+    assert bench.gnu_time(log) == {"wall_s": 3247.5, "cpu_s": 5521.0, "peak_rss_mb": 4900}
+    log.write_text("adapted 'x'\n\tUser time (seconds): 1.0\n")  # the command was killed before time reported
+    with pytest.raises(SystemExit, match="no complete"):
+        bench.gnu_time(log)

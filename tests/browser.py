@@ -42,3 +42,19 @@ def pick(page, elem_id: str, value: str) -> None:
     box.click()
     box.fill(value)
     page.get_by_role("option", name=value, exact=True).click()
+
+
+def upload_document(page, path: Path, collection: str, timeout_ms: int = 60_000) -> str:
+    """Upload one file into ``collection`` on the Documents screen; return the outcome line it shows."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Documents", exact=True).click()
+    box = page.locator("#docs-collection input")
+    box.fill(collection)
+    box.press("Enter")
+    page.locator("#docs-files input[type=file]").set_input_files([str(path)])
+    page.wait_for_timeout(1000)
+    page.locator("#docs-upload").click()
+    outcome = page.locator("#docs-outcome")
+    expect(outcome).to_contain_text(f"1 of 1 file(s) added to '{collection}'", timeout=timeout_ms)
+    return outcome.inner_text()

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from backend.jobs.service import JobService
 from past.settings import Settings
 from past.skills import SkillLibrary
-from tests.browser import chromium_page, pick
+from tests.browser import chromium_page, pick, upload_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "assets" / "corpora" / "skill-source"
@@ -25,17 +25,6 @@ SOURCE_COLLECTION = "e2e-skill-source"
 TARGET_COLLECTION = "e2e-skill-target"
 SKILL = "tiny-built-skill"  # sorts after the bundled skill, so other screens' defaults stay the same
 TINY_BUILD = {"rounds": 1, "sft-steps": 2, "grpo-steps": 2, "num-generations": 2, "prompts-per-step": 1}
-
-
-def upload_document(page, path: Path, collection: str) -> None:
-    page.get_by_role("tab", name="Documents", exact=True).click()
-    box = page.locator("#docs-collection input")
-    box.fill(collection)
-    box.press("Enter")
-    page.locator("#docs-files input[type=file]").set_input_files([str(path)])
-    page.wait_for_timeout(1000)
-    page.locator("#docs-upload").click()
-    expect(page.locator("#docs-outcome")).to_contain_text(f"1 of 1 file(s) added to '{collection}'", timeout=60_000)
 
 
 def job_state(page, elem_id: str) -> str | None:

@@ -261,7 +261,7 @@ def test_past_adapt_estimate_only_prints_the_studio_estimate_and_trains_nothing(
     doc = tmp_path / "pension-reform.txt"
     doc.write_text(text, encoding="utf-8")
     adapters = sorted(p.name for p in session_settings.adapters_dir.glob("*"))
-    args = ["adapt", str(doc), "--preset", "long-document", "--mode", "sft", "--estimate-only", "--threads", "1"]
+    args = ["adapt", str(doc), "--preset", "long-document", "--estimate-only", "--threads", "1"]  # no skill needed
     result = subprocess.run(
         [sys.executable, "-m", "past.cli.main", "--data-dir", str(session_settings.data_dir), *args],
         capture_output=True,

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from past.pipeline.adapted import adapt_and_publish
     from past.progress import ConsoleReporter
 
-    if args.mode in ("past", "pre_injection") and not args.skill:
+    if args.mode in ("past", "pre_injection") and not args.skill and not args.estimate_only:  # same cost either way
         raise ConfigError(f"--mode {args.mode} injects a skill: give --skill NAME (or use --mode sft)")
     lam = _lam(args.lam)
     config = AdaptConfig.from_preset(args.preset, mode=args.mode, lam=lam, seed=args.seed, output=args.output)

@@ -144,6 +144,7 @@ def run_one(settings: Any, target: tuple[str, int], chars: int, seed: int, args:
             stage.sft = {**stage.sft, "max_steps": args.steps}
     estimate = estimate_adapt_cost([piece], config, load_tokenizer(base_dir))
     run_dir = Path(args.out) / "runs" / f"{loogle_row.doc_id}-{len(text)}-s{seed}"
+    resumed = (run_dir / "state.json").exists()  # a run cut off earlier: its stages keep their own times
     wall, cpu = time.monotonic(), _cpu_seconds()
     skill = SkillLibrary(settings).load(args.skill) if args.skill else None
     try:
@@ -154,12 +155,13 @@ def run_one(settings: Any, target: tuple[str, int], chars: int, seed: int, args:
     wall, cpu = time.monotonic() - wall, _cpu_seconds() - cpu
     adapters = {"base": None, "sft": str(result.baseline_adapter)}
     if args.skill:
-        adapters["past"] = str(result.injected_adapter)
-    cost = {
-        "wall_s": round(wall, 1),
-        "cpu_s": round(cpu, 1),
+        adapters["past"] = str(result.adapter)  # mode past: the fine-tune + λ·skill as one adapter
+    cost = {  # a resumed run: wall = the sum of its stages' times; CPU and peak memory of this process only
+        "wall_s": round(sum(result.stage_seconds.values()) if resumed else wall, 1),
+        "cpu_s": None if resumed else round(cpu, 1),
         "peak_rss_mb": round(_peak_mb()),
         "stage_seconds": result.stage_seconds,
+        "resumed": resumed,
     }
     return table_row(settings, args, target, loogle_row, text, estimate, seed, args.skill, cost, adapters)
 
@@ -317,9 +319,10 @@ def summary(results: list[dict]) -> str:
     ]
     for r in results:
         cpu = f"{r['cpu_s'] / 60:.1f}" if r.get("cpu_s") else "–"
+        wall = f"{r['wall_s'] / 60:.1f}" + (" (resumed: sum of stages)" if r.get("resumed") else "")
         lines.append(
             f"| {r['target']} | {r['chars']:,} | {r['tokens']:,} | {r['seed']} | {r['threads']} | "
-            f"{r['estimate_s'] / 60:.1f} | {r['wall_s'] / 60:.1f} | {cpu} | {r.get('peak_rss_mb') or '–'} | "
+            f"{r['estimate_s'] / 60:.1f} | {wall} | {cpu} | {r.get('peak_rss_mb') or '–'} | "
             f"{len(r['questions'])} |"
         )
     return "\n".join(lines) + "\n"

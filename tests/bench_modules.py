@@ -1,10 +1,16 @@
-"""Loads a benchmark script under ``bench/`` as a module, so tests can check its pure parts."""
+"""Loads a benchmark script under ``bench/`` as a module, so tests can check its pure parts, or runs it whole."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+
+from past.settings import DATA_DIR_ENV
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -14,3 +20,10 @@ def load_bench(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_bench(name: str, args: Sequence[str], data_dir: Path, timeout: int = 1200) -> subprocess.CompletedProcess:
+    """Run ``bench/<name>.py`` with ``args`` in its own process over the data directory ``data_dir``, 2 threads."""
+    env = {**os.environ, DATA_DIR_ENV: str(data_dir), "OMP_NUM_THREADS": "2"}
+    command = [sys.executable, str(BENCH / f"{name}.py"), *args]
+    return subprocess.run(command, cwd=BENCH.parent, env=env, capture_output=True, text=True, timeout=timeout)

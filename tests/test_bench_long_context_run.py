@@ -5,18 +5,14 @@ cost, and a rerun skips the row it holds. Files and fields, not the effect size.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from backend.bootstrap import seed_default_skills
-from past.settings import DATA_DIR_ENV
+from tests.bench_modules import BENCH, run_bench
 
-ROOT = Path(__file__).resolve().parent.parent
-LOOGLE = ROOT.parent / "shared" / "data" / "loogle" / "longdep_qa.jsonl"
+LOOGLE = BENCH.parent.parent / "shared" / "data" / "loogle" / "longdep_qa.jsonl"
 SKILL = "closed-book-qa-smollm2-135m"
 
 pytestmark = [
@@ -28,10 +24,8 @@ pytestmark = [
 def test_long_context_bench_adapts_asks_three_systems_and_resumes(session_settings, tmp_path: Path) -> None:
     seed_default_skills(session_settings)
     out = tmp_path / "lc"
-    command = [sys.executable, str(ROOT / "bench" / "long_context.py"), "--targets", "longdep_qa:1"]
-    command += ["--chars", "1000", "--steps", "1", "--skill", SKILL, "--out", str(out)]
-    env = {**os.environ, DATA_DIR_ENV: str(session_settings.data_dir), "OMP_NUM_THREADS": "2"}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    args = ["--targets", "longdep_qa:1", "--chars", "1000", "--steps", "1", "--skill", SKILL, "--out", str(out)]
+    done = run_bench("long_context", args, session_settings.data_dir)
     assert done.returncode == 0, done.stderr[-3000:]
 
     [row] = json.loads((out / "long_context.json").read_text())
@@ -44,6 +38,6 @@ def test_long_context_bench_adapts_asks_three_systems_and_resumes(session_settin
     table = (out / "summary.md").read_text()
     assert "| past |" in table and "past − sft (paired per question" in table and "| longdep_qa:1 | 662 |" in table
 
-    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    again = run_bench("long_context", args, session_settings.data_dir, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert len(json.loads((out / "long_context.json").read_text())) == 1  # the row it holds is not run again

@@ -210,8 +210,7 @@ def row_from_adapted(settings: Any, name: str, time_log: Path | None, args: argp
     doc = ingest_bytes(args.document.read_bytes(), args.document.name)
     if [d["chars"] for d in record["documents"]] != [len(doc.text)]:
         raise SystemExit(f"{args.document} is not the document '{name}' was adapted to")
-    text = doc.text
-    target = next(t for t in args.targets_parsed if load_row(*t).text.startswith(text[:2000].strip()))
+    target = next(t for t in args.targets_parsed if load_row(*t).text.startswith(doc.text[:2000].strip()))
     base_dir = Path(ModelRegistry(settings).resolve(record["base"]).path)
     estimate = estimate_preset(base_dir, [doc], record["preset"], threads=None)
     stage_seconds = record.get("stage_seconds", {})
@@ -249,10 +248,13 @@ def gnu_time(log: Path) -> dict[str, float]:
 
 def published_stage_seconds(settings: Any, name: str) -> dict[str, float]:
     """The stage times an adapted model was published with (jobs before 2026-12-01 kept them only there)."""
-    from past.pipeline.adapted import RECORD_FILE
+    from past.errors import ConfigError
+    from past.pipeline.adapted import read_adapted
 
-    record = settings.adapters_dir / name / RECORD_FILE
-    return json.loads(record.read_text()).get("stage_seconds", {}) if record.is_file() else {}
+    try:
+        return read_adapted(settings, name).get("stage_seconds", {})
+    except ConfigError:  # not published (deleted since): no stage times
+        return {}
 
 
 def table_row(

@@ -15,6 +15,10 @@ conversation, seeded and stored), and asks for a vote after each reply; the vote
 "Answer with the documents (retrieval)", ticked per side, puts the best-matching passages of a collection
 (BM25, :class:`backend.retrieval.CollectionRetrievers`) in front of that side's message; the passages used are
 shown under its reply (not in blind mode), and the conversation keeps the message as typed.
+
+"Answer format: recall, then answer" asks both sides in the evaluation's ``recall`` prompt style (write the
+sentence you remember, then ``Answer: …``) and shows each reply as its short answer with "What it remembered"
+beneath (:mod:`studio.recall_view`), the split the evaluator judges.
 """
 
 from __future__ import annotations
@@ -28,12 +32,14 @@ from backend.adapter_catalog import adapter_choices
 from backend.chat_sessions import ABConversations, ABSession, Side, VoteError
 from backend.retrieval import CollectionRetrievers
 from past.errors import PastError
+from past.evaluation.prompts import render_prompt
 from past.retrieval import DEFAULT_K, Hit, render_documents_prompt
 from past.serving.engine import SideSpec
 from past.serving.generation import GenerationParams
 from studio.ab_votes import choice_of, export_all, pane_names, render_vote_panel, reveal_text, tally_rows, vote_state
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.errors import user_errors
+from studio.recall_view import ANSWER_FORMATS, AS_TYPED, RECALL, recall_markdown
 from studio.screen import OnLoad, StudioUI
 
 INTRO = (
@@ -131,6 +137,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         send = gr.Button("Send", variant="primary", scale=1, elem_id="ab-send")
         stop = gr.Button("Stop", scale=1, elem_id="ab-stop")
         clear = gr.Button("Clear", scale=1, elem_id="ab-clear")
+    answer_format = gr.Radio(
+        ANSWER_FORMATS,
+        value=AS_TYPED,
+        label="Answer format (recall, then answer: each side first writes what it remembers, then a short answer)",
+        elem_id="ab-format",
+    )
     docs_collection = gr.Dropdown(
         collections,
         value=collections[0] if collections else None,
@@ -172,6 +184,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         docs_a: bool = False,
         docs_b: bool = False,
         collection: str | None = None,
+        answer_format: str = AS_TYPED,
     ) -> Iterator:
         message = (message or "").strip()
         if not message:
@@ -200,10 +213,17 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         histories = [[*(hist_a or []), _user(message)], [*(hist_b or []), _user(message)]]
         replies = ["", ""]
         notes = ["Loading…", "Loading…"]
+        recall = answer_format == RECALL
+        finished = [False, False]
+
+        def shown_reply(i: int) -> str:
+            text = replies[i]
+            return recall_markdown(text, finished[i]) if recall and text and not text.startswith(ERROR_MARK) else text
 
         def frame() -> tuple:
             panes = [
-                [*h, {"role": "assistant", "content": r}] if r else h for h, r in zip(histories, replies, strict=True)
+                [*h, {"role": "assistant", "content": shown_reply(i)}] if replies[i] else h
+                for i, h in enumerate(histories)
             ]
             shown = ["", ""] if session.blind else [passages_text(hits.get(key)) for key in order]
             return panes[0], panes[1], "", notes[0], notes[1], usage_text(session.blind), session.id, shown
@@ -211,10 +231,13 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         try:
             yield frame()
             conversations_ = [[_plain(m) for m in h if not _is_error(m)] for h in histories]
+            style = RECALL if recall else RETRIEVAL_PROMPT
             for i, key in enumerate(order):
-                if key in hits:  # this side reads the passages, then the message as typed
+                if key in hits:  # this side reads the passages, then the message (as typed, or in the recall style)
                     passages = [h.text for h in hits[key]]
-                    conversations_[i][-1]["content"] = render_documents_prompt(message, passages, RETRIEVAL_PROMPT)
+                    conversations_[i][-1]["content"] = render_documents_prompt(message, passages, style)
+                elif recall:
+                    conversations_[i][-1]["content"] = render_prompt(message, RECALL)
             for event in ctx.engine.stream(sides, conversations_, params):
                 i = event.side
                 if event.kind == "ready":
@@ -230,6 +253,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                     )
                 elif event.kind == "done":
                     replies[i] = replies[i] or "(no reply)"
+                    finished[i] = True
                     if session.blind:
                         notes[i] = f"**Model {i + 1}** has answered"
                     if event.finish_reason == "length":
@@ -237,7 +261,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                 yield frame()
             yield frame()
         finally:  # also when stopped: what was said so far is kept
-            saved = {key: reply or "(no reply)" for key, reply in zip(order, replies, strict=True)}
+            finished[:] = [True, True]
+            saved = {key: shown_reply(i) or "(no reply)" for i, key in enumerate(order)}
             conversations.add_turn(session.id, message, saved, real)
 
     def vote_outputs(session: ABSession | None) -> tuple:
@@ -267,7 +292,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     vote_panel = [*votes.buttons, votes.hint, votes.reveal, votes.tally]
     inputs = [prompt, chat_a, chat_b, model_a, adapter_a, model_b, adapter_b, max_tokens, temperature, top_p]
-    inputs += [blind, session_id, *retrieval_boxes, docs_collection]
+    inputs += [blind, session_id, *retrieval_boxes, docs_collection, answer_format]
     outputs = [chat_a, chat_b, prompt, status_a, status_b, usage, session_id, passages_shown]
     respond = ctx.guard.generation(respond)  # a per-user cap on replies streaming at once
     cast = ctx.guard.audited("ab_vote", target=1)(cast)

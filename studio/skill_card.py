@@ -189,9 +189,43 @@ def built_section(manifest: SkillManifest) -> str:
             f"- **Recipe:** fine-tuning {sft_length} per round, practice (GRPO) "
             f"{grpo.get('max_steps', '?')} steps per round, seed(s) {recipe.get('seeds', recipe.get('seed', '?'))}"
         )
+    if recipe.get("preset"):
+        lines.append(
+            f"- **Built for:** the Adapt preset '{recipe['preset']}' (its source documents were fine-tuned exactly as "
+            "that preset fine-tunes yours)"
+        )
+    lines += practice_lines(manifest.metrics or {}, recipe)
     if manifest.created_at:
         lines.append(f"- **Made:** {manifest.created_at}")
     return "\n".join(lines)
+
+
+def practice_lines(metrics: dict[str, Any], recipe: dict[str, Any]) -> list[str]:
+    """In words, per round: how often the source model answered right before practice, and how often a practice
+    group held at least one right answer (the only groups that teach correctness rather than style)."""
+    before = metrics.get("source_accuracy_before_rl") or []
+    groups = metrics.get("grpo_correct_group_curve") or []
+    lines = []
+    for k in range(max(len(before), len(groups))):
+        parts = []
+        entry = before[k] if k < len(before) else {}
+        if entry and entry.get("n_questions"):
+            right = round(entry["accuracy"] * entry["n_questions"])
+            parts.append(
+                f"before practice the source model answered {right} of {entry['n_questions']} of its questions "
+                f"right ({entry.get('prompt', '?')} prompt, closed book)"
+            )
+        curve = groups[k] if k < len(groups) else []
+        if curve:
+            share, first, last = sum(curve) / len(curve), curve[:10], curve[-10:]
+            size = (recipe.get("grpo") or {}).get("num_generations", "?")
+            parts.append(
+                f"in {share:.0%} of practice groups at least one of the {size} tries was right "
+                f"(first steps {sum(first) / len(first):.0%}, last steps {sum(last) / len(last):.0%})"
+            )
+        if parts:
+            lines.append(f"- **Round {k + 1}:** " + "; ".join(parts))
+    return lines
 
 
 def size_section(manifest: SkillManifest) -> str:

@@ -21,7 +21,8 @@ from past.evaluation import (
     summarise_runs,
     write_report,
 )
-from past.evaluation.closed_book import first_line, summarise
+from past.evaluation.closed_book import summarise
+from past.evaluation.prompts import first_line
 from past.judges import RuleQAJudge
 from past.models import ModelRegistry
 from past.settings import Settings

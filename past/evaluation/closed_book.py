@@ -19,7 +19,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from past.errors import EvaluationError
-from past.evaluation.prompts import DEFAULT_PROMPT, check_prompt, prompt_conversation
+from past.evaluation.prompts import (
+    ANSWER_TOKENS,
+    DEFAULT_PROMPT,
+    RECALL_STYLES,
+    check_prompt,
+    prompt_conversation,
+    split_reply,
+)
 from past.evaluation.qa_set import QASet
 from past.generators.base import ChatGenerator
 from past.judges.base import Judge
@@ -38,6 +45,15 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         check_prompt(self.prompt)
+        if self.max_new_tokens < 1:
+            raise EvaluationError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
+
+    @property
+    def answer_tokens(self) -> int:
+        """New tokens per reply: ``max_new_tokens``, raised to what the prompt style needs (a recall line + answer)."""
+        if self.prompt in RECALL_STYLES:
+            return max(self.max_new_tokens, ANSWER_TOKENS[self.prompt])
+        return self.max_new_tokens
         if self.retrieval_k < 1:
             raise EvaluationError(f"retrieval_k must be at least 1, got {self.retrieval_k}")
 
@@ -56,6 +72,7 @@ class QuestionResult:
     containment: float = 0.0
     retrieved: list[str] = field(default_factory=list)  # "document#chunk" put in the prompt (with documents)
     verdicts: dict = field(default_factory=dict)  # a FallbackJudge's {"llm", "rule", "used"}
+    recall: str = ""  # the "recall" style's remembered sentence (never judged); "" for direct styles
 
 
 @dataclass
@@ -78,14 +95,6 @@ class EvalResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def first_line(text: str) -> str:
-    """The answer proper: generation up to the first blank line or new 'Question:'."""
-    text = text.strip()
-    for stop in ("\n\n", "\nQuestion:"):
-        text = text.split(stop, 1)[0]
-    return text.strip()
 
 
 def summarise(
@@ -134,9 +143,10 @@ def evaluate_closed_book(
     config = config or EvalConfig()
     reporter = reporter or NullReporter()
     started = time.monotonic()
-    params = GenerationParams(max_new_tokens=config.max_new_tokens, temperature=config.temperature)
+    params = GenerationParams(max_new_tokens=config.answer_tokens, temperature=config.temperature)
     items = qa_set.items
     predictions: list[str] = []
+    recalls: list[str] = []
     retrieved: list[list[str]] = []
     batch = max(1, generator.batch_size)
     for start in range(0, len(items), batch):
@@ -159,15 +169,18 @@ def evaluate_closed_book(
             conversations.append(documents_conversation(item.question, [h.text for h in hits], config.prompt))
             retrieved.append([f"{h.doc_name}#{h.chunk}" for h in hits])
         replies = generator.generate(conversations, params, seed=seed)
-        predictions.extend(first_line(r) for r in replies)
+        for reply in replies:
+            answer, recall = split_reply(reply, config.prompt)
+            predictions.append(answer)
+            recalls.append(recall)
     scores = (
         judge.score_batch([i.question for i in items], predictions, [list(i.answers) for i in items]) if items else []
     )
     details = list(getattr(judge, "last_details", None) or [])
     details = details if len(details) == len(scores) else [{}] * len(scores)
     questions = []
-    for item, prediction, score, used, verdicts in zip(
-        items, predictions, scores, retrieved[: len(items)], details, strict=True
+    for item, prediction, recall, score, used, verdicts in zip(
+        items, predictions, recalls, scores, retrieved[: len(items)], details, strict=True
     ):
         rule = answer_scores(prediction, item.answers)
         questions.append(
@@ -184,6 +197,7 @@ def evaluate_closed_book(
                 containment=rule.containment,
                 retrieved=used,
                 verdicts=dict(verdicts),
+                recall=recall,
             )
         )
     result = summarise(label, seed, judge.name, questions, config.prompt)

@@ -2,10 +2,15 @@
 
 A prompt style is a recorded setting (its name goes into every result), never an accident of which module
 ran. ``paper`` is the SQuAD setting of the paper and the default; ``question`` is the bare question, as a
-person types it in chat.
+person types it in chat; ``recall`` is *recall, then answer*: the model first writes the sentence it remembers,
+then a line ``Answer: …``. :func:`split_reply` is the one place a reply becomes (answer, recall): the judge,
+the GRPO reward and the report card score only the answer, so reciting can never pass, and a ``recall`` reply
+without an answer line answers nothing.
 """
 
 from __future__ import annotations
+
+import re
 
 from past.errors import ConfigError
 from past.generators.base import Conversation, user
@@ -13,8 +18,21 @@ from past.generators.base import Conversation, user
 PROMPTS: dict[str, str] = {
     "paper": "Let's answer a question directly and concisely.\nQuestion: {question}\nAnswer:",
     "question": "{question}",
+    "recall": (
+        "Answer a question from memory. First write the sentence you remember that answers it, "
+        "then a line that starts with 'Answer:' and gives the short answer.\nQuestion: {question}\nRemembered:"
+    ),
 }
 DEFAULT_PROMPT = "paper"
+RECALL_STYLES = ("recall",)  # styles whose reply carries a recall line before the answer line
+# New tokens each style needs: a short answer, or one remembered sentence plus the answer line.
+ANSWER_TOKENS: dict[str, int] = {"paper": 32, "question": 32, "recall": 96}
+PROMPT_LABELS: dict[str, str] = {
+    "paper": "direct answer",
+    "question": "bare question",
+    "recall": "recall, then answer",
+}
+_ANSWER_LINE = re.compile(r"(?im)^\s*(?:\*\*)?answer(?:\*\*)?\s*:\s*(?:\*\*)?\s*(.*)$")
 
 
 def check_prompt(style: str) -> str:
@@ -30,3 +48,32 @@ def render_prompt(question: str, style: str = DEFAULT_PROMPT) -> str:
 
 def prompt_conversation(question: str, style: str = DEFAULT_PROMPT) -> Conversation:
     return user(render_prompt(question, style))
+
+
+def first_line(text: str) -> str:
+    """The answer proper of a direct reply: the generation up to the first blank line or new 'Question:'."""
+    text = text.strip()
+    for stop in ("\n\n", "\nQuestion:"):
+        text = text.split(stop, 1)[0]
+    return text.strip()
+
+
+def split_reply(reply: str, style: str = DEFAULT_PROMPT) -> tuple[str, str]:
+    """(answer, recall) of a reply in ``style``: what is judged, and what the model wrote it remembered.
+
+    Direct styles: the answer is :func:`first_line`, no recall. ``recall``: the answer is the rest of the first
+    line that starts with ``Answer:`` (up to the end of that line), the recall is everything before it; a
+    reply with no answer line has the empty answer (it scores 0) and all of it as recall.
+    """
+    if check_prompt(style) not in RECALL_STYLES:
+        return first_line(reply), ""
+    match = _ANSWER_LINE.search(reply)
+    if match is None:
+        return "", first_line(reply)
+    recall = reply[: match.start()].strip()
+    return match.group(1).strip(), recall
+
+
+def recall_reply(recall: str, answer: str) -> str:
+    """A reply in the ``recall`` style (what SFT data in that style trains towards)."""
+    return f"{recall.strip()}\nAnswer: {answer.strip()}"

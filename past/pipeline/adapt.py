@@ -101,6 +101,18 @@ PRESETS[TOOL_PRESET] = {
 DEFAULT_PRESET = "short-notes"
 
 
+def preset_mismatch(skill_recipe: dict[str, Any] | None, preset: str) -> str | None:
+    """A plain warning when a skill built for one Stage II preset is injected after another (None when they match
+    or the skill names none): its vector was learned on source models fine-tuned differently from this target."""
+    built_for = (skill_recipe or {}).get("preset")
+    if not built_for or built_for == preset:
+        return None
+    return (
+        f"this skill was built for the preset '{built_for}' (its source models were fine-tuned that way) and is "
+        f"injected after '{preset}': expect a weaker effect, or adapt with '{built_for}'"
+    )
+
+
 class StoppedError(PastError):
     """The user asked to stop; the run directory keeps what was done, and a rerun resumes."""
 
@@ -242,6 +254,10 @@ def adapt(
     vector = SkillVector.open(skill) if owned else skill
     try:
         lam = _resolve_lambda(config, vector)
+        if vector is not None and config.mode in NEEDS_SKILL:
+            warning = preset_mismatch(getattr(vector.manifest, "recipe", None), config.preset)
+            if warning:
+                reporter.log(f"warning: {warning}")
         run_dir = Path(run_dir)
         state = RunState(
             run_dir, "adapt", {"config": config.to_dict(), "documents": [d.sha256 for d in documents], "lam": lam}

@@ -86,6 +86,9 @@ def build_skill(
             return {"model_dir": str(merge_adapter(base, sft["adapter"], theta_sft, overwrite=True).path)}
 
         state.run(f"round{k}.merge", merge, reporter)
+        before = state.run(
+            f"round{k}.before_rl", lambda part=part, theta_sft=theta_sft: _before_rl(recipe, theta_sft, part), reporter
+        )
 
         def rl(k=k, part=part, rdir=rdir, theta_sft=theta_sft, init=previous, lo=lo, hi=hi) -> dict[str, Any]:
             from past.training.grpo import train_grpo
@@ -103,6 +106,8 @@ def build_skill(
                 "rewards": result.rewards,
                 "kls": result.kls,
                 "seed": result.seed,
+                "correct_groups": result.correct_groups,
+                "correct_rollouts": result.correct_rollouts,
             }
 
         grpo = state.run(f"round{k}.grpo", rl, reporter)
@@ -132,6 +137,7 @@ def build_skill(
                 "documents": [{"doc_id": d.doc_id, "sha256": d.sha256[:16]} for d in part.documents],
                 "questions": len(part.qa),
                 "sft": sft,
+                "before_rl": before,
                 "grpo": grpo,
             }
         )
@@ -159,15 +165,21 @@ def build_skill(
     return SkillManifest.read(library.path_for(recipe.name)).to_dict() if manifest else {}
 
 
+def source_adapt_config(recipe: SkillRecipe, k: int) -> AdaptConfig:
+    """Round k's source fine-tune as a Stage II config (mode ``sft``): the recipe's preset's stages when it names
+    one — the same data recipe, exposures and batch as that preset's target fine-tunes — seeded per round."""
+    seed = recipe.sft_config(k).seed
+    stages = [AdaptStage.from_dict({**s, "sft": {**s["sft"], "seed": seed}}) for s in recipe.source_stages()]
+    return AdaptConfig(mode="sft", output="adapter", seed=seed, preset=recipe.preset or "custom", stages=stages)
+
+
 def _source_sft(
     state: RunState, recipe: SkillRecipe, k: int, base: Path, part: Sources, rdir: Path, reporter: Reporter
 ) -> dict[str, Any]:
-    """Round k's fine-tune: Stage II in mode ``sft`` on the round's documents."""
+    """Round k's fine-tune: Stage II in mode ``sft`` on the round's documents (the recipe's preset's stages)."""
 
     def run() -> dict[str, Any]:
-        sft = recipe.sft_config(k)
-        stage = AdaptStage(name="sources", data=recipe.data_recipe(), sft={**recipe.sft_settings(), "seed": sft.seed})
-        config = AdaptConfig(mode="sft", output="adapter", seed=sft.seed, preset="custom", stages=[stage])
+        config = source_adapt_config(recipe, k)
         result = adapt(base, part.documents, config, rdir / "sft", provided=part.provided, reporter=reporter)
         trained = result.stages[-1]
         return {
@@ -181,6 +193,29 @@ def _source_sft(
         }
 
     return state.run(f"round{k}.sft", run, reporter)
+
+
+def _before_rl(recipe: SkillRecipe, theta_sft: Path, part: Sources) -> dict[str, Any]:
+    """The source model's closed-book accuracy on (up to ``before_rl_questions`` of) its round's questions, in the
+    GRPO's first prompt style, before RL: how often RL can find a correct answer to reinforce."""
+    if recipe.before_rl_questions == 0 or not (theta_sft / "config.json").is_file():
+        return {}  # not asked for, or a run resumed from before this measurement existed (θ_sft already removed)
+    from past.evaluation import EvalConfig, evaluate_loaded
+    from past.judges import RuleQAJudge
+    from past.training.modeling import load_with_adapter
+
+    style = recipe.grpo_config().prompts[0]
+    qa = part.qa.filter(limit=recipe.before_rl_questions)
+    model, tokenizer = load_with_adapter(theta_sft, None)
+    result = evaluate_loaded(model, tokenizer, qa, RuleQAJudge(), EvalConfig(prompt=style), label="source SFT")
+    return {
+        "accuracy": round(result.accuracy, 4),
+        "mean_f1": round(result.mean_f1, 4),
+        "containment": round(result.containment, 4),
+        "n_questions": len(result.questions),
+        "prompt": style,
+        "judge": "rule: token F1 of the answer >= 0.5",
+    }
 
 
 def _analysis(analyze: Any, left: str, right: str, label: str) -> dict[str, Any]:
@@ -232,6 +267,8 @@ def _publish(
             "grpo_reward_curve": [r["grpo"]["rewards"] for r in round_info],
             "grpo_reward_first_last": [_first_last(r["grpo"]["rewards"]) for r in round_info],
             "sft_loss_first_last": [[r["sft"]["first_loss"], r["sft"]["last_loss"]] for r in round_info],
+            "source_accuracy_before_rl": [r.get("before_rl") or {} for r in round_info],
+            "grpo_correct_group_curve": [r["grpo"].get("correct_groups", []) for r in round_info],
             "reward": {**recipe.reward, "name": getattr(judge, "name", str(judge))},
             "orthogonality": {a["label"]: a["summary"] for a in analyses},
         },

@@ -11,6 +11,8 @@ A :class:`DataRecipe` turns documents into SFT training texts:
   regime, LooGLE): *expansion* (summary → passage) and *compression* (passage → summary), where the
   summary is the window's lead sentences (``summary_sentences`` of them, at most ``SUMMARY_MAX_WORDS``
   words) — a cheap, model-free CPU substitute for the paper's generated summaries;
+* ``split_synthetic``: each generated implication line is its own training text (SEAL's recipe) instead of one
+  text per generation;
 * ``provided``: up to this many synthetic texts that came with a document (e.g. the implications shipped
   with the SQuAD source passages), recorded as provided rather than generated.
 * ``tool_docs``: the documents are API schemas (a tools collection): the stage trains on the paper's tool-use
@@ -33,9 +35,9 @@ from typing import Any
 from past.documents.chunking import Chunk, chunk_spec, chunk_text
 from past.documents.ingest import Document
 from past.errors import ConfigError
-from past.evaluation.prompts import DEFAULT_PROMPT, check_prompt, render_prompt
+from past.evaluation.prompts import DEFAULT_PROMPT, RECALL_STYLES, check_prompt, recall_reply, render_prompt
 from past.generators.base import ChatGenerator
-from past.judges.rule import normalize_answer
+from past.judges.rule import contains_answer, normalize_answer
 from past.progress import NullReporter, Reporter
 from past.synthesis.items import SynthItem
 from past.synthesis.pipeline import TASKS, SynthesisConfig, SynthesisStats, synthesize
@@ -58,6 +60,7 @@ class DataRecipe:
     synthesis_max_new_tokens: int = 128
     synthesis_temperature: float = 1.0
     provided: int = 0
+    split_synthetic: bool = False  # each implication line its own training text
     extractive_summaries: bool = False
     summary_sentences: int = 2
     qa_prompt: str = DEFAULT_PROMPT  # how synthetic QA pairs are asked (the evaluation's prompt family)
@@ -82,6 +85,8 @@ class DataRecipe:
             raise ConfigError(f"unknown synthesis task(s) {unknown}: choose from {', '.join(GENERATED_TASKS)}")
         if not isinstance(self.extractive_summaries, bool):
             raise ConfigError("extractive_summaries must be true or false")
+        if not isinstance(self.split_synthetic, bool):
+            raise ConfigError("split_synthetic must be true or false")
         if not isinstance(self.tool_docs, bool):
             raise ConfigError("tool_docs must be true or false")
         if self.tool_docs and (self.synthesis or self.extractive_summaries or self.permutations):
@@ -180,6 +185,23 @@ def _chat(tokenizer: Any, question: str, answer: str, style: str) -> str:
     return f"{messages[0]['content']} {answer}"
 
 
+def supporting_sentence(text: str, answer: str) -> str:
+    """The first sentence of ``text`` that contains ``answer`` (SQuAD-normalised), or "" when none does."""
+    return next((s.strip() for s in _SENTENCE.split(text.strip()) if contains_answer(s, answer)), "")
+
+
+def _qa_text(tokenizer: Any, item: SynthItem, sources: dict[tuple[str, int], str], style: str) -> str:
+    """A synthetic QA pair as a closed-book chat turn in ``style``; in a recall style the reply first recites the
+    passage's sentence that holds the answer (a pair whose answer no sentence holds is dropped: "")."""
+    answer = item.completion
+    if style in RECALL_STYLES:
+        sentence = supporting_sentence(sources.get((item.provenance.doc_id, item.provenance.chunk_index), ""), answer)
+        if not sentence:
+            return ""
+        answer = recall_reply(sentence, answer)
+    return _chat(tokenizer, item.prompt, answer, style)
+
+
 def _grouped_implications(items: Sequence[SynthItem]) -> list[str]:
     """One text per generation: the implication lines a single request produced, in order."""
     groups: dict[tuple, list[str]] = {}
@@ -218,9 +240,14 @@ def training_texts(
     if recipe.provided and provided:
         for doc_id in dict.fromkeys(c.doc_id for c in chunks):
             add("provided", list(provided.get(doc_id, []))[: recipe.provided])
-    add("implication", _grouped_implications([i for i in items if i.kind == "implication"]))
+    implications = [i for i in items if i.kind == "implication"]
+    if recipe.split_synthetic:
+        add("implication", [i.completion for i in implications])
+    else:
+        add("implication", _grouped_implications(implications))
     add("rewrite", [i.completion for i in items if i.kind == "rewrite"])
-    add("qa", [_chat(tokenizer, i.prompt, i.completion, recipe.qa_prompt) for i in items if i.kind == "qa"])
+    sources = {(c.doc_id, c.index): c.text for c in chunks}
+    add("qa", [_qa_text(tokenizer, i, sources, recipe.qa_prompt) for i in items if i.kind == "qa"])
     add("summary", [f"{i.prompt}\n\n{i.completion}" for i in items if i.kind in ("summary", "expansion")])
     return texts, counts
 

@@ -18,14 +18,18 @@ from past.evaluation.prompts import check_prompt
 from past.judges import JUDGE_KINDS
 from past.judges.factory import REWARD_KINDS
 from past.paths import check_name
+from past.pipeline.adapt import PRESETS
 from past.pipeline.data_recipe import DataRecipe
 from past.pipeline.sources import Sources, load_sources
 from past.training.grpo import GRPOTrainConfig
 from past.training.runs import config_from_dict
 from past.training.sft import SFTTrainConfig
 
-# Source SFT: the target recipe's LoRA settings, fewer epochs over the larger source set.
+# Source SFT of a recipe that names no preset: the target recipe's LoRA settings, fewer epochs over the larger
+# source set. A recipe that names its Stage II ``preset`` trains its sources exactly as that preset trains targets
+# (the paper: one SFT recipe for Source Skill Distillation and Target Adaptation).
 SOURCE_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 3, "batch_size": 4, "save_steps": 25}
+PRESET_DATA_KEYS = ("provided",)  # what a preset-bound recipe may add to the preset's data recipe
 
 
 @dataclass
@@ -61,11 +65,24 @@ class SkillRecipe:
     default_lambda: float = 1.0
     keep_source_model: bool = False  # keep θ_S^rl of the last round in the run dir (for sequential FT)
     evaluation: dict[str, Any] | None = None
+    preset: str | None = None  # the Stage II preset the skill is built for: its sources train with its settings
+    before_rl_questions: int = 64  # questions of each round asked closed book before RL (0: skip)
+
+    def source_stages(self) -> list[dict[str, Any]]:
+        """The source SFT curriculum: the preset's stages (their data recipe + ``provided`` of this recipe, their
+        SFT settings), or one stage of this recipe's own ``data`` and ``sft`` when no preset is named."""
+        if self.preset is None:
+            return [{"name": "sources", "data": dict(self.data), "sft": self.sft_settings()}]
+        stages = [dict(s, data=dict(s["data"]), sft=dict(s["sft"])) for s in PRESETS[self.preset]["stages"]]
+        stages[0]["data"].update({k: v for k, v in self.data.items() if k in PRESET_DATA_KEYS})
+        return stages
 
     def data_recipe(self) -> DataRecipe:
-        return DataRecipe.from_dict(self.data)
+        return DataRecipe.from_dict(self.source_stages()[0]["data"])
 
     def sft_settings(self) -> dict[str, Any]:
+        if self.preset is not None:
+            return dict(PRESETS[self.preset]["stages"][0]["sft"])
         return {**SOURCE_SFT, **self.sft}
 
     def sft_config(self, round_: int = 1) -> SFTTrainConfig:
@@ -88,6 +105,16 @@ class SkillRecipe:
 
     def validate(self) -> None:
         check_name(self.name, "skill")
+        if self.preset is not None:
+            if self.preset not in PRESETS:
+                raise ConfigError(f"unknown preset {self.preset!r}: choose from {', '.join(PRESETS)}")
+            extra = sorted(k for k in self.data if k not in PRESET_DATA_KEYS)
+            if extra or self.sft:
+                raise ConfigError(
+                    f"a skill built for the preset {self.preset!r} trains its sources with that preset's data and "
+                    f"SFT settings: leave 'sft' out and give 'data' only {', '.join(PRESET_DATA_KEYS)} "
+                    f"(found {', '.join(extra + sorted(self.sft)) or 'none'})"
+                )
         if self.rounds and self.sources:
             raise ConfigError("give the source documents either per round ('rounds') or as one pool ('sources' + 'k')")
         if self.rounds and not all(self.rounds):
@@ -102,6 +129,8 @@ class SkillRecipe:
         self.data_recipe(), self.sft_config(), self.evaluation_spec()
         for style in self.grpo_config().prompts:
             check_prompt(style)
+        if not isinstance(self.before_rl_questions, int) or not 0 <= self.before_rl_questions <= 10_000:
+            raise ConfigError("before_rl_questions must be a whole number from 0 to 10000")
         if self.sft_config().method != "lora":
             raise ConfigError("Stage I fine-tunes LoRA adapters: sft.method must be 'lora'")
 

@@ -108,13 +108,15 @@ def build_sft_dataset(
 def build_grpo_dataset(
     pairs: Sequence[dict[str, Any]], system_prompt: str | None = None, styles: Sequence[str] = ("question",)
 ) -> Dataset:
-    """Closed-book prompts: each question asked in each prompt style (a chat turn); references in ``answers``."""
+    """Closed-book prompts: each question asked in each prompt style (a chat turn); references in ``answers``, the
+    style in ``style`` (the reward judges only what that style calls the answer)."""
     from past.evaluation.prompts import render_prompt
 
-    prompts, answers = [], []
+    prompts, answers, row_styles = [], [], []
     for style in styles:
         for pair in pairs:
             messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
             prompts.append([*messages, {"role": "user", "content": render_prompt(pair["question"], style)}])
             answers.append(list(pair["answers"]))
-    return Dataset.from_dict({"prompt": prompts, "answers": answers})
+            row_styles.append(style)
+    return Dataset.from_dict({"prompt": prompts, "answers": answers, "style": row_styles})

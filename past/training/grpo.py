@@ -32,6 +32,38 @@ class LegacyJudge(Protocol):
     def score(self, prediction: str, references: list[str] | str) -> float: ...
 
 
+def answer_of(completion: str, style: str) -> str:
+    """What the reward judges in a completion of prompt style ``style``: the answer, never a recalled sentence."""
+    from past.evaluation.prompts import PROMPTS, split_reply
+
+    return split_reply(completion, style)[0] if style in PROMPTS else completion
+
+
+@dataclass
+class GroupLog:
+    """Per reward call (one GRPO step's rollouts, ``group_size`` consecutive completions per prompt): the share of
+    groups holding at least one correct answer (rule judge, F1 ≥ 0.5 on the answer alone) and of correct rollouts.
+    A group with no correct rollout teaches nothing about correctness, only about the reward's other terms."""
+
+    group_size: int
+    correct_groups: list[float] = field(default_factory=list)
+    correct_rollouts: list[float] = field(default_factory=list)
+
+    def record(self, completions: list[Any], answers: list[list[str]], styles: list[str] | None) -> None:
+        from past.judges.rule import answer_scores
+
+        styles = styles or [""] * len(completions)
+        correct = [
+            answer_scores(answer_of(completion_text(c), style), list(refs)).f1 >= 0.5
+            for c, refs, style in zip(completions, answers, styles, strict=True)
+        ]
+        size = max(1, self.group_size)
+        groups = [correct[i : i + size] for i in range(0, len(correct), size)]
+        if groups:
+            self.correct_groups.append(round(sum(any(g) for g in groups) / len(groups), 4))
+            self.correct_rollouts.append(round(sum(correct) / len(correct), 4))
+
+
 @dataclass
 class GRPOTrainConfig:
     """What a GRPO run does; JSON-serialisable (recipes store it)."""
@@ -111,6 +143,8 @@ class GRPOResult:
     kls: list[float]
     stopped: bool
     resumed_from: str | None = None
+    correct_groups: list[float] = field(default_factory=list)  # per step: share of groups with a correct rollout
+    correct_rollouts: list[float] = field(default_factory=list)  # per step: share of correct rollouts
 
 
 def completion_text(completion: Any) -> str:
@@ -120,21 +154,32 @@ def completion_text(completion: Any) -> str:
     return str(completion)
 
 
-def judge_reward(judge: Judge | LegacyJudge):
-    """A TRL reward function scoring each completion against its row's reference answers.
+def judge_reward(judge: Judge | LegacyJudge, log: GroupLog | None = None):
+    """A TRL reward function scoring each completion's answer (:func:`answer_of` its row's ``style``) against its
+    row's reference answers; with ``log``, each call also records the correct-group share.
 
     ``judge`` follows :class:`past.judges.Judge` (``score(question, prediction, references)``, batched:
     the rule judge or the LLM judge), or is a plain ``score(prediction, references)`` scorer.
     """
     if isinstance(judge, Judge):
-        return judge_reward_fn(judge)
+        scorer = judge_reward_fn(judge, answer_of=answer_of)
+    else:
 
-    def closed_book_reward(
-        prompts: list[Any], completions: list[Any], answers: list[list[str]], **kwargs
-    ) -> list[float]:
-        del prompts, kwargs
-        return [float(judge.score(completion_text(c), refs)) for c, refs in zip(completions, answers, strict=True)]
+        def scorer(prompts: list[Any], completions: list[Any], answers: list[list[str]], **kwargs) -> list[float]:
+            del prompts
+            styles = kwargs.get("style") or [""] * len(completions)
+            return [
+                float(judge.score(answer_of(completion_text(c), style), refs))
+                for c, refs, style in zip(completions, answers, styles, strict=True)
+            ]
 
+    def closed_book_reward(prompts: list[Any], completions: list[Any], **columns: Any) -> list[float]:
+        rewards = scorer(prompts, completions, **columns)
+        if log is not None:
+            log.record(completions, columns["answers"], columns.get("style"))
+        return rewards
+
+    closed_book_reward.__name__ = getattr(scorer, "__name__", "closed_book_reward")
     return closed_book_reward
 
 
@@ -167,6 +212,7 @@ def train_grpo(
     else:
         peft_config = lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules)
     callback = ReporterCallback(reporter, label="GRPO")
+    groups = GroupLog(config.num_generations)
     trainer_class = GRPOTrainer
     if config.shared_prefix and not rollouts_use_vllm(config.use_vllm):
         from past.training.grpo_shared_prefix import shared_prefix_trainer_class
@@ -174,7 +220,7 @@ def train_grpo(
         trainer_class = shared_prefix_trainer_class()
     trainer = trainer_class(
         model=model,
-        reward_funcs=judge_reward(judge or RuleQAJudge()),
+        reward_funcs=judge_reward(judge or RuleQAJudge(), groups),
         args=config.to_trl(checkpoints),
         train_dataset=build_grpo_dataset(qa_pairs, config.system_prompt, config.prompts),
         processing_class=tokenizer,
@@ -194,6 +240,8 @@ def train_grpo(
         kls=[h["kl"] for h in callback.history if "kl" in h],
         stopped=callback.stopped,
         resumed_from=str(resume) if resume else None,
+        correct_groups=groups.correct_groups,
+        correct_rollouts=groups.correct_rollouts,
     )
     write_json(output_dir / "result.json", {**asdict(result), "config": asdict(config)})
     reporter.log(f"GRPO: {result.steps} steps in {seconds:.1f} s, rewards {result.rewards}")

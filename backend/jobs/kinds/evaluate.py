@@ -30,7 +30,7 @@ from backend.jobs.params import param
 # literal copies (this module is imported at worker start, so it stays light); a test keeps them equal to
 # past.judges.JUDGE_KINDS and past.evaluation.prompts.PROMPTS
 JUDGES = ["rule", "containment", "llm"]
-PROMPT_STYLES = ["paper", "question"]
+PROMPT_STYLES = ["paper", "question", "recall"]
 MAX_MODELS = 16
 MAX_LAMBDAS = 21
 REPORT_FILES = ("results.json", "questions.csv", "summary.csv", "chart.html")
@@ -68,7 +68,10 @@ class EvaluateParams:
     temperature: float = param(0.0, help="0 = greedy (one run per model); >0 samples once per seed")
     seeds: list[int] = param([0], help="decoding seeds (replicates) when temperature > 0")  # noqa: RUF009
     prompt: str = param(
-        "paper", help="paper: 'answer directly and concisely'; question: the bare question", choices=PROMPT_STYLES
+        "paper",
+        help="paper: 'answer directly and concisely'; question: the bare question; recall: write the remembered "
+        "sentence, then 'Answer:' (only the answer is judged)",
+        choices=PROMPT_STYLES,
     )
     batch_size: int = param(16, help="questions answered at once")
     with_documents: bool = param(

@@ -1,0 +1,25 @@
+"""How a *recall, then answer* reply is shown: the short answer first, "what it remembered" under it.
+
+The reply is split by :func:`past.evaluation.prompts.split_reply`, the same function the evaluator and the GRPO
+reward use, so what the screen calls the answer is exactly what is judged; the remembered sentence is shown for
+reading and never counts. A reply with no ``Answer:`` line (yet, while it streams) shows only what it remembered.
+"""
+
+from __future__ import annotations
+
+from past.evaluation.prompts import PROMPT_LABELS, split_reply
+
+RECALL = "recall"
+AS_TYPED = "question"
+ANSWER_FORMATS = [("as typed", AS_TYPED), (PROMPT_LABELS[RECALL], RECALL)]
+REMEMBERED = "What it remembered:"
+NO_ANSWER = "(no 'Answer:' line: this reply gives no answer)"
+
+
+def recall_markdown(reply: str, finished: bool = True) -> str:
+    """Markdown of a recall-style reply: the answer in bold, then "What it remembered: …" beneath it."""
+    answer, remembered = split_reply(reply, RECALL)
+    if not answer:
+        head = NO_ANSWER if finished else "(remembering…)"
+        return f"{head}\n\n{REMEMBERED} {remembered or reply.strip()}"
+    return f"**{answer}**\n\n{REMEMBERED} {remembered or '(nothing written)'}"

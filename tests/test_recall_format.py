@@ -1,0 +1,140 @@
+"""Recall, then answer: only the answer line is judged (evaluation, GRPO reward), the recall line is shown, never
+scored; Stage I trains its sources with the preset it is built for and records what RL had to learn from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from past.documents.chunking import Chunk
+from past.errors import ConfigError
+from past.evaluation import EvalConfig
+from past.evaluation.prompts import PROMPTS, recall_reply, render_prompt, split_reply
+from past.judges import RuleQAJudge, ShortAnswerReward
+from past.pipeline import PRESETS, AdaptConfig, DataRecipe
+from past.pipeline.adapt import preset_mismatch
+from past.pipeline.build_skill import source_adapt_config
+from past.pipeline.data_recipe import supporting_sentence, training_texts
+from past.pipeline.recipe import SkillRecipe
+from past.synthesis.items import Provenance, SynthItem
+from past.training.data import build_grpo_dataset
+from past.training.grpo import GroupLog, judge_reward
+from studio.recall_view import NO_ANSWER, REMEMBERED, recall_markdown
+from studio.skill_card import practice_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTENCE = "Super Bowl 50 was played on February 7, 2016, at Levi's Stadium in Santa Clara."
+
+
+class ChatTokenizer:
+    chat_template = "x"
+
+    def apply_chat_template(self, messages, tokenize=False):
+        return " | ".join(f"{m['role']}: {m['content']}" for m in messages)
+
+
+def test_split_reply_takes_only_the_answer_line() -> None:
+    assert split_reply(f"{SENTENCE}\nAnswer: Levi's Stadium\nmore text", "recall") == ("Levi's Stadium", SENTENCE)
+    assert split_reply(f"{SENTENCE}\n**Answer:** Santa Clara", "recall") == ("Santa Clara", SENTENCE)
+    # no answer line: nothing is answered, however much of the passage it recites
+    assert split_reply(SENTENCE, "recall") == ("", SENTENCE)
+    # direct styles keep their first line and have no recall
+    assert split_reply(" Paris.\n\nQuestion: next?", "paper") == ("Paris.", "")
+    assert "Remembered:" in render_prompt("Where?", "recall") and "recall" in PROMPTS
+
+
+def test_recall_evaluation_gets_room_for_a_sentence_and_the_answer() -> None:
+    assert EvalConfig(prompt="recall").answer_tokens >= 96
+    assert EvalConfig(prompt="paper").answer_tokens == 32
+    with pytest.raises(Exception, match="max_new_tokens"):
+        EvalConfig(max_new_tokens=0)
+
+
+@pytest.mark.parametrize("judge", [RuleQAJudge(), ShortAnswerReward(bonus=0.3)])
+def test_the_reward_cannot_be_earned_by_reciting(judge) -> None:
+    dataset = build_grpo_dataset(
+        [{"question": "Where was Super Bowl 50 played?", "answers": ["Levi's Stadium"]}], styles=("recall",)
+    )
+    row = dataset[0]
+    assert row["style"] == "recall"
+    log = GroupLog(group_size=2)
+    reward = judge_reward(judge, log)
+    recited = [{"role": "assistant", "content": SENTENCE}]  # contains the answer, no answer line
+    answered = [{"role": "assistant", "content": recall_reply(SENTENCE, "Levi's Stadium")}]
+    scores = reward(
+        prompts=[row["prompt"]] * 2, completions=[recited, answered], answers=[row["answers"]] * 2, style=["recall"] * 2
+    )
+    assert scores[0] == 0.0 and scores[1] >= 1.0
+    assert log.correct_groups == [1.0] and log.correct_rollouts == [0.5]
+    reward(
+        prompts=[row["prompt"]] * 2, completions=[recited, recited], answers=[row["answers"]] * 2, style=["recall"] * 2
+    )
+    assert log.correct_groups == [1.0, 0.0]
+
+
+def test_synthetic_qa_in_the_recall_format_recites_the_passage_sentence() -> None:
+    text = f"The game was close. {SENTENCE} Denver won."
+    chunk = Chunk("d", 0, text, 0, 30)
+    prov = Provenance("d", 0, "gen", "factual", 0, "now")
+    items = [
+        SynthItem(kind="qa", prompt="Where was Super Bowl 50 played?", completion="Levi's Stadium", provenance=prov),
+        SynthItem(kind="qa", prompt="Who sang?", completion="Beyonce", provenance=prov),  # no sentence holds it
+    ]
+    recipe = DataRecipe(synthesis=["qa"], qa_prompt="recall")
+    texts, counts = training_texts([chunk], items, recipe, ChatTokenizer(), seed=0)
+    assert counts == {"passage": 1, "qa": 1}
+    assert f"{SENTENCE}\nAnswer: Levi's Stadium" in texts[1] and "Remembered:" in texts[1]
+    assert supporting_sentence(text, "Beyonce") == ""
+
+
+def test_each_implication_line_can_be_its_own_document() -> None:
+    chunk = Chunk("d", 0, "A passage.", 0, 3)
+    prov = Provenance("d", 0, "gen", "implications", 0, "now")
+    items = [SynthItem(kind="implication", prompt="", completion=c, provenance=prov) for c in ("One.", "Two.")]
+    grouped, _ = training_texts([chunk], items, DataRecipe(), ChatTokenizer(), seed=0)
+    split, counts = training_texts([chunk], items, DataRecipe(split_synthetic=True), ChatTokenizer(), seed=0)
+    assert grouped[1:] == ["One.\nTwo."] and split[1:] == ["One.", "Two."] and counts["implication"] == 2
+
+
+def test_a_skill_built_for_a_preset_trains_its_sources_with_that_preset() -> None:
+    recipe = SkillRecipe(name="s", sources=["x"], preset="short-notes", data={"provided": 3})
+    recipe.validate()
+    config = source_adapt_config(recipe, k=2)
+    target = AdaptConfig.from_preset("short-notes", mode="sft", seed=config.seed)
+    assert config.preset == "short-notes" and len(config.stages) == len(target.stages)
+    for source, stage in zip(config.stages, target.stages, strict=True):
+        assert {k: v for k, v in source.sft.items() if k != "seed"} == {
+            k: v for k, v in stage.sft.items() if k != "seed"
+        }
+        assert {**stage.data.to_dict(), "provided": 3} == source.data.to_dict()
+    assert source.sft["batch_size"] == PRESETS["short-notes"]["stages"][0]["sft"]["batch_size"]
+    with pytest.raises(ConfigError, match="that preset's data and SFT settings"):
+        SkillRecipe(name="s", sources=["x"], preset="short-notes", sft={"num_train_epochs": 2}).validate()
+    with pytest.raises(ConfigError, match="unknown preset"):
+        SkillRecipe(name="s", sources=["x"], preset="nope").validate()
+    # a recipe without a preset keeps its own settings
+    own = source_adapt_config(SkillRecipe(name="s", sources=["x"], sft={"num_train_epochs": 2}), k=1)
+    assert own.stages[0].sft["num_train_epochs"] == 2 and own.preset == "custom"
+
+
+def test_adapt_warns_when_the_skill_was_built_for_another_preset() -> None:
+    assert preset_mismatch({"preset": "short-notes"}, "short-notes") is None
+    assert preset_mismatch({}, "long-document") is None
+    assert "built for the preset 'short-notes'" in preset_mismatch({"preset": "short-notes"}, "passage-only")
+
+
+def test_recall_line_shown_under_the_answer() -> None:
+    shown = recall_markdown(recall_reply(SENTENCE, "Levi's Stadium"))
+    assert shown.startswith("**Levi's Stadium**") and f"{REMEMBERED} {SENTENCE}" in shown
+    assert recall_markdown(SENTENCE).startswith(NO_ANSWER)
+    assert recall_markdown(SENTENCE, finished=False).startswith("(remembering")
+
+
+def test_skill_card_says_how_often_rl_had_something_to_reinforce() -> None:
+    metrics = {
+        "source_accuracy_before_rl": [{"accuracy": 0.25, "n_questions": 64, "prompt": "recall"}],
+        "grpo_correct_group_curve": [[0.0, 0.5, 0.5, 1.0]],
+    }
+    (line,) = practice_lines(metrics, {"grpo": {"num_generations": 8}})
+    assert "answered 16 of 64" in line and "50% of practice groups" in line and "of the 8 tries" in line

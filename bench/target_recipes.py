@@ -11,7 +11,9 @@ differences against today's default ``short-notes``; storage gained per CPU-minu
 
 Levers (``RECIPES``): exposures (epochs), batch 1 vs 4, sentence permutations × k (model-free), passage copies,
 the model's own implications (one text per generation, or each line its own document), self-generated QA pairs
-in the recall format mixed in. Units (recipe, passage, seed) are resumable JSON files in ``OUT/units``.
+in the recall format mixed in, and practice passages from other articles with their questions (mixed training,
+``DataRecipe.practice``) in the recall or the direct format.
+Units (recipe, passage, seed) are resumable JSON files in ``OUT/units``.
 
     python bench/target_recipes.py --passages 20 --out bench/results/storage [--recipes a,b] [--shard 0/1]
     python bench/target_recipes.py --passages 20 --out bench/results/storage --report-only
@@ -56,6 +58,21 @@ RECIPES: dict[str, dict[str, Any]] = {
         "sft": B1,
         "families": FAMILIES,
     },
+    # mixed training (Physics of LM 3.1, PIT): the passage plus bundled practice passages from other articles with
+    # their questions answered in the recall format (assets/practice): answering is learned on other documents
+    "practice3 recall e10 b1": {
+        "preset": "passage-only",
+        "data": {"practice": 3, "qa_prompt": "recall"},
+        "sft": B1,
+        "families": FAMILIES,
+    },
+    "practice7 recall e10 b1": {
+        "preset": "passage-only",
+        "data": {"practice": 7, "qa_prompt": "recall"},
+        "sft": B1,
+        "families": FAMILIES,
+    },
+    "practice3 direct e10 b1": {"preset": "passage-only", "data": {"practice": 3, "qa_prompt": "paper"}, "sft": B1},
 }
 # The screen run by default (what one CPU session affords); the rest are run with --recipes.
 SCREEN = [BASELINE, "passage e10 b1", "perm4 e10 b1", "perm4+qa-recall e10 b1"]

@@ -1,5 +1,6 @@
 """A/B chat screen against a running studio: blind send + vote through gradio_client, and in a real browser;
-a side that answers with the documents (retrieval) shows the passages it read."""
+a side that answers with the documents (retrieval) shows the passages it read; the recall answer format shows
+what each side remembered under its answer."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from playwright.sync_api import expect
 from backend.chat_sessions import ABConversations
 from backend.documents import DocumentService
 from backend.store import ChatRepository, SelectionRepository, Store
+from past.evaluation.prompts import PROMPT_LABELS
 from past.settings import BUNDLED_MODEL_NAME, Settings
 from studio.ab_chat_tab import NO_ADAPTER_CHOICE
+from studio.recall_view import REMEMBERED
 from tests.browser import chromium_page, pick
 from tests.conftest import ROOT
 
@@ -162,3 +165,46 @@ def test_a_side_answers_with_the_documents(studio_url: str, session_settings: Se
     (turn,) = conversations.turns(session.id)
     assert turn.prompt == question, "the conversation keeps the message as typed, not the passages"
     assert turn.replies["a"] and turn.replies["b"] and "⚠️" not in turn.replies["a"] + turn.replies["b"]
+
+
+def test_recall_format_shows_what_each_side_remembered(
+    studio_url: str, session_settings: Settings, output_dir: Path
+) -> None:
+    """Answer format "recall, then answer": each pane shows the reply's answer line with "What it remembered:"
+    under it (split by the same function the evaluator and the GRPO reward judge with), and the saved turn
+    keeps what was shown."""
+    with chromium_page() as page:
+        page.goto(studio_url)
+        page.get_by_role("tab", name="A/B chat").click()
+        settled(page)
+        blind = page.locator("#ab-blind input")
+        if blind.is_checked():
+            blind.uncheck()
+            settled(page)
+        page.locator("#ab-clear").click()
+        settled(page)
+        for key in ("a", "b"):
+            pick(page, f"ab-model-{key}", BUNDLED_MODEL_NAME)
+            pick(page, f"ab-adapter-{key}", NO_ADAPTER_CHOICE[0])
+            retrieval = page.locator(f"#ab-retrieval-{key} input")
+            if retrieval.is_checked():
+                retrieval.uncheck()
+        page.locator("#ab-format").get_by_label(PROMPT_LABELS["recall"], exact=True).check()
+        page.locator("#ab-settings").get_by_text("Generation settings").click()
+        tokens = page.locator("#ab-max-tokens input[type=number]")
+        tokens.fill("32")
+        tokens.press("Enter")
+        question = "What is the capital of France?"
+        page.locator("#ab-prompt textarea").fill(question)
+        page.locator("#ab-send").click()
+        expect(page.locator("#ab-send")).to_be_enabled(timeout=90_000)
+        settled(page, timeout=90_000)
+        for pane in ("#ab-chat-a", "#ab-chat-b"):
+            expect(page.locator(pane)).to_contain_text(REMEMBERED, timeout=30_000)
+        page.screenshot(path=output_dir / "ab-recall-format.png", full_page=True)
+
+    conversations, session = current_session(session_settings)
+    assert session is not None
+    turn = conversations.turns(session.id)[-1]
+    assert turn.prompt == question, "the conversation keeps the message as typed, not the recall prompt"
+    assert all(REMEMBERED in reply for reply in turn.replies.values())

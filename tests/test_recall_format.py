@@ -3,6 +3,7 @@ scored; Stage I trains its sources with the preset it is built for and records w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from past.pipeline import PRESETS, AdaptConfig, DataRecipe
 from past.pipeline.adapt import preset_mismatch
 from past.pipeline.build_skill import source_adapt_config
 from past.pipeline.data_recipe import supporting_sentence, training_texts
+from past.pipeline.practice import load_practice
 from past.pipeline.recipe import SkillRecipe
 from past.synthesis.items import Provenance, SynthItem
 from past.training.data import build_grpo_dataset
@@ -138,3 +140,33 @@ def test_skill_card_says_how_often_rl_had_something_to_reinforce() -> None:
     }
     (line,) = practice_lines(metrics, {"grpo": {"num_generations": 8}})
     assert "answered 16 of 64" in line and "50% of practice groups" in line and "of the 8 tries" in line
+
+
+def test_practice_passages_teach_answering_on_other_documents() -> None:
+    """Mixed training: ``practice`` adds bundled passages from other documents, each once, and their questions
+    answered in the recipe's family (recall: the passage sentence, then the answer line); never the user's."""
+    chunk = Chunk("d", 0, "A passage of the user's.", 0, 6)
+    recipe = DataRecipe(synthesis=[], qa_prompt="recall", practice=2)
+    recipe.validate()
+    texts, counts = training_texts([chunk], [], recipe, ChatTokenizer(), seed=0)
+    first, second = load_practice()[:2]
+    assert texts[:3] == [chunk.text, first.text, second.text]
+    assert counts["passage"] == 1 and counts["practice passage"] == 2
+    turns = texts[3:]
+    assert 0 < counts["practice qa"] == len(turns) <= len(first.questions) + len(second.questions)
+    question, answer = first.questions[0]
+    turn = next(t for t in turns if question in t)
+    assert f"\nAnswer: {answer}" in turn and supporting_sentence(first.text, answer) in turn
+    direct, _ = training_texts([chunk], [], DataRecipe(synthesis=[], practice=1), ChatTokenizer(), seed=0)
+    assert any(t.endswith(f"assistant: {answer}") for t in direct if question in t), "direct: the answer alone"
+    with pytest.raises(ConfigError, match="practice must be at most"):
+        DataRecipe(practice=len(load_practice()) + 1).validate()
+
+
+def test_practice_passages_share_no_article_with_the_benchmark_targets() -> None:
+    dev = ROOT.parent / "shared" / "data" / "squad" / "dev_passages.json"
+    if not dev.is_file():
+        pytest.skip("the shared SQuAD data (../shared/data/squad) is not beside this checkout")
+    passages = json.loads(dev.read_text())
+    targets = {passages[round(i * len(passages) / 50)]["title"] for i in range(50)}
+    assert not targets & {p.title for p in load_practice()}

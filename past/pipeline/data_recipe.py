@@ -15,6 +15,9 @@ A :class:`DataRecipe` turns documents into SFT training texts:
   text per generation;
 * ``provided``: up to this many synthetic texts that came with a document (e.g. the implications shipped
   with the SQuAD source passages), recorded as provided rather than generated.
+* ``practice``: this many bundled practice passages from other documents (:mod:`past.pipeline.practice`) join
+  the texts, each passage once and each of its questions as a chat turn answered in ``qa_prompt``'s family (mixed
+  training: answering is learned on other documents' questions, never on the user's);
 * ``tool_docs``: the documents are API schemas (a tools collection): the stage trains on the paper's tool-use
   data instead (raw schemas, descriptions, name ↔ usage QA, ReAct format alignment; ``tool_questions``
   usage requests per API), see :mod:`past.tools.documents`.
@@ -38,6 +41,7 @@ from past.errors import ConfigError
 from past.evaluation.prompts import DEFAULT_PROMPT, RECALL_STYLES, check_prompt, recall_reply, render_prompt
 from past.generators.base import ChatGenerator
 from past.judges.rule import contains_answer, normalize_answer
+from past.pipeline.practice import practice_passages
 from past.progress import NullReporter, Reporter
 from past.synthesis.items import SynthItem
 from past.synthesis.pipeline import TASKS, SynthesisConfig, SynthesisStats, synthesize
@@ -64,6 +68,7 @@ class DataRecipe:
     extractive_summaries: bool = False
     summary_sentences: int = 2
     qa_prompt: str = DEFAULT_PROMPT  # how synthetic QA pairs are asked (the evaluation's prompt family)
+    practice: int = 0  # bundled practice passages (other documents) trained with their questions
     tool_docs: bool = False  # API schemas in, tool-use SFT records out (past.tools.documents)
     tool_questions: int = 2
 
@@ -101,6 +106,7 @@ class DataRecipe:
             "synthesis_samples",
             "summary_sentences",
             "tool_questions",
+            "practice",
         )
         for name in names:
             value = getattr(self, name)
@@ -111,6 +117,8 @@ class DataRecipe:
         if not 0.0 <= self.synthesis_temperature <= 2.0:
             raise ConfigError("synthesis_temperature must lie between 0 and 2")
         check_prompt(self.qa_prompt)
+        if self.practice:
+            practice_passages(self.practice)
 
     @property
     def needs_generator(self) -> bool:
@@ -193,13 +201,26 @@ def supporting_sentence(text: str, answer: str) -> str:
 def _qa_text(tokenizer: Any, item: SynthItem, sources: dict[tuple[str, int], str], style: str) -> str:
     """A synthetic QA pair as a closed-book chat turn in ``style``; in a recall style the reply first recites the
     passage's sentence that holds the answer (a pair whose answer no sentence holds is dropped: "")."""
-    answer = item.completion
+    source = sources.get((item.provenance.doc_id, item.provenance.chunk_index), "")
+    return _answer_turn(tokenizer, item.prompt, item.completion, source, style)
+
+
+def _answer_turn(tokenizer: Any, question: str, answer: str, source: str, style: str) -> str:
+    """A question about ``source`` answered in ``style``; in a recall style the reply first recites the source's
+    sentence that holds the answer ("" when no sentence holds it: such a pair is dropped)."""
     if style in RECALL_STYLES:
-        sentence = supporting_sentence(sources.get((item.provenance.doc_id, item.provenance.chunk_index), ""), answer)
+        sentence = supporting_sentence(source, answer)
         if not sentence:
             return ""
         answer = recall_reply(sentence, answer)
-    return _chat(tokenizer, item.prompt, answer, style)
+    return _chat(tokenizer, question, answer, style)
+
+
+def practice_texts(count: int, tokenizer: Any, style: str) -> tuple[list[str], list[str]]:
+    """The first ``count`` practice passages and their questions as chat turns in ``style``."""
+    passages = practice_passages(count)
+    turns = [_answer_turn(tokenizer, q, a, p.text, style) for p in passages for q, a in p.questions]
+    return [p.text for p in passages], turns
 
 
 def _grouped_implications(items: Sequence[SynthItem]) -> list[str]:
@@ -249,6 +270,10 @@ def training_texts(
     sources = {(c.doc_id, c.index): c.text for c in chunks}
     add("qa", [_qa_text(tokenizer, i, sources, recipe.qa_prompt) for i in items if i.kind == "qa"])
     add("summary", [f"{i.prompt}\n\n{i.completion}" for i in items if i.kind in ("summary", "expansion")])
+    if recipe.practice:
+        passages, turns = practice_texts(recipe.practice, tokenizer, recipe.qa_prompt)
+        add("practice passage", passages)
+        add("practice qa", turns)
     return texts, counts
 
 

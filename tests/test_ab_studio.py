@@ -38,6 +38,25 @@ def settled(page, timeout: float = 30_000) -> None:
     )
 
 
+def named_sides(page, studio_url: str) -> None:
+    """A new, not blind A/B conversation with the base model on both sides, neither reading the documents."""
+    page.goto(studio_url)
+    page.get_by_role("tab", name="A/B chat").click()
+    settled(page)
+    blind = page.locator("#ab-blind input")
+    if blind.is_checked():  # passages and recall lines are shown with the models named, not in blind mode
+        blind.uncheck()
+        settled(page)
+    page.locator("#ab-clear").click()
+    settled(page)
+    for key in ("a", "b"):
+        pick(page, f"ab-model-{key}", BUNDLED_MODEL_NAME)
+        pick(page, f"ab-adapter-{key}", NO_ADAPTER_CHOICE[0])
+        retrieval = page.locator(f"#ab-retrieval-{key} input")
+        if retrieval.is_checked():
+            retrieval.uncheck()
+
+
 def test_blind_send_vote_tally_and_export(studio_url: str, session_settings: Settings) -> None:
     from gradio_client import Client
 
@@ -130,18 +149,7 @@ def test_a_side_answers_with_the_documents(studio_url: str, session_settings: Se
     assert added.ok, added.error
     question = "In which sea is the Isle of Vessary?"
     with chromium_page() as page:
-        page.goto(studio_url)
-        page.get_by_role("tab", name="A/B chat").click()
-        settled(page)
-        blind = page.locator("#ab-blind input")
-        if blind.is_checked():  # passages are shown with the models named, not in blind mode
-            blind.uncheck()
-            settled(page)
-        page.locator("#ab-clear").click()
-        settled(page)
-        for key in ("a", "b"):
-            pick(page, f"ab-model-{key}", BUNDLED_MODEL_NAME)
-            pick(page, f"ab-adapter-{key}", NO_ADAPTER_CHOICE[0])
+        named_sides(page, studio_url)
         page.locator("#ab-retrieval-b input").check()
         pick(page, "ab-retrieval-collection", collection)
         page.locator("#ab-settings").get_by_text("Generation settings").click()
@@ -174,21 +182,7 @@ def test_recall_format_shows_what_each_side_remembered(
     under it (split by the same function the evaluator and the GRPO reward judge with), and the saved turn
     keeps what was shown."""
     with chromium_page() as page:
-        page.goto(studio_url)
-        page.get_by_role("tab", name="A/B chat").click()
-        settled(page)
-        blind = page.locator("#ab-blind input")
-        if blind.is_checked():
-            blind.uncheck()
-            settled(page)
-        page.locator("#ab-clear").click()
-        settled(page)
-        for key in ("a", "b"):
-            pick(page, f"ab-model-{key}", BUNDLED_MODEL_NAME)
-            pick(page, f"ab-adapter-{key}", NO_ADAPTER_CHOICE[0])
-            retrieval = page.locator(f"#ab-retrieval-{key} input")
-            if retrieval.is_checked():
-                retrieval.uncheck()
+        named_sides(page, studio_url)
         page.locator("#ab-format").get_by_label(PROMPT_LABELS["recall"], exact=True).check()
         page.locator("#ab-settings").get_by_text("Generation settings").click()
         tokens = page.locator("#ab-max-tokens input[type=number]")

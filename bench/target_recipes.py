@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import os
 import sys
@@ -73,9 +74,31 @@ RECIPES: dict[str, dict[str, Any]] = {
         "families": FAMILIES,
     },
     "practice3 direct e10 b1": {"preset": "passage-only", "data": {"practice": 3, "qa_prompt": "paper"}, "sft": B1},
+    # the control of the practice recipes: the same training with an unrelated passage in place of the target
+    # (the last bundled practice passage, its questions unused), so what it answers of a target's questions is
+    # what practice alone teaches: guessing in the answer format, world knowledge, the practice articles' facts
+    "practice3 recall control": {
+        "preset": "passage-only",
+        "data": {"practice": 3, "qa_prompt": "recall"},
+        "sft": B1,
+        "families": FAMILIES,
+        "control": True,
+    },
 }
+# recipe -> its control (the same training with an unrelated passage in place of the target)
+CONTROLS = {"practice3 recall e10 b1": "practice3 recall control"}
 # The screen run by default (what one CPU session affords); the rest are run with --recipes.
 SCREEN = [BASELINE, "passage e10 b1", "perm4 e10 b1", "perm4+qa-recall e10 b1"]
+
+
+def control_document():
+    """The unrelated passage a control recipe trains instead of its target: the last bundled practice passage."""
+    from past.documents.ingest import Document
+    from past.pipeline.practice import load_practice
+
+    passage = load_practice()[-1]
+    digest = hashlib.sha256(passage.text.encode()).hexdigest()
+    return Document(doc_id="control", name=passage.title, format="text", text=passage.text, sha256=digest)
 
 
 def slug(name: str) -> str:
@@ -112,6 +135,7 @@ class Study:
         self.base = registry.resolve(args.model).path
         self.judge = RuleQAJudge()
         self.probes = load_probes()
+        self.controls: dict[tuple[str, int], Any] = {}  # a control recipe's one fine-tune per seed
 
     def evaluate(self, adapter: Path | None, qa, family: str, seed: int):
         from past.evaluation import EvalConfig, evaluate_loaded
@@ -124,13 +148,24 @@ class Study:
         gc.collect()
         return result
 
-    def unit(self, name: str, index: int, passage: tuple, seed: int, work: Path) -> dict[str, Any]:
+    def train(self, name: str, document, seed: int, work: Path):
+        """Stage II of a recipe on one document; a control recipe trains its unrelated passage once per seed."""
         from past.pipeline import adapt
 
-        document, qa = passage
+        control = bool(RECIPES[name].get("control"))
+        if control and (name, seed) in self.controls:
+            return self.controls[(name, seed)], 0.0, 0.0
+        if control:
+            document, work = control_document(), work.parent / f"control-{slug(name)}-s{seed}"
         cpu, wall = time.process_time(), time.perf_counter()
         adapted = adapt(self.base, [document], recipe_config(name, seed), work)
-        train_cpu, train_wall = time.process_time() - cpu, time.perf_counter() - wall
+        if control:
+            self.controls[(name, seed)] = adapted
+        return adapted, time.process_time() - cpu, time.perf_counter() - wall
+
+    def unit(self, name: str, index: int, passage: tuple, seed: int, work: Path) -> dict[str, Any]:
+        document, qa = passage
+        adapted, train_cpu, train_wall = self.train(name, document, seed, work)
         # The recall family only where the recipe trains its format: a fine-tune on text alone never writes an
         # answer line (measured: 0 of 5 on the first passage, 96 tokens of recitation each, 10x the direct cost).
         families = RECIPES[name].get("families", ("paper",))
@@ -202,6 +237,36 @@ def per_question(units: list[dict[str, Any]], family: str, metric: str) -> dict[
     return {f"{q['qid']}#s{u['seed']}": float(q[metric]) for u in units for q in u["runs"][family]["questions"]}
 
 
+def own_family(name: str) -> str:
+    """The answer format a recipe is read in: ``recall`` where it trains that format, else the direct ``paper``."""
+    return "recall" if "recall" in RECIPES.get(name, {}).get("families", ()) else "paper"
+
+
+def paired(mine: list[dict[str, Any]], family: str, other: list[dict[str, Any]], other_family: str) -> dict | None:
+    """Per-question paired differences (accuracy, F1) of ``mine`` read in ``family`` minus ``other`` read in
+    ``other_family``, on the passages and seeds both finished, clustered by passage; None without overlap."""
+    from past.evaluation.stats import paired_difference
+
+    shared = {(u["passage"], u["seed"]) for u in mine} & {(u["passage"], u["seed"]) for u in other}
+    a_units = [u for u in mine if (u["passage"], u["seed"]) in shared]
+    b_units = [u for u in other if (u["passage"], u["seed"]) in shared]
+    if not shared or not all(family in u["runs"] for u in a_units):
+        return None
+    if not all(other_family in u["runs"] for u in b_units):
+        return None
+    clusters = {f"{q['qid']}#s{u['seed']}": str(u["passage"]) for u in a_units for q in u["runs"][family]["questions"]}
+    return {
+        "families": [family, other_family],
+        "passages": len({p for p, _ in shared}),
+        **{
+            metric: paired_difference(
+                per_question(a_units, family, key), per_question(b_units, other_family, key), clusters
+            ).to_dict()
+            for metric, key in (("accuracy", "correct"), ("f1", "f1"))
+        },
+    }
+
+
 def report(out: Path, names: list[str]) -> dict[str, Any]:
     """Means with intervals per recipe and family, paired differences against short-notes on the passages both
     finished, probes, CPU minutes; writes results.json and summary.md and returns the summary."""
@@ -263,6 +328,13 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
                     "cpu_min_per_passage", 0
                 )
                 entry["f1_gain_per_extra_cpu_min"] = round(gain / extra, 4) if abs(extra) > 1e-6 else None
+            # what a user gets: the recipe in its own answer format against today's default read directly
+            if name != BASELINE and baseline:
+                entry["own_format_vs_default"] = paired(mine, own_family(name), baseline, "paper")
+            control = CONTROLS.get(name)
+            if control in by_recipe:  # what the target passage adds over the same training without it
+                entry["vs_control"] = paired(mine, own_family(name), by_recipe[control], own_family(name))
+                entry["vs_control"]["control"] = control if entry["vs_control"] else None
         summary["recipes"][name] = entry
     summary["settings"] = {
         "judge": "rule: token F1 of the answer alone (recall line never judged), correct at >= 0.5",
@@ -314,6 +386,20 @@ def markdown(summary: dict[str, Any]) -> str:
                 f"| {name} | {cell(paper['accuracy']['difference'])} | {cell(paper['f1']['difference'])} | "
                 f"{cell(recall['accuracy']['difference'] if recall else None)} | "
                 f"{cell(recall['f1']['difference'] if recall else None)} |"
+            )
+    lines += [
+        "",
+        "| each recipe in its own answer format | format | Δ acc vs short-notes (direct) "
+        "| Δ F1 vs short-notes (direct) | Δ acc vs its control | Δ F1 vs its control |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, e in summary["recipes"].items():
+        mine, control = e.get("own_format_vs_default"), e.get("vs_control")
+        if mine:
+            lines.append(
+                f"| {name} | {mine['families'][0]} | {cell(mine['accuracy']['difference'])} | "
+                f"{cell(mine['f1']['difference'])} | {cell(control['accuracy']['difference'] if control else None)} | "
+                f"{cell(control['f1']['difference'] if control else None)} |"
             )
     return "\n".join(lines) + "\n"
 

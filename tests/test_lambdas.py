@@ -128,7 +128,7 @@ def test_extract_refuses_a_bad_default_lambda(library_with_skill: tuple[Path, Pa
 def test_job_parameters_check_lambda_at_submit(service: JobService) -> None:  # noqa: F811
     bad = [
         ("pipeline.adapt", {"skill": "qa", "lam": 1e9}, "lam = 1000000000.0 is outside the allowed range -4 to 4"),
-        ("pipeline.adapt", {"skill": "qa", "lam": math.nan}, "'lam' must be a finite number"),
+        ("pipeline.adapt", {"skill": "qa", "lam": math.nan}, "lam must be a finite number"),
         (
             "evaluate",
             {"collection": "c", "sweep_lambdas": [0.0, 99.0], "sweep_skill": "qa", "sweep_target": "default"},
@@ -143,7 +143,7 @@ def test_job_parameters_check_lambda_at_submit(service: JobService) -> None:  # 
 
 def test_job_submit_from_the_cli_refuses_a_bad_lam(job_settings) -> None:  # noqa: F811
     done = past_cli(job_settings, "job", "submit", "pipeline.adapt", "-p", "skill=qa", "-p", "lam=nan", timeout=300)
-    assert done.returncode == 2 and "error: " in done.stderr and "'lam' must be a finite number" in done.stderr
+    assert done.returncode == 2 and "error: " in done.stderr and "lam must be a finite number" in done.stderr
     assert "Traceback" not in done.stderr
 
 

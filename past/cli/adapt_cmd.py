@@ -13,6 +13,7 @@ import json
 import re
 import sys
 
+from past.adapt_params import AdaptParams
 from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
 from past.cli.train_args import add_threads_flag, apply_threads, run_dir
 from past.errors import ConfigError
@@ -53,7 +54,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     apply_threads(args)
-    from past.adapt_params import AdaptParams
     from past.generators import OpenAIChatGenerator
     from past.pipeline import AdaptConfig, load_sources
     from past.pipeline.adapted import adapt_and_publish
@@ -61,8 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.mode in ("past", "pre_injection") and not args.skill and not args.estimate_only:  # same cost either way
         raise ConfigError(f"--mode {args.mode} injects a skill: give --skill NAME (or use --mode sft)")
-    params = AdaptParams(args.preset, args.mode, args.lam, args.epochs, args.seed, args.output)  # checked here
-    config = AdaptConfig.from_params(params)
+    config = AdaptConfig.from_params(adapt_params(args))
     if any(stage.data.tool_docs for stage in config.stages):  # API schema files (tool use), not text documents
         from past.tools.documents import api_documents_from_files
 
@@ -116,3 +115,8 @@ def _print_estimate(settings: Settings, model: str, documents: list, config: obj
         return
     stages = ", ".join(f"{s.name}: {s.windows} windows, {s.steps} steps" for s in cost.stages)
     print(f"estimated time: {cost.describe()} ({cost.document_tokens:,} tokens; {stages})", file=sys.stderr)
+
+
+def adapt_params(args: argparse.Namespace) -> AdaptParams:
+    """The flags as the typed choices the studio's job builds too (each checked there, before anything trains)."""
+    return AdaptParams(args.preset, args.mode, args.lam, args.epochs, args.seed, args.output)

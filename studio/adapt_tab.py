@@ -49,19 +49,19 @@ SCHEDULE_HELP = (
 )
 
 
-def launch_lambda(strength: float, schedule: str | None = "") -> LambdaSpec:
-    """The λ a launch sends: the schedule typed under *Advanced* when there is one, else the slider's number;
-    a :class:`LambdaError` says what is wrong with it."""
-    text = (schedule or "").strip()
-    return LambdaSpec.coerce(text) if text else LambdaSpec.coerce(float(strength))
+def launch_lambda(strength: float, schedule: str | None = "") -> float | str:
+    """The λ a launch sends, as given: the schedule typed under *Advanced* when there is one, else the slider's
+    number. The job checks it (:class:`past.adapt_params.AdaptParams`), as it checks ``past adapt --lam``."""
+    return (schedule or "").strip() or float(strength)
 
 
 def schedule_note(schedule: str | None) -> str:
-    """The line beside the schedule field: what will be sent, or what is wrong with it ('' when empty)."""
-    if not (schedule or "").strip():
+    """The line beside the schedule field: what Launch will send, or what is wrong with it ('' when empty)."""
+    text = (schedule or "").strip()
+    if not text:
         return ""
     try:
-        spec = launch_lambda(0.0, schedule)
+        spec = LambdaSpec.coerce(text)
     except LambdaError as exc:
         return f"⚠️ {exc}"
     return f"✓ Launch sends this schedule instead of the slider: `{spec.text()}`"
@@ -268,15 +268,11 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             raise gr.Error("Choose a document collection (upload documents on the Documents screen first).")
         if not skill_name:
             raise gr.Error("Choose a skill built on this base model.")
-        try:
-            lam = launch_lambda(strength, schedule)
-        except LambdaError as exc:
-            raise gr.Error(f"The λ schedule under Advanced: {exc}" if (schedule or "").strip() else str(exc)) from None
         params = {
             "base": model,
             "collection": coll,
             "skill": skill_name,
-            "lam": lam.to_json(),
+            "lam": launch_lambda(strength, schedule),
             "name": (label or "").strip(),
             "epochs": epochs_override(chosen, epochs),
             "preset": chosen or DEFAULT_PRESET,

@@ -112,7 +112,7 @@ def test_studio_cli_and_job_build_the_same_params() -> None:
         (0.7, text, text),  # or the CLI's text form, pasted
     ]
     for strength, field, lam in cases:
-        sent = launch_lambda(strength, field).to_json()  # what do_launch puts in the job's parameters
+        sent = launch_lambda(strength, field)  # what do_launch puts in the job's parameters
         job = build_params(
             AdaptJobParams, {"skill": "s", "lam": sent, "preset": "long-document", "epochs": 4.0, "seed": 3}
         )
@@ -143,8 +143,9 @@ def test_the_schedule_field_says_what_it_sends_or_what_is_wrong() -> None:
     )
     assert schedule_note('{"modules": {"bogus": 1}}').startswith("⚠️ unknown module 'bogus' in λ")
     assert schedule_note("0.8,mlp=9").startswith("⚠️ λ of mlp = 9 is outside the allowed range")
-    with pytest.raises(LambdaError, match="cannot read the λ schedule"):
-        launch_lambda(1.0, "{not json")
+    assert launch_lambda(0.7, "  ") == 0.7 and launch_lambda(0.7, " mlp=1 ") == "mlp=1"
+    with pytest.raises(ParamTypeError, match="cannot read the λ schedule"):  # Launch: the job's own check
+        build_params(AdaptJobParams, {"skill": "s", "lam": launch_lambda(1.0, "{not json")})
 
 
 def test_the_adapt_config_module_is_light() -> None:

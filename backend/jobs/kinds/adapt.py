@@ -41,13 +41,17 @@ class AdaptJobParams:
     def validate(self) -> None:
         if self.mode != "sft" and not self.skill:
             raise ValueError("pick a skill to inject (or choose mode 'sft')")
-        self.lam = self.adapt_params().lam_json()  # stored as a number or a schedule's JSON form
+        # the training choices, checked once here (the same type past adapt builds from its flags)
+        self._adapt = AdaptParams(self.preset, self.mode, self.lam, self.epochs, self.seed)
+        self.lam = self._adapt.lam_json()  # stored as a number or a schedule's JSON form
         if self.name:
             check_name(self.name, "adapted model")
 
     def adapt_params(self) -> AdaptParams:
-        """The training choices, checked (the same type ``past adapt`` and the studio build)."""
-        return AdaptParams(self.preset, self.mode, self.lam, self.epochs, self.seed)
+        """The checked training choices (built by :meth:`validate`, which the job runner calls)."""
+        if not hasattr(self, "_adapt"):
+            self.validate()
+        return self._adapt
 
 
 def adapted_name(params: AdaptJobParams, job_id: str) -> str:

@@ -171,6 +171,7 @@ def row_from_job(settings: Any, job_id: str, progress: Path | None, args: argpar
     from backend.documents import DocumentService
     from backend.jobs.service import JobService
     from backend.store import Store
+    from past.adapt_params import AdaptParams
     from past.models import ModelRegistry
     from past.pipeline.cost import estimate_preset
 
@@ -183,7 +184,8 @@ def row_from_job(settings: Any, job_id: str, progress: Path | None, args: argpar
     loogle_row = load_row(*target)
     samples = [json.loads(line) for line in progress.read_text().splitlines()] if progress else []
     base_dir = Path(ModelRegistry(settings).resolve(job.params["base"]).path)
-    estimate = estimate_preset(base_dir, docs, job.params["preset"], job.params.get("epochs"), threads=None)
+    params = AdaptParams(job.params["preset"], epochs=job.params.get("epochs"))
+    estimate = estimate_preset(base_dir, docs, params, threads=None)
     adapters = {"base": None, "sft": job.result["baseline_adapter"], "past": job.result["injected_adapter"]}
     cost = {
         "wall_s": round(job.finished_at - job.started_at, 1),
@@ -199,6 +201,7 @@ def row_from_job(settings: Any, job_id: str, progress: Path | None, args: argpar
 def row_from_adapted(settings: Any, name: str, time_log: Path | None, args: argparse.Namespace) -> dict:
     """A table row from a model ``past adapt`` published (its record: documents, config, stage times; the
     command's wall time, CPU time and peak memory from ``--time-log``, else the sum of the stage times)."""
+    from past.adapt_params import AdaptParams
     from past.documents.ingest import ingest_bytes
     from past.models import ModelRegistry
     from past.pipeline.adapted import read_adapted
@@ -212,7 +215,7 @@ def row_from_adapted(settings: Any, name: str, time_log: Path | None, args: argp
         raise SystemExit(f"{args.document} is not the document '{name}' was adapted to")
     target = next(t for t in args.targets_parsed if load_row(*t).text.startswith(doc.text[:2000].strip()))
     base_dir = Path(ModelRegistry(settings).resolve(record["base"]).path)
-    estimate = estimate_preset(base_dir, [doc], record["preset"], threads=None)
+    estimate = estimate_preset(base_dir, [doc], AdaptParams(record["preset"]), threads=None)
     stage_seconds = record.get("stage_seconds", {})
     measured = gnu_time(time_log) if time_log else {}
     cost = {

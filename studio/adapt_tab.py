@@ -19,8 +19,8 @@ from pathlib import Path
 import gradio as gr
 
 from backend.tool_collections import ToolCollections
-from past.pipeline.adapt import DEFAULT_PRESET, PRESETS, TARGET_SFT, TOOL_PRESET
-from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN
+from past.adapt_params import DEFAULT_PRESET, PRESETS, TARGET_SFT, TOOL_PRESET, AdaptParams, preset_epochs
+from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN, SYNTAX, LambdaError, LambdaSpec
 from studio.analysis_view import stored_heatmap
 from studio.context import StudioContext
 from studio.errors import user_errors
@@ -42,12 +42,29 @@ INTRO = (
 )
 STAGES = [(0.0, "writing practice material"), (0.2, "learning the documents"), (0.9, "adding the skill")]
 DEFAULT_EPOCHS = int(TARGET_SFT["num_train_epochs"])
+SCHEDULE_HELP = (
+    "λ per module or per layer, sent instead of the slider's single value (as `past adapt --lam` takes it). "
+    'JSON, e.g. `{"default": 0.8, "modules": {"mlp": 1.0, "q_proj": 0.5}, "layers": [[0, 9, 0.3]]}`, or '
+    f"the CLI's text form, e.g. `0.8,mlp=1.0,layers=0-9:0.3` ({SYNTAX}). Leave empty to use the slider."
+)
 
 
-def preset_epochs(chosen: str | None) -> int:
-    """The passes the slider shows for a preset: its first stage's epochs."""
-    stages = PRESETS.get(chosen or DEFAULT_PRESET, PRESETS[DEFAULT_PRESET])["stages"]
-    return int(stages[0]["sft"].get("num_train_epochs", DEFAULT_EPOCHS))
+def launch_lambda(strength: float, schedule: str | None = "") -> float | str:
+    """The λ a launch sends, as given: the schedule typed under *Advanced* when there is one, else the slider's
+    number. The job checks it (:class:`past.adapt_params.AdaptParams`), as it checks ``past adapt --lam``."""
+    return (schedule or "").strip() or float(strength)
+
+
+def schedule_note(schedule: str | None) -> str:
+    """The line beside the schedule field: what Launch will send, or what is wrong with it ('' when empty)."""
+    text = (schedule or "").strip()
+    if not text:
+        return ""
+    try:
+        spec = LambdaSpec.coerce(text)
+    except LambdaError as exc:
+        return f"⚠️ {exc}"
+    return f"✓ Launch sends this schedule instead of the slider: `{spec.text()}`"
 
 
 def epochs_override(chosen: str | None, epochs: float | None) -> float | None:
@@ -132,6 +149,11 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             label="Passes over your documents (more = learns the text better, slower)",
             elem_id="adapt-steps",
         )
+    with gr.Accordion("Advanced: λ per module or per layer", open=False, elem_id="adapt-advanced"):
+        lam_schedule = gr.Textbox(
+            "", label="λ schedule (optional)", info=SCHEDULE_HELP, lines=2, elem_id="adapt-lam-schedule"
+        )
+        lam_note = gr.Markdown("", elem_id="adapt-lam-note")
     estimate = gr.Markdown("", elem_id="adapt-estimate")
     launch = gr.Button("Launch", variant="primary", elem_id="adapt-launch")
     job_id = gr.Textbox(visible=False, elem_id="adapt-job-id")
@@ -227,11 +249,21 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         from past.pipeline.cost import estimate_preset, launch_note
 
         base_dir = ctx.registry.resolve(model).path
-        cost = estimate_preset(base_dir, docs, chosen or DEFAULT_PRESET, epochs_override(chosen, epochs))
+        params = AdaptParams(chosen or DEFAULT_PRESET, epochs=epochs_override(chosen, epochs))
+        cost = estimate_preset(base_dir, docs, params)
         return launch_note(cost, len(docs))
 
     @user_errors
-    def do_launch(model: str, coll: str, skill_name: str, strength: float, label: str, epochs: float, chosen: str):
+    def do_launch(
+        model: str,
+        coll: str,
+        skill_name: str,
+        strength: float,
+        label: str,
+        epochs: float,
+        chosen: str,
+        schedule: str = "",
+    ):
         if not coll:
             raise gr.Error("Choose a document collection (upload documents on the Documents screen first).")
         if not skill_name:
@@ -240,7 +272,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             "base": model,
             "collection": coll,
             "skill": skill_name,
-            "lam": float(strength),
+            "lam": launch_lambda(strength, schedule),
             "name": (label or "").strip(),
             "epochs": epochs_override(chosen, epochs),
             "preset": chosen or DEFAULT_PRESET,
@@ -382,7 +414,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         )
     skill.change(on_skill, skill, lam, api_name=False)
     do_launch = ctx.guard.editor("adapt", target=lambda m, c, s, *_: f"{c} + {s} on {m}")(do_launch)
-    launch.click(do_launch, [base, collection, skill, lam, name, steps, preset], [job_id, launch], api_name="adapt")
+    lam_schedule.change(schedule_note, lam_schedule, lam_note, api_name=False, show_progress="hidden")
+    launch_inputs = [base, collection, skill, lam, name, steps, preset, lam_schedule]  # the schedule last: optional
+    launch.click(do_launch, launch_inputs, [job_id, launch], api_name="adapt")
     watched = [status, stages, done_row, launch, heatmap, watch_shown]
     job_id.change(watch, job_id, watched, api_name=False)
     timer.tick(watch, [job_id, watch_shown], watched, api_name=False, show_progress="hidden")

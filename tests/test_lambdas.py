@@ -19,7 +19,7 @@ from past.skills.lambdas import (
     LAMBDA_MIN,
     MODULE_NAMES,
     LambdaError,
-    LambdaSchedule,
+    LambdaSpec,
     check_lambda,
     module_of,
 )
@@ -48,7 +48,7 @@ HOSTILE = [
 @pytest.mark.parametrize(("text", "message"), HOSTILE)
 def test_hostile_schedules_are_refused_with_the_reason(text: str, message: str) -> None:
     with pytest.raises(LambdaError) as caught:
-        LambdaSchedule.parse(text)
+        LambdaSpec.parse(text)
     assert message in str(caught.value)
 
 
@@ -58,18 +58,18 @@ def test_the_range_default_and_syntax() -> None:
     for bad in (True, None, "1e9", math.nan, -4.0001, [1.0]):
         with pytest.raises(LambdaError):
             check_lambda(bad)
-    schedule = LambdaSchedule.parse(" 0.5 , q_proj=0, mlp=-1.5, layers=2-3:2, layers=3:0.25")
-    assert schedule == LambdaSchedule(0.5, {"q_proj": 0.0, "mlp": -1.5}, [(2, 3, 2.0), (3, 3, 0.25)])
+    schedule = LambdaSpec.parse(" 0.5 , q_proj=0, mlp=-1.5, layers=2-3:2, layers=3:0.25")
+    assert schedule == LambdaSpec(0.5, {"q_proj": 0.0, "mlp": -1.5}, [(2, 3, 2.0), (3, 3, 0.25)])
     assert schedule.value("model.layers.3.mlp.up_proj.weight") == 0.25  # the last layer range given wins
     assert schedule.value("model.layers.2.self_attn.q_proj.weight") == 2.0
     assert schedule.value("model.layers.0.self_attn.q_proj.weight") == 0.0  # a module over the default
     assert schedule.value("model.layers.0.mlp.down_proj.weight") == -1.5  # its group over the default
     assert schedule.value("model.embed_tokens.weight") == 0.5
-    assert LambdaSchedule.parse("mlp=0.5").default == DEFAULT_LAMBDA
-    assert LambdaSchedule.coerce(schedule.to_dict()) == schedule
+    assert LambdaSpec.parse("mlp=0.5").default == DEFAULT_LAMBDA
+    assert LambdaSpec.coerce(schedule.to_dict()) == schedule
     for bad in ({"default": "nan"}, {"modules": {"bogus": 1}}, {"layers": [[5, 1, 1.0]]}, {"lam": 1}, 7.5):
         with pytest.raises(LambdaError):
-            LambdaSchedule.coerce(bad)
+            LambdaSpec.coerce(bad)
 
 
 def test_every_module_of_a_llama_checkpoint_has_a_lambda_name(tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_extract_refuses_a_bad_default_lambda(library_with_skill: tuple[Path, Pa
 def test_job_parameters_check_lambda_at_submit(service: JobService) -> None:  # noqa: F811
     bad = [
         ("pipeline.adapt", {"skill": "qa", "lam": 1e9}, "lam = 1000000000.0 is outside the allowed range -4 to 4"),
-        ("pipeline.adapt", {"skill": "qa", "lam": math.nan}, "'lam' must be a finite number"),
+        ("pipeline.adapt", {"skill": "qa", "lam": math.nan}, "lam must be a finite number"),
         (
             "evaluate",
             {"collection": "c", "sweep_lambdas": [0.0, 99.0], "sweep_skill": "qa", "sweep_target": "default"},
@@ -143,7 +143,7 @@ def test_job_parameters_check_lambda_at_submit(service: JobService) -> None:  # 
 
 def test_job_submit_from_the_cli_refuses_a_bad_lam(job_settings) -> None:  # noqa: F811
     done = past_cli(job_settings, "job", "submit", "pipeline.adapt", "-p", "skill=qa", "-p", "lam=nan", timeout=300)
-    assert done.returncode == 2 and "error: " in done.stderr and "'lam' must be a finite number" in done.stderr
+    assert done.returncode == 2 and "error: " in done.stderr and "lam must be a finite number" in done.stderr
     assert "Traceback" not in done.stderr
 
 

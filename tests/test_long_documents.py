@@ -252,6 +252,7 @@ def test_past_adapt_estimate_only_prints_the_studio_estimate_and_trains_nothing(
 ) -> None:
     import subprocess
 
+    from past.adapt_params import AdaptParams
     from past.documents.ingest import ingest_bytes
     from past.models import ModelRegistry
     from past.pipeline.cost import estimate_preset
@@ -270,7 +271,8 @@ def test_past_adapt_estimate_only_prints_the_studio_estimate_and_trains_nothing(
     )
     assert result.returncode == 0, result.stderr
     base = ModelRegistry(session_settings).resolve("default").path
-    studio = estimate_preset(base, [ingest_bytes(doc.read_bytes(), doc.name)], "long-document", threads=1)
+    params = AdaptParams("long-document")
+    studio = estimate_preset(base, [ingest_bytes(doc.read_bytes(), doc.name)], params, threads=1)
     assert f"estimated time: {studio.describe()}" in result.stderr  # the words the Adapt screen shows
     assert "(CPU, 1 thread)" in result.stderr and f"memorise: {studio.stages[0].windows} windows" in result.stderr
     assert sorted(p.name for p in session_settings.adapters_dir.glob("*")) == adapters

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from backend.documents import DocumentService
 from backend.jobs import JobService
 from backend.store import AuditRepository, Store
-from past.pipeline.adapt import DEFAULT_PRESET
+from past.adapt_params import DEFAULT_PRESET
 from past.settings import DATA_DIR_ENV, Settings
 from past.skills import SkillLibrary
 from tests.browser import chromium_page

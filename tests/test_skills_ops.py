@@ -11,7 +11,7 @@ import torch
 
 from past.models.record import read_record
 from past.skills import (
-    LambdaSchedule,
+    LambdaSpec,
     SkillCompatibilityError,
     SkillVector,
     analyze,
@@ -78,7 +78,7 @@ def test_lambda_scales_and_schedules_select_modules_and_layers(
 ) -> None:
     sft, _ = pair
     base = checkpoint_state(sft)
-    schedule = LambdaSchedule.parse("0.5,q_proj=0,layers=2-2:2.0")
+    schedule = LambdaSpec.parse("0.5,q_proj=0,layers=2-2:2.0")
     result = inject(sft, [(skill, schedule)], tmp_path / "sched")
     out = checkpoint_state(result.path)
     q0, up0, up2 = (
@@ -87,7 +87,7 @@ def test_lambda_scales_and_schedules_select_modules_and_layers(
     assert torch.equal(out[q0], base[q0])
     torch.testing.assert_close(out[up0], base[up0] + 0.5 * skill.dense(up0))
     torch.testing.assert_close(out[up2], base[up2] + 2.0 * skill.dense(up2))
-    assert LambdaSchedule.coerce(schedule.to_dict()) == schedule
+    assert LambdaSpec.coerce(schedule.to_dict()) == schedule
 
 
 def test_compose_adds_each_skill_with_its_own_lambda(

@@ -88,6 +88,15 @@ def test_adapt_refuses_without_documents_and_starts_a_job(client: Client, sessio
     job = service.get(result if isinstance(result, str) else result[0])
     assert job.params["preset"] == "long-document" and job.params["epochs"] is None
     service.cancel(job.id)
+    # a per-module / per-layer λ under Advanced is sent as `past adapt --lam` takes it, and checked as the CLI's is
+    schedule = '{"default": 0.8, "modules": {"mlp": 1.0}, "layers": [[0, 9, 0.3]]}'
+    args = ("smollm2-135m-instruct", "screens", DEFAULT_SKILL, 0.5, "", 10, "short-notes")
+    result = client.predict(*args, schedule, api_name="/adapt")
+    job = service.get(result if isinstance(result, str) else result[0])
+    assert job.params["lam"] == {"default": 0.8, "modules": {"mlp": 1.0}, "layers": [[0, 9, 0.3]]}
+    service.cancel(job.id)
+    with pytest.raises(Exception, match="unknown module 'bogus' in λ"):
+        client.predict(*args, "0.8,bogus=1", api_name="/adapt")
 
 
 def test_build_a_skill_checks_its_inputs(client: Client) -> None:

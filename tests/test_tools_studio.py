@@ -182,20 +182,20 @@ def test_the_adapt_job_and_past_adapt_read_api_schemas_for_the_tool_preset(
     settings: Settings, tools: ToolCollections, tmp_path: Path
 ) -> None:
     from backend.jobs.kind import JobContext
-    from backend.jobs.kinds.adapt import AdaptParams, tool_documents
+    from backend.jobs.kinds.adapt import AdaptJobParams, tool_documents
     from past.progress import NullReporter
     from past.tools.documents import api_documents_from_files, apis_from_documents
 
     tools.upload_paths([write(tmp_path, "parcel.json", PARCEL_APIS)], "apis")
     ctx = JobContext("job", 1, settings, NullReporter(), tmp_path, None, False, {}, None)
     store = Store(settings.db_path)
-    (doc,) = tool_documents(ctx, AdaptParams(collection="apis", preset="tool-docs", mode="sft"), store)
+    (doc,) = tool_documents(ctx, AdaptJobParams(collection="apis", preset="tool-docs", mode="sft"), store)
     assert doc.format == "tools" and len(apis_from_documents([doc])) == 2
     with pytest.raises(ValueError, match=r"is a tools collection .* choose the preset 'tool-docs'"):
-        tool_documents(ctx, AdaptParams(collection="apis", mode="sft"), store)
+        tool_documents(ctx, AdaptJobParams(collection="apis", mode="sft"), store)
     with pytest.raises(ValueError, match="trains on API schemas: choose a tools collection"):
-        tool_documents(ctx, AdaptParams(collection="handbook", preset="tool-docs", mode="sft"), store)
-    assert tool_documents(ctx, AdaptParams(collection="handbook", mode="sft"), store) == []
+        tool_documents(ctx, AdaptJobParams(collection="handbook", preset="tool-docs", mode="sft"), store)
+    assert tool_documents(ctx, AdaptJobParams(collection="handbook", mode="sft"), store) == []
 
     files = [write(tmp_path, "parcel.json", [PARCEL_QUERY]), write(tmp_path, "bad.json", "{")]
     documents, issues = api_documents_from_files(files)  # what `past adapt --preset tool-docs FILE...` trains on

@@ -59,18 +59,21 @@ class FieldSpec:
     optional: bool  # None is accepted
     choices: list[Any] | None = None
     ref: str | None = None  # names a model, skill, collection or file (one of REF_KINDS), checked at submit
+    takes_text: bool = False  # a json parameter that may also be text (a CLI string that is not JSON stays text)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 def _unwrap(tp: Any) -> tuple[Any, bool]:
-    """(inner type, accepts None)."""
+    """(inner type, accepts None); a union of several types other than None is itself the inner type."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(tp))
         if len(args) == 1:
-            return args[0], True
+            return args[0], optional
+        return tp, optional
     return tp, False
 
 
@@ -104,6 +107,7 @@ def describe_params(cls: type) -> list[FieldSpec]:
                 optional=optional,
                 choices=f.metadata.get("choices"),
                 ref=f.metadata.get("ref"),
+                takes_text=_type_name(inner) == "json" and str in typing.get_args(inner),
             )
         )
     return specs
@@ -161,7 +165,8 @@ def coerce_value(spec: FieldSpec, value: Any, *, from_string: bool = False) -> A
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:
-                raise ParamTypeError(f"parameter {spec.name!r} expects JSON: {exc}") from None
+                if not spec.takes_text:
+                    raise ParamTypeError(f"parameter {spec.name!r} expects JSON: {exc}") from None
         out = value
     else:
         out = _coerce_scalar(spec.name, spec.type, value, from_string)

@@ -1,7 +1,9 @@
 """``past adapt``: Stage II from files — target SFT then skill injection — published like the studio's Adapt.
 
 The same :func:`past.pipeline.adapted.adapt_and_publish` as the studio's Adapt job, so the same documents,
-preset, skill, λ and seed give the same adapters. The result lands under ``<data>/adapters/<name>/``.
+preset, skill, λ and seed give the same adapters: the flags become the one
+:class:`past.adapt_params.AdaptParams` the studio's job builds too (and the estimate is made from it). The
+result lands under ``<data>/adapters/<name>/``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import re
 import sys
 
+from past.adapt_params import AdaptParams
 from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
 from past.cli.train_args import add_threads_flag, apply_threads, run_dir
 from past.errors import ConfigError
@@ -18,18 +21,22 @@ from past.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from past.pipeline.adapt import DEFAULT_PRESET, MODES, OUTPUTS, PRESETS
+    from past.adapt_params import DEFAULT_PRESET, MAX_EPOCHS, MODES, OUTPUTS, PRESETS
 
     parser = subparsers.add_parser("adapt", help="adapt a model to target documents and inject a skill")
     parser.add_argument("targets", nargs="+", help="target documents (any ingestible format, SQuAD-style JSON) or dirs")
     parser.add_argument("--model", default="default", help="base model reference")
     parser.add_argument("--skill", help="skill name in the skill library")
     parser.add_argument(
-        "--lam", help="injection strength λ (a number or a per-module/per-layer schedule; default: the skill's)"
+        "--lam",
+        help="injection strength λ: a number, or a per-module/per-layer schedule such as "
+        "'0.8,mlp=1.0,layers=0-9:0.3' or its JSON form (default: the skill's)",
     )
     parser.add_argument("--mode", choices=MODES, default="past")
     parser.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help="what to train on")
-    parser.add_argument("--epochs", type=float, help="passes over the training texts (default: the preset's)")
+    parser.add_argument(
+        "--epochs", type=float, help=f"passes over the training texts, up to {MAX_EPOCHS:g} (default: the preset's)"
+    )
     parser.add_argument(
         "--output", choices=OUTPUTS, default="adapter", help="an adapter over the base, or merged weights"
     )
@@ -54,13 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.mode in ("past", "pre_injection") and not args.skill and not args.estimate_only:  # same cost either way
         raise ConfigError(f"--mode {args.mode} injects a skill: give --skill NAME (or use --mode sft)")
-    lam = _lam(args.lam)
-    config = AdaptConfig.from_preset(args.preset, mode=args.mode, lam=lam, seed=args.seed, output=args.output)
-    if args.epochs is not None:
-        if not 0 < args.epochs <= 100:
-            raise ConfigError("--epochs must lie in (0, 100]")
-        for stage in config.stages:
-            stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": args.epochs}
+    config = AdaptConfig.from_params(adapt_params(args))
     if any(stage.data.tool_docs for stage in config.stages):  # API schema files (tool use), not text documents
         from past.tools.documents import api_documents_from_files
 
@@ -116,15 +117,6 @@ def _print_estimate(settings: Settings, model: str, documents: list, config: obj
     print(f"estimated time: {cost.describe()} ({cost.document_tokens:,} tokens; {stages})", file=sys.stderr)
 
 
-def _lam(text: str | None) -> float | str | None:
-    """λ as given: a number, or a per-module / per-layer schedule; checked here, before anything trains."""
-    from past.skills.lambdas import LambdaSchedule, check_lambda
-
-    if text is None:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        LambdaSchedule.parse(text)  # raises with the reason
-        return text
-    return check_lambda(number, "--lam")
+def adapt_params(args: argparse.Namespace) -> AdaptParams:
+    """The flags as the typed choices the studio's job builds too (each checked there, before anything trains)."""
+    return AdaptParams(args.preset, args.mode, args.lam, args.epochs, args.seed, args.output)

@@ -10,7 +10,7 @@ from past.errors import ConfigError, OutputPathError
 from past.models import ModelRegistry
 from past.paths import check_name, check_output
 from past.settings import Settings
-from past.skills import LambdaSchedule, SkillLibrary, inject
+from past.skills import LambdaSpec, SkillLibrary, inject
 from past.skills.lambdas import LAMBDA_MAX, LAMBDA_MIN
 
 
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(
             "give --out DIR or --name NAME (stored in the model store, or the adapter store with --adapter)"
         )
-    schedules = [LambdaSchedule.parse(text) for text in args.lam]  # all checked before anything is read
+    schedules = [LambdaSpec.parse(text) for text in args.lam]  # all checked before anything is read
     library = SkillLibrary(settings)
     skills = []
     try:

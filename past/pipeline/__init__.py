@@ -5,10 +5,8 @@ job kinds (thin wrappers) and the benchmarks. Sources are read by :mod:`past.pip
 fine-tune trains on is a :class:`~past.pipeline.data_recipe.DataRecipe`; evaluation is :mod:`past.evaluation`.
 """
 
+from past.adapt_params import DEFAULT_PRESET, MODES, PRESETS, AdaptParams
 from past.pipeline.adapt import (
-    DEFAULT_PRESET,
-    MODES,
-    PRESETS,
     AdaptConfig,
     AdaptResult,
     AdaptStage,
@@ -26,6 +24,7 @@ __all__ = [
     "MODES",
     "PRESETS",
     "AdaptConfig",
+    "AdaptParams",
     "AdaptResult",
     "AdaptStage",
     "DataRecipe",

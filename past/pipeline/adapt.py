@@ -1,10 +1,12 @@
 """Stage II: adapt a model to target documents — fine-tune on them, then inject a skill (θ = θ_T^sft + λ·v).
 
 The one Stage II of the project: ``past adapt``, the studio's Adapt job and ``bench/quality.py`` all call
-:func:`adapt` with an :class:`AdaptConfig`; the studio's choices are :data:`PRESETS` of it. A config is a
-curriculum of one or more SFT stages, each with its data recipe (:mod:`past.pipeline.data_recipe`: which
+:func:`adapt` with an :class:`AdaptConfig`; the studio's choices are :data:`~past.adapt_params.PRESETS` of it.
+A config is a curriculum of one or more SFT stages, each with its data recipe (:mod:`past.pipeline.data_recipe`: which
 texts the documents yield, synthetic ones included) and its SFT settings; a later stage continues the
-earlier stage's LoRA. Modes (the paper's transfer strategies):
+earlier stage's LoRA. The presets, modes and epoch override are the light :mod:`past.adapt_params`, whose
+:class:`~past.adapt_params.AdaptParams` every caller builds and :meth:`AdaptConfig.from_params` turns into a
+config. Modes (the paper's transfer strategies):
 
 - ``past`` (default): SFT from the base, then inject: the result is base + ΔT + λ·v;
 - ``sft``: SFT only (the baseline);
@@ -19,86 +21,21 @@ and training resumes from its last checkpoint.
 
 from __future__ import annotations
 
-import copy
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from past.adapt_params import DEFAULT_PRESET, MODES, NEEDS_SKILL, OUTPUTS, TARGET_SFT, AdaptParams
 from past.documents.ingest import Document
 from past.errors import ConfigError, PastError
 from past.generators.base import ChatGenerator
 from past.pipeline.data_recipe import DataRecipe, document_chunks, item_quality, synthesize_items, training_texts
 from past.pipeline.state import RunState
 from past.progress import NullReporter, Reporter, ScaledReporter
-from past.tools.format_data import TOOL_SFT_MAX_LENGTH
+from past.skills.lambdas import LambdaSpec
 from past.training.runs import config_from_dict
-
-MODES = ("past", "sft", "pre_injection", "sequential")
-OUTPUTS = ("adapter", "merged")
-NEEDS_SKILL = ("past", "pre_injection")
-
-# SFT settings of Stage II: the paper's single-passage setting (LoRA r=32, α=64, lr 1e-3, epochs over a
-# small dataset), with the epoch count measured on this project's default model (bench/README.md).
-TARGET_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 10, "batch_size": 4, "save_steps": 20}
-
-PRESETS: dict[str, dict[str, Any]] = {
-    "short-notes": {
-        "description": "Short documents (notes, pages, articles): the passages and implications the model writes.",
-        "stages": [{"name": "documents", "data": {"synthesis": ["implications"]}, "sft": TARGET_SFT}],
-    },
-    "passage-only": {
-        "description": "The documents' text alone, no synthetic data (the paper's 'train on passage').",
-        "stages": [{"name": "documents", "data": {"synthesis": []}, "sft": TARGET_SFT}],
-    },
-}
-# The long-document regime (LooGLE, App. E of the paper): (1) context memorisation, multi-task SFT over the
-# document's 1024-token windows (the paper's smallest window; text modelling + expansion + compression with
-# extractive lead summaries, see past.pipeline.data_recipe), then (2) synthetic QA on 256-token chunks,
-# continuing stage 1's LoRA. Epochs are the CPU setting: a 100k-character document is ~25 windows.
-LONG_MEMORISE_SFT: dict[str, Any] = {
-    "max_steps": 0,
-    "num_train_epochs": 2,
-    "batch_size": 1,
-    "gradient_accumulation_steps": 2,
-    "max_length": 1280,
-    "save_steps": 10,
-}
-LONG_QA_SFT: dict[str, Any] = {"max_steps": 0, "num_train_epochs": 3, "batch_size": 4, "save_steps": 20}
-PRESETS["long-document"] = {
-    "description": "Long document (a manual or report of many pages): the model first memorises the whole text "
-    "window by window, then practises questions it writes about it.",
-    "stages": [
-        {
-            "name": "memorise",
-            "data": {"chunking": "memorise-1024", "synthesis": [], "extractive_summaries": True},
-            "sft": LONG_MEMORISE_SFT,
-        },
-        {
-            "name": "qa",
-            "data": {"chunking": "qa-256", "synthesis": ["qa"], "synthesis_max_new_tokens": 96},
-            "sft": LONG_QA_SFT,
-        },
-    ],
-}
-# Tool use (the paper's ToolBench regime): a tools collection's API schemas → raw schemas, descriptions,
-# name ↔ usage QA and ReAct first steps (past.tools.documents); inject a tool-use skill (kind "tool_use").
-TOOL_PRESET = "tool-docs"
-# max_length: past.tools.format_data.TOOL_SFT_MAX_LENGTH (ReAct records are up to ~430 tokens).
-TOOL_SFT: dict[str, Any] = {
-    "max_steps": 0,
-    "num_train_epochs": 5,
-    "batch_size": 4,
-    "save_steps": 20,
-    "max_length": TOOL_SFT_MAX_LENGTH,
-}
-PRESETS[TOOL_PRESET] = {
-    "description": "API documentation (a tools collection): the schemas, their descriptions, questions from "
-    "API name to usage and back, and the agent's Thought/Action format.",
-    "stages": [{"name": "tools", "data": {"synthesis": [], "tool_docs": True}, "sft": TOOL_SFT}],
-}
-DEFAULT_PRESET = "short-notes"
 
 
 def preset_mismatch(skill_recipe: dict[str, Any] | None, preset: str) -> str | None:
@@ -147,23 +84,26 @@ class AdaptConfig:
     """Everything Stage II does, JSON-serialisable (runs and jobs record it)."""
 
     mode: str = "past"
-    lam: float | str | None = None  # None: the skill's default λ
+    lam: LambdaSpec | None = None  # None: the skill's default λ
     output: str = "adapter"
     seed: int = 0
     preset: str = DEFAULT_PRESET
-    stages: list[AdaptStage] = field(default_factory=lambda: _preset_stages(DEFAULT_PRESET))
+    stages: list[AdaptStage] = field(default_factory=lambda: _preset_stages(AdaptParams()))
+
+    @classmethod
+    def from_params(cls, params: AdaptParams) -> AdaptConfig:
+        """The config of checked choices: the preset's stages (with the epoch override), mode, λ, seed, output."""
+        config = cls(params.mode, params.lam, params.output, params.seed, params.preset, _preset_stages(params))
+        config.validate()
+        return config
 
     @classmethod
     def from_preset(cls, preset: str = DEFAULT_PRESET, **overrides: Any) -> AdaptConfig:
-        if preset not in PRESETS:
-            raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
-        config = cls(preset=preset, stages=_preset_stages(preset))
-        for key, value in overrides.items():
-            if key not in {f for f in config.__dataclass_fields__ if f not in ("stages", "preset")}:
-                raise ConfigError(f"unknown adapt setting {key!r}")
-            setattr(config, key, value)
-        config.validate()
-        return config
+        """``from_params(AdaptParams(preset, **overrides))``: overrides are mode, lam, epochs, seed, output."""
+        unknown = sorted(set(overrides) - {"mode", "lam", "epochs", "seed", "output"})
+        if unknown:
+            raise ConfigError(f"unknown adapt setting {', '.join(map(repr, unknown))}")
+        return cls.from_params(AdaptParams(preset=preset, **overrides))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AdaptConfig:
@@ -171,18 +111,22 @@ class AdaptConfig:
         stages = raw.pop("stages", None)
         preset = raw.get("preset", DEFAULT_PRESET)
         config = config_from_dict(cls, raw)
-        config.stages = [AdaptStage.from_dict(s) for s in stages] if stages is not None else _preset_stages(preset)
+        config.stages = (
+            [AdaptStage.from_dict(s) for s in stages] if stages is not None else _preset_stages(AdaptParams(preset))
+        )
         config.validate()
         return config
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "lam": None if self.lam is None else self.lam.to_json()}
 
     def validate(self) -> None:
         if self.mode not in MODES:
             raise ConfigError(f"unknown adaptation mode {self.mode!r}: choose one of {', '.join(MODES)}")
         if self.output not in OUTPUTS:
             raise ConfigError(f"unknown output {self.output!r}: choose one of {', '.join(OUTPUTS)}")
+        if self.lam is not None:
+            self.lam = LambdaSpec.coerce(self.lam, "lam")  # a spec as it is; a number or a schedule read once
         if not self.stages:
             raise ConfigError("an adaptation needs at least one fine-tuning stage")
         names = [s.name for s in self.stages]
@@ -193,8 +137,8 @@ class AdaptConfig:
             stage.sft_config(self.seed)
 
 
-def _preset_stages(preset: str) -> list[AdaptStage]:
-    return [AdaptStage.from_dict(copy.deepcopy(s)) for s in PRESETS[preset]["stages"]]
+def _preset_stages(params: AdaptParams) -> list[AdaptStage]:
+    return [AdaptStage.from_dict(s) for s in params.stages()]
 
 
 @dataclass
@@ -202,7 +146,7 @@ class AdaptResult:
     """Where the adapted model is. ``adapter`` applies to ``base``; ``baseline_adapter`` is target SFT alone."""
 
     mode: str
-    lam: float | str | None
+    lam: float | dict | None  # LambdaSpec.to_json(): what records hold
     base: str
     adapter: str | None = None
     model_dir: str | None = None
@@ -260,7 +204,9 @@ def adapt(
                 reporter.log(f"warning: {warning}")
         run_dir = Path(run_dir)
         state = RunState(
-            run_dir, "adapt", {"config": config.to_dict(), "documents": [d.sha256 for d in documents], "lam": lam}
+            run_dir,
+            "adapt",
+            {"config": config.to_dict(), "documents": [d.sha256 for d in documents], "lam": _json(lam)},
         )
         start = Path(base)
         if config.mode == "sequential":
@@ -291,7 +237,7 @@ def adapt(
         reporter.progress(1.0, "adapted model ready")
         return AdaptResult(
             mode=config.mode,
-            lam=lam,
+            lam=_json(lam),
             base=result["base"],
             adapter=result.get("adapter"),
             model_dir=result.get("model_dir"),
@@ -315,13 +261,18 @@ class _StageReporter(ScaledReporter):
         super().progress(fraction, f"{self.label}: {message}")
 
 
-def _resolve_lambda(config: AdaptConfig, vector: Any) -> float | str | None:
+def _resolve_lambda(config: AdaptConfig, vector: Any) -> LambdaSpec | None:
+    """The λ to inject: the config's, else the skill's recommended one (checked when its manifest was read)."""
     if config.mode not in NEEDS_SKILL:
         return None
-    return config.lam if config.lam is not None else vector.manifest.default_lambda
+    return config.lam if config.lam is not None else LambdaSpec(vector.manifest.default_lambda)
 
 
-def _pre_inject(base: str | Path, vector: Any, lam: float | str | None, run_dir: Path) -> dict[str, str]:
+def _json(lam: LambdaSpec | None) -> float | dict | None:
+    return None if lam is None else lam.to_json()
+
+
+def _pre_inject(base: str | Path, vector: Any, lam: LambdaSpec, run_dir: Path) -> dict[str, str]:
     from past.skills import inject
 
     result = inject(base, [(vector, lam)], run_dir / "pre_injected", output="merged", register=False, overwrite=True)
@@ -470,7 +421,7 @@ def _finish(
     start: Path,
     adapter: str,
     vector: Any,
-    lam: float | str | None,
+    lam: LambdaSpec | None,
     run_dir: Path,
 ) -> dict[str, str]:
     """The final weights: an adapter over ``base`` (or over θ_S^rl, sequential), or a merged checkpoint."""

@@ -21,11 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from past.adapt_params import NEEDS_SKILL
 from past.documents.ingest import Document
 from past.errors import ConfigError
 from past.generators.base import ChatGenerator
 from past.paths import check_name
-from past.pipeline.adapt import NEEDS_SKILL, AdaptConfig, AdaptResult, adapt
+from past.pipeline.adapt import AdaptConfig, AdaptResult, adapt
 from past.progress import NullReporter, Reporter, ScaledReporter
 from past.settings import Settings
 

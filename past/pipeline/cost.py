@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from past.adapt_params import AdaptParams
+
 # CPU seconds, one thread, measured on the development machine (bench/cost_calibration.py; bench/README.md):
 # a 1,024-token window trains at ~0.011 s a token, a 60-token QA pair at ~0.005
 TRAIN_SECONDS_PER_TOKEN = 0.0047
@@ -173,19 +175,11 @@ def estimate_adapt_cost(
 
 
 def estimate_preset(
-    base_dir: Any,
-    documents: Sequence[Any],
-    preset: str,
-    epochs: float | None = None,
-    mode: str = "sft",
-    threads: int | None = None,
+    base_dir: Any, documents: Sequence[Any], params: AdaptParams, threads: int | None = None
 ) -> CostEstimate:
-    """The estimate for a preset as the studio and ``past adapt`` launch it (``epochs`` overrides every stage)."""
+    """The estimate for an adaptation's choices as the studio and ``past adapt`` launch them (the same
+    :class:`~past.adapt_params.AdaptParams`, epoch override included)."""
     from past.documents.chunking import load_tokenizer
     from past.pipeline.adapt import AdaptConfig
 
-    config = AdaptConfig.from_preset(preset, mode=mode)
-    if epochs is not None:
-        for stage in config.stages:
-            stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": epochs}
-    return estimate_adapt_cost(documents, config, load_tokenizer(base_dir), threads)
+    return estimate_adapt_cost(documents, AdaptConfig.from_params(params), load_tokenizer(base_dir), threads)

@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from past.adapt_params import PRESETS
 from past.errors import ConfigError
 from past.evaluation.prompts import check_prompt
 from past.judges import JUDGE_KINDS
 from past.judges.factory import REWARD_KINDS
 from past.paths import check_name
-from past.pipeline.adapt import PRESETS
 from past.pipeline.data_recipe import DataRecipe
 from past.pipeline.sources import Sources, load_sources
 from past.training.grpo import GRPOTrainConfig

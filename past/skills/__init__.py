@@ -5,38 +5,59 @@ Public API (import from here):
 * :class:`SkillManifest`, :class:`SkillVector`, :func:`skill_from_adapter` — the format.
 * :class:`SkillLibrary` — the on-disk library under ``settings.skills_dir``.
 * :func:`extract`, :func:`inject`, :func:`compose`, :func:`merge_adapter`, :func:`compress`,
-  :func:`check`, :func:`analyze` — the operations; :class:`LambdaSchedule` for λ per module/layer.
+  :func:`check`, :func:`analyze` — the operations; :class:`LambdaSpec` for λ per module/layer.
+
+The names are imported on first use (``from past.skills import inject``), so importing a light submodule such
+as :mod:`past.skills.lambdas` does not load torch.
 """
 
-from past.skills.errors import (
-    NonFiniteDeltaError,
-    OutputPathError,
-    SkillCompatibilityError,
-    SkillError,
-    SkillExistsError,
-    SkillFormatError,
-    SkillHubError,
-    SkillIntegrityError,
-    SkillNameError,
-    SkillNotFoundError,
-)
-from past.skills.lambdas import LambdaSchedule
-from past.skills.library import SkillLibrary, validate_name
-from past.skills.manifest import SkillManifest
-from past.skills.ops.analyze import AnalysisTable, analyze, heatmap_figure
-from past.skills.ops.check import CompatibilityReport, check
-from past.skills.ops.compress import CompressResult, compress
-from past.skills.ops.extract import extract
-from past.skills.ops.inject import InjectResult, compose, inject, merge_adapter
-from past.skills.tensors.source import open_weights
-from past.skills.vector import SkillVector, skill_from_adapter
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {  # public name -> the module that defines it
+    **dict.fromkeys(
+        (
+            "NonFiniteDeltaError",
+            "OutputPathError",
+            "SkillCompatibilityError",
+            "SkillError",
+            "SkillExistsError",
+            "SkillFormatError",
+            "SkillHubError",
+            "SkillIntegrityError",
+            "SkillNameError",
+            "SkillNotFoundError",
+        ),
+        "errors",
+    ),
+    "LambdaSpec": "lambdas",
+    "SkillLibrary": "library",
+    "validate_name": "library",
+    "SkillManifest": "manifest",
+    "AnalysisTable": "ops.analyze",
+    "analyze": "ops.analyze",
+    "heatmap_figure": "ops.analyze",
+    "CompatibilityReport": "ops.check",
+    "check": "ops.check",
+    "CompressResult": "ops.compress",
+    "compress": "ops.compress",
+    "extract": "ops.extract",
+    "InjectResult": "ops.inject",
+    "compose": "ops.inject",
+    "inject": "ops.inject",
+    "merge_adapter": "ops.inject",
+    "open_weights": "tensors.source",
+    "SkillVector": "vector",
+    "skill_from_adapter": "vector",
+}
 __all__ = [
     "AnalysisTable",
     "CompatibilityReport",
     "CompressResult",
     "InjectResult",
-    "LambdaSchedule",
+    "LambdaSpec",
     "NonFiniteDeltaError",
     "OutputPathError",
     "SkillCompatibilityError",
@@ -62,3 +83,40 @@ __all__ = [
     "skill_from_adapter",
     "validate_name",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'past.skills' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"past.skills.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
+
+if TYPE_CHECKING:
+    from past.skills.errors import (
+        NonFiniteDeltaError,
+        OutputPathError,
+        SkillCompatibilityError,
+        SkillError,
+        SkillExistsError,
+        SkillFormatError,
+        SkillHubError,
+        SkillIntegrityError,
+        SkillNameError,
+        SkillNotFoundError,
+    )
+    from past.skills.lambdas import LambdaSpec
+    from past.skills.library import SkillLibrary, validate_name
+    from past.skills.manifest import SkillManifest
+    from past.skills.ops.analyze import AnalysisTable, analyze, heatmap_figure
+    from past.skills.ops.check import CompatibilityReport, check
+    from past.skills.ops.compress import CompressResult, compress
+    from past.skills.ops.extract import extract
+    from past.skills.ops.inject import InjectResult, compose, inject, merge_adapter
+    from past.skills.tensors.source import open_weights
+    from past.skills.vector import SkillVector, skill_from_adapter

@@ -1,9 +1,11 @@
-"""λ, defined once: its range, its default, and the per-module / per-layer schedule syntax.
+"""λ, defined once: its range, its default, and :class:`LambdaSpec` — a number or a per-module / per-layer schedule.
 
 Every place that takes a λ checks it here, at the boundary where it comes in: ``past inject --lam``, the
-``extract --default-lambda`` flag, the job parameters (``pipeline.adapt``'s ``lam``, ``evaluate``'s
-``sweep_lambdas``), the studio's sliders (their range is :data:`LAMBDA_MIN`..:data:`LAMBDA_MAX`) and a
-skill manifest's ``default_lambda``.
+``extract --default-lambda`` flag, an adaptation's λ (:class:`past.pipeline.adapt_params.AdaptParams`, which
+``past adapt``, the studio's Adapt screen and the ``pipeline.adapt`` job all build), ``evaluate``'s
+``sweep_lambdas``, the studio's sliders (their range is :data:`LAMBDA_MIN`..:data:`LAMBDA_MAX`) and a
+skill manifest's ``default_lambda``. A :class:`LambdaSpec` that exists is valid: the injection arithmetic
+(:mod:`past.skills.ops.inject`) reads it without checking it again.
 
 - A λ is a finite number in [:data:`LAMBDA_MIN`, :data:`LAMBDA_MAX`] = [-4, 4]. 1 adds the skill as
   learned (the paper's setting), 0 leaves the model unchanged, a negative λ subtracts the skill; beyond
@@ -14,10 +16,14 @@ skill manifest's ``default_lambda``.
   :data:`MODULE_NAMES` or a group of :data:`GROUP_NAMES`, and ``layers=START-END:NUMBER`` (or
   ``layers=N:NUMBER``) for an inclusive range of decoder layers. The most specific match wins: a layer
   range (the last one given) over a module over its group over the default.
+- JSON form (job parameters, records, the studio's "Advanced" field): a number, or
+  ``{"default": 0.8, "modules": {"q_proj": 0.5}, "layers": [[0, 9, 0.3]]}``; :meth:`LambdaSpec.to_json`
+  writes a plain number as a number, so records of a single λ read as before.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -86,10 +92,11 @@ def group_of(name: str) -> str:
 
 
 @dataclass
-class LambdaSchedule:
-    """λ per parameter: ``default``, overridden by ``modules`` then by ``layers`` (inclusive ranges).
+class LambdaSpec:
+    """λ: one number (``default`` alone), or per parameter ``default`` overridden by ``modules`` then by ``layers``
+    (inclusive ranges).
 
-    Every value, module name and layer range is checked on construction, so a schedule that exists is valid.
+    Every value, module name and layer range is checked on construction, so a spec that exists is valid.
     """
 
     default: float = DEFAULT_LAMBDA
@@ -127,15 +134,32 @@ class LambdaSchedule:
             return self.modules[group]
         return self.default
 
+    @property
+    def is_number(self) -> bool:
+        """One λ for every parameter (no module or layer overrides)."""
+        return not self.modules and not self.layers
+
     def to_dict(self) -> dict:
         return {"default": self.default, "modules": dict(self.modules), "layers": [list(x) for x in self.layers]}
 
+    def to_json(self) -> float | dict:
+        """A plain number when it is one, else :meth:`to_dict` (what job parameters and records hold)."""
+        return self.default if self.is_number else self.to_dict()
+
+    def text(self) -> str:
+        """The CLI's text form (``0.8,mlp=1,layers=0-9:0.3``), which :meth:`parse` reads back."""
+        parts = [f"{self.default:g}", *(f"{k}={v:g}" for k, v in self.modules.items())]
+        parts += [f"layers={a}-{b}:{v:g}" for a, b, v in self.layers]
+        return ",".join(parts)
+
     @classmethod
-    def coerce(cls, lam: float | LambdaSchedule | str | dict) -> LambdaSchedule:
-        if isinstance(lam, LambdaSchedule):
+    def coerce(cls, lam: float | LambdaSpec | str | dict, where: str = "λ") -> LambdaSpec:
+        """Any form of λ as a spec: a spec as it is, a number, a dict (JSON form), or text (JSON or the CLI's form);
+        :class:`LambdaError` names ``where`` and what is wrong."""
+        if isinstance(lam, LambdaSpec):
             return lam
         if isinstance(lam, str):
-            return cls.parse(lam)
+            return cls.parse(lam, where)
         if isinstance(lam, dict):
             unknown = set(lam) - {"default", "modules", "layers"}
             if unknown:
@@ -143,14 +167,27 @@ class LambdaSchedule:
             modules, layers = lam.get("modules") or {}, lam.get("layers") or []
             if not isinstance(modules, dict) or not isinstance(layers, list):
                 raise LambdaError("a λ schedule's modules map names to numbers and its layers is a list")
-            return cls(lam.get("default", DEFAULT_LAMBDA), dict(modules), [tuple(x) for x in layers])
-        return cls(lam)
+            if not all(isinstance(x, list | tuple) for x in layers):
+                raise LambdaError(f"a layer range of λ is [START, END, VALUE], not {layers!r}")
+            default = check_lambda(lam.get("default", DEFAULT_LAMBDA), f"the default {where}")
+            return cls(default, dict(modules), [tuple(x) for x in layers])
+        return cls(check_lambda(lam, where))
+
+    from_json = coerce
 
     @classmethod
-    def parse(cls, text: str) -> LambdaSchedule:
-        """Read the text form (see the module docstring); :class:`LambdaError` names the part that is wrong."""
+    def parse(cls, text: str, where: str = "λ") -> LambdaSpec:
+        """Read the text form, or the JSON form written out (see the module docstring); :class:`LambdaError` names
+        the part that is wrong."""
         if not text.strip():
-            raise LambdaError(f"λ is empty; use {SYNTAX}")
+            raise LambdaError(f"{where} is empty; use {SYNTAX}")
+        if text.strip().startswith("{"):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                where_ = f"at character {exc.pos + 1}"
+                raise LambdaError(f"cannot read the λ schedule {text.strip()!r} as JSON: {exc.msg} {where_}") from None
+            return cls.coerce(data, where)
         parts = [p.strip() for p in text.split(",")]
         if not all(parts):
             raise LambdaError(f"cannot read λ {text!r}: an empty part; use {SYNTAX}")
@@ -180,4 +217,4 @@ class LambdaSchedule:
                 raise LambdaError(f"unknown module {key!r} in λ {text!r}; known modules: {known}")
             else:
                 modules[key] = check_lambda(value, f"λ of {key}")
-        return cls(check_lambda(default) if default is not None else DEFAULT_LAMBDA, modules, layers)
+        return cls(check_lambda(default, where) if default is not None else DEFAULT_LAMBDA, modules, layers)

@@ -1,6 +1,7 @@
 """``pipeline.adapt``: PaST Stage II as a job — a thin wrapper over :func:`past.pipeline.adapted.adapt_and_publish`.
 
-Maps the job's parameters onto a Stage II preset (:data:`past.pipeline.PRESETS`), takes the documents of a
+Its training choices (preset, epochs, λ, seed, mode) are checked once, as the one
+:class:`past.adapt_params.AdaptParams` that ``past adapt`` and the studio build too; it takes the documents of a
 collection from the store, and publishes the result under ``<data>/adapters/<name>/`` (``baseline``: target SFT
 only; ``injected``: SFT + λ·skill), which A/B chat serves with one copy of the base weights. ``past adapt`` does
 the same thing from files. Resumable: completed stages are skipped when the job is resumed.
@@ -14,24 +15,25 @@ from typing import Any
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.adapt_params import DEFAULT_PRESET, PRESET_NAMES, TOOL_PRESET, AdaptParams
 from past.paths import check_name
-from past.skills.lambdas import check_lambda
 
 MODES = ["past", "sft", "pre_injection"]  # sequential needs θ_S^rl of the skill's source run: ``past adapt``
-# literal copy of past.pipeline.PRESETS' names (this module is imported at worker start; a test keeps them equal)
-PRESET_NAMES = ["short-notes", "passage-only", "long-document", "tool-docs"]
-MAX_EPOCHS = 100.0
-TOOL_PRESET = "tool-docs"  # = past.pipeline.adapt.TOOL_PRESET: a tools collection's API schemas
+LAM_HELP = (
+    "strength λ of the skill: a number, or a per-module/per-layer schedule as JSON "
+    '({"default": 0.8, "modules": {"mlp": 1.0}, "layers": [[0, 9, 0.3]]}) or as past adapt --lam writes it '
+    "(0.8,mlp=1.0,layers=0-9:0.3); empty = the skill's default"
+)
 
 
 @dataclass
-class AdaptParams:
+class AdaptJobParams:
     collection: str = param("default", help="document collection to learn (Documents screen)", ref="collection")
     skill: str = param("", help="skill from the library to inject (empty: fine-tune only)", ref="skill")
-    lam: float | None = param(None, help="strength λ of the skill; empty = the skill's default")
+    lam: float | dict | str | None = param(None, help=LAM_HELP)  # noqa: RUF009
     base: str = param("default", help="base model (must be the skill's base)", ref="model")
     name: str = param("", help="name of the adapted model (default: collection + skill)")
-    preset: str = param("short-notes", help="what to train on (see the presets)", choices=PRESET_NAMES)
+    preset: str = param(DEFAULT_PRESET, help="what to train on (see the presets)", choices=PRESET_NAMES)
     epochs: float | None = param(None, help="passes over the training texts; empty = the preset's")
     seed: int = param(0, help="random seed")
     mode: str = param("past", help="past = SFT + skill; sft = SFT only; pre_injection = skill first", choices=MODES)
@@ -39,35 +41,30 @@ class AdaptParams:
     def validate(self) -> None:
         if self.mode != "sft" and not self.skill:
             raise ValueError("pick a skill to inject (or choose mode 'sft')")
-        if self.epochs is not None and not 0 < self.epochs <= MAX_EPOCHS:
-            raise ValueError(f"epochs must lie in (0, {MAX_EPOCHS:g}]")
-        self.lam = None if self.lam is None else check_lambda(self.lam, "lam")
+        # the training choices, checked once here (the same type past adapt builds from its flags)
+        self._adapt = AdaptParams(self.preset, self.mode, self.lam, self.epochs, self.seed)
+        self.lam = self._adapt.lam_json()  # stored as a number or a schedule's JSON form
         if self.name:
             check_name(self.name, "adapted model")
 
+    def adapt_params(self) -> AdaptParams:
+        """The checked training choices (built by :meth:`validate`, which the job runner calls)."""
+        if not hasattr(self, "_adapt"):
+            self.validate()
+        return self._adapt
 
-def adapted_name(params: AdaptParams, job_id: str) -> str:
+
+def adapted_name(params: AdaptJobParams, job_id: str) -> str:
     if params.name:
         return params.name
     raw = f"{params.collection}-{params.skill or 'sft'}-{job_id[:6]}"
     return re.sub(r"[^\w.-]+", "-", raw).strip("-")[:64]
 
 
-def adapt_config(params: AdaptParams):
-    """The Stage II config of these parameters (the same one ``past adapt`` builds from its flags)."""
-    from past.pipeline import AdaptConfig
-
-    config = AdaptConfig.from_preset(params.preset, mode=params.mode, lam=params.lam, seed=params.seed)
-    if params.epochs is not None:
-        for stage in config.stages:
-            stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": params.epochs}
-    config.validate()
-    return config
-
-
-def run(params: AdaptParams, ctx: JobContext) -> dict:
+def run(params: AdaptJobParams, ctx: JobContext) -> dict:
     from backend.documents import DocumentService
     from backend.store import Store
+    from past.pipeline.adapt import AdaptConfig
     from past.pipeline.adapted import adapt_and_publish
 
     store = Store(ctx.settings.db_path)
@@ -75,7 +72,7 @@ def run(params: AdaptParams, ctx: JobContext) -> dict:
     if not docs:
         raise ValueError(f"the collection '{params.collection}' has no documents: upload some first")
     ctx.reporter.log(f"adapting {params.base} to {len(docs)} document(s) of '{params.collection}'")
-    config = adapt_config(params)
+    config = AdaptConfig.from_params(params.adapt_params())
     estimate = launch_estimate(ctx, params.base, docs, config)
     record = adapt_and_publish(
         ctx.settings,
@@ -120,7 +117,7 @@ def launch_estimate(ctx: JobContext, base: str, docs: list, config: Any) -> Any:
     return estimate
 
 
-def tool_documents(ctx: JobContext, params: AdaptParams, store) -> list:
+def tool_documents(ctx: JobContext, params: AdaptJobParams, store) -> list:
     """A tools collection's schema files as pipeline documents (the tool-docs preset); [] for a text collection."""
     from backend.tool_collections import ToolCollections
 
@@ -155,7 +152,7 @@ def _skill_kind(ctx: JobContext, name: str) -> str:
 
 KIND = JobKind(
     name="pipeline.adapt",
-    params=AdaptParams,
+    params=AdaptJobParams,
     run=run,
     description="Teach a model a document collection and inject a skill (synthesis → SFT → injection).",
     resumable=True,

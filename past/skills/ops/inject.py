@@ -27,7 +27,7 @@ from past.models.record import ModelRecord, write_record
 from past.progress import NullReporter, Reporter
 from past.skills.errors import NonFiniteDeltaError, SkillCompatibilityError, SkillError
 from past.skills.forms.lora import write_lora_adapter
-from past.skills.lambdas import LambdaSchedule
+from past.skills.lambdas import LambdaSpec
 from past.skills.ops.check import CompatibilityReport, check
 from past.skills.ops.extract import WeightsRef, as_weights
 from past.skills.tensors.io import (
@@ -43,7 +43,7 @@ from past.skills.tensors.source import COPIED_FILES, AdapterWeights, Weights
 from past.skills.vector import SkillVector, all_finite
 
 OUTPUTS = ("merged", "adapter")
-Lambda = float | LambdaSchedule | str | dict
+Lambda = float | LambdaSpec | str | dict
 
 
 @dataclass
@@ -87,7 +87,7 @@ def inject(
     started = time.monotonic()
     weights, owned = as_weights(target)
     try:
-        schedules = [(skill, LambdaSchedule.coerce(lam)) for skill, lam in skills]
+        schedules = [(skill, LambdaSpec.coerce(lam)) for skill, lam in skills]
         reports = [check(skill, weights, force=force, reason=reason) for skill, _ in schedules]
         for report in reports:
             for warning in report.warnings:
@@ -121,7 +121,7 @@ def merge_adapter(base_dir: Path | str, adapter_dir: Path | str, out_dir: Path |
 
 def _merged(
     weights: Weights,
-    schedules: list[tuple[SkillVector, LambdaSchedule]],
+    schedules: list[tuple[SkillVector, LambdaSpec]],
     out_dir: Path,
     max_shard_bytes: int,
     overwrite: bool,
@@ -254,7 +254,7 @@ def _write_model(tmp: Path, entries, produce, released, max_shard_bytes: int) ->
 
 def _adapter(
     weights: Weights,
-    schedules: list[tuple[SkillVector, LambdaSchedule]],
+    schedules: list[tuple[SkillVector, LambdaSpec]],
     out_dir: Path,
     overwrite: bool,
     reporter: Reporter,
@@ -297,7 +297,7 @@ def _adapter(
 
 
 def _register(
-    path: Path, weights: Weights, schedules: list[tuple[SkillVector, LambdaSchedule]], name: str | None, forced: str
+    path: Path, weights: Weights, schedules: list[tuple[SkillVector, LambdaSpec]], name: str | None, forced: str
 ) -> None:
     """Write model.json after the directory is complete, so only finished models are registered."""
     first = weights.entry(weights.names()[0])

@@ -11,7 +11,9 @@ from the design. The rules:
 - no cycle between the modules of ``past/``;
 - the low layers (``past.datasets``, ``past.documents``) import only what lies below them;
 - the evaluator is handed a retriever and never imports ``past.retrieval``;
-- ``docs/architecture.md`` names only files that exist (and functions those files define).
+- every package of ``past/`` has a row in the layer table of ``docs/architecture.md`` and imports only packages of
+  its own row or of rows before it;
+- ``docs/architecture.md`` (and ``CONTRIBUTING.md``) name only files that exist, and functions those files define.
 """
 
 from __future__ import annotations
@@ -220,6 +222,36 @@ def layer_violations(edges: Edges) -> list[str]:
     return sorted(found)
 
 
+def documented_layers(text: str) -> list[set[str]]:
+    """The rows of the page's layer table (``| layer | packages | rule |``), bottom first: the ``past.X`` packages
+    each row's second cell names (as ``past/X/`` or ``past/X.py``)."""
+    rows: list[set[str]] = []
+    lines = iter(text.splitlines())
+    for line in lines:
+        if line.replace(" ", "").startswith("|layer|packages|"):
+            break
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        cells = line.split("|")
+        if len(cells) > 2 and not set(cells[2]) <= set("- :"):
+            rows.append({f"past.{m}" for m in re.findall(r"`past/(\w+)(?:/|\.py)`", cells[2])})
+    return rows
+
+
+def layer_order_violations(edges: Edges, layers: list[set[str]]) -> list[str]:
+    """Packages of ``past/`` in no row of the table, and imports of a package from a later row."""
+    row = {package: n for n, packages in enumerate(layers) for package in packages} | {"past": 0}
+    found = [
+        f"{node} has no row in the layer table" for node in sorted(edges) if node.startswith("past") and node not in row
+    ]
+    for node, targets in edges.items():
+        for target, where in targets.items():
+            if node in row and target in row and row[target] > row[node]:
+                found.append(f"{where[0]} {node} (row {row[node] + 1}) -> {target} (row {row[target] + 1})")
+    return sorted(found)
+
+
 def architecture_references(text: str) -> list[str]:
     """The backticked file references of a markdown page: ``dir/file.py``, ``dir/``, ``file.md`` or
     ``dir/file.py:function`` (no spaces, a slash or a file suffix)."""
@@ -272,10 +304,17 @@ def test_low_layers_import_only_what_lies_below_them() -> None:
     assert layer_violations(package_edges(ROOT)) == []
 
 
+def test_past_keeps_the_layer_order_of_the_architecture_page() -> None:
+    layers = documented_layers(ARCHITECTURE.read_text(encoding="utf-8"))
+    assert len(layers) >= 5 and all(layers), "the layer table of docs/architecture.md was not found"
+    assert layer_order_violations(package_edges(ROOT), layers) == []
+
+
 def test_the_architecture_page_names_only_files_that_exist() -> None:
     assert ARCHITECTURE.is_file(), "docs/architecture.md is the newcomer's map"
     assert len(architecture_references(ARCHITECTURE.read_text(encoding="utf-8"))) >= 20
     assert missing_references(ROOT, ARCHITECTURE) == []
+    assert missing_references(ROOT, ROOT / "CONTRIBUTING.md") == []
 
 
 def plant(root: Path, files: dict[str, str]) -> None:
@@ -353,6 +392,30 @@ def test_the_checks_find_what_they_look_for(tmp_path: Path) -> None:
         "past/datasets/__init__.py:2 past.datasets -> past.pipeline",
         "past/documents/ingest.py:2 past.documents -> past.evaluation",
         "past/evaluation/closed_book.py:2 past.evaluation -> past.retrieval",
+    ]
+
+
+def test_the_layer_table_check_finds_a_package_out_of_order(tmp_path: Path) -> None:
+    plant(
+        tmp_path,
+        {
+            "past/__init__.py": "",
+            "past/errors.py": "",
+            "past/documents/__init__.py": "from past.errors import E\n",
+            "past/evaluation/__init__.py": "from past.documents import x\n",
+            "past/models/__init__.py": "def load():\n    from past.evaluation import y\n",
+            "past/extra.py": "",
+        },
+    )
+    page = (
+        "| layer | packages | rule |\n| --- | --- | --- |\n| foundation | `past/errors.py` | |\n"
+        "| low | `past/documents/`, `past/models/` | |\n| methods | `past/evaluation/` | |\n\nafter the table\n"
+    )
+    layers = documented_layers(page)
+    assert layers == [{"past.errors"}, {"past.documents", "past.models"}, {"past.evaluation"}]
+    assert layer_order_violations(package_edges(tmp_path), layers) == [
+        "past.extra has no row in the layer table",
+        "past/models/__init__.py:2 past.models (row 2) -> past.evaluation (row 3)",
     ]
 
 

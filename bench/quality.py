@@ -55,7 +55,7 @@ def select_passages(count: int, max_questions: int | None = None) -> list[tuple[
 
     ``max_questions`` keeps the first N questions of each passage (a smoke run; the protocol uses them all).
     """
-    from past.datasets.public import load_squad
+    from past.pipeline.public import load_squad
 
     if not DEV.is_file():
         sys.exit(f"error: {DEV} not found (the shared SQuAD data sits beside the project: ../shared/data/squad)")

@@ -32,8 +32,8 @@ from backend.adapter_catalog import adapter_choices
 from backend.chat_sessions import ABConversations, ABSession, Side, VoteError
 from backend.retrieval import CollectionRetrievers
 from past.errors import PastError
-from past.evaluation.prompts import render_prompt
-from past.retrieval import DEFAULT_K, Hit, render_documents_prompt
+from past.evaluation.prompts import render_documents_prompt, render_prompt
+from past.retrieval import DEFAULT_K, Hit
 from past.serving.engine import SideSpec
 from past.serving.generation import GenerationParams
 from studio.ab_votes import choice_of, export_all, pane_names, render_vote_panel, reveal_text, tally_rows, vote_state

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from past.datasets.public import load_loogle, load_squad
 from past.documents import chunk_text
+from past.pipeline.public import load_loogle, load_squad
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"

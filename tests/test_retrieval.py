@@ -11,8 +11,8 @@ from transformers import PreTrainedTokenizerFast
 
 from past.documents import ingest_bytes
 from past.errors import ConfigError
-from past.evaluation.prompts import render_prompt
-from past.retrieval import RetrievalIndex, ensure_index, render_documents_prompt
+from past.evaluation.prompts import render_documents_prompt, render_prompt
+from past.retrieval import RetrievalIndex, ensure_index
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "assets" / "documents"

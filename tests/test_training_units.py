@@ -56,7 +56,7 @@ def test_records_and_grpo_prompts(tmp_path: Path) -> None:
     assert both[0]["answers"] == ["A1"] and both[2]["prompt"][0]["content"] == "Q1?"
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok"}\n{not json}\n')
-    with pytest.raises(TrainingDataError, match=r"bad.jsonl:2"):
+    with pytest.raises(TrainingDataError, match=r"bad.jsonl line 2 is not valid JSON"):
         load_records(bad)
 
 

@@ -28,10 +28,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from backend.jobs.errors import RunnerBusyError
 from backend.jobs.executors import AccelerateExecutor, Executor, LaunchRequest, LocalProcessExecutor, WorkerHandle
+from backend.jobs.logs import log_path
 from backend.jobs.process import RUNNER_PID_ENV, process_start_time, reap_group
 from backend.jobs.registry import EXTRA_KINDS_ENV
 from backend.jobs.slots import SlotPool, detect_slots
@@ -41,11 +41,6 @@ from backend.store.jobs_repo import CANCELLED, FAILED, INTERRUPTED, QUEUED, RUNN
 from past.settings import Settings
 
 RAY_ADDRESS_ENV = "PAST_RAY_ADDRESS"
-
-
-def log_path(settings: Settings, job_id: str) -> Path:
-    """The per-job log file (worker stdout/stderr, all attempts appended)."""
-    return settings.data_dir / "job-logs" / f"{job_id}.log"
 
 
 def default_executors() -> dict[str, Executor]:

@@ -20,11 +20,11 @@ from backend.jobs.artifacts import ArtifactStore
 from backend.jobs.errors import JobSpecError, JobStateError, MissingInputError
 from backend.jobs.executors.accelerate import check_options
 from backend.jobs.kind import JobKind
+from backend.jobs.logs import log_path
 from backend.jobs.params import build_params, params_to_json
 from backend.jobs.process import is_alive
 from backend.jobs.refs import apply_policy, check_refs
 from backend.jobs.registry import JobRegistry
-from backend.jobs.runner import log_path
 from backend.jobs.slots import check_resources, gpu_count
 from backend.jobs.states import STOP_CANCEL
 from backend.path_policy import PathPolicy

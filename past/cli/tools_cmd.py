@@ -193,7 +193,7 @@ def run_data(args: argparse.Namespace, settings: Settings) -> int:
 def _policy(registry: ModelRegistry, spec: str) -> tuple[str, LocalGenerator]:
     label, _, ref = spec.rpartition("=") if "=" in spec else ("", "", spec)
     ref, _, adapter = ref.partition("+")
-    from past.training.modeling import merge_adapter_for_generation
+    from past.models.adapters import merge_adapter_for_generation
 
     loaded = registry.load(ref or "default")
     model = merge_adapter_for_generation(loaded.model, adapter) if adapter else loaded.model.eval()

@@ -1,4 +1,6 @@
-"""JSON Lines I/O: ``write_jsonl`` is atomic (temp file in the same directory + ``os.replace``)."""
+"""JSON Lines I/O: ``write_jsonl`` is atomic (temp file in the same directory + ``os.replace``); ``jsonl_rows`` is
+the project's one JSONL parser (documents, synthetic items, training records, QA and LooGLE files), raising the
+caller's error class with the file name and line number."""
 
 from __future__ import annotations
 
@@ -45,24 +47,39 @@ def append_jsonl(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -
     return write_jsonl(path, [*existing, *rows])
 
 
-def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+def jsonl_rows(
+    lines: Iterable[str], name: str, error: type[Exception] = PastError
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The one JSONL parser: ``(line number, object)`` for every non-blank line of ``lines``, lazily. A line that
+    is not a JSON object raises ``error`` (the caller's error class) naming ``name`` and the line."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise error(f"{name} line {number} is not valid JSON (column {exc.colno}: {exc.msg})") from None
+        if not isinstance(row, dict):
+            raise error(f"{name} line {number} is not a JSON object")
+        yield number, row
+
+
+def iter_jsonl(
+    path: str | os.PathLike[str], error: type[Exception] = PastError
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`jsonl_rows` of the file at ``path``, read once, line by line; an unreadable file raises ``error``."""
     path = Path(path)
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
-        raise PastError(f"cannot read {path}: {exc.strerror}") from exc
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from None
     with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PastError(f"{path.name} line {number} is not valid JSON: {exc.msg}") from exc
-            if not isinstance(row, dict):
-                raise PastError(f"{path.name} line {number} is not a JSON object")
-            yield row
+        try:
+            yield from jsonl_rows(handle, path.name, error)
+        except UnicodeDecodeError:
+            raise error(f"{path.name} is not UTF-8 text") from None
 
 
-def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    return list(iter_jsonl(path))
+def read_jsonl(path: str | os.PathLike[str], error: type[Exception] = PastError) -> list[dict[str, Any]]:
+    """Every object of the JSONL file at ``path``; anything malformed raises ``error`` naming the line."""
+    return [row for _, row in iter_jsonl(path, error)]

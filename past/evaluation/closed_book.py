@@ -8,7 +8,7 @@ The prompt style (:mod:`past.evaluation.prompts`) and the judge's name are recor
 
 "With documents": given a ``retriever`` (anything with ``retrieve(question, k)`` returning hits with ``text``,
 ``doc_name`` and ``chunk``, e.g. :class:`past.retrieval.RetrievalIndex`), each question is asked with its
-``retrieval_k`` best chunks in front of it (:func:`past.retrieval.documents_conversation`); everything else
+``retrieval_k`` best chunks in front of it (:func:`past.evaluation.prompts.documents_conversation`); everything else
 (decoding, judging, statistics) is the same, and the chunks used are recorded per question.
 """
 
@@ -24,6 +24,7 @@ from past.evaluation.prompts import (
     DEFAULT_PROMPT,
     RECALL_STYLES,
     check_prompt,
+    documents_conversation,
     prompt_conversation,
     split_reply,
 )
@@ -163,8 +164,6 @@ def evaluate_closed_book(
                 conversations.append(prompt_conversation(item.question, config.prompt))
                 retrieved.append([])
                 continue
-            from past.retrieval.prompt import documents_conversation  # past.retrieval imports this package
-
             hits = retriever.retrieve(item.question, config.retrieval_k)
             conversations.append(documents_conversation(item.question, [h.text for h in hits], config.prompt))
             retrieved.append([f"{h.doc_name}#{h.chunk}" for h in hits])

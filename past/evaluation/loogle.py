@@ -10,10 +10,10 @@ string ``"[{'Q': ..., 'A': ..., 'S': ...}]"``. It is read with :func:`ast.litera
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from past.datasets import jsonl_rows
 from past.documents.ingest import slugify
 from past.errors import EvaluationError
 
@@ -76,19 +76,17 @@ def _evidence(raw: object) -> tuple[str, ...]:
 
 def parse_loogle_lines(lines: Iterable[str], name: str = "loogle.jsonl", limit: int | None = None) -> list[LoogleRow]:
     """The documents and questions of a LooGLE file's lines (blank lines skipped; errors name the line)."""
-    rows: list[LoogleRow] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        if limit and len(rows) >= limit:
-            break
+    return parse_loogle_rows(jsonl_rows(lines, name, EvaluationError), name, limit)
+
+
+def parse_loogle_rows(
+    rows: Iterable[tuple[int, dict]], name: str = "loogle.jsonl", limit: int | None = None
+) -> list[LoogleRow]:
+    """LooGLE rows from ``(line number, object)`` pairs as :func:`past.datasets.jsonl_rows` yields them; at most
+    ``limit`` documents (the lines after them are not read)."""
+    parsed: list[LoogleRow] = []
+    for number, row in rows:
         where = f"{name} line {number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvaluationError(f"{where} is not valid JSON (column {exc.colno}: {exc.msg})") from None
-        if not isinstance(row, dict):
-            raise EvaluationError(f"{where}: expected a JSON object with 'input' and 'qa_pairs'")
         missing = [key for key in REQUIRED if key not in row]
         if missing:
             raise EvaluationError(
@@ -97,11 +95,13 @@ def parse_loogle_lines(lines: Iterable[str], name: str = "loogle.jsonl", limit: 
         if not isinstance(row["input"], str) or not row["input"].strip():
             raise EvaluationError(f"{where}: 'input' (the document text) is empty")
         title = str(row.get("title") or name.split(".")[0])
-        doc_id = f"{slugify(title)}-{len(rows):02d}"
+        doc_id = f"{slugify(title)}-{len(parsed):02d}"
         pairs = _pairs(row["qa_pairs"], where)
         questions = tuple((f"{doc_id}-{n:03d}", pair["Q"].strip(), _answer(pair["A"])) for n, pair in enumerate(pairs))
         evidence = {qid: _evidence(pair.get("S")) for (qid, _, _), pair in zip(questions, pairs, strict=True)}
-        rows.append(LoogleRow(doc_id, title, row["input"].strip(), questions, evidence))
-    if not rows:
+        parsed.append(LoogleRow(doc_id, title, row["input"].strip(), questions, evidence))
+        if limit and len(parsed) >= limit:
+            break
+    if not parsed:
         raise EvaluationError(f"{name} holds no LooGLE rows")
-    return rows
+    return parsed

@@ -5,12 +5,15 @@ ran. ``paper`` is the SQuAD setting of the paper and the default; ``question`` i
 person types it in chat; ``recall`` is *recall, then answer*: the model first writes the sentence it remembers,
 then a line ``Answer: …``. :func:`split_reply` is the one place a reply becomes (answer, recall): the judge,
 the GRPO reward and the report card score only the answer, so reciting can never pass, and a ``recall`` reply
-without an answer line answers nothing.
+without an answer line answers nothing. "With documents" (:func:`documents_conversation`) puts numbered passages
+in front of exactly :func:`render_prompt` of the chosen style, so a system with documents differs from the same
+system closed-book only by the passages; the evaluator gets the passages from the retriever it is handed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from past.errors import ConfigError
 from past.generators.base import Conversation, user
@@ -32,6 +35,7 @@ PROMPT_LABELS: dict[str, str] = {
     "question": "bare question",
     "recall": "recall, then answer",
 }
+DOCUMENTS_INTRO = "Use these passages from the documents to answer."
 _ANSWER_LINE = re.compile(r"(?im)^\s*(?:\*\*)?answer(?:\*\*)?\s*:\s*(?:\*\*)?\s*(.*)$")
 
 
@@ -48,6 +52,19 @@ def render_prompt(question: str, style: str = DEFAULT_PROMPT) -> str:
 
 def prompt_conversation(question: str, style: str = DEFAULT_PROMPT) -> Conversation:
     return user(render_prompt(question, style))
+
+
+def render_documents_prompt(question: str, passages: Sequence[str], style: str = DEFAULT_PROMPT) -> str:
+    """The user turn "with documents": numbered passages (if any), then the question in prompt style ``style``."""
+    asked = render_prompt(question, style)
+    if not passages:
+        return asked
+    blocks = "\n\n".join(f"Passage {n}:\n{text.strip()}" for n, text in enumerate(passages, 1))
+    return f"{DOCUMENTS_INTRO}\n\n{blocks}\n\n{asked}"
+
+
+def documents_conversation(question: str, passages: Sequence[str], style: str = DEFAULT_PROMPT) -> Conversation:
+    return user(render_documents_prompt(question, passages, style))
 
 
 def first_line(text: str) -> str:

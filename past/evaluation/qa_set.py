@@ -8,14 +8,17 @@ LooGLE JSONL files (rows with ``input`` and ``qa_pairs``; :mod:`past.evaluation.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from past.datasets import iter_jsonl
 from past.documents.ingest import slugify
 from past.errors import EvaluationError
+from past.evaluation.loogle import LoogleRow, is_loogle_row, parse_loogle_lines, parse_loogle_rows
 
 
 @dataclass(frozen=True)
@@ -102,22 +105,16 @@ def qa_set_from_json(data: object, name: str = "questions.qa.json") -> QASet:
 
 
 def _from_jsonl(path: Path) -> QASet:
-    from past.datasets import read_jsonl
-    from past.evaluation.loogle import is_loogle_row
-
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"{path.name} is not a readable UTF-8 text file: {exc}") from None
-    first = next((line for line in lines if line.strip()), "")
-    try:
-        looks_loogle = is_loogle_row(json.loads(first))
-    except json.JSONDecodeError:
-        looks_loogle = '"qa_pairs"' in first
-    if looks_loogle:
-        return loogle_qa_set(lines, path.name)
+    """A JSONL file, read once: LooGLE rows when its first row is one, else question rows (or synthetic QA rows)."""
+    rows = iter_jsonl(path, EvaluationError)
+    first = next(rows, None)
+    if first is None:
+        return QASet([])
+    rows = itertools.chain([first], rows)
+    if is_loogle_row(first[1]):
+        return qa_set_from_loogle(parse_loogle_rows(rows, path.name))
     items = []
-    for n, row in enumerate(read_jsonl(path)):
+    for n, (_, row) in enumerate(rows):
         if row.get("kind") == "qa" and "prompt" in row:  # a synthetic-data file
             row = {"question": row["prompt"], "answer": row["completion"], "doc_id": row["provenance"]["doc_id"]}
         doc_id = str(row.get("doc_id") or slugify(path.stem))
@@ -130,9 +127,12 @@ def _from_jsonl(path: Path) -> QASet:
 
 def loogle_qa_set(lines: Iterable[str], name: str = "loogle.jsonl", limit: int | None = None) -> QASet:
     """A closed-book QA set from LooGLE lines (:mod:`past.evaluation.loogle`); ``contexts`` holds the texts."""
-    from past.evaluation.loogle import parse_loogle_lines
+    return qa_set_from_loogle(parse_loogle_lines(lines, name, limit))
 
-    rows = parse_loogle_lines(lines, name, limit)
+
+def qa_set_from_loogle(rows: Iterable[LoogleRow]) -> QASet:
+    """The QA set of parsed LooGLE rows: their questions, and the documents' texts as ``contexts``."""
+    rows = list(rows)
     items = [QAItem(qid, r.doc_id, question, (answer,)) for r in rows for qid, question, answer in r.questions]
     return QASet(items, {r.doc_id: r.text for r in rows})
 

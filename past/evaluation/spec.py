@@ -51,7 +51,7 @@ def load_spec(registry: Any, spec: ModelSpec) -> tuple[Any, Any]:
         adapter = Path(spec.adapter)
         if not (adapter / "adapter_config.json").is_file():
             raise EvaluationError(f"{adapter} is not a PEFT adapter directory (no adapter_config.json)")
-        from past.training.modeling import merge_adapter_for_generation
+        from past.models.adapters import merge_adapter_for_generation
 
         model = merge_adapter_for_generation(model, adapter)
     return model, loaded.tokenizer

@@ -56,8 +56,8 @@ class Sources:
 
 
 def _squad_sources(path: Path, limit: int | None) -> Sources:
-    """Passages of a SQuAD-style file (:func:`past.datasets.public.load_squad`), implications as provided texts."""
-    from past.datasets.public import load_squad
+    """Passages of a SQuAD-style file (:func:`past.pipeline.public.load_squad`), implications as provided texts."""
+    from past.pipeline.public import load_squad
 
     public = load_squad(path, limit=limit)
     provided: dict[str, list[str]] = {}
@@ -82,8 +82,8 @@ def _is_loogle(path: Path) -> bool:
 
 
 def _loogle_sources(path: Path, limit: int | None) -> Sources:
-    """The long documents of a LooGLE file with their questions (:func:`past.datasets.public.load_loogle`)."""
-    from past.datasets.public import load_loogle
+    """The long documents of a LooGLE file with their questions (:func:`past.pipeline.public.load_loogle`)."""
+    from past.pipeline.public import load_loogle
 
     public = load_loogle(path, limit=limit)
     return Sources(public.documents, public.qa)

@@ -15,6 +15,7 @@ from typing import Any
 
 from datasets import Dataset
 
+from past.datasets import read_jsonl
 from past.errors import PastError
 
 
@@ -27,24 +28,15 @@ def load_records(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise TrainingDataError(f"training data file not found: {path}")
-    text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise TrainingDataError(f"{path} is not valid JSON: {exc}") from exc
         if not isinstance(data, list):
             raise TrainingDataError(f"{path} must hold a JSON list of records")
         return [_check_record(r, path, i + 1) for i, r in enumerate(data)]
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(_check_record(json.loads(line), path, number))
-        except json.JSONDecodeError as exc:
-            raise TrainingDataError(f"{path}:{number} is not valid JSON: {exc.msg}") from exc
-    return records
+    return read_jsonl(path, TrainingDataError)
 
 
 def _check_record(record: Any, path: Path, number: int) -> dict[str, Any]:

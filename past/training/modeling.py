@@ -11,6 +11,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from past.errors import MalformedModelError
 from past.models import validate_checkpoint
+from past.models.adapters import merge_adapter_for_generation
 
 
 def load_model(path: str | Path, dtype: torch.dtype = torch.float32) -> tuple[Any, Any]:
@@ -39,18 +40,6 @@ def save_model(model: Any, tokenizer: Any, path: str | Path) -> Path:
         shutil.rmtree(path)
     tmp.rename(path)
     return path
-
-
-def merge_adapter_for_generation(model: Any, adapter: str | Path) -> Any:
-    """``model`` with a PEFT LoRA adapter merged in (PEFT's own merge), ready for plain generation."""
-    from peft import PeftModel
-
-    adapter = Path(adapter)
-    if not (adapter / "adapter_config.json").is_file():
-        raise MalformedModelError(f"{adapter} is not a PEFT adapter directory (no adapter_config.json)")
-    merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
-    merged.eval()
-    return merged
 
 
 def load_for_generation(path: str | Path) -> tuple[Any, Any]:

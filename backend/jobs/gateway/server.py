@@ -35,6 +35,7 @@ from typing import Any
 
 from backend.jobs.artifacts import ArtifactStore
 from backend.jobs.gateway.transfer import pack, receive, unpack
+from backend.jobs.logs import log_path
 from backend.jobs.reporter import StoreSink
 from backend.store import EventRepository, JobRepository, NotFoundError, Store
 from backend.store.jobs_repo import RUNNING, TERMINAL
@@ -133,8 +134,6 @@ class JobGateway:
         return {"stop": bool(job.stop_reason) or job.state != RUNNING}
 
     def output(self, job_id: str, data: bytes) -> dict[str, Any]:
-        from backend.jobs.runner import log_path
-
         with self._lock:
             self._heard.add(job_id)
         path = log_path(self.settings, job_id)

@@ -12,9 +12,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from past.datasets import iter_jsonl
 from past.documents.ingest import Document, slugify
-from past.errors import PastError
-from past.evaluation.qa_set import QASet, loogle_qa_set, qa_set_from_json
+from past.errors import EvaluationError, PastError
+from past.evaluation.loogle import parse_loogle_rows
+from past.evaluation.qa_set import QASet, qa_set_from_json, qa_set_from_loogle
 from past.synthesis.items import Provenance, SynthItem
 from past.synthesis.parsing import parse_lines
 
@@ -55,12 +57,6 @@ def load_loogle(path: str | os.PathLike[str], limit: int | None = None) -> Publi
     """LooGLE JSONL: ``{input, title, qa_pairs}`` with ``qa_pairs`` a Python literal ``[{Q, A, S}]``, parsed by
     :mod:`past.evaluation.loogle` (``ast.literal_eval``; a malformed line is an error naming it)."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PastError(f"cannot read the LooGLE file {path}: {exc}") from exc
-    from past.evaluation.loogle import parse_loogle_lines
-
-    rows = parse_loogle_lines(lines, path.name, limit)
-    qa = loogle_qa_set(lines, path.name, limit)
+    rows = parse_loogle_rows(iter_jsonl(path, EvaluationError), path.name, limit)
+    qa = qa_set_from_loogle(rows)
     return PublicSet([_document(r.doc_id, r.title, r.text, str(path)) for r in rows], qa)

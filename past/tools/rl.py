@@ -244,7 +244,7 @@ def train_tool_grpo(
 
     from datasets import Dataset
 
-    from past.training.grpo import lora_settings, run_grpo
+    from past.training.grpo import run_grpo
     from past.training.runs import write_json
 
     if not queries:
@@ -253,19 +253,18 @@ def train_tool_grpo(
     reporter = reporter or NullReporter()
     output_dir = Path(output_dir)
     prompts = [initial_conversation(q, config.hint) for q in queries]
+    dataset = Dataset.from_dict({"prompt": prompts})
+    rollout = rollout_function(queries, simulator, config)
     run = run_grpo(
         model_path,
-        Dataset.from_dict({"prompt": prompts}),
+        config,
+        dataset,
         component_rewards(),
-        config.to_trl(output_dir / "checkpoints"),
         output_dir,
-        lora_settings(config),
         reporter=reporter,
         label="tool GRPO",
-        seed=config.seed,
-        resume=config.resume,
         init_adapter=init_adapter,
-        rollout_func=rollout_function(queries, simulator, config),
+        rollout_func=rollout,
     )
     trainer, seconds, adapter_dir, callback = run.trainer, run.seconds, run.adapter_dir, run.callback
     components = {c: [] for c in COMPONENTS}

@@ -237,50 +237,50 @@ class GRPORun:
 
 def run_grpo(
     model_path: str | Path,
+    config: Any,
     dataset: Any,
     reward_funcs: Any,
-    args: Any,
     output_dir: Path,
-    lora: dict[str, Any],
     *,
     reporter: Reporter,
     label: str,
-    seed: int,
-    resume: bool = True,
     init_adapter: str | Path | None = None,
     trainer_class: type | None = None,
     **trainer_kwargs: Any,
 ) -> GRPORun:
-    """The one GRPO trainer: a LoRA (``lora``: r, alpha, dropout, target_modules; or ``init_adapter``) on
-    ``model_path`` loaded as :mod:`past.device` says, trained by TRL's GRPOTrainer (or ``trainer_class``) with
-    ``reward_funcs`` on ``dataset`` (``trainer_kwargs``: e.g. a ``rollout_func``), resumable from
-    ``output_dir/checkpoints``; the adapter is saved to ``output_dir/adapter``."""
+    """The one GRPO trainer: a LoRA (``config``'s ``lora_r``, ``lora_alpha``, ``target_modules``, ``lora_dropout``
+    or 0; or ``init_adapter``) on ``model_path`` loaded as :mod:`past.device` says, trained by TRL's GRPOTrainer
+    (or ``trainer_class``) with ``config.to_trl`` and ``reward_funcs`` on ``dataset`` (``trainer_kwargs``: e.g. a
+    ``rollout_func``), seeded by ``config.seed``, resumable from ``output_dir/checkpoints``; the adapter is saved
+    to ``output_dir/adapter``."""
     import torch
     from peft import PeftModel
     from trl import GRPOTrainer
 
     from past.training.sft import lora_config
 
-    torch.manual_seed(seed)
+    torch.manual_seed(config.seed)
+    checkpoints = output_dir / "checkpoints"
     model, tokenizer = load_model(model_path, dtype=training_dtype("lora"))
     tokenizer.padding_side = "left"
     peft_config = None
     if init_adapter:
         model = PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True)
     else:
-        peft_config = lora_config(lora["r"], lora["alpha"], lora["dropout"], lora["target_modules"])
+        dropout = getattr(config, "lora_dropout", 0.0)
+        peft_config = lora_config(config.lora_r, config.lora_alpha, dropout, config.target_modules)
     callback = ReporterCallback(reporter, label=label)
     trainer = (trainer_class or GRPOTrainer)(
         model=model,
         reward_funcs=reward_funcs,
-        args=args,
+        args=config.to_trl(checkpoints),
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=peft_config,
         callbacks=[callback],
         **trainer_kwargs,
     )
-    seconds, resume_from = train_resumable(trainer, output_dir / "checkpoints", resume, reporter, label)
+    seconds, resume_from = train_resumable(trainer, checkpoints, config.resume, reporter, label)
     adapter_dir = output_dir / "adapter"
     trainer.model.save_pretrained(str(adapter_dir), safe_serialization=True)
     return GRPORun(trainer, callback, seconds, resume_from, adapter_dir)
@@ -305,17 +305,16 @@ def train_grpo(
         from past.training.grpo_shared_prefix import shared_prefix_trainer_class
 
         trainer_class = shared_prefix_trainer_class()
+    dataset = build_grpo_dataset(qa_pairs, config.system_prompt, config.prompts)
+    reward = judge_reward(judge or RuleQAJudge(), groups)
     run = run_grpo(
         model_path,
-        build_grpo_dataset(qa_pairs, config.system_prompt, config.prompts),
-        judge_reward(judge or RuleQAJudge(), groups),
-        config.to_trl(output_dir / "checkpoints"),
+        config,
+        dataset,
+        reward,
         output_dir,
-        lora_settings(config),
         reporter=reporter,
         label="GRPO",
-        seed=config.seed,
-        resume=config.resume,
         init_adapter=init_adapter,
         trainer_class=trainer_class,
     )
@@ -336,13 +335,3 @@ def train_grpo(
     write_json(output_dir / "result.json", {**asdict(result), "config": asdict(config)})
     reporter.log(f"GRPO: {result.steps} steps in {run.seconds:.1f} s, rewards {result.rewards}")
     return result
-
-
-def lora_settings(config: Any) -> dict[str, Any]:
-    """The LoRA of a GRPO config (``lora_r``, ``lora_alpha``, ``target_modules``; ``lora_dropout`` or 0)."""
-    return {
-        "r": config.lora_r,
-        "alpha": config.lora_alpha,
-        "dropout": getattr(config, "lora_dropout", 0.0),
-        "target_modules": config.target_modules,
-    }

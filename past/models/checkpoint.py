@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from past.errors import MalformedModelError, ModelNotFoundError
+from past.jsonfile import read_json_file
 from past.models.safetensors_header import PICKLE_SUFFIXES, read_header
 
 
@@ -35,12 +36,7 @@ def validate_checkpoint(path: Path) -> dict:
     if not path.is_dir():
         raise MalformedModelError(f"{path} is a file; a model is a directory with config.json and *.safetensors")
     config_file = path / "config.json"
-    if not config_file.is_file():
-        raise MalformedModelError(f"{path} has no config.json; expected a transformers checkpoint directory")
-    try:
-        config = json.loads(config_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedModelError(f"{config_file} is not valid JSON: {exc}") from exc
+    config = read_json_file(path, "config.json", MalformedModelError, "expected a transformers checkpoint directory")
     if not isinstance(config, dict) or "model_type" not in config:
         raise MalformedModelError(f"{config_file} has no 'model_type'; it is not a transformers model config")
     files = weight_files(path)

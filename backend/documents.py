@@ -126,6 +126,14 @@ def store_upload(settings: Settings, repo: Any, entry_id: str, stem: str, kind: 
     return repo.add(stem, kind=kind, path=str(target), meta=meta, entry_id=entry_id)
 
 
+def delete_upload(settings: Settings, repo: Any, row: dict[str, Any]) -> None:
+    """Remove an upload's catalog row, then its folder under ``<uploads>/`` (never a path outside it)."""
+    repo.delete(row["id"])
+    path = Path(row["path"])
+    if path.is_dir() and path.parent == settings.uploads_dir:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class UploadOutcome:
     """One uploaded file: the stored row, or the reason it was refused."""
@@ -255,11 +263,7 @@ class DocumentService:
         return self.upload_qa(path.name, data, collection)
 
     def delete(self, doc_id: str) -> None:
-        row = self.get(doc_id)
-        self.repo.delete(doc_id)
-        path = Path(row["path"])
-        if path.is_dir() and path.parent == self.settings.uploads_dir:
-            shutil.rmtree(path, ignore_errors=True)
+        delete_upload(self.settings, self.repo, self.get(doc_id))
 
     def move(self, doc_id: str, collection: str) -> dict[str, Any]:
         row = self.get(doc_id)

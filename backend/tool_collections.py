@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from backend.documents import (
     check_collection,
+    delete_upload,
     each_upload,
     exclusive_collection,
     safe_file_name,
@@ -127,11 +127,7 @@ class ToolCollections:
         return ToolUploadOutcome(file_name, row=row, warnings=tuple(warnings))
 
     def delete(self, file_id: str) -> None:
-        row = self.get(file_id)
-        self.repo.delete(file_id)
-        path = Path(row["path"])
-        if path.is_dir() and path.parent == self.settings.uploads_dir:
-            shutil.rmtree(path, ignore_errors=True)
+        delete_upload(self.settings, self.repo, self.get(file_id))
 
     # reads
     def get(self, file_id: str) -> dict[str, Any]:

@@ -43,11 +43,12 @@ class ReportCardParams:
             raise ValueError("batch_size must be between 1 and 256")
 
 
-def run(params: ReportCardParams, ctx: JobContext) -> dict[str, Any]:
-    from backend.report_card import CARD_FILE, build_report_card
+def report_card(settings: Any, params: ReportCardParams, reporter: Any) -> dict[str, Any]:
+    """The card these parameters ask for (the job and ``past report-card`` both build it here)."""
+    from backend.report_card import build_report_card
 
-    card = build_report_card(
-        ctx.settings,
+    return build_report_card(
+        settings,
         params.adapted,
         params.collection,
         split=params.split,
@@ -56,8 +57,14 @@ def run(params: ReportCardParams, ctx: JobContext) -> dict[str, Any]:
         prompt=params.prompt,
         retrieval_k=params.retrieval_k,
         batch_size=params.batch_size,
-        reporter=ctx.reporter,
+        reporter=reporter,
     )
+
+
+def run(params: ReportCardParams, ctx: JobContext) -> dict[str, Any]:
+    from backend.report_card import CARD_FILE
+
+    card = report_card(ctx.settings, params, ctx.reporter)
     ctx.write_json(CARD_FILE, card)
     for i, system in enumerate(card.get("systems", [])):
         ctx.reporter.metric(i, "accuracy", system["accuracy"])

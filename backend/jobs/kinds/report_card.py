@@ -7,7 +7,7 @@ in the job's artifacts; the job's result is the card without the per-run details
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from backend.jobs.kind import JobContext, JobKind
@@ -47,18 +47,8 @@ def report_card(settings: Any, params: ReportCardParams, reporter: Any) -> dict[
     """The card these parameters ask for (the job and ``past report-card`` both build it here)."""
     from backend.report_card import build_report_card
 
-    return build_report_card(
-        settings,
-        params.adapted,
-        params.collection,
-        split=params.split,
-        limit=params.limit,
-        max_new_tokens=params.max_new_tokens,
-        prompt=params.prompt,
-        retrieval_k=params.retrieval_k,
-        batch_size=params.batch_size,
-        reporter=reporter,
-    )
+    options = {k: v for k, v in asdict(params).items() if k not in ("adapted", "collection")}  # same names
+    return build_report_card(settings, params.adapted, params.collection, reporter=reporter, **options)
 
 
 def run(params: ReportCardParams, ctx: JobContext) -> dict[str, Any]:

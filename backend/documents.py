@@ -19,9 +19,10 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from backend.qa_upload import MAX_QA_BYTES, QAUploadError, parse_qa_upload
 from backend.store import CatalogRepository, NotFoundError, Store
@@ -35,6 +36,7 @@ QA_KIND = "qa"
 QA_FILE = "questions.qa.json"
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 COLLECTION_NAME = re.compile(r"^[\w .-]{1,64}$")
+T = TypeVar("T")
 ACCEPTED = ".pdf, .docx, .html, .htm, .md, .txt"
 
 
@@ -88,6 +90,48 @@ def store_upload_dir(uploads_dir: Path, entry_id: str, files: dict[str, bytes | 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return uploads_dir / entry_id
+
+
+def each_upload(
+    paths: list[str | os.PathLike[str]],
+    max_bytes: int,
+    upload_one: Callable[[str, bytes], T],
+    refused: Callable[[str, DocumentError], T],
+) -> list[T]:
+    """The upload loop of every kind of file on disk (Gradio hands uploads over as temporary paths): each file
+    is read with its size checked (:func:`read_upload`) and stored by ``upload_one(name, data)``; a file that
+    cannot be read gives ``refused(name, error)`` and never stops the others."""
+    outcomes = []
+    for path in map(Path, paths):
+        try:
+            data = read_upload(path, max_bytes)
+        except DocumentError as exc:
+            outcomes.append(refused(path.name, exc))
+            continue
+        outcomes.append(upload_one(path.name, data))
+    return outcomes
+
+
+def upload_meta(collection: str, name: str, file_name: str, data: bytes, **more: Any) -> dict[str, Any]:
+    """What every stored upload records: its collection, names as sent and as stored, hash and size."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    base = {"collection": collection, "original_name": name, "file_name": file_name, "sha256": sha256}
+    return {**base, "bytes": len(data), **more}
+
+
+def store_upload(settings: Settings, repo: Any, entry_id: str, stem: str, kind: str, meta: dict, files: dict) -> dict:
+    """Write an upload's ``files`` under ``<uploads>/<entry_id>/`` (:func:`store_upload_dir`) and add its catalog
+    row; an OSError leaves nothing behind and is raised."""
+    target = store_upload_dir(settings.uploads_dir, entry_id, files)
+    return repo.add(stem, kind=kind, path=str(target), meta=meta, entry_id=entry_id)
+
+
+def delete_upload(settings: Settings, repo: Any, row: dict[str, Any]) -> None:
+    """Remove an upload's catalog row, then its folder under ``<uploads>/`` (never a path outside it)."""
+    repo.delete(row["id"])
+    path = Path(row["path"])
+    if path.is_dir() and path.parent == settings.uploads_dir:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -144,15 +188,12 @@ class DocumentService:
     def upload_paths(self, paths: list[str | os.PathLike[str]], collection: str = "default") -> list[UploadOutcome]:
         """Like :meth:`upload` for files on disk (Gradio hands uploads over as temporary paths)."""
         collection = self._text_collection(collection)
-        outcomes = []
-        for path in map(Path, paths):
-            try:
-                data = read_upload(path, self.max_bytes)
-            except DocumentError as exc:
-                outcomes.append(UploadOutcome(path.name, error=str(exc)))
-                continue
-            outcomes.append(self._upload_one(path.name, data, collection))
-        return outcomes
+        return each_upload(
+            paths,
+            self.max_bytes,
+            lambda name, data: self._upload_one(name, data, collection),
+            lambda name, exc: UploadOutcome(name, error=str(exc)),
+        )
 
     def _upload_one(self, name: str, data: bytes, collection: str) -> UploadOutcome:
         file_name = safe_file_name(name)
@@ -164,27 +205,18 @@ class DocumentService:
             if row["meta"].get("sha256") == doc.sha256:
                 return UploadOutcome(file_name, row=row)  # same text already in this collection
         doc_id = uuid.uuid4().hex[:12]
-        meta = {
-            "collection": collection,
-            "format": doc.format,
-            "original_name": name,
-            "file_name": file_name,
-            "sha256": doc.sha256,
-            "bytes": len(data),
-            "n_chars": doc.n_chars,
-            **self._chunk_counts(doc.text),
-            **({"warnings": list(doc.warnings)} if doc.warnings else {}),
-        }
+        meta = upload_meta(collection, name, file_name, data, format=doc.format, n_chars=doc.n_chars)
+        meta |= {"sha256": doc.sha256, **self._chunk_counts(doc.text)}  # the text's hash: re-uploads in other formats
+        meta |= {"warnings": list(doc.warnings)} if doc.warnings else {}
         files = {
             file_name: data,
             "text.txt": doc.text,
             "document.json": json.dumps({**doc.to_dict(), "doc_id": doc_id}, indent=2),
         }
         try:
-            target = store_upload_dir(self.settings.uploads_dir, doc_id, files)
+            row = store_upload(self.settings, self.repo, doc_id, Path(file_name).stem, "document", meta, files)
         except OSError as exc:
             return UploadOutcome(file_name, error=f"{file_name}: could not be stored ({exc.strerror})")
-        row = self.repo.add(Path(file_name).stem, kind="document", path=str(target), meta=meta, entry_id=doc_id)
         return UploadOutcome(file_name, row=row)
 
     def _chunk_counts(self, text: str) -> dict[str, int]:
@@ -206,23 +238,14 @@ class DocumentService:
             if row["meta"].get("sha256") == sha256:
                 return row  # the same file is already attached
         qa_id = uuid.uuid4().hex[:12]
-        meta = {
-            "collection": collection,
-            "format": "loogle.jsonl" if file_name.endswith(".jsonl") else "qa.json",
-            "original_name": name,
-            "file_name": file_name,
-            "sha256": sha256,
-            "bytes": len(data),
-            "n_questions": len(qa_set),
-            "doc_ids": qa_set.doc_ids,
-            "splits": sorted({i.split for i in qa_set.items if i.split}),
-        }
+        meta = upload_meta(collection, name, file_name, data)
+        meta |= {"format": "loogle.jsonl" if file_name.endswith(".jsonl") else "qa.json", "n_questions": len(qa_set)}
+        meta |= {"doc_ids": qa_set.doc_ids, "splits": sorted({i.split for i in qa_set.items if i.split})}
+        stem = file_name.removesuffix(".json").removesuffix(".qa")
         try:
-            target = store_upload_dir(self.settings.uploads_dir, qa_id, {QA_FILE: data})
+            return store_upload(self.settings, self.repo, qa_id, stem, QA_KIND, meta, {QA_FILE: data})
         except OSError as exc:
             raise QAUploadError(f"{file_name}: could not be stored ({exc.strerror})") from exc
-        stem = file_name.removesuffix(".json").removesuffix(".qa")
-        return self.repo.add(stem, kind=QA_KIND, path=str(target), meta=meta, entry_id=qa_id)
 
     def upload_qa_path(self, path: str | os.PathLike[str], collection: str = "default") -> dict[str, Any]:
         """Like :meth:`upload_qa` for a file on disk (a Gradio upload), size checked before reading."""
@@ -240,11 +263,7 @@ class DocumentService:
         return self.upload_qa(path.name, data, collection)
 
     def delete(self, doc_id: str) -> None:
-        row = self.get(doc_id)
-        self.repo.delete(doc_id)
-        path = Path(row["path"])
-        if path.is_dir() and path.parent == self.settings.uploads_dir:
-            shutil.rmtree(path, ignore_errors=True)
+        delete_upload(self.settings, self.repo, self.get(doc_id))
 
     def move(self, doc_id: str, collection: str) -> dict[str, Any]:
         row = self.get(doc_id)

@@ -15,16 +15,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backend.documents import check_collection, exclusive_collection, read_upload, safe_file_name, store_upload_dir
+from backend.documents import (
+    check_collection,
+    delete_upload,
+    each_upload,
+    exclusive_collection,
+    safe_file_name,
+    store_upload,
+    upload_meta,
+)
 from backend.store import CatalogRepository, NotFoundError, Store
 from past.documents.ingest import Document
-from past.errors import DocumentError, PastError
+from past.errors import PastError
 from past.settings import Settings
 from past.tools.documents import api_document
 from past.tools.ingest import MAX_TOOL_FILE_BYTES, ingest_tool_bytes
@@ -67,15 +74,12 @@ class ToolCollections:
     def upload_paths(self, paths: list[str | os.PathLike[str]], collection: str) -> list[ToolUploadOutcome]:
         """Read, check and store each schema file (Gradio hands uploads over as temporary paths)."""
         collection = self._tools_collection(collection)
-        outcomes = []
-        for path in map(Path, paths):
-            try:
-                data = read_upload(path, self.max_bytes)
-            except DocumentError as exc:
-                outcomes.append(ToolUploadOutcome(safe_file_name(path.name), errors=(exc.reason,)))
-                continue
-            outcomes.append(self._upload_one(path.name, data, collection))
-        return outcomes
+        return each_upload(
+            paths,
+            self.max_bytes,
+            lambda name, data: self._upload_one(name, data, collection),
+            lambda name, exc: ToolUploadOutcome(safe_file_name(name), errors=(exc.reason,)),
+        )
 
     def upload(self, files: list[tuple[str, bytes]], collection: str) -> list[ToolUploadOutcome]:
         """Like :meth:`upload_paths` for ``(original name, bytes)`` pairs."""
@@ -108,36 +112,22 @@ class ToolCollections:
             reasons = warnings or [f"{file_name}: no APIs found"]
             return ToolUploadOutcome(file_name, errors=tuple(reasons))
         doc_id = uuid.uuid4().hex[:12]
-        meta = {
-            "collection": collection,
-            "format": TOOLS_KIND,
-            "original_name": name,
-            "file_name": file_name,
-            "sha256": sha256,
-            "bytes": len(data),
-            "n_apis": len(fresh),
-            "categories": sorted({api.category for api in fresh}),
-            "functions": [api.function for api in fresh],
-            **({"warnings": warnings} if warnings else {}),
-        }
+        meta = upload_meta(collection, name, file_name, data, format=TOOLS_KIND, n_apis=len(fresh))
+        meta |= {"categories": sorted({api.category for api in fresh}), "functions": [api.function for api in fresh]}
+        meta |= {"warnings": warnings} if warnings else {}
         files = {file_name: data, APIS_FILE: json.dumps([api.to_dict() for api in fresh], ensure_ascii=False)}
         queries = _queries(data, file_name)
         if queries:  # a StableToolBench query file: its tasks are a tool-use evaluation set (Evaluate screen)
             files[QUERIES_FILE] = json.dumps([q.to_dict() for q in queries], ensure_ascii=False)
             meta["n_queries"] = len(queries)
         try:
-            target = store_upload_dir(self.settings.uploads_dir, doc_id, files)
+            row = store_upload(self.settings, self.repo, doc_id, Path(file_name).stem, TOOLS_KIND, meta, files)
         except OSError as exc:
             return ToolUploadOutcome(file_name, errors=(f"could not be stored ({exc.strerror})",))
-        row = self.repo.add(Path(file_name).stem, kind=TOOLS_KIND, path=str(target), meta=meta, entry_id=doc_id)
         return ToolUploadOutcome(file_name, row=row, warnings=tuple(warnings))
 
     def delete(self, file_id: str) -> None:
-        row = self.get(file_id)
-        self.repo.delete(file_id)
-        path = Path(row["path"])
-        if path.is_dir() and path.parent == self.settings.uploads_dir:
-            shutil.rmtree(path, ignore_errors=True)
+        delete_upload(self.settings, self.repo, self.get(file_id))
 
     # reads
     def get(self, file_id: str) -> dict[str, Any]:

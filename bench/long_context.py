@@ -42,6 +42,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from records import write_record  # noqa: E402  (a sibling module)
+
 LOOGLE_DIR = ROOT.parent / "shared" / "data" / "loogle"
 SOURCES = {"longdep_qa": {0}, "shortdep_qa": {0, 1, 2, 3}}  # the skill's sources and their twin (see above)
 SYSTEMS = ("base", "sft", "past")
@@ -363,7 +366,7 @@ def main() -> int:
 
     def record(row: dict) -> None:
         results.append(row)
-        store.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        write_record(store, results, out, ensure_ascii=False)
         (out / "summary.md").write_text(summary(results))
         accuracy = {k: sum(s["correct"] for s in v) for k, v in row["scores"].items()}
         print(

@@ -40,6 +40,7 @@ from quality import (  # one protocol with the main benchmark
     store_metrics,
     timed,
 )
+from records import write_record
 
 SKILL_PAIRS = ("skill-only+doc − base+doc", "past+doc − sft-synth+doc")  # the skill's own effect, open book
 OPEN_PAIRS = [
@@ -131,7 +132,7 @@ def report(out: Path, main: Path, seed: int) -> dict[str, Any]:
         "context": "oracle: the passage itself, in the evaluator's 'with documents' prompt",
         "judge": "rule: token F1, correct at >= 0.5",
     }
-    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    write_record(out / "results.json", summary, out)
     questions = sum(len(r["questions"]) for u in merged for n, r in u["runs"].items() if n == "base+doc")
     text = f"Seed {seed}, {len(merged)} passages, {questions} questions; the passage in the prompt.\n\n"
     (out / "summary.md").write_text(text + markdown(summary))
@@ -179,7 +180,7 @@ def main() -> None:
                 continue
             unit = open_book_unit(bench, index, passage, args.seed, scratch, stored)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(unit))
+            write_record(tmp, unit, out, indent=None)
             tmp.replace(path)
             print(f"passage {index}: done", flush=True)
         shutil.rmtree(scratch, ignore_errors=True)

@@ -38,6 +38,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from records import portable, write_record  # a sibling module
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "squad" / "dev_passages.json"
 MAIN_PAIRS = [
@@ -332,7 +335,7 @@ def write_report(
         "epochs": args.epochs,
         "machine": f"{os.cpu_count()} CPU cores, torch threads {args.threads}",
     }
-    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    write_record(out / "results.json", summary, out, indent=2)
     with open(out / "questions.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(
@@ -497,6 +500,7 @@ def main() -> None:
                 unit = seedless_unit(bench, index, passage, stored)
             else:
                 unit = run_unit(bench, index, passage, seed, scratch, stored)
+            unit = portable(unit, out)
             if json.dumps(unit, sort_keys=True) == before:
                 continue  # nothing missing: a resumed run passes over it silently
             tmp = path.with_suffix(".tmp")  # written atomically
@@ -511,7 +515,7 @@ def main() -> None:
             for seed in args.seeds:
                 path = out / "units" / f"multi-s{seed}.json"
                 if not path.exists():
-                    path.write_text(json.dumps(multi_doc_unit(bench, chosen, seed, scratch)))
+                    write_record(path, multi_doc_unit(bench, chosen, seed, scratch), out, indent=None)
                     print(f"multi-document regime, seed {seed}: done", flush=True)
         shutil.rmtree(scratch, ignore_errors=True)
     units = complete_passages([json.loads(p.read_text()) for p in sorted((out / "units").glob("p*.json"))], args)

@@ -35,6 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from quality import select_passages  # a sibling benchmark script
+from records import write_record
 
 BASELINE = "short-notes"
 FAMILIES = ("paper", "recall")
@@ -223,7 +224,7 @@ def run(args: argparse.Namespace) -> None:
         else:
             unit = study.unit(name, index, passage, seed, scratch / path.stem)
             shutil.rmtree(scratch / path.stem, ignore_errors=True)
-        path.write_text(json.dumps(unit))
+        write_record(path, unit, units.parent, indent=None)
         print(f"{name} passage {index} seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
     shutil.rmtree(scratch, ignore_errors=True)
 
@@ -347,7 +348,7 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
         "machine": f"{os.cpu_count()} CPU cores",
         "recipes": {n: RECIPES[n] for n in order if n in RECIPES},
     }
-    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    write_record(out / "results.json", summary, out)
     (out / "summary.md").write_text(markdown(summary))
     return summary
 

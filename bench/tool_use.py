@@ -26,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from records import write_record  # noqa: E402  (a sibling module)
 
 from past.progress import ConsoleReporter  # noqa: E402
 from past.tools import (  # noqa: E402
@@ -104,7 +107,7 @@ def evaluate(
         load_policy(base, adapter), label, target, ApiSimulator(unique_apis(target)), agent, RewardWeights(), seed=seed
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(run.to_dict(), ensure_ascii=False) + "\n")
+    write_record(path, run.to_dict(), path.parent.parent, indent=None, ensure_ascii=False)
     log(
         f"eval {label} seed {seed}: {time.monotonic() - started:.0f} s, "
         + ", ".join(f"{k} {v:.3f}" for k, v in run.metrics.items())
@@ -273,7 +276,7 @@ def main() -> int:
         "seconds": round(time.monotonic() - started, 1),
         "skill": json.loads((skill / "skill.json").read_text()).get("metrics"),
     }
-    (args.out / "results.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_record(args.out / "results.json", record, args.out)
     for label in labels:
         overall = metric_means([s for r in runs[label] for s in r.scores])
         log(f"{label}: pooled over seeds " + ", ".join(f"{k} {v:.3f}" for k, v in overall.items()))

@@ -9,6 +9,7 @@ from backend.tool_collections import ACCEPTED_TOOLS, ToolCollections, ToolUpload
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.screen import OnLoad, StudioUI
+from studio.upload_row import upload_row
 
 MAX_MB = 20
 INTRO = (
@@ -23,19 +24,8 @@ COLUMNS = ["id", "document", "collection", "type", "characters", "tokens", "QA c
 
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
-    with gr.Row():
-        files = gr.File(
-            label=f"Files ({ACCEPTED}; up to {MAX_MB} MB each)",
-            file_count="multiple",
-            type="filepath",
-            scale=3,
-            elem_id="docs-files",
-        )
-        with gr.Column(scale=2):
-            collection = gr.Dropdown(
-                ["default"], value="default", allow_custom_value=True, label="Collection", elem_id="docs-collection"
-            )
-            upload_btn = gr.Button("Add to collection", variant="primary", elem_id="docs-upload")
+    row = upload_row("docs", f"Files ({ACCEPTED}; up to {MAX_MB} MB each)", "Collection", "Add to collection")
+    files, collection, upload_btn = row.files, row.collection, row.button
     outcome = gr.Markdown("", elem_id="docs-outcome")
     filter_box = gr.Dropdown(["all"], value="all", label="Show collection")
     table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Stored documents", elem_id="docs-table")
@@ -129,23 +119,15 @@ def render_tools(ctx: StudioContext) -> list[OnLoad]:
     """The tools-collection part of the Documents screen: schema uploads and the stored schema files."""
     tools = ToolCollections(ctx.settings, ctx.store)
     gr.Markdown(TOOLS_INTRO)
-    with gr.Row():
-        files = gr.File(
-            label=f"API schema files ({ACCEPTED_TOOLS})",
-            file_count="multiple",
-            type="filepath",
-            scale=3,
-            elem_id="tools-files",
-        )
-        with gr.Column(scale=2):
-            collection = gr.Dropdown(
-                ["tools"],
-                value="tools",
-                allow_custom_value=True,
-                label="Tools collection",
-                elem_id="tools-upload-collection",
-            )
-            upload_btn = gr.Button("Add to tools collection", variant="primary", elem_id="tools-upload")
+    row = upload_row(
+        "tools",
+        f"API schema files ({ACCEPTED_TOOLS})",
+        "Tools collection",
+        "Add to tools collection",
+        default="tools",
+        ids=("files", "upload-collection", "upload"),
+    )
+    files, collection, upload_btn = row.files, row.collection, row.button
     outcome = gr.Markdown("", elem_id="tools-outcome")
     table = gr.Dataframe(
         headers=TOOL_COLUMNS, interactive=False, label="Stored API schema files", elem_id="tools-table"

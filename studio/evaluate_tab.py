@@ -34,6 +34,7 @@ from studio.eval_view import (
 )
 from studio.job_view import status_html
 from studio.screen import OnLoad, StudioUI
+from studio.upload_row import upload_row
 
 REFRESH_S = 2.0
 INTRO = (
@@ -100,23 +101,17 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     )
     with gr.Accordion("Add questions to a collection", open=False, elem_id="ev-add-questions") as add_questions:
         gr.Markdown(QA_HELP)
-        with gr.Row():
-            qa_file = gr.File(
-                label="Question file (.json, or LooGLE .jsonl)",
-                file_types=[".json", ".jsonl"],
-                type="filepath",
-                scale=3,
-                elem_id="ev-qa-file",
-            )
-            with gr.Column(scale=2):
-                qa_collection = gr.Dropdown(
-                    ["default"],
-                    value="default",
-                    allow_custom_value=True,
-                    label="Attach to collection",
-                    elem_id="ev-qa-collection",
-                )
-                attach_btn = gr.Button("Add questions", elem_id="ev-attach")
+        row = upload_row(
+            "ev",
+            "Question file (.json, or LooGLE .jsonl)",
+            "Attach to collection",
+            "Add questions",
+            file_types=[".json", ".jsonl"],
+            multiple=False,
+            primary=False,
+            ids=("qa-file", "qa-collection", "attach"),
+        )
+        qa_file, qa_collection, attach_btn = row.files, row.collection, row.button
         attach_msg = gr.Markdown("", elem_id="ev-attach-msg")
     with gr.Row():
         judge = gr.Radio(JUDGE_CHOICES, value="rule", label="How answers are graded", scale=3, min_width=280)

@@ -17,7 +17,7 @@ from past.tools import (
     RewardWeights,
     Trajectory,
     evaluate_policy,
-    mean_ci,
+    metric_estimate,
     run_agents,
     score_trajectory,
     summarise,
@@ -104,10 +104,18 @@ def test_a_real_tiny_model_as_policy_produces_recorded_steps(tmp_path: Path) -> 
 
 
 def test_mean_and_confidence_interval_over_seeds() -> None:
-    interval = mean_ci([0.2, 0.4, 0.6])
-    assert interval.mean == pytest.approx(0.4) and interval.n == 3
-    assert interval.high - interval.mean == pytest.approx(4.303 * 0.2 / math.sqrt(3))
-    assert str(mean_ci([0.5])) == "0.500" and math.isnan(mean_ci([]).mean)
+    from past.tools.evaluation import QueryScore, ToolEvalRun
+
+    def run(seed: int, solved: list[float]) -> ToolEvalRun:
+        scores = [QueryScore(f"q{i}", "c", v, 1.0, 1.0, 1.0, 1.0, 1.0, v, 1, "finish") for i, v in enumerate(solved)]
+        return ToolEvalRun("m", seed, scores, [])
+
+    runs = [run(0, [0.0, 1.0, 1.0]), run(1, [0.0, 0.0, 1.0])]
+    estimate = metric_estimate(runs, "pass_rate")
+    assert estimate.mean == pytest.approx(0.5) and estimate.n == 6 and estimate.clusters == 3  # queries resampled
+    assert 0.0 <= estimate.low < estimate.mean < estimate.high <= 1.0
+    assert metric_estimate(runs, "valid_call_rate").low == 1.0  # no spread, no interval
+    assert math.isnan(metric_estimate(runs, "pass_rate", category="other").mean)
 
 
 def test_evaluation_summarises_per_category_over_seeds() -> None:

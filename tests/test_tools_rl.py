@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import torch
 
 from past.errors import ConfigError
 from past.tools import ApiSimulator
@@ -26,29 +28,24 @@ def tiny(tmp_path: Path):
     return load_model(make_byte_chat_model(tmp_path / "tiny"))
 
 
-class ScriptedModel:
-    """Stands in for the policy network inside the rollout: emits fixed token ids (the trainer is not under test)."""
-
-    training = False
-    device = "cpu"
+class ScriptedModel(torch.nn.Module):
+    """Stands in for the policy network inside the rollout: its next-token logits spell fixed replies, one per
+    turn, each closed by EOS (the trainer is not under test)."""
 
     def __init__(self, tokenizer, replies: list[str]) -> None:
-        self.tokenizer, self.replies, self.turn = tokenizer, replies, 0
+        super().__init__()
+        self.anchor = torch.nn.Parameter(torch.zeros(1))  # where the decode loop puts its inputs
+        self.tokenizer, self.replies, self.turn, self.step = tokenizer, replies, -1, 0
 
-    def eval(self):
-        return self
-
-    def train(self, mode: bool = True):
-        return self
-
-    def generate(self, input_ids, attention_mask, max_new_tokens, pad_token_id, **kwargs):
-        import torch
-
+    def forward(self, input_ids, **kwargs):
+        if input_ids.shape[1] > 1:  # a new turn's prompt
+            self.turn, self.step = self.turn + 1, 0
         reply = self.replies[min(self.turn, len(self.replies) - 1)]
-        self.turn += 1
         ids = self.tokenizer(reply, add_special_tokens=False)["input_ids"] + [self.tokenizer.eos_token_id]
-        rows = [row.tolist() + ids for row in input_ids]
-        return torch.tensor(rows)
+        logits = torch.full((input_ids.shape[0], 1, len(self.tokenizer)), -1e9)
+        logits[:, :, ids[min(self.step, len(ids) - 1)]] = 0.0
+        self.step += 1
+        return SimpleNamespace(logits=logits)
 
 
 class Trainer:

@@ -1,13 +1,28 @@
-"""``python -m backend.cli ARGS``: the ``past`` CLI with the backend's commands (``job``) registered explicitly.
+"""``python -m backend.cli ARGS``: ``past`` from a source checkout whose installed metadata predates its commands.
 
-Installed, ``past job ...`` finds them through the ``past.commands`` entry points; this module runs the same
-commands from a source checkout whose installed metadata predates them (the tests use it).
+There is one list of the backend's commands (``job``, ``report-card``, ``docs``, ``ab``, ``audit``): the
+``past.commands`` entry-point group of pyproject.toml, which an installed ``past`` reads. This module reads the
+same declaration from the checkout, so both reach the same modules the same way (the tests use it).
 """
 
+import importlib
 import sys
+import tomllib
+from pathlib import Path
+from types import ModuleType
 
-from backend.cli import ab_cmd, audit_cmd, docs_cmd, job_cmd, report_card_cmd
-from past.cli.main import main
+from past.cli.main import COMMAND_ENTRY_POINTS, main
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+
+def declared_commands() -> list[ModuleType]:
+    """The command modules pyproject.toml declares in the ``past.commands`` group (none outside a checkout)."""
+    if not PYPROJECT.is_file():
+        return []
+    declared = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"][COMMAND_ENTRY_POINTS]
+    return [importlib.import_module(module) for module in declared.values()]
+
 
 if __name__ == "__main__":
-    sys.exit(main(extra_commands=[job_cmd, report_card_cmd, docs_cmd, ab_cmd, audit_cmd]))
+    sys.exit(main(extra_commands=declared_commands()))

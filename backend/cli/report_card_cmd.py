@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from past.cli.arg_types import positive_int
+from past.errors import ConfigError
 from past.settings import Settings
 
 
@@ -34,20 +35,17 @@ def _interval(values: list[float]) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from backend.report_card import CARD_FILE, build_report_card
+    from backend.jobs.kinds.report_card import ReportCardParams, report_card
+    from backend.report_card import CARD_FILE
     from past.progress import ConsoleReporter
 
-    card = build_report_card(
-        settings,
-        args.adapted,
-        args.collection,
-        split=args.split,
-        limit=args.limit,
-        max_new_tokens=args.max_new_tokens,
-        retrieval_k=args.k,
-        batch_size=args.batch_size,
-        reporter=ConsoleReporter(),
-    )
+    params = ReportCardParams(adapted=args.adapted, collection=args.collection, split=args.split, limit=args.limit)
+    params.max_new_tokens, params.retrieval_k, params.batch_size = args.max_new_tokens, args.k, args.batch_size
+    try:
+        params.validate()  # the job's checks: the CLI and the studio accept the same cards
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    card = report_card(settings, params, ConsoleReporter())
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

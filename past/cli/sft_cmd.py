@@ -6,57 +6,38 @@ import argparse
 import json
 from dataclasses import asdict
 
-from past.cli.train_args import add_threads_flag, apply_threads, load_config_file, overrides, run_dir
+from past.cli.train_args import add_training_args, run_dir, training_config
 from past.models import ModelRegistry
 from past.progress import ConsoleReporter
 from past.settings import Settings
 
-FLAGS = {
-    "method": "method",
-    "steps": "max_steps",
-    "lr": "learning_rate",
-    "rank": "lora_r",
-    "alpha": "lora_alpha",
-    "batch_size": "batch_size",
-    "max_length": "max_length",
-    "seed": "seed",
-    "save_steps": "save_steps",
-}
+FLAGS = {"method": "method", "batch_size": "batch_size", "max_length": "max_length"}  # beside TRAINING_FLAGS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sft", help="supervised fine-tuning (LoRA or full) on documents and records")
-    parser.add_argument("--model", default="default", help="base model reference (default: the default model)")
     parser.add_argument("data", nargs="+", help="documents (.md/.txt), JSONL records or *.qa.json files, or dirs")
-    parser.add_argument("--out", help="run directory (default: <data-dir>/artifacts/sft/<time>); rerun to resume")
-    parser.add_argument("--config", help="JSON file of SFTTrainConfig settings")
+    add_training_args(parser, "sft", "base model reference (default: the default model)", "SFTTrainConfig")
     parser.add_argument("--method", choices=["lora", "full"])
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--rank", type=int)
-    parser.add_argument("--alpha", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--max-length", type=int)
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--save-steps", type=int)
     parser.add_argument(
         "--chunking",
         default="qa-256",
         help="document token windows: a preset (qa-256, memorise-1024, ...) or SIZE:OVERLAP",
     )
     parser.add_argument("--with-qa", action="store_true", help="also train on the QA pairs as chat turns")
-    add_threads_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    apply_threads(args)
     from past.documents.chunking import chunk_text, load_tokenizer
     from past.pipeline.sources import load_sources
     from past.training.data import build_sft_dataset, load_records
     from past.training.sft import SFTTrainConfig, train_sft
 
-    config = SFTTrainConfig.from_dict({**load_config_file(args.config), **overrides(args, FLAGS)})
+    config = training_config(SFTTrainConfig, args, FLAGS)
+
     base = ModelRegistry(settings).resolve(args.model).path
     tokenizer = load_tokenizer(base)
     plain = [p for p in args.data if not p.endswith(".jsonl") or p.endswith(".qa.jsonl")]

@@ -1,4 +1,5 @@
-"""Shared CLI helpers of the training commands: config files + flag overrides, run directories."""
+"""Shared CLI helpers of the training commands: the one training-argument set, config files + flag overrides,
+run directories."""
 
 from __future__ import annotations
 
@@ -11,6 +12,37 @@ from typing import Any
 from past.errors import ConfigError
 from past.paths import check_output
 from past.settings import Settings
+
+# The flags every training command takes (dest -> config key of SFTTrainConfig / GRPOTrainConfig).
+TRAINING_FLAGS = {
+    "steps": "max_steps",
+    "lr": "learning_rate",
+    "rank": "lora_r",
+    "alpha": "lora_alpha",
+    "seed": "seed",
+    "save_steps": "save_steps",
+}
+
+
+def add_training_args(parser: argparse.ArgumentParser, kind: str, model_help: str, config_name: str) -> None:
+    """The training-argument set of ``past sft`` and ``past grpo``: model, run directory, config file, the
+    :data:`TRAINING_FLAGS` overrides and ``--threads``."""
+    parser.add_argument("--model", default="default", help=model_help)
+    parser.add_argument("--out", help=f"run directory (default: <data-dir>/artifacts/{kind}/<time>); rerun to resume")
+    parser.add_argument("--config", help=f"JSON file of {config_name} settings")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--rank", type=int)
+    parser.add_argument("--alpha", type=int)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--save-steps", type=int)
+    add_threads_flag(parser)
+
+
+def training_config(cls: Any, args: argparse.Namespace, flags: dict[str, str]) -> Any:
+    """``cls`` from ``--config`` with the given flags (:data:`TRAINING_FLAGS` and ``flags``) on top."""
+    apply_threads(args)
+    return cls.from_dict({**load_config_file(args.config), **overrides(args, {**TRAINING_FLAGS, **flags})})
 
 
 def load_config_file(path: str | None) -> dict[str, Any]:

@@ -1,11 +1,15 @@
-"""Batched generation with a local transformers model: chat template, left padding, seeded sampling."""
+"""Batched generation with a local transformers model: chat template, length-sorted batches, seeded sampling.
+
+The decoding itself is :func:`past.serving.decode.generate_rows`, the one local generation loop.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from past.generators.base import Conversation
+from past.serving.decode import generate_rows
 from past.serving.generation import GenerationParams
 
 
@@ -31,33 +35,20 @@ class LocalGenerator:
     def generate(
         self, conversations: list[Conversation], params: GenerationParams, seed: int | None = None
     ) -> list[str]:
-        import torch
-
         tokenizer = self.tokenizer
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        rendered = [self._render(c) for c in conversations]
+        # The chat template already holds the special tokens it wants.
+        prompts = [tokenizer(self._render(c), add_special_tokens=False)["input_ids"] for c in conversations]
         # Longest first, so each batch holds similar lengths (less padding); answers go back in input order.
-        order = sorted(range(len(rendered)), key=lambda i: -len(rendered[i]))
-        replies: list[str] = [""] * len(rendered)
+        order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
+        replies: list[str] = [""] * len(prompts)
         for start in range(0, len(order), self.batch_size):
             indices = order[start : start + self.batch_size]
-            batch = [rendered[i] for i in indices]
-            if seed is not None:
-                torch.manual_seed(seed + start)
-            previous_side = tokenizer.padding_side
-            tokenizer.padding_side = "left"
-            try:
-                # The chat template already holds the special tokens it wants.
-                inputs = tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False)
-            finally:
-                tokenizer.padding_side = previous_side
-            inputs = inputs.to(self.model.device)
-            with torch.inference_mode():
-                output = self.model.generate(**inputs, pad_token_id=tokenizer.pad_token_id, **params.generate_kwargs())
-            new_tokens = output[:, inputs["input_ids"].shape[1] :]
-            for i, text in zip(indices, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
-                replies[i] = text.strip()
+            batch_params = replace(params, seed=seed + start) if seed is not None else params
+            rows = generate_rows(self.model, tokenizer, [prompts[i] for i in indices], batch_params)
+            for i, (ids, _) in zip(indices, rows, strict=True):
+                replies[i] = tokenizer.decode(ids, skip_special_tokens=True).strip()
         return replies
 
 

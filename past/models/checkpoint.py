@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from safetensors import safe_open
-
 from past.errors import MalformedModelError, ModelNotFoundError
-
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+from past.jsonfile import read_json_file
+from past.models.safetensors_header import PICKLE_SUFFIXES, read_header
 
 
 def weight_files(path: Path) -> list[Path]:
@@ -38,12 +36,7 @@ def validate_checkpoint(path: Path) -> dict:
     if not path.is_dir():
         raise MalformedModelError(f"{path} is a file; a model is a directory with config.json and *.safetensors")
     config_file = path / "config.json"
-    if not config_file.is_file():
-        raise MalformedModelError(f"{path} has no config.json; expected a transformers checkpoint directory")
-    try:
-        config = json.loads(config_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedModelError(f"{config_file} is not valid JSON: {exc}") from exc
+    config = read_json_file(path, "config.json", MalformedModelError, "expected a transformers checkpoint directory")
     if not isinstance(config, dict) or "model_type" not in config:
         raise MalformedModelError(f"{config_file} has no 'model_type'; it is not a transformers model config")
     files = weight_files(path)
@@ -61,30 +54,14 @@ def validate_checkpoint(path: Path) -> dict:
 
 
 def check_safetensors_file(file: Path) -> list[str]:
-    """Open a safetensors file's header and check its size against the header; return tensor names."""
+    """Check a safetensors file's header and its size against the header; return tensor names.
+
+    The header is read by :func:`past.models.safetensors_header.read_header`, so a truncated file is
+    reported here, not deep inside a training run.
+    """
     if not file.is_file():
         raise MalformedModelError(f"weight file {file} is missing")
-    try:
-        with safe_open(str(file), framework="pt") as handle:
-            names = list(handle.keys())
-            _check_sizes(file, handle, names)
-    except MalformedModelError:
-        raise
-    except Exception as exc:  # safetensors raises its own SafetensorError and OSError subclasses
-        raise MalformedModelError(f"{file} is not a valid safetensors file (truncated or corrupt): {exc}") from exc
-    return names
-
-
-def _check_sizes(file: Path, handle: object, names: list[str]) -> None:
-    # safe_open memory-maps lazily; a truncated file only fails when a tensor is read. Touch the
-    # last tensor by byte offset so truncation is reported here, not deep inside a training run.
+    names = list(read_header(file, MalformedModelError).entries)
     if not names:
         raise MalformedModelError(f"{file} contains no tensors")
-    with open(file, "rb") as raw:
-        header_len = int.from_bytes(raw.read(8), "little")
-        header = json.loads(raw.read(header_len))
-    end = max(int(meta["data_offsets"][1]) for key, meta in header.items() if key != "__metadata__")
-    expected = 8 + header_len + end
-    actual = file.stat().st_size
-    if actual < expected:
-        raise MalformedModelError(f"{file} is truncated: {actual} bytes on disk, its header promises {expected}")
+    return names

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from past.device import EngineChoice
 from past.errors import PastError
-from past.serving.engine import ChatEngine, Message, ModelSource, SideSpec, StopSignal, StreamEvent
+from past.serving.engine import ChatEngine, Conversations, ModelSource, SideSpec, Stop, StreamEvent
 from past.serving.generation import GenerationParams
 from past.serving.transformers_engine import TransformersChatEngine
 
@@ -52,11 +52,7 @@ class RoutedChatEngine:
         return f"vLLM for {self.base_ref} and its adapters ({state}); transformers for other models"
 
     def stream(
-        self,
-        sides: Sequence[SideSpec],
-        conversations: Sequence[Sequence[Message]],
-        params: GenerationParams,
-        stop: StopSignal | None = None,
+        self, sides: Sequence[SideSpec], conversations: Conversations, params: GenerationParams, stop: Stop = None
     ) -> Iterator[StreamEvent]:
         engine = self._vllm_for(sides)
         if engine is None:

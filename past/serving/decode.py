@@ -1,4 +1,4 @@
-"""A batched, streaming decode loop over a KV cache: left padding, per-row EOS, per-row stop, sampling.
+"""The one local decode loop: batched and streaming over a KV cache, left padding, per-row EOS and stop, sampling.
 
 Several prompts (rows) are decoded together, one forward pass per step. Rows may use different LoRA
 adapters of one PEFT model (``adapter_names`` per row, "__base__" for none), which is how the two sides of
@@ -192,6 +192,25 @@ def decode_rows(
             attention_mask = torch.cat([attention_mask, attention_mask.new_ones((len(rows), 1))], dim=-1)
             position_ids = position_ids[:, -1:] + 1
             logits = forward(next_ids, attention_mask, position_ids, cache, rows)
+
+
+def generate_rows(
+    model: Any, tokenizer: Any, prompts: Sequence[Sequence[int]], params: GenerationParams
+) -> list[tuple[list[int], str]]:
+    """Decode ``prompts`` (token ids) together to their end with :func:`decode_rows` over ``model`` as it is
+    (a PEFT model with its active adapter): per row, the new tokens (EOS not included) and why it finished
+    (``"eos"`` or ``"length"``). The one local generation loop; :class:`past.generators.LocalGenerator` and
+    tool-use GRPO rollouts run it, the chat engines stream it."""
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    rows: list[tuple[list[int], str]] = [([], "length") for _ in prompts]
+    lengths = [params.max_new_tokens] * len(prompts)
+    for steps in decode_rows(model_forward(model), prompts, lengths, params, eos_token_ids(model, tokenizer), pad):
+        for step in steps:
+            if step.token is not None:
+                rows[step.row][0].append(step.token)
+            if step.finish is not None:
+                rows[step.row] = (rows[step.row][0], step.finish)
+    return rows
 
 
 class TextStream:

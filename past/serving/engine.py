@@ -96,17 +96,24 @@ class ModelSource(Protocol):
     def acquire(self, ref: str, adapters: Sequence[Path] = ()) -> AbstractContextManager[ServedModel]: ...
 
 
+Conversations = Sequence[Sequence[Message]]  # one message history per side
+Stop = StopSignal | None
+
+
+def stream_stop(sides: Sequence[SideSpec], conversations: Conversations, stop: Stop) -> StopSignal:
+    """The checks every engine's ``stream`` starts with: one conversation per side; the stop signal to use."""
+    if len(conversations) != len(sides):
+        raise ValueError("one conversation per side is needed")
+    return stop or StopSignal()
+
+
 class ChatEngine(Protocol):
     """Streams chat replies for one or several sides at once."""
 
     name: str
 
     def stream(
-        self,
-        sides: Sequence[SideSpec],
-        conversations: Sequence[Sequence[Message]],
-        params: GenerationParams,
-        stop: StopSignal | None = None,
+        self, sides: Sequence[SideSpec], conversations: Conversations, params: GenerationParams, stop: Stop = None
     ) -> Iterator[StreamEvent]:
         """Yield events of all sides interleaved; ``conversations[i]`` is side ``i``'s message history.
 

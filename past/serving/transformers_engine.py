@@ -25,7 +25,17 @@ from past.serving.decode import (
     decode_rows,
     eos_token_ids,
 )
-from past.serving.engine import Message, ModelSource, ServedModel, SideSpec, StopSignal, StreamEvent
+from past.serving.engine import (
+    Conversations,
+    Message,
+    ModelSource,
+    ServedModel,
+    SideSpec,
+    Stop,
+    StopSignal,
+    StreamEvent,
+    stream_stop,
+)
 from past.serving.errors import ServingError
 from past.serving.generation import GenerationParams
 from past.serving.lora_batch import BASE_ADAPTER
@@ -82,15 +92,9 @@ class TransformersChatEngine:
         self._streams = threading.BoundedSemaphore(max_streams)
 
     def stream(
-        self,
-        sides: Sequence[SideSpec],
-        conversations: Sequence[Sequence[Message]],
-        params: GenerationParams,
-        stop: StopSignal | None = None,
+        self, sides: Sequence[SideSpec], conversations: Conversations, params: GenerationParams, stop: Stop = None
     ) -> Iterator[StreamEvent]:
-        if len(conversations) != len(sides):
-            raise ValueError("one conversation per side is needed")
-        stop = stop or StopSignal()
+        stop = stream_stop(sides, conversations, stop)
         if not self._streams.acquire(timeout=self.wait_seconds):
             raise ServingError(
                 f"all {self.max_streams} reply slots stayed busy for {self.wait_seconds:.0f} s; try again shortly"

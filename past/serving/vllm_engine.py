@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from past.errors import PastError
-from past.serving.engine import Message, SideSpec, StopSignal, StreamEvent
+from past.serving.engine import Conversations, SideSpec, Stop, StreamEvent, stream_stop
 from past.serving.errors import EngineUnavailableError
 from past.serving.generation import GenerationParams
 from past.serving.prompts import prepare_prompt
@@ -116,15 +116,9 @@ class VllmChatEngine:
         )
 
     def stream(
-        self,
-        sides: Sequence[SideSpec],
-        conversations: Sequence[Sequence[Message]],
-        params: GenerationParams,
-        stop: StopSignal | None = None,
+        self, sides: Sequence[SideSpec], conversations: Conversations, params: GenerationParams, stop: Stop = None
     ) -> Iterator[StreamEvent]:
-        if len(conversations) != len(sides):
-            raise ValueError("one conversation per side is needed")
-        stop = stop or StopSignal()
+        stop = stream_stop(sides, conversations, stop)
         events: queue.Queue[StreamEvent | None] = queue.Queue()
         requests: dict[int, str] = {}
         for i, side in enumerate(sides):

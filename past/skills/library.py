@@ -16,11 +16,12 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from past.models.safetensors_header import PICKLE_SUFFIXES
 from past.paths import NAME_RE, check_name
 from past.settings import Settings
 from past.skills.errors import SkillExistsError, SkillFormatError, SkillNameError, SkillNotFoundError
 from past.skills.manifest import MANIFEST_FILE, SkillManifest
-from past.skills.tensors.io import PICKLE_SUFFIXES, atomic_output_dir
+from past.skills.tensors.io import atomic_output_dir
 from past.skills.vector import SkillVector, check_all_finite, finalize_skill
 
 ALLOWED_FILES = re.compile(

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, Strict, TypeAdapter, ValidationError
 
+from past.jsonfile import read_json_file
 from past.skills.errors import SkillFormatError
 from past.skills.lambdas import LambdaError, check_lambda
 
@@ -110,14 +111,8 @@ class SkillManifest:
 
     @classmethod
     def read(cls, directory: Path) -> SkillManifest:
-        path = directory / MANIFEST_FILE
-        if not path.is_file():
-            raise SkillFormatError(f"{directory} has no {MANIFEST_FILE}; it is not a skill vector directory")
-        try:
-            data = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SkillFormatError(f"{path} is not valid JSON: {exc}") from exc
-        return cls.from_dict(data, str(path))
+        data = read_json_file(directory, MANIFEST_FILE, SkillFormatError, "it is not a skill vector directory")
+        return cls.from_dict(data, str(directory / MANIFEST_FILE))
 
     @property
     def kind(self) -> str:

@@ -13,12 +13,11 @@ from past.tools.agent import AgentConfig, AgentStep, Trajectory, run_agents, tra
 from past.tools.docs_data import DOC_TASKS, DocsDataConfig, docs_sft_records
 from past.tools.evaluation import (
     METRICS,
-    Interval,
     ToolEvalRun,
     ToolEvalSummary,
     evaluate_policy,
     evaluation_record,
-    mean_ci,
+    metric_estimate,
     summarise,
 )
 from past.tools.format_data import first_step_records, synthetic_first_step_records
@@ -47,7 +46,6 @@ __all__ = [
     "CallResult",
     "CategorySplit",
     "DocsDataConfig",
-    "Interval",
     "RewardBreakdown",
     "RewardWeights",
     "SchemaIssue",
@@ -66,7 +64,7 @@ __all__ = [
     "ingest_tool_files",
     "ingest_tool_json",
     "load_stabletoolbench",
-    "mean_ci",
+    "metric_estimate",
     "parse_reply",
     "run_agents",
     "sample_per_category",

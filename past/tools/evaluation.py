@@ -1,8 +1,9 @@
 """Tool-use evaluation: run the agent on held-out queries, score every trajectory, summarise over seeds.
 
 Per run (one model, one seed): per-query reward components, pass rate (solved), valid-call rate, format rate,
-finish rate and relevant-API recall, overall and per category. Across runs (seeds): the mean and a 95 %
-confidence interval (Student's t over the per-seed means), overall and per category. Everything is plain JSON.
+finish rate and relevant-API recall, overall and per category. Across runs (seeds): the mean and the 95 %
+cluster-bootstrap interval over queries (:mod:`past.evaluation.stats`, as every evaluator), overall and per
+category. Everything is plain JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from past.evaluation.stats import Estimate, cluster_bootstrap
 from past.generators.base import ChatGenerator
 from past.progress import NullReporter, Reporter
 from past.tools.agent import AgentConfig, Trajectory, run_agents
@@ -22,58 +24,16 @@ from past.tools.reward import RewardWeights, score_trajectory
 from past.tools.simulator import ApiSimulator
 
 METRICS = ("pass_rate", "valid_call_rate", "execution_rate", "format_rate", "finish_rate", "relevant_recall", "reward")
-# Two-sided 97.5 % quantiles of Student's t by degrees of freedom (no scipy in the project).
-_T975 = {
-    1: 12.706,
-    2: 4.303,
-    3: 3.182,
-    4: 2.776,
-    5: 2.571,
-    6: 2.447,
-    7: 2.365,
-    8: 2.306,
-    9: 2.262,
-    10: 2.228,
-    12: 2.179,
-    15: 2.131,
-    20: 2.086,
-    30: 2.042,
+# Each metric's per-query field of :class:`QueryScore`.
+FIELDS = {
+    "pass_rate": "solved",
+    "valid_call_rate": "valid_call",
+    "execution_rate": "execution",
+    "format_rate": "format",
+    "finish_rate": "finished",
+    "relevant_recall": "relevant_recall",
+    "reward": "reward",
 }
-
-
-def t_quantile(df: int) -> float:
-    if df <= 0:
-        return math.nan
-    known = [d for d in _T975 if d <= df]
-    return _T975[max(known)] if df <= 30 else 1.96
-
-
-@dataclass(frozen=True)
-class Interval:
-    mean: float
-    low: float
-    high: float
-    n: int
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        if self.n < 2:
-            return f"{self.mean:.3f}"
-        return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}]"
-
-
-def mean_ci(values: Sequence[float]) -> Interval:
-    """Mean and 95 % t-interval (the interval is the mean itself for one value)."""
-    values = list(values)
-    if not values:
-        return Interval(math.nan, math.nan, math.nan, 0)
-    mean = statistics.fmean(values)
-    if len(values) < 2:
-        return Interval(mean, mean, mean, 1)
-    half = t_quantile(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
-    return Interval(mean, mean - half, mean + half, len(values))
 
 
 @dataclass
@@ -94,19 +54,7 @@ class QueryScore:
 def metric_means(scores: Sequence[QueryScore]) -> dict[str, float]:
     if not scores:
         return dict.fromkeys(METRICS, math.nan)
-
-    def avg(name: str) -> float:
-        return statistics.fmean(getattr(s, name) for s in scores)
-
-    return {
-        "pass_rate": avg("solved"),
-        "valid_call_rate": avg("valid_call"),
-        "execution_rate": avg("execution"),
-        "format_rate": avg("format"),
-        "finish_rate": avg("finished"),
-        "relevant_recall": avg("relevant_recall"),
-        "reward": avg("reward"),
-    }
+    return {m: statistics.fmean(getattr(s, FIELDS[m]) for s in scores) for m in METRICS}
 
 
 @dataclass
@@ -178,8 +126,8 @@ class ToolEvalSummary:
 
     label: str
     seeds: list[int]
-    metrics: dict[str, Interval]
-    per_category: dict[str, dict[str, Interval]]
+    metrics: dict[str, Estimate]
+    per_category: dict[str, dict[str, Estimate]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -190,13 +138,20 @@ class ToolEvalSummary:
         }
 
 
+def metric_estimate(runs: Sequence[ToolEvalRun], metric: str, category: str | None = None) -> Estimate:
+    """Mean of ``metric`` over every query and seed of ``runs`` (of ``category`` when given), with the 95 %
+    cluster-bootstrap interval of every evaluator (:func:`past.evaluation.stats.cluster_bootstrap`): a query's
+    runs over all seeds are resampled together."""
+    scores = [s for r in runs for s in r.scores if category is None or s.category == category]
+    if not scores:
+        return Estimate(math.nan, math.nan, math.nan, 0, 0)
+    return cluster_bootstrap([getattr(s, FIELDS[metric]) for s in scores], [s.query_id for s in scores])
+
+
 def summarise(label: str, runs: Sequence[ToolEvalRun]) -> ToolEvalSummary:
-    metrics = {m: mean_ci([r.metrics[m] for r in runs]) for m in METRICS}
+    metrics = {m: metric_estimate(runs, m) for m in METRICS}
     categories = sorted({c for r in runs for c in r.per_category})
-    per_category = {
-        c: {m: mean_ci([r.per_category[c][m] for r in runs if c in r.per_category]) for m in METRICS}
-        for c in categories
-    }
+    per_category = {c: {m: metric_estimate(runs, m, c) for m in METRICS} for c in categories}
     return ToolEvalSummary(label, [r.seed for r in runs], metrics, per_category)
 
 

@@ -73,33 +73,27 @@ class ToolGRPOConfig:
 
         return config_from_dict(cls, data)
 
-    def to_trl(self, output_dir: Path, use_cpu: bool) -> Any:
-        from trl import GRPOConfig
+    def to_trl(self, output_dir: Path, use_cpu: bool | None = None) -> Any:
+        """TRL's config through :func:`past.training.grpo.grpo_args` (device and precision as :mod:`past.device`
+        says; rollouts are this module's, never vLLM), the component weights as ``reward_weights``."""
+        from past.training.grpo import grpo_args
 
         weights = RewardWeights.from_dict(self.weights)
-        return GRPOConfig(
-            output_dir=str(output_dir),
+        return grpo_args(
+            output_dir,
             max_steps=self.max_steps,
-            per_device_train_batch_size=self.prompts_per_step * self.num_generations,
+            prompts_per_step=self.prompts_per_step,
             num_generations=self.num_generations,
             max_completion_length=self.max_turns * (self.max_new_tokens + 256),
             learning_rate=self.learning_rate,
-            lr_scheduler_type="constant",
             beta=self.beta,
             temperature=self.temperature,
-            top_p=self.top_p,
             seed=self.seed,
-            data_seed=self.seed,
-            logging_steps=1,
-            save_strategy="steps" if self.save_steps > 0 else "no",
-            save_steps=self.save_steps if self.save_steps > 0 else 500,
-            bf16=False,
-            activation_checkpointing=False,
-            dataloader_num_workers=0,
-            dataloader_pin_memory=False,
-            report_to="none",
-            disable_tqdm=True,
+            save_steps=self.save_steps,
+            save_total_limit=None,
             use_cpu=use_cpu,
+            use_vllm=False,
+            top_p=self.top_p,
             reward_weights=[getattr(weights, c) for c in COMPONENTS],
         )
 
@@ -132,52 +126,33 @@ class TemplateDelta:
 
 
 def _generate(model: Any, tokenizer: Any, sequences: list[list[int]], config: ToolGRPOConfig) -> list[list[int]]:
-    import torch
+    """One turn's replies through the one local generation loop; a reply that ended the turn keeps its EOS."""
+    from past.serving.decode import generate_rows
+    from past.serving.generation import GenerationParams
 
-    width = max(len(s) for s in sequences)
-    pad = tokenizer.pad_token_id
-    ids = torch.tensor([[pad] * (width - len(s)) + s for s in sequences])
-    mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in sequences])
-    with torch.no_grad():
-        out = model.generate(
-            input_ids=ids.to(model.device),
-            attention_mask=mask.to(model.device),
-            do_sample=config.temperature > 0,
-            temperature=config.temperature if config.temperature > 0 else None,
-            top_p=config.top_p,
-            max_new_tokens=config.max_new_tokens,
-            pad_token_id=pad,
-            use_cache=True,
-        )
-    eos = tokenizer.eos_token_id
-    replies = []
-    for row in out[:, width:].tolist():
-        kept = []
-        for token in row:
-            kept.append(token)
-            if token == eos:
-                break
-        while kept and kept[-1] == pad and pad != eos:
-            kept.pop()
-        replies.append(kept)
-    return replies
+    params = GenerationParams(config.max_new_tokens, max(config.temperature, 0.0), config.top_p)
+    rows = generate_rows(model, tokenizer, sequences, params)
+    return [[*ids, tokenizer.eos_token_id] if finish == "eos" else ids for ids, finish in rows]
 
 
-def rollout_function(queries: Sequence[ToolQuery], simulator: ApiSimulator, config: ToolGRPOConfig, tokenizer: Any):
-    """TRL ``rollout_func``: one multi-turn agent rollout per prompt, with the trajectory for the reward."""
+def rollout_function(
+    queries: Sequence[ToolQuery], simulator: ApiSimulator, config: ToolGRPOConfig, tokenizer: Any = None
+):
+    """TRL ``rollout_func``: one multi-turn agent rollout per prompt, with the trajectory for the reward
+    (``tokenizer``: the trainer's ``processing_class`` when not given)."""
     by_text = {q.query: q for q in queries}
-    delta = TemplateDelta(tokenizer)
 
     def rollout(prompts: list[Any], trainer: Any) -> dict[str, Any]:
         model = trainer.accelerator.unwrap_model(trainer.model)
         was_training = model.training
         model.eval()
         try:
-            return _rollouts(model, prompts)
+            return _rollouts(model, tokenizer or trainer.processing_class, prompts)
         finally:
             model.train(was_training)
 
-    def _rollouts(model: Any, prompts: list[Any]) -> dict[str, Any]:
+    def _rollouts(model: Any, tokenizer: Any, prompts: list[Any]) -> dict[str, Any]:
+        delta = TemplateDelta(tokenizer)
         rollout_queries = [by_text[p[-1]["content"]] for p in prompts]
         messages = [initial_conversation(q, config.hint) for q in rollout_queries]
         prompt_ids = [delta.prompt_ids(m) for m in messages]
@@ -267,46 +242,31 @@ def train_tool_grpo(
     """GRPO-train a LoRA on ``model_path`` with multi-turn tool-use rollouts on ``queries``; resumable."""
     import os
 
-    import torch
     from datasets import Dataset
-    from peft import PeftModel
-    from trl import GRPOTrainer
 
-    from past.training.callbacks import ReporterCallback
-    from past.training.modeling import load_model
-    from past.training.runs import train_resumable, write_json
-    from past.training.sft import lora_config
+    from past.training.grpo import run_grpo
+    from past.training.runs import write_json
 
     if not queries:
         raise ConfigError("tool-use GRPO needs at least one query")
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     reporter = reporter or NullReporter()
     output_dir = Path(output_dir)
-    checkpoints = output_dir / "checkpoints"
-    torch.manual_seed(config.seed)
-    model, tokenizer = load_model(model_path)
-    tokenizer.padding_side = "left"
-    peft_config = None
-    if init_adapter:
-        model = PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True)
-    else:
-        peft_config = lora_config(config.lora_r, config.lora_alpha, 0.0, config.target_modules)
     prompts = [initial_conversation(q, config.hint) for q in queries]
     dataset = Dataset.from_dict({"prompt": prompts})
-    callback = ReporterCallback(reporter, label="tool GRPO")
-    trainer = GRPOTrainer(
-        model=model,
-        reward_funcs=component_rewards(),
-        args=config.to_trl(checkpoints, use_cpu=not torch.cuda.is_available()),
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=peft_config,
-        callbacks=[callback],
-        rollout_func=rollout_function(queries, simulator, config, tokenizer),
+    rollout = rollout_function(queries, simulator, config)
+    run = run_grpo(
+        model_path,
+        config,
+        dataset,
+        component_rewards(),
+        output_dir,
+        reporter=reporter,
+        label="tool GRPO",
+        init_adapter=init_adapter,
+        rollout_func=rollout,
     )
-    seconds, _ = train_resumable(trainer, checkpoints, config.resume, reporter, "tool GRPO")
-    adapter_dir = output_dir / "adapter"
-    trainer.model.save_pretrained(str(adapter_dir), safe_serialization=True)
+    trainer, seconds, adapter_dir, callback = run.trainer, run.seconds, run.adapter_dir, run.callback
     components = {c: [] for c in COMPONENTS}
     for entry in trainer.state.log_history:
         for c in COMPONENTS:

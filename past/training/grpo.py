@@ -96,40 +96,81 @@ class GRPOTrainConfig:
         return config_from_dict(cls, data)
 
     def to_trl(self, output_dir: Path, use_cpu: bool | None = None) -> Any:
-        """TRL's config; precision, device and rollouts follow :mod:`past.device` (``use_cpu`` forces the CPU)."""
-        from trl import GRPOConfig
-
-        precision = training_precision(force_cpu=bool(use_cpu))
-        use_vllm = rollouts_use_vllm(self.use_vllm, CPU if use_cpu else None)
-        vllm = {"use_vllm": True, "vllm_mode": self.vllm_mode} if use_vllm else {}
-        return GRPOConfig(
-            output_dir=str(output_dir),
+        """TRL's config (:func:`grpo_args`); ``use_cpu`` forces the CPU."""
+        return grpo_args(
+            output_dir,
             max_steps=self.max_steps,
-            per_device_train_batch_size=self.prompts_per_step * self.num_generations,
+            prompts_per_step=self.prompts_per_step,
             num_generations=self.num_generations,
             max_completion_length=self.max_completion_length,
             learning_rate=self.learning_rate,
-            lr_scheduler_type="constant",
             beta=self.beta,
             temperature=self.temperature,
             seed=self.seed,
-            data_seed=self.seed,
             logging_steps=self.logging_steps,
-            save_strategy="steps" if self.save_steps > 0 else "no",
-            save_steps=self.save_steps if self.save_steps > 0 else 500,
+            save_steps=self.save_steps,
             save_total_limit=self.save_total_limit,
-            bf16=precision.bf16,
-            fp16=precision.fp16,
-            tf32=precision.tf32,
-            activation_checkpointing=False,
-            dataloader_num_workers=0,
-            dataloader_pin_memory=False,
-            report_to="none",
-            disable_tqdm=True,
-            use_cpu=precision.use_cpu,
-            **vllm,
+            use_cpu=use_cpu,
+            use_vllm=self.use_vllm,
+            vllm_mode=self.vllm_mode,
             **self.extra,
         )
+
+
+def grpo_args(
+    output_dir: Path,
+    *,
+    max_steps: int,
+    prompts_per_step: int,
+    num_generations: int,
+    max_completion_length: int,
+    learning_rate: float,
+    beta: float,
+    temperature: float,
+    seed: int,
+    logging_steps: int = 1,
+    save_steps: int = 0,
+    save_total_limit: int | None = 2,
+    use_cpu: bool | None = None,
+    use_vllm: bool | None = None,
+    vllm_mode: str = "colocate",
+    **extra: Any,
+) -> Any:
+    """TRL's ``GRPOConfig`` for every GRPO run (closed-book QA and tool use): precision, device and rollouts
+    follow :mod:`past.device` (``use_cpu`` forces the CPU; ``use_vllm=None``: vLLM when it can serve);
+    ``extra`` goes to TRL as is."""
+    from trl import GRPOConfig
+
+    precision = training_precision(force_cpu=bool(use_cpu))
+    vllm = {"use_vllm": True, "vllm_mode": vllm_mode} if rollouts_use_vllm(use_vllm, CPU if use_cpu else None) else {}
+    return GRPOConfig(
+        output_dir=str(output_dir),
+        max_steps=max_steps,
+        per_device_train_batch_size=prompts_per_step * num_generations,
+        num_generations=num_generations,
+        max_completion_length=max_completion_length,
+        learning_rate=learning_rate,
+        lr_scheduler_type="constant",
+        beta=beta,
+        temperature=temperature,
+        seed=seed,
+        data_seed=seed,
+        logging_steps=logging_steps,
+        save_strategy="steps" if save_steps > 0 else "no",
+        save_steps=save_steps if save_steps > 0 else 500,
+        save_total_limit=save_total_limit,
+        bf16=precision.bf16,
+        fp16=precision.fp16,
+        tf32=precision.tf32,
+        activation_checkpointing=False,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=False,
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=precision.use_cpu,
+        **vllm,
+        **extra,
+    )
 
 
 @dataclass
@@ -183,6 +224,68 @@ def judge_reward(judge: Judge | LegacyJudge, log: GroupLog | None = None):
     return closed_book_reward
 
 
+@dataclass
+class GRPORun:
+    """What :func:`run_grpo` leaves: the trainer (its state and log), the callback's history, the adapter."""
+
+    trainer: Any
+    callback: ReporterCallback
+    seconds: float
+    resumed_from: Path | None
+    adapter_dir: Path
+
+
+def run_grpo(
+    model_path: str | Path,
+    config: Any,
+    dataset: Any,
+    reward_funcs: Any,
+    output_dir: Path,
+    *,
+    reporter: Reporter,
+    label: str,
+    init_adapter: str | Path | None = None,
+    trainer_class: type | None = None,
+    **trainer_kwargs: Any,
+) -> GRPORun:
+    """The one GRPO trainer: a LoRA (``config``'s ``lora_r``, ``lora_alpha``, ``target_modules``, ``lora_dropout``
+    or 0; or ``init_adapter``) on ``model_path`` loaded as :mod:`past.device` says, trained by TRL's GRPOTrainer
+    (or ``trainer_class``) with ``config.to_trl`` and ``reward_funcs`` on ``dataset`` (``trainer_kwargs``: e.g. a
+    ``rollout_func``), seeded by ``config.seed``, resumable from ``output_dir/checkpoints``; the adapter is saved
+    to ``output_dir/adapter``."""
+    import torch
+    from peft import PeftModel
+    from trl import GRPOTrainer
+
+    from past.training.sft import lora_config
+
+    torch.manual_seed(config.seed)
+    checkpoints = output_dir / "checkpoints"
+    model, tokenizer = load_model(model_path, dtype=training_dtype("lora"))
+    tokenizer.padding_side = "left"
+    peft_config = None
+    if init_adapter:
+        model = PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True)
+    else:
+        dropout = getattr(config, "lora_dropout", 0.0)
+        peft_config = lora_config(config.lora_r, config.lora_alpha, dropout, config.target_modules)
+    callback = ReporterCallback(reporter, label=label)
+    trainer = (trainer_class or GRPOTrainer)(
+        model=model,
+        reward_funcs=reward_funcs,
+        args=config.to_trl(checkpoints),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[callback],
+        **trainer_kwargs,
+    )
+    seconds, resume_from = train_resumable(trainer, checkpoints, config.resume, reporter, label)
+    adapter_dir = output_dir / "adapter"
+    trainer.model.save_pretrained(str(adapter_dir), safe_serialization=True)
+    return GRPORun(trainer, callback, seconds, resume_from, adapter_dir)
+
+
 def train_grpo(
     model_path: str | Path,
     qa_pairs: Sequence[dict[str, Any]],
@@ -193,56 +296,42 @@ def train_grpo(
     init_adapter: str | Path | None = None,
 ) -> GRPOResult:
     """GRPO-train a LoRA on ``model_path`` with closed-book QA ``qa_pairs``; resumable."""
-    import torch
-    from peft import PeftModel
-    from trl import GRPOTrainer
-
-    from past.training.sft import lora_config
-
     reporter = reporter or NullReporter()
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    checkpoints = output_dir / "checkpoints"
-    torch.manual_seed(config.seed)
-    model, tokenizer = load_model(model_path, dtype=training_dtype("lora"))
-    tokenizer.padding_side = "left"
-    peft_config = None
-    if init_adapter:
-        model = PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True)
-    else:
-        peft_config = lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules)
-    callback = ReporterCallback(reporter, label="GRPO")
     groups = GroupLog(config.num_generations)
-    trainer_class = GRPOTrainer
+    trainer_class = None
     if config.shared_prefix and not rollouts_use_vllm(config.use_vllm):
         from past.training.grpo_shared_prefix import shared_prefix_trainer_class
 
         trainer_class = shared_prefix_trainer_class()
-    trainer = trainer_class(
-        model=model,
-        reward_funcs=judge_reward(judge or RuleQAJudge(), groups),
-        args=config.to_trl(checkpoints),
-        train_dataset=build_grpo_dataset(qa_pairs, config.system_prompt, config.prompts),
-        processing_class=tokenizer,
-        peft_config=peft_config,
-        callbacks=[callback],
+    dataset = build_grpo_dataset(qa_pairs, config.system_prompt, config.prompts)
+    reward = judge_reward(judge or RuleQAJudge(), groups)
+    run = run_grpo(
+        model_path,
+        config,
+        dataset,
+        reward,
+        output_dir,
+        reporter=reporter,
+        label="GRPO",
+        init_adapter=init_adapter,
+        trainer_class=trainer_class,
     )
-    seconds, resume = train_resumable(trainer, checkpoints, config.resume, reporter, "GRPO")
-    adapter_dir = output_dir / "adapter"
-    trainer.model.save_pretrained(str(adapter_dir), safe_serialization=True)
+    history = run.callback.history
     result = GRPOResult(
         output_dir=str(output_dir),
-        adapter_dir=str(adapter_dir),
-        steps=trainer.state.global_step,
-        seconds=round(seconds, 2),
+        adapter_dir=str(run.adapter_dir),
+        steps=run.trainer.state.global_step,
+        seconds=round(run.seconds, 2),
         seed=config.seed,
-        rewards=[h["reward"] for h in callback.history if "reward" in h],
-        kls=[h["kl"] for h in callback.history if "kl" in h],
-        stopped=callback.stopped,
-        resumed_from=str(resume) if resume else None,
+        rewards=[h["reward"] for h in history if "reward" in h],
+        kls=[h["kl"] for h in history if "kl" in h],
+        stopped=run.callback.stopped,
+        resumed_from=str(run.resumed_from) if run.resumed_from else None,
         correct_groups=groups.correct_groups,
         correct_rollouts=groups.correct_rollouts,
     )
     write_json(output_dir / "result.json", {**asdict(result), "config": asdict(config)})
-    reporter.log(f"GRPO: {result.steps} steps in {seconds:.1f} s, rewards {result.rewards}")
+    reporter.log(f"GRPO: {result.steps} steps in {run.seconds:.1f} s, rewards {result.rewards}")
     return result

@@ -7,7 +7,7 @@ in the job's artifacts; the job's result is the card without the per-run details
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from backend.jobs.kind import JobContext, JobKind
@@ -43,21 +43,18 @@ class ReportCardParams:
             raise ValueError("batch_size must be between 1 and 256")
 
 
-def run(params: ReportCardParams, ctx: JobContext) -> dict[str, Any]:
-    from backend.report_card import CARD_FILE, build_report_card
+def report_card(settings: Any, params: ReportCardParams, reporter: Any) -> dict[str, Any]:
+    """The card these parameters ask for (the job and ``past report-card`` both build it here)."""
+    from backend.report_card import build_report_card
 
-    card = build_report_card(
-        ctx.settings,
-        params.adapted,
-        params.collection,
-        split=params.split,
-        limit=params.limit,
-        max_new_tokens=params.max_new_tokens,
-        prompt=params.prompt,
-        retrieval_k=params.retrieval_k,
-        batch_size=params.batch_size,
-        reporter=ctx.reporter,
-    )
+    options = {k: v for k, v in asdict(params).items() if k not in ("adapted", "collection")}  # same names
+    return build_report_card(settings, params.adapted, params.collection, reporter=reporter, **options)
+
+
+def run(params: ReportCardParams, ctx: JobContext) -> dict[str, Any]:
+    from backend.report_card import CARD_FILE
+
+    card = report_card(ctx.settings, params, ctx.reporter)
     ctx.write_json(CARD_FILE, card)
     for i, system in enumerate(card.get("systems", [])):
         ctx.reporter.metric(i, "accuracy", system["accuracy"])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from past.jsonfile import read_json_file
 from past.skills.errors import SkillFormatError
 from past.skills.forms.base import LowRank
 from past.skills.tensors.io import SafetensorsFile, TensorEntry, write_safetensors
@@ -34,12 +35,7 @@ def _pattern_value(patterns: dict, module: str, default: float) -> float:
 
 def read_adapter_config(path: Path) -> dict:
     file = Path(path) / ADAPTER_CONFIG
-    if not file.is_file():
-        raise SkillFormatError(f"{path} has no {ADAPTER_CONFIG}; it is not a PEFT LoRA adapter")
-    try:
-        config = json.loads(file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SkillFormatError(f"{file} is not valid JSON: {exc}") from exc
+    config = read_json_file(path, ADAPTER_CONFIG, SkillFormatError, "it is not a PEFT LoRA adapter")
     if not isinstance(config, dict):
         raise SkillFormatError(f"{file} is not a JSON object")
     if config.get("peft_type", "LORA") != "LORA":

@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 import torch
 
+from past.models.safetensors_header import read_header
 from past.skills.errors import OutputPathError, SkillFormatError
 
 DTYPES: dict[str, torch.dtype] = {
@@ -43,8 +44,6 @@ DTYPES: dict[str, torch.dtype] = {
 }
 DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 FLOAT_DTYPES = {torch.float64, torch.float32, torch.float16, torch.bfloat16}
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-MAX_HEADER = 100 * 1024 * 1024
 DEFAULT_SHARD_BYTES = 2 * 1024**3
 BLOCK_BYTES = 64 * 1024**2  # row blocks of big tensors are streamed at most this large
 WRITE_QUEUE_DEPTH = 1  # blocks waiting for the writer thread (see _BackgroundWriter)
@@ -90,61 +89,17 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def _refuse_pickle(path: Path) -> None:
-    if path.suffix in PICKLE_SUFFIXES:
-        raise SkillFormatError(
-            f"{path} is a pickle file; PaST Studio never loads pickled tensors. Convert it to safetensors."
-        )
-    with contextlib.suppress(OSError), open(path, "rb") as raw:
-        head = raw.read(2)
-        if head[:1] == b"\x80" or head == b"PK":  # pickle protocol 2+ or torch.save's zip container
-            raise SkillFormatError(
-                f"{path} looks like a pickled (torch.save) file, not safetensors; it is refused for safety"
-            )
-
-
 def check_safetensors(path: Path) -> tuple[dict[str, dict], dict[str, str], int]:
     """Validate a safetensors file's header against its size; return (entries, metadata, data offset).
 
-    Raises :class:`SkillFormatError` for a missing, pickled, truncated or otherwise corrupt file.
+    Raises :class:`SkillFormatError` for a missing, pickled, truncated or otherwise corrupt file, or a dtype
+    the engine does not compute in (:data:`DTYPES`).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SkillFormatError(f"tensor file {path} is missing")
-    size = path.stat().st_size
-    if size < 8:
-        _refuse_pickle(path)
-        raise SkillFormatError(f"{path} is not a safetensors file: only {size} bytes")
-    with open(path, "rb") as raw:
-        header_len = int.from_bytes(raw.read(8), "little")
-        if header_len <= 0 or header_len > MAX_HEADER or 8 + header_len > size:
-            _refuse_pickle(path)
-            raise SkillFormatError(f"{path} is not a valid safetensors file (bad header length {header_len})")
-        try:
-            header = json.loads(raw.read(header_len))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SkillFormatError(f"{path} is not a valid safetensors file: its header is not JSON") from exc
-    if not isinstance(header, dict):
-        raise SkillFormatError(f"{path} is not a valid safetensors file: its header is not an object")
-    metadata = header.pop("__metadata__", None) or {}
-    data_start = 8 + header_len
-    end = 0
-    for name, meta in header.items():
-        try:
-            dtype = DTYPES[meta["dtype"]]
-            shape = [int(d) for d in meta["shape"]]
-            begin, stop = (int(x) for x in meta["data_offsets"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SkillFormatError(f"{path}: tensor {name!r} has an invalid or unsupported header entry") from exc
-        expected = TensorEntry(name, dtype, tuple(shape)).nbytes
-        if stop - begin != expected or begin < 0:
-            raise SkillFormatError(
-                f"{path}: tensor {name!r} claims {stop - begin} bytes but its shape needs {expected}"
-            )
-        end = max(end, stop)
-    if data_start + end > size:
-        raise SkillFormatError(f"{path} is truncated: {size} bytes on disk, its header promises {data_start + end}")
-    return header, metadata, data_start
+    header = read_header(path, SkillFormatError)
+    for name, meta in header.entries.items():
+        if meta["dtype"] not in DTYPES:
+            raise SkillFormatError(f"{path}: tensor {name!r} has an invalid or unsupported header entry")
+    return header.entries, header.metadata, header.data_start
 
 
 class SafetensorsFile:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from past.cli.arg_types import positive_int
+from past.paths import check_output, mark_output, writing
 from past.settings import Settings
 
 
@@ -36,7 +36,9 @@ def _interval(values: list[float]) -> str:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from backend.report_card import CARD_FILE, build_report_card
     from past.progress import ConsoleReporter
+    from past.training.runs import write_json
 
+    out = check_output(args.out, settings, ours=True) if args.out else None  # refused before the card is made
     card = build_report_card(
         settings,
         args.adapted,
@@ -48,10 +50,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         batch_size=args.batch_size,
         reporter=ConsoleReporter(),
     )
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if out is not None:
+        with writing(out, "--out"):
+            out.mkdir(exist_ok=True)
+            write_json(out / CARD_FILE, card)
+        mark_output(out, "report-card")
     if args.json:
         print(json.dumps({k: v for k, v in card.items() if k != "comparison"}, indent=2, ensure_ascii=False))
         return 0

@@ -44,7 +44,7 @@ def check_data_dir(path: Path) -> Path:
         home = Path.home().resolve()
     except (KeyError, RuntimeError):  # no HOME and no password entry
         home = None
-    if path in SYSTEM_FOLDERS or (home is not None and path in (home, home.parent)):
+    if path in SYSTEM_FOLDERS or path == home:
         what = f"the system folder {path}" if path in SYSTEM_FOLDERS else f"the home folder {path}"
         raise ConfigError(
             f"the data directory cannot be {what}: PaST keeps its database, models and uploads in a folder of "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,13 @@ def _write(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
         return
-    with writing(out, "--out"):
-        out.write_text(text, encoding="utf-8")
+    partial = out.with_name(f".{out.name}.partial")  # all or nothing: a full disk leaves no half export
+    try:
+        with writing(out, "--out"):
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     print(f"wrote {out}", file=sys.stderr)
 
 

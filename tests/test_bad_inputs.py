@@ -24,8 +24,6 @@ from safetensors.torch import load_file, save_file
 
 from backend.documents import DocumentService
 from backend.store import Store
-from past.models.fingerprint import fingerprint_checkpoint
-from past.models.record import ModelRecord, write_record
 from past.settings import DATA_DIR_ENV, DEFAULT_MODEL_ENV, Settings
 from past.skills import extract
 from tests.bad_inputs import CASES, GROUPS, BadInput, render
@@ -33,7 +31,7 @@ from tests.conftest import ROOT
 from tests.doc_files import write_docx_bomb
 from tests.lora_adapters import make_tiny_chat_model
 from tests.output_cases import prepare_output_cases
-from tests.skill_fixtures import perturbed_copy
+from tests.skill_fixtures import perturbed_copy, register_base
 from tests.tiny_models import make_tiny_llama
 
 RUNNABLE = [c for c in CASES if c.argv]
@@ -68,18 +66,7 @@ def _nan_skill_without_hash(skill: Path, dest: Path) -> Path:
 def drill(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("drill")
     settings = Settings.load(root / "data").ensure()
-    base = make_tiny_llama(settings.models_dir / "tiny", seed=0)
-    write_record(
-        base,
-        ModelRecord(
-            name="tiny",
-            display_name="tiny",
-            kind="base",
-            source="tests",
-            architecture="LlamaForCausalLM",
-            fingerprint=fingerprint_checkpoint(base),
-        ),
-    )
+    base = register_base(make_tiny_llama(settings.models_dir / "tiny", seed=0))
     work = root / "work"
     work.mkdir()
     rl = perturbed_copy(base, work / "rl", seed=1)

@@ -15,13 +15,11 @@ import pytest
 
 from past.cli.main import main
 from past.errors import OutputPathError
-from past.models.fingerprint import fingerprint_checkpoint
-from past.models.record import ModelRecord, write_record
 from past.paths import OUTPUT_MARKER, writing
 from past.settings import DEFAULT_MODEL_ENV, Settings
 from past.skills import extract
 from tests.lora_adapters import make_tiny_chat_model
-from tests.skill_fixtures import perturbed_copy
+from tests.skill_fixtures import perturbed_copy, register_base
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +27,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with a registered tiny chat model 'tiny' and a library skill 'qa' made from it."""
     root = tmp_path_factory.mktemp("outputs")
     settings = Settings.load(root / "data").ensure()
-    base = make_tiny_chat_model(settings.models_dir / "tiny", seed=0)
-    record = ModelRecord(
-        name="tiny",
-        display_name="tiny",
-        kind="base",
-        source="tests",
-        architecture="LlamaForCausalLM",
-        fingerprint=fingerprint_checkpoint(base),
-    )
-    write_record(base, record)
+    base = register_base(make_tiny_chat_model(settings.models_dir / "tiny", seed=0))
     extract(perturbed_copy(base, root / "rl", seed=1), base, settings.skills_dir / "qa", name="qa").close()
     return settings.data_dir
 

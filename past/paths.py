@@ -8,9 +8,10 @@ An *output* is a file or directory a command writes where the user says: the one
 command. It may not lie inside the data directory (the database, uploads, model store, skill library, adapters
 and artifacts are written by their owners, by name, never from outside; a command's own run folders under the
 artifacts are the exception it names), nor be or contain the data directory, nor be one of the command's inputs
-(or a folder that holds one), nor lie in /proc, /sys or /dev; its folder must exist and be writable. A folder
-output is written into or replaced only when it is empty or carries :data:`OUTPUT_MARKER` (a past command made
-it). A write that fails (a full disk) is one line saying so: :func:`writing`.
+(or a folder that holds one), nor lie in /proc, /sys or /dev. A file output's folder must exist and be writable;
+a folder output is made with any missing folders above it, and is written into or replaced only when it is
+empty or carries :data:`OUTPUT_MARKER` (a past command made it). A write that fails (a full disk) is one line
+saying so: :func:`writing`.
 """
 
 from __future__ import annotations
@@ -133,10 +134,15 @@ def _check_output(
             f"{flag} {path} is a folder that no past command made (it holds files and no {OUTPUT_MARKER}); "
             "give a new or empty folder (--overwrite replaces only a folder past wrote)"
         )
-    if not target.parent.is_dir():
-        raise OutputPathError(f"cannot write {flag} {path}: the folder {target.parent} does not exist; create it first")
-    if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise OutputPathError(f"cannot write {flag} {path}: the folder {target.parent} is not writable")
+    parent = target.parent
+    if file and not parent.is_dir():
+        raise OutputPathError(f"cannot write {flag} {path}: the folder {parent} does not exist; create it first")
+    while not parent.exists():  # a folder output is made with the folders above it
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputPathError(f"cannot write {flag} {path}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputPathError(f"cannot write {flag} {path}: the folder {parent} is not writable")
     return target
 
 

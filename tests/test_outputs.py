@@ -72,7 +72,7 @@ def test_eval_writes_again_into_its_own_folder_only(
 ) -> None:
     qa = tmp_path / "q.qa.json"
     qa.write_text(json.dumps({"doc_id": "d", "questions": [{"question": "Colour of the door?", "answer": "green"}]}))
-    out = tmp_path / "eval"
+    out = tmp_path / "runs" / "eval"  # a folder output is made with the folders above it
     for _ in range(2):  # a rerun writes into the folder the first run made
         assert past(data, "eval", "--qa", str(qa), "--out", str(out), "--max-new-tokens", "2") == 0
     assert (out / "results.json").is_file() and (out / OUTPUT_MARKER).is_file()

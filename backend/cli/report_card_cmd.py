@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     if out is not None:
         with writing(out, "--out"):
-            out.mkdir(exist_ok=True)
+            out.mkdir(parents=True, exist_ok=True)
             write_json(out / CARD_FILE, card)
         mark_output(out, "report-card")
     if args.json:

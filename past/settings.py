@@ -16,12 +16,41 @@ from past.errors import ConfigError
 DATA_DIR_ENV = "PAST_DATA_DIR"
 DEFAULT_MODEL_ENV = "PAST_DEFAULT_MODEL"
 BUNDLED_MODEL_NAME = "smollm2-135m-instruct"
+# Pseudo file systems: nothing written under them is a file (no data directory, no output there).
+PSEUDO_FILESYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+# Folders of the system itself: PaST keeps its database, models and uploads in a folder of its own, never one of
+# these (a data directory of "/" would also make every output path "inside the data directory").
+SYSTEM_FOLDERS = (
+    Path("/"),
+    *(Path("/" + name) for name in ("bin", "boot", "etc", "home", "lib", "lib64", "opt", "root", "run", "sbin")),
+    *(Path("/" + name) for name in ("srv", "tmp", "usr", "var", "Users", "System", "Library")),
+)
+
+_CHOOSE = f"choose a new or empty folder with --data-dir or {DATA_DIR_ENV} (the default is ~/.local/share/past-studio)"
 
 
 def _default_data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
     return base / "past-studio"
+
+
+def check_data_dir(path: Path) -> Path:
+    """``path`` (resolved) if it may be the data directory: never a system folder or the home folder itself."""
+    for root in PSEUDO_FILESYSTEMS:
+        if path.is_relative_to(root):
+            raise ConfigError(f"the data directory {path} is inside {root}, a system file system; {_CHOOSE}")
+    try:
+        home = Path.home().resolve()
+    except (KeyError, RuntimeError):  # no HOME and no password entry
+        home = None
+    if path in SYSTEM_FOLDERS or path == home:
+        what = f"the system folder {path}" if path in SYSTEM_FOLDERS else f"the home folder {path}"
+        raise ConfigError(
+            f"the data directory cannot be {what}: PaST keeps its database, models and uploads in a folder of "
+            f"its own; {_CHOOSE}"
+        )
+    return path
 
 
 @dataclass(frozen=True)
@@ -37,7 +66,7 @@ class Settings:
         raw = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
         path = Path(raw).expanduser() if raw else _default_data_dir()
         default_model = os.environ.get(DEFAULT_MODEL_ENV) or BUNDLED_MODEL_NAME
-        return cls(data_dir=path.resolve(), default_model=default_model)
+        return cls(data_dir=check_data_dir(path.resolve()), default_model=default_model)
 
     @property
     def db_path(self) -> Path:

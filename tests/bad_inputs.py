@@ -2,15 +2,16 @@
 
 ``tests/test_bad_inputs.py`` runs every row that is one command line (``past ...`` or ``launch.py ...``)
 against a data directory holding a registered base model and a library skill, and asserts the exit code,
-the specific error, no traceback, and that the model store, the skill library, the job table and the
-input files are byte-for-byte unchanged. A row that needs more than one command (a clock step, a killed
+the specific error, no traceback, and that the database (its content), the uploads, the model store, the skill
+library and the input files are unchanged. A row that needs more than one command (a clock step, a killed
 daemon, a browser upload) names the test that runs it; the suite checks that test exists.
 
 ``docs/bad-inputs.md`` is generated from this list (``python -m tests.bad_inputs > docs/bad-inputs.md``)
 and a test fails when the two differ, so the table and the tests cannot drift apart.
 
 Placeholders in a command line: ``{data}`` the data directory, ``{work}`` the prepared hostile files
-(checksummed too), ``{out}`` a fresh empty directory for outputs.
+(checksummed too), ``{out}`` a fresh empty directory for outputs, ``{upload}`` the stored text of the drill's
+uploaded document (``<data>/uploads/<id>/text.txt``).
 """
 
 from __future__ import annotations
@@ -130,6 +131,238 @@ CASES: tuple[BadInput, ...] = (
         ("--host", "0.0.0.0", "--data-dir", "{out}/studio"),
         tool="launch",
     ),
+    # --- output policy (issue 25; ids out-): every writing verb, one policy (past/paths.py check_output) ---------
+    BadInput(
+        "out-ingest-over-database",
+        LOSS,
+        "ingest --out <data>/studio.sqlite (replacing every job, document and vote)",
+        r"--out .*studio\.sqlite is inside the database",
+        past("ingest", "{work}/notes.md", "--out", "{data}/studio.sqlite"),
+    ),
+    BadInput(
+        "out-tools-ingest-over-database",
+        LOSS,
+        "tools ingest --out <data>/studio.sqlite",
+        r"--out .*studio\.sqlite is inside the database",
+        past("tools", "ingest", "{work}/notes.md", "--out", "{data}/studio.sqlite"),
+    ),
+    BadInput(
+        "out-synth-over-database",
+        LOSS,
+        "synth --out <data>/studio.sqlite",
+        r"--out .*studio\.sqlite is inside the database",
+        past("synth", "{work}/notes.md", "--out", "{data}/studio.sqlite"),
+    ),
+    BadInput(
+        "out-analyze-json-over-database",
+        LOSS,
+        "analyze --json <data>/studio.sqlite",
+        r"--json .*studio\.sqlite is inside the database",
+        past("analyze", "qa", "qa", "--json", "{data}/studio.sqlite"),
+    ),
+    BadInput(
+        "out-ab-export-over-database",
+        LOSS,
+        "ab export --out <data>/studio.sqlite",
+        r"--out .*studio\.sqlite is inside the database",
+        past("ab", "export", "--out", "{data}/studio.sqlite"),
+    ),
+    BadInput(
+        "out-ab-export-over-database-journal",
+        LOSS,
+        "ab export --out <data>/studio.sqlite-wal (the database's write-ahead log)",
+        r"--out .*studio\.sqlite-wal is inside the database",
+        past("ab", "export", "--out", "{data}/studio.sqlite-wal"),
+    ),
+    BadInput(
+        "out-ingest-over-stored-document",
+        LOSS,
+        "ingest --out <data>/uploads/<id>/text.txt (a stored document)",
+        r"--out .*text\.txt is inside the stored documents \(uploads\)",
+        past("ingest", "{work}/notes.md", "--out", "{upload}"),
+    ),
+    BadInput(
+        "out-analyze-csv-over-stored-document",
+        LOSS,
+        "analyze --csv <data>/uploads/<id>/text.txt",
+        r"--csv .*text\.txt is inside the stored documents \(uploads\)",
+        past("analyze", "qa", "qa", "--csv", "{upload}"),
+    ),
+    BadInput(
+        "out-tools-ingest-over-stored-document",
+        LOSS,
+        "tools ingest --out <data>/uploads/<id>/text.txt",
+        r"--out .*text\.txt is inside the stored documents \(uploads\)",
+        past("tools", "ingest", "{work}/notes.md", "--out", "{upload}"),
+    ),
+    BadInput(
+        "out-eval-into-model-store",
+        LOSS,
+        "eval --out <data>/models/<base> (results written into a stored model)",
+        r"--out .*models/tiny is inside the model store",
+        past("eval", "--qa", "{work}/good.qa.json", "--out", "{data}/models/tiny"),
+    ),
+    BadInput(
+        "out-skill-export-into-library",
+        LOSS,
+        "skill export qa <data>/skills (a zip written into the skill library)",
+        r"DEST .*skills/qa\.zip is inside the skill library",
+        past("skill", "export", "qa", "{data}/skills"),
+    ),
+    BadInput(
+        "out-ab-export-into-model-store",
+        LOSS,
+        "ab export --out <data>/models/<base>/config.json",
+        r"--out .*config\.json is inside the model store",
+        past("ab", "export", "--out", "{data}/models/tiny/config.json"),
+    ),
+    BadInput(
+        "out-tools-ingest-into-library",
+        LOSS,
+        "tools ingest --out <data>/skills/qa/skill.json",
+        r"--out .*skill\.json is inside the skill library",
+        past("tools", "ingest", "{work}/notes.md", "--out", "{data}/skills/qa/skill.json"),
+    ),
+    BadInput(
+        "out-report-card-into-artifacts",
+        LOSS,
+        "report-card --out <data>/artifacts/x",
+        r"--out .*artifacts/x is inside the job artifacts",
+        past("report-card", "--adapted", "tiny", "--out", "{data}/artifacts/x"),
+    ),
+    BadInput(
+        "out-sft-run-into-uploads",
+        LOSS,
+        "sft --out <data>/uploads/run (a run folder among the stored documents)",
+        r"--out .*uploads/run is inside the stored documents",
+        past("sft", "{work}/notes.md", "--out", "{data}/uploads/run"),
+    ),
+    BadInput(
+        "out-tools-ingest-over-its-input",
+        LOSS,
+        "tools ingest X --out X",
+        r"--out .*notes\.md is one of the inputs",
+        past("tools", "ingest", "{work}/notes.md", "--out", "{work}/notes.md"),
+    ),
+    BadInput(
+        "out-inject-overwrite-ordinary-folder",
+        LOSS,
+        "inject --out DIR --overwrite where DIR is an ordinary folder holding a file",
+        r"--out .*keep is a folder that no past command made",
+        past("inject", "default", "--skill", "qa", "--out", "{work}/keep", "--overwrite"),
+    ),
+    BadInput(
+        "out-extract-overwrite-ordinary-folder",
+        LOSS,
+        "extract --out DIR --overwrite where DIR is an ordinary folder holding a file",
+        r"--out .*keep is a folder that no past command made",
+        past("extract", "--rl", "{work}/rl", "--sft", "tiny", "--name", "v", "--out", "{work}/keep", "--overwrite"),
+    ),
+    BadInput(
+        "out-eval-into-ordinary-folder",
+        LOSS,
+        "eval --out DIR where DIR is an ordinary folder holding a file",
+        r"--out .*keep is a folder that no past command made",
+        past("eval", "--qa", "{work}/good.qa.json", "--out", "{work}/keep"),
+    ),
+    BadInput(
+        "out-skill-import-zip-bomb",
+        LOSS,
+        "skill import of a 64 KB zip holding a 64 MiB tensor file of zeros (1,000:1)",
+        r"bomb-skill\.zip would unpack 0\.1 MB into 64\.0 MB .*more than 100:1 is refused",
+        past("skill", "import", "{work}/bomb-skill.zip", "--name", "b1"),
+    ),
+    BadInput(
+        "out-skill-import-declares-68-gib",
+        LOSS,
+        "skill import of a 2 KB zip whose directory declares 68 GiB",
+        r"huge-skill\.zip would unpack to 68\.0 GiB, more than a skill import takes \(64 GiB\)",
+        past("skill", "import", "{work}/huge-skill.zip", "--name", "b2"),
+    ),
+    BadInput(
+        "out-data-dir-root",
+        LOSS,
+        "--data-dir / (the database and models written into the root folder)",
+        r"the data directory cannot be the system folder /: ",
+        past("--data-dir", "/", "model", "list"),
+    ),
+    BadInput(
+        "out-data-dir-etc",
+        LOSS,
+        "--data-dir /etc",
+        r"the data directory cannot be the system folder /etc: ",
+        past("--data-dir", "/etc", "docs", "list"),
+    ),
+    BadInput(
+        "out-data-dir-proc",
+        LOSS,
+        "--data-dir /proc/past",
+        r"the data directory /proc/past is inside /proc, a system file system",
+        past("--data-dir", "/proc/past", "model", "list"),
+    ),
+    BadInput(
+        "out-launch-data-dir-root",
+        LOSS,
+        "launch.py --data-dir /",
+        r"the data directory cannot be the system folder /: ",
+        ("--data-dir", "/"),
+        tool="launch",
+    ),
+    BadInput(
+        "out-eval-in-proc",
+        TRACEBACK,
+        "eval --out /proc/x",
+        r"cannot write --out /proc/x: /proc is a system file system",
+        past("eval", "--qa", "{work}/good.qa.json", "--out", "/proc/x"),
+    ),
+    BadInput(
+        "out-skill-export-in-proc",
+        TRACEBACK,
+        "skill export qa /proc/x.zip",
+        r"cannot write DEST /proc/x\.zip: /proc is a system file system",
+        past("skill", "export", "qa", "/proc/x.zip"),
+    ),
+    BadInput(
+        "out-ab-export-missing-folder",
+        TRACEBACK,
+        "ab export --out a file in a folder that does not exist",
+        r"cannot write --out .*no/such/votes\.json: the folder .*no/such does not exist; create it first",
+        past("ab", "export", "--out", "{out}/no/such/votes.json"),
+    ),
+    BadInput(
+        "out-synth-missing-folder",
+        TRACEBACK,
+        "synth --out a file in a folder that does not exist",
+        r"cannot write --out .*no/such/synth\.jsonl: the folder .*no/such does not exist",
+        past("synth", "{work}/notes.md", "--out", "{out}/no/such/synth.jsonl"),
+    ),
+    BadInput(
+        "out-ab-export-name-too-long",
+        TRACEBACK,
+        "ab export --out a 300-character file name",
+        r"cannot write --out .*aaaa\.json: the name is too long for the file system",
+        past(
+            "ab",
+            "export",
+            "--out",
+            "{out}/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json",
+        ),
+    ),
+    BadInput(
+        "out-full-disk",
+        TRACEBACK,
+        "a full disk (ENOSPC) while ab export, inject --out and skill export write",
+        "one line: 'cannot write … the disk is full; free some space or write somewhere else'; nothing half-written",
+        covered_by="tests/test_outputs.py::test_a_full_disk_is_one_line_and_leaves_nothing_half_written",
+    ),
+    BadInput(
+        "out-overwrite-own-output",
+        SMALLER,
+        "inject --out DIR twice, the second time with --overwrite (DIR made by the first)",
+        "replaced: the folder carries .past-output.json, so it is the command's own",
+        covered_by="tests/test_outputs.py::test_overwrite_replaces_only_a_folder_a_past_command_made",
+    ),
+    # --- end of the output-policy block ------------------------------------------------------------------------
     # --- tracebacks instead of errors --------------------------------------------------------------------
     BadInput(
         "ingest-out-is-a-directory",
@@ -357,8 +590,8 @@ def render() -> str:
         "Generated from `tests/bad_inputs.py` (`python -m tests.bad_inputs > docs/bad-inputs.md`); "
         "`tests/test_bad_inputs.py` runs every row and fails if this file is out of date. A row with a command "
         "runs it against a data directory with a registered base model and a library skill, and asserts the "
-        "exit code, the error, no traceback, and unchanged checksums of the model store, the skill library, "
-        "the input files and the job table. Other rows name the test that runs them.",
+        "exit code, the error, no traceback, and unchanged checksums of the database, the uploads, the model "
+        "store, the skill library and the input files. Other rows name the test that runs them.",
         "",
     ]
     for group in GROUPS:

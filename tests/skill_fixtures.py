@@ -1,4 +1,4 @@
-"""Builders for skill tests: perturbed copies of checkpoints and random non-zero LoRA adapters."""
+"""Builders for skill tests: perturbed copies of checkpoints, random non-zero LoRA adapters, registered bases."""
 
 from __future__ import annotations
 
@@ -73,3 +73,20 @@ def tree_digest(path: Path) -> str:
         sha.update(str(file.relative_to(path)).encode())
         sha.update(file.read_bytes())
     return sha.hexdigest()
+
+
+def register_base(checkpoint: Path) -> Path:
+    """Make the tiny Llama checkpoint in ``<models>/<name>`` a registered base model named after its folder."""
+    from past.models.fingerprint import fingerprint_checkpoint
+    from past.models.record import ModelRecord, write_record
+
+    record = ModelRecord(
+        name=checkpoint.name,
+        display_name=checkpoint.name,
+        kind="base",
+        source="tests",
+        architecture="LlamaForCausalLM",
+        fingerprint=fingerprint_checkpoint(checkpoint),
+    )
+    write_record(checkpoint, record)
+    return checkpoint

@@ -2,9 +2,9 @@
 
 The rows run in this process through the CLI's own entry points (``past.cli.main.main``,
 ``studio.launcher.main``), against one data directory prepared once: a registered tiny base model, a
-library skill, a collection with a document, and the hostile files. Before and after each row the model
-store, the skill library, the hostile files and the job table are checksummed; a refused input must leave
-all of them as they were.
+library skill, a collection with a document, and the hostile files. Before and after each row the database
+(its content), the uploads, the model store, the skill library and the hostile files are checksummed; a
+refused input must leave all of them as they were.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,15 +24,14 @@ from safetensors.torch import load_file, save_file
 
 from backend.documents import DocumentService
 from backend.store import Store
-from past.models.fingerprint import fingerprint_checkpoint
-from past.models.record import ModelRecord, write_record
 from past.settings import DATA_DIR_ENV, DEFAULT_MODEL_ENV, Settings
 from past.skills import extract
 from tests.bad_inputs import CASES, GROUPS, BadInput, render
 from tests.conftest import ROOT
 from tests.doc_files import write_docx_bomb
 from tests.lora_adapters import make_tiny_chat_model
-from tests.skill_fixtures import perturbed_copy
+from tests.output_cases import prepare_output_cases
+from tests.skill_fixtures import perturbed_copy, register_base
 from tests.tiny_models import make_tiny_llama
 
 RUNNABLE = [c for c in CASES if c.argv]
@@ -66,18 +66,7 @@ def _nan_skill_without_hash(skill: Path, dest: Path) -> Path:
 def drill(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("drill")
     settings = Settings.load(root / "data").ensure()
-    base = make_tiny_llama(settings.models_dir / "tiny", seed=0)
-    write_record(
-        base,
-        ModelRecord(
-            name="tiny",
-            display_name="tiny",
-            kind="base",
-            source="tests",
-            architecture="LlamaForCausalLM",
-            fingerprint=fingerprint_checkpoint(base),
-        ),
-    )
+    base = register_base(make_tiny_llama(settings.models_dir / "tiny", seed=0))
     work = root / "work"
     work.mkdir()
     rl = perturbed_copy(base, work / "rl", seed=1)
@@ -92,6 +81,7 @@ def drill(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _manifest_variant(skill, work / "format-99", format_version=99)
     _manifest_variant(skill, work / "no-fingerprint", base_fingerprint=None)
     _nan_skill_without_hash(skill, work / "nan-no-hash")
+    prepare_output_cases(work, skill)  # the output-policy rows (ids out-)
 
     no_template = make_tiny_chat_model(work / "no-template")
     config = json.loads((no_template / "tokenizer_config.json").read_text())
@@ -109,7 +99,8 @@ def drill(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     outcome = DocumentService(settings, store).upload([("notes.md", (work / "notes.md").read_bytes())], "notes")
     assert outcome[0].ok, outcome[0].error
     store.close()
-    return {"data": settings.data_dir, "work": work, "root": root}
+    upload = next(settings.uploads_dir.rglob("text.txt"))
+    return {"data": settings.data_dir, "work": work, "root": root, "upload": upload}
 
 
 def _digest(path: Path) -> str:
@@ -123,8 +114,17 @@ def _digest(path: Path) -> str:
     return sha.hexdigest()
 
 
+def _database(path: Path) -> str:
+    """A checksum of the database's content (read only; its pages may move, its rows may not change)."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return hashlib.sha256("\n".join(connection.iterdump()).encode()).hexdigest()
+    finally:
+        connection.close()
+
+
 def _stored(drill: dict[str, Path]) -> dict[str, object]:
-    """What must not change: the model store, the skill library, the hostile files, the job table."""
+    """What must not change: the database, the uploads, the model store, the skill library, the hostile files."""
     data = drill["data"]
     store = Store(data / "studio.sqlite")
     try:
@@ -132,6 +132,8 @@ def _stored(drill: dict[str, Path]) -> dict[str, object]:
     finally:
         store.close()
     return {
+        "database": _database(data / "studio.sqlite"),
+        "uploads": _digest(data / "uploads"),
         "models": _digest(data / "models"),
         "skills": _digest(data / "skills"),
         "adapters": _digest(data / "adapters") if (data / "adapters").exists() else "",
@@ -165,6 +167,8 @@ def test_bad_input_gets_its_error_and_changes_nothing(
 ) -> None:
     del cli_env
     places = {"data": str(drill["data"]), "work": str(drill["work"]), "out": str(tmp_path / "out")}
+    places["upload"] = str(drill["upload"])
+    (tmp_path / "out").mkdir()  # the fresh empty directory for outputs
     argv = [part.format(**places) for part in case.argv]
     before = _stored(drill)
     code = _run(case, argv)

@@ -40,3 +40,16 @@ def test_data_dir_blocked_by_a_file(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(ConfigError, match="cannot create the data directory"):
         Settings.load(blocker / "data").ensure()
+
+
+@pytest.mark.parametrize("root", ["/", "/etc", "/usr", "/home", "/tmp", "/proc", "/sys/kernel", "/dev/shm/past"])
+def test_a_system_folder_is_never_the_data_directory(root: str) -> None:
+    with pytest.raises(ConfigError, match=r"the data directory .*(cannot be the system folder|a system file system)"):
+        Settings.load(root)
+
+
+def test_the_home_folder_itself_is_never_the_data_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "me"))
+    with pytest.raises(ConfigError, match=r"cannot be the home folder .*/me: PaST keeps its database"):
+        Settings.load(tmp_path / "me")
+    assert Settings.load(tmp_path / "me" / "past").data_dir == (tmp_path / "me" / "past").resolve()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from past.errors import ConfigError
+from past.paths import check_output, writing
 from past.settings import Settings
 
 VOTE_FIELDS = ["id", "session_id", "created_at", "model_a", "model_b", "winner", "prompt", "answer_a", "answer_b"]
@@ -46,18 +48,18 @@ def _conversations(settings: Settings):
     return ABConversations(ChatRepository(Store(settings.db_path)))
 
 
-def _write(text: str, out: str | None) -> None:
-    if not out:
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
         sys.stdout.write(text)
         return
-    path = Path(out).expanduser()
-    if path.is_dir():
-        raise ConfigError(f"--out {out} is a directory; give a file name")
+    partial = out.with_name(f".{out.name}.partial")  # all or nothing: a full disk leaves no half export
     try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {out}: {exc.strerror}") from None
-    print(f"wrote {path}", file=sys.stderr)
+        with writing(out, "--out"):
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    print(f"wrote {out}", file=sys.stderr)
 
 
 def _csv(rows: list[dict[str, Any]], fields: list[str]) -> str:
@@ -71,6 +73,7 @@ def _csv(rows: list[dict[str, Any]], fields: list[str]) -> str:
 
 
 def export_ab(args: argparse.Namespace, settings: Settings) -> int:
+    out = check_output(args.out, settings, file=True) if args.out else None  # never over the database
     conversations = _conversations(settings)
     fmt = args.format or ("jsonl" if args.what == "sessions" else "json")
     if args.what == "sessions":
@@ -82,15 +85,15 @@ def export_ab(args: argparse.Namespace, settings: Settings) -> int:
 
         with tempfile.TemporaryDirectory() as tmp:
             text = export_sessions(conversations, Path(tmp)).read_text(encoding="utf-8")
-        _write(text, args.out)
+        _write(text, out)
         return 0
     votes = [{k: v.get(k) for k in VOTE_FIELDS} for v in conversations.chats.votes()]
     if fmt == "csv":
-        _write(_csv(votes, VOTE_FIELDS), args.out)
+        _write(_csv(votes, VOTE_FIELDS), out)
     elif fmt == "jsonl":
-        _write("".join(json.dumps(v, ensure_ascii=False) + "\n" for v in votes), args.out)
+        _write("".join(json.dumps(v, ensure_ascii=False) + "\n" for v in votes), out)
     else:
-        _write(json.dumps(votes, indent=2, ensure_ascii=False) + "\n", args.out)
+        _write(json.dumps(votes, indent=2, ensure_ascii=False) + "\n", out)
     return 0
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from past.cli.arg_types import positive_int
 from past.errors import ConfigError
+from past.paths import check_output, mark_output, writing
 from past.settings import Settings
 
 
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from backend.jobs.kinds.report_card import ReportCardParams, report_card
     from backend.report_card import CARD_FILE
     from past.progress import ConsoleReporter
+    from past.training.runs import write_json
 
     params = ReportCardParams(adapted=args.adapted, collection=args.collection, split=args.split, limit=args.limit)
     params.max_new_tokens, params.retrieval_k, params.batch_size = args.max_new_tokens, args.k, args.batch_size
@@ -45,11 +46,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         params.validate()  # the job's checks: the CLI and the studio accept the same cards
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    out = check_output(args.out, settings, ours=True) if args.out else None  # refused before the card is made
     card = report_card(settings, params, ConsoleReporter())
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if out is not None:
+        with writing(out, "--out"):
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(out / CARD_FILE, card)
+        mark_output(out, "report-card")
     if args.json:
         print(json.dumps({k: v for k, v in card.items() if k != "comparison"}, indent=2, ensure_ascii=False))
         return 0

@@ -77,6 +77,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         _print_estimate(settings, args.model, documents, config)
     if args.estimate_only:
         return 0
+    folder = run_dir(settings, "adapt", args.run_dir, "--run-dir", inputs=args.targets)
     endpoint = endpoint_from_args(args, "generator-")
     name = args.name or re.sub(r"[^\w.-]+", "-", f"{documents[0].doc_id}-{args.skill or 'sft'}")[:64]
     record = adapt_and_publish(
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         base_ref=args.model,
         documents=documents,
         config=config,
-        run_dir=run_dir(settings, "adapt", args.run_dir),
+        run_dir=folder,
         skill_name=args.skill,
         generator=OpenAIChatGenerator(endpoint) if endpoint else None,
         source_model=args.source_model,

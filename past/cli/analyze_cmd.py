@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from past.cli.skill_common import print_json
-from past.paths import check_output
+from past.paths import check_output, writing
 from past.settings import Settings
 from past.skills import SkillLibrary, analyze
 from past.skills.ops.analyze import write_report
@@ -42,11 +42,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     tables = [_compare(library, args.a, args.b, args.label)]
     if args.control:
         tables.append(_compare(library, *args.control, args.control_label))
-    write_report(
-        tables,
-        html=paths.get("--html"),
-        json_path=paths.get("--json"),
-        csv_path=paths.get("--csv"),
-    )
+    with writing(", ".join(f"{flag} {path}" for flag, path in paths.items())):
+        write_report(tables, html=paths.get("--html"), json_path=paths.get("--json"), csv_path=paths.get("--csv"))
     print_json({t.label: t.summary() for t in tables})
     return 0

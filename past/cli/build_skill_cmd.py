@@ -27,7 +27,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     recipe = SkillRecipe.load(args.recipe)
     if args.name:
         recipe = SkillRecipe.from_dict({**recipe.to_dict(), "name": args.name})
-    out = run_dir(settings, f"build-skill-{recipe.name}", args.run_dir)
+    out = run_dir(settings, f"build-skill-{recipe.name}", args.run_dir, "--run-dir")
     print(f"run directory: {out}")
     manifest = build_skill(recipe, settings, out, ConsoleReporter(), overwrite=args.overwrite)
     summary = {k: manifest.get(k) for k in ("name", "rank", "dtype", "rounds")}

@@ -11,6 +11,7 @@ from past.evaluation import EvalConfig, ModelSpec, evaluate_models, load_qa_set,
 from past.evaluation.prompts import PROMPTS
 from past.judges import JUDGE_KINDS, make_judge
 from past.models import ModelRegistry
+from past.paths import check_output, mark_output, writing
 from past.progress import ConsoleReporter
 from past.settings import Settings
 
@@ -56,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    out = check_output(args.out, settings, inputs=args.qa, ours=True)  # refused before any model is loaded
     registry = ModelRegistry(settings)
     qa_set = load_qa_set(args.qa).filter(
         split=args.split, docs=args.docs.split(",") if args.docs else None, limit=args.limit
@@ -75,7 +77,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     comparison = evaluate_models(
         registry, specs, qa_set, judge, config, seeds=args.seeds, batch_size=args.batch_size, reporter=ConsoleReporter()
     )
-    paths = write_report(comparison, args.out)
+    with writing(out, "--out"):
+        paths = write_report(comparison, out)
+    mark_output(out, "eval")
     if getattr(judge, "fallbacks", 0):
         reason = f" ({judge.fallback_reason})" if judge.fallback_reason else ""
         print(f"the rule judge graded {judge.fallbacks} answer(s) the LLM judge could not{reason}")

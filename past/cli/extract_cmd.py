@@ -7,7 +7,7 @@ import argparse
 import torch
 
 from past.cli.skill_common import ThrottledReporter, model_path, print_json
-from past.paths import check_output
+from past.paths import check_output, mark_output, writing
 from past.settings import Settings
 from past.skills import SkillLibrary, extract
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN, check_lambda
@@ -43,27 +43,30 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     sft = model_path(settings, args.sft)
     inputs = [rl, sft, args.rl_adapter, args.sft_adapter]
     out = (
-        check_output(args.out, settings, inputs=inputs)
+        check_output(args.out, settings, inputs=inputs, ours=True)
         if args.out
         else library.new_path(args.name, overwrite=args.overwrite)
     )
-    skill = extract(
-        (rl, args.rl_adapter) if args.rl_adapter else rl,
-        (sft, args.sft_adapter) if args.sft_adapter else sft,
-        out,
-        name=args.name,
-        dtype=torch.float64 if args.float64 else torch.float32,
-        rank=args.rank,
-        energy=args.energy,
-        overwrite=args.overwrite,
-        reporter=ThrottledReporter(),
-        description=args.description,
-        source_domain=args.domain,
-        rounds=args.rounds,
-        default_lambda=default_lambda,
-    )
+    with writing(out, "--out" if args.out else ""):  # a full disk is one line, and nothing half-written stays
+        skill = extract(
+            (rl, args.rl_adapter) if args.rl_adapter else rl,
+            (sft, args.sft_adapter) if args.sft_adapter else sft,
+            out,
+            name=args.name,
+            dtype=torch.float64 if args.float64 else torch.float32,
+            rank=args.rank,
+            energy=args.energy,
+            overwrite=args.overwrite,
+            reporter=ThrottledReporter(),
+            description=args.description,
+            source_domain=args.domain,
+            rounds=args.rounds,
+            default_lambda=default_lambda,
+        )
     m = skill.manifest
     skill.close()
+    if args.out:
+        mark_output(out, "extract")  # only such a folder is replaced by a later --overwrite
     print_json(
         {
             "name": m.name,

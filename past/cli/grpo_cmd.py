@@ -40,13 +40,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from past.training.grpo import GRPOTrainConfig, train_grpo
 
     config = training_config(GRPOTrainConfig, args, FLAGS)
+    out = run_dir(settings, "grpo", args.out, inputs=args.qa)  # refused before the model is read
     model = ModelRegistry(settings).resolve(args.model).path
     items = load_qa_set(args.qa).filter(split=args.split).items
     qa = [{"question": q.question, "answers": list(q.answers), "doc_id": q.doc_id} for q in items]
     if not qa:
         raise ConfigError("no QA pairs found in the given files")
-    result = train_grpo(
-        model, qa, config, run_dir(settings, "grpo", args.out), ConsoleReporter(), init_adapter=args.init_adapter
-    )
+    result = train_grpo(model, qa, config, out, ConsoleReporter(), init_adapter=args.init_adapter)
     print(json.dumps(asdict(result), indent=2))
     return 0

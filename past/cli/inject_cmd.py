@@ -8,7 +8,7 @@ from pathlib import Path
 from past.cli.skill_common import ThrottledReporter, model_path, print_json
 from past.errors import ConfigError, OutputPathError
 from past.models import ModelRegistry
-from past.paths import check_name, check_output
+from past.paths import check_name, check_output, mark_output, writing
 from past.settings import Settings
 from past.skills import LambdaSpec, SkillLibrary, inject
 from past.skills.lambdas import LAMBDA_MAX, LAMBDA_MIN
@@ -56,20 +56,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         target = model_path(settings, args.target)
         inputs = [target, args.target_adapter, *(skill.path for skill, _ in skills)]
         out = _output(args, settings, inputs)
-        result = inject(
-            (target, args.target_adapter) if args.target_adapter else target,
-            skills,
-            out,
-            output="adapter" if args.adapter else "merged",
-            force=args.force,
-            reason=args.reason,
-            overwrite=args.overwrite and bool(args.out),
-            record_name=args.name,
-            reporter=ThrottledReporter(),
-        )
+        with writing(out, "--out" if args.out else ""):  # a full disk is one line, and nothing half-written stays
+            result = inject(
+                (target, args.target_adapter) if args.target_adapter else target,
+                skills,
+                out,
+                output="adapter" if args.adapter else "merged",
+                force=args.force,
+                reason=args.reason,
+                overwrite=args.overwrite and bool(args.out),
+                record_name=args.name,
+                reporter=ThrottledReporter(),
+            )
     finally:
         for skill, _ in skills:
             skill.close()
+    if args.out:
+        mark_output(out, "inject")  # only such a folder is replaced by a later --overwrite
     print_json({k: v for k, v in result.to_dict().items() if k != "reports"})
     return 0
 
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _output(args: argparse.Namespace, settings: Settings, inputs: list) -> Path:
     """``--out`` anywhere but the data directory's stores and the inputs; else a new name in a store."""
     if args.out:
-        return check_output(args.out, settings, inputs=inputs)
+        return check_output(args.out, settings, inputs=inputs, ours=True)
     if not args.adapter:
         return ModelRegistry(settings).new_path(args.name)
     path = settings.adapters_dir / check_name(args.name, "adapter")

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from past.training.sft import SFTTrainConfig, train_sft
 
     config = training_config(SFTTrainConfig, args, FLAGS)
+    out = run_dir(settings, "sft", args.out, inputs=args.data)  # refused before the model is read
 
     base = ModelRegistry(settings).resolve(args.model).path
     tokenizer = load_tokenizer(base)
@@ -47,7 +48,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     texts = [c.text for d in documents for c in chunk_text(d.text, tokenizer, args.chunking, doc_id=d.doc_id)]
     chats = [(q.question, q.answers[0]) for q in sources.qa.items] if args.with_qa and sources else []
     dataset = build_sft_dataset(tokenizer, texts=texts, records=records, chats=chats)
-    out = run_dir(settings, "sft", args.out)
     result = train_sft(base, dataset, config, out, ConsoleReporter())
     print(json.dumps({k: v for k, v in asdict(result).items() if k != "losses"} | {"examples": len(dataset)}, indent=2))
     return 0

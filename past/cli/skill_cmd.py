@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 
 from past.cli.skill_common import model_path, print_json
+from past.paths import check_output, writing
 from past.settings import Settings
 from past.skills import SkillLibrary, check
+from past.skills.library import export_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -97,7 +99,14 @@ def import_skill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_skill(args: argparse.Namespace, settings: Settings) -> int:
-    path = SkillLibrary(settings).export(args.name, args.dest)
+    library = SkillLibrary(settings)
+    zip_path, skill_dir = export_path(args.name, args.dest), library.path_for(args.name)
+    if zip_path.parent.exists():
+        check_output(zip_path, settings, inputs=[skill_dir], flag="DEST", file=True)
+    else:  # DEST is a new folder, made by the export
+        check_output(zip_path.parent, settings, inputs=[skill_dir], flag="DEST")
+    with writing(zip_path, "DEST"):
+        path = library.export(args.name, args.dest)
     print(f"exported '{args.name}' to {path}")
     return 0
 

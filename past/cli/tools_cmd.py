@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
+from past.cli.train_args import run_dir as train_run_dir
+from past.datasets import write_jsonl
 from past.errors import ConfigError
 from past.generators import LocalGenerator, OpenAIChatGenerator, local_generator
 from past.models import ModelRegistry
+from past.paths import check_output, writing
 from past.progress import ConsoleReporter
 from past.settings import Settings
 from past.tools import (
@@ -154,21 +157,21 @@ def load_apis(paths: list[str]) -> list[ApiSpec]:
 
 
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    del settings
+    out = check_output(args.out, settings, inputs=args.files, file=True)  # refused before anything is read
     result = ingest_tool_files(args.files)
     for issue in result.issues:
         print(f"warning: {issue}", file=sys.stderr)
     if not result.apis:
         print("error: no usable APIs in the given files", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.write_text("".join(json.dumps(a.to_dict(), ensure_ascii=False) + "\n" for a in result.apis), encoding="utf-8")
+    write_jsonl(out, (a.to_dict() for a in result.apis))
     tools = len({a.tool for a in result.apis})
     print(f"wrote {len(result.apis)} API(s) of {tools} tool(s) to {out}; {len(result.issues)} issue(s)")
     return 0
 
 
 def run_data(args: argparse.Namespace, settings: Settings) -> int:
+    out = check_output(args.out, settings, inputs=args.apis, file=True)
     apis = load_apis(args.apis)
     generator = None
     if not args.templates:
@@ -180,8 +183,7 @@ def run_data(args: argparse.Namespace, settings: Settings) -> int:
     config = DocsDataConfig(questions_per_api=args.questions, seed=args.seed)
     data = docs_sft_records(apis, config, generator, ConsoleReporter())
     records = data.records if args.no_format else data.records + synthetic_first_step_records(apis, data.texts)
-    out = Path(args.out)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    write_jsonl(out, records)
     kinds = ", ".join(f"{k} {v}" for k, v in data.counts.items())
     print(
         f"wrote {len(records)} record(s) to {out} ({kinds}; format {len(records) - len(data.records)}); "
@@ -204,6 +206,12 @@ def _simulator(args: argparse.Namespace, apis: list[ApiSpec]) -> ApiSimulator:
     endpoint = endpoint_from_args(args, "simulator-")
     generator = OpenAIChatGenerator(endpoint) if endpoint is not None else None
     return ApiSimulator(apis, generator, cache_dir=args.cache, fallback=args.simulator_fallback)
+
+
+def _check_cache(args: argparse.Namespace, settings: Settings) -> None:
+    """The simulator's cache folder obeys the output policy too (it is written, and read back on later runs)."""
+    if args.cache:
+        check_output(args.cache, settings, flag="--cache")
 
 
 def _agent_config(args: argparse.Namespace) -> AgentConfig:
@@ -231,6 +239,8 @@ def print_trajectory(label: str, trajectory: Trajectory) -> None:
 def run_agent(args: argparse.Namespace, settings: Settings) -> int:
     from past.tools import run_agents
 
+    out = check_output(args.json, settings, inputs=args.apis, flag="--json", file=True) if args.json else None
+    _check_cache(args, settings)
     apis = load_apis(args.apis)
     registry = ModelRegistry(settings)
     query = ToolQuery("cli", args.query, (), tuple(apis))
@@ -241,12 +251,17 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
         (trajectory,) = run_agents(policy, [query], simulator, _agent_config(args))
         print_trajectory(label, trajectory)
         results[label] = trajectory.to_dict()
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if out is not None:
+        from past.training.runs import write_json
+
+        with writing(out, "--json"):
+            write_json(out, results)
     return 0
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    out = check_output(args.out, settings, inputs=[args.split, args.data], file=True)
+    _check_cache(args, settings)
     split = CategorySplit.load(args.split)
     source, target = split.partition(load_stabletoolbench(args.data).queries)
     queries = sample_per_category(target if args.side == "target" else source, args.per_category)
@@ -270,8 +285,11 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             f"format {m['format_rate']}  (seeds {summary.seeds}, {len(queries)} queries)"
         )
     record = evaluation_record(summaries, runs, agent, RewardWeights(), simulator, {"split": split.to_dict()})
-    Path(args.out).write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"results in {args.out}")
+    from past.training.runs import write_json
+
+    with writing(out, "--out"):
+        write_json(out, record)
+    print(f"results in {out}")
     return 0
 
 
@@ -287,7 +305,7 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
     queries = sample_per_category(source, args.per_category)
     rl = {"max_steps": args.rl_steps, "max_turns": args.rl_turns, "max_new_tokens": args.max_new_tokens}
     recipe = ToolSkillRecipe(name=args.name, sft_steps=args.sft_steps, seed=args.seed, rl=rl)
-    run_dir = Path(args.run_dir) if args.run_dir else settings.artifacts_dir / "tool-skill" / args.name
+    run_dir = train_run_dir(settings, "tool-skill", args.run_dir, "--run-dir", default=args.name)
     base = ModelRegistry(settings).resolve(args.model).path
     skill_dir = build_tool_skill(base, queries, recipe, run_dir, run_dir / "skill", ConsoleReporter())
     skill = library.add(skill_dir, args.name)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from past.errors import ConfigError
-from past.paths import check_output
+from past.paths import OUTPUT_MARKER, check_output, mark_output, writing
 from past.settings import Settings
 
 # The flags every training command takes (dest -> config key of SFTTrainConfig / GRPOTrainConfig).
@@ -65,11 +66,27 @@ def overrides(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, An
     return {key: getattr(args, dest) for dest, key in mapping.items() if getattr(args, dest, None) is not None}
 
 
-def run_dir(settings: Settings, kind: str, given: str | None) -> Path:
+def run_dir(
+    settings: Settings,
+    kind: str,
+    given: str | None,
+    flag: str = "--out",
+    *,
+    inputs: Iterable[str | None] = (),
+    default: str = "",
+) -> Path:
+    """The run folder of a ``kind`` run: ``given`` (new, empty or an earlier run's, to resume) or a new one under the
+    artifacts (``default``, else the time); made and marked as this command's (``past.paths.OUTPUT_MARKER``)."""
+    own = settings.artifacts_dir / kind
     if given:
-        return check_output(given, settings)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return settings.artifacts_dir / kind / stamp
+        path = check_output(given, settings, inputs=inputs, flag=flag, ours=True, allow=[own])
+    else:
+        path = own / (default or datetime.now(UTC).strftime("%Y%m%d-%H%M%S"))
+    with writing(path, flag):
+        path.mkdir(parents=True, exist_ok=True)
+    if not (path / OUTPUT_MARKER).is_file():
+        mark_output(path, kind)
+    return path
 
 
 def resolve_skill(settings: Settings, ref: str) -> Path:

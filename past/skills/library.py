@@ -27,7 +27,15 @@ from past.skills.vector import SkillVector, check_all_finite, finalize_skill
 ALLOWED_FILES = re.compile(
     r"^(skill\.json|README\.md|orthogonality\.json|adapter_config\.json|[A-Za-z0-9._-]+\.safetensors(\.index\.json)?)$"
 )
-MAX_ZIP_BYTES = 200 * 1024**3
+# The most a skill import unpacks or copies. The largest skill the documented setups make is a full-form (dense)
+# float32 delta of the README's GPU model, Qwen2.5-7B-Instruct: 7.6 B parameters x 4 bytes = 28 GiB (a LoRA-form
+# skill is MBs; SmolLM2-135M's dense delta 0.5 GiB). 64 GiB is a little over twice that.
+MAX_ZIP_BYTES = 64 * 1024**3
+# The most a zip may inflate its stored bytes. Skill exports are stored (1:1) and deflate gets about 1.1:1 from
+# float tensors; only runs of one byte (a zip bomb) compress 100 times. Checked once the archive would unpack to
+# more than MAX_ZIP_RATIO_FLOOR, so a tiny zip of small JSON files is never refused for its ratio.
+MAX_ZIP_RATIO = 100
+MAX_ZIP_RATIO_FLOOR = 16 * 1024**2
 
 
 def validate_name(name: str) -> str:
@@ -143,9 +151,7 @@ class SkillLibrary:
         """Write the skill as a .zip (one folder named after the skill); atomic."""
         with self.load(name, verify=True) as skill:
             path = skill.path
-        destination = Path(destination).expanduser()
-        if destination.is_dir() or destination.suffix.lower() != ".zip":
-            destination = destination / f"{name}.zip"
+        destination = export_path(name, destination)
         from past.skills.tensors.io import _check_writable
 
         _check_writable(destination.parent)
@@ -182,6 +188,14 @@ class SkillLibrary:
     def _missing(self, name: str) -> str:
         names = ", ".join(m.name for m in self.list()) or "none yet"
         return f"no skill named '{name}' in the library (stored: {names})"
+
+
+def export_path(name: str, destination: Path | str) -> Path:
+    """The .zip that exporting skill ``name`` to ``destination`` (a .zip path or a folder) writes."""
+    destination = Path(destination).expanduser()
+    if destination.is_dir() or destination.suffix.lower() != ".zip":
+        return destination / f"{name}.zip"
+    return destination
 
 
 def skill_files(folder: Path) -> list[Path]:
@@ -234,14 +248,36 @@ def _refuse_pickles(names: object) -> None:
             )
 
 
+def _check_zip_sizes(archive_path: Path, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip that would unpack to too much, or inflate too many times, from its directory (nothing read yet).
+
+    Extraction stops at each entry's declared size, so what the directory says bounds what is written.
+    """
+    unpacked = sum(m.file_size for m in members)
+    stored = sum(m.compress_size for m in members)
+    if unpacked > MAX_ZIP_BYTES:
+        raise SkillFormatError(
+            f"{archive_path} would unpack to {_size(unpacked)}, more than a skill import takes "
+            f"({MAX_ZIP_BYTES // 1024**3} GiB)"
+        )
+    if unpacked > MAX_ZIP_RATIO_FLOOR and unpacked > MAX_ZIP_RATIO * max(stored, 1):
+        raise SkillFormatError(
+            f"{archive_path} would unpack {_size(stored)} into {_size(unpacked)} ({unpacked // max(stored, 1):,}:1); "
+            f"skill tensors barely compress, so a zip that inflates more than {MAX_ZIP_RATIO}:1 is refused"
+        )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n / 1024**2:.1f} MB"
+
+
 def _extract_zip(archive_path: Path, staging: Path) -> Path:
     """Extract a skill zip safely (no absolute paths, no '..', no links, bounded size); return its skill dir."""
     try:
         with zipfile.ZipFile(archive_path) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             _refuse_pickles(PurePosixPath(m.filename).name for m in members)
-            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-                raise SkillFormatError(f"{archive_path} expands to more than {MAX_ZIP_BYTES // 1024**3} GiB")
+            _check_zip_sizes(archive_path, members)
             for member in members:
                 parts = PurePosixPath(member.filename).parts
                 if member.filename.startswith("/") or ".." in parts or len(parts) > 2 or "\\" in member.filename:

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from past.cli.train_args import add_threads_flag, apply_threads, load_config_file, overrides, run_dir
 from past.errors import ConfigError
 from past.models import ModelRegistry
+from past.numbers import BETA, COUNT, GENERATIONS, LEARNING_RATE, RANK, SEED, STEPS, TOKENS
 from past.progress import ConsoleReporter
 from past.settings import Settings
 
@@ -35,16 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", help="JSON file of GRPOTrainConfig settings")
     parser.add_argument("--init-adapter", help="start the LoRA from this adapter (e.g. the previous skill vector)")
     parser.add_argument("--split", help="use only questions of this split (e.g. train)")
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--num-generations", type=int, help="group size")
-    parser.add_argument("--prompts-per-step", type=int)
-    parser.add_argument("--beta", type=float, help="KL coefficient")
-    parser.add_argument("--max-completion-length", type=int)
-    parser.add_argument("--rank", type=int)
-    parser.add_argument("--alpha", type=int)
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--save-steps", type=int)
+    parser.add_argument("--steps", type=STEPS.flag)
+    parser.add_argument("--lr", type=LEARNING_RATE.flag)
+    parser.add_argument("--num-generations", type=GENERATIONS.flag, help="group size")
+    parser.add_argument("--prompts-per-step", type=COUNT.flag)
+    parser.add_argument("--beta", type=BETA.flag, help="KL coefficient")
+    parser.add_argument("--max-completion-length", type=TOKENS.flag)
+    parser.add_argument("--rank", type=RANK.flag)
+    parser.add_argument("--alpha", type=COUNT.flag)
+    parser.add_argument("--seed", type=SEED.flag)
+    parser.add_argument("--save-steps", type=COUNT.flag)
     parser.add_argument("--use-vllm", action="store_true", default=None, help="vLLM rollouts (GPU only)")
     add_threads_flag(parser)
     parser.set_defaults(func=run)

@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 from past.cli.train_args import add_threads_flag, apply_threads, load_config_file, overrides, run_dir
 from past.models import ModelRegistry
+from past.numbers import COUNT, LEARNING_RATE, RANK, SEED, STEPS, TOKENS
 from past.progress import ConsoleReporter
 from past.settings import Settings
 
@@ -31,14 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="run directory (default: <data-dir>/artifacts/sft/<time>); rerun to resume")
     parser.add_argument("--config", help="JSON file of SFTTrainConfig settings")
     parser.add_argument("--method", choices=["lora", "full"])
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--rank", type=int)
-    parser.add_argument("--alpha", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--max-length", type=int)
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--save-steps", type=int)
+    parser.add_argument("--steps", type=STEPS.flag)
+    parser.add_argument("--lr", type=LEARNING_RATE.flag)
+    parser.add_argument("--rank", type=RANK.flag)
+    parser.add_argument("--alpha", type=COUNT.flag)
+    parser.add_argument("--batch-size", type=COUNT.flag)
+    parser.add_argument("--max-length", type=TOKENS.flag)
+    parser.add_argument("--seed", type=SEED.flag)
+    parser.add_argument("--save-steps", type=COUNT.flag)
     parser.add_argument(
         "--chunking",
         default="qa-256",

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from past.datasets.jsonl import loads_json
 from past.errors import ConfigError
+from past.numbers import THREADS
 from past.paths import check_output
 from past.settings import Settings
 
@@ -20,7 +22,7 @@ def load_config_file(path: str | None) -> dict[str, Any]:
     if not file.is_file():
         raise ConfigError(f"config file not found: {file}")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = loads_json(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"config file {file} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -52,7 +54,9 @@ def resolve_skill(settings: Settings, ref: str) -> Path:
 
 def add_threads_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--threads", type=int, help="torch CPU threads (on a busy shared CPU, 1 is often faster than the default)"
+        "--threads",
+        type=THREADS.flag,
+        help="torch CPU threads (on a busy shared CPU, 1 is often faster than the default)",
     )
 
 

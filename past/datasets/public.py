@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from past.datasets.jsonl import loads_json
 from past.documents.ingest import Document, slugify
 from past.errors import PastError
 from past.evaluation.qa_set import QASet, loogle_qa_set, qa_set_from_json
@@ -37,7 +38,7 @@ def load_squad(path: str | os.PathLike[str], limit: int | None = None) -> Public
     """SEAL's SQuAD passage files: ``[{title, context, questions: [{question, answer}], implications?}]``."""
     path = Path(path)
     try:
-        passages = json.loads(path.read_text(encoding="utf-8"))
+        passages = loads_json(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise PastError(f"cannot read the SQuAD file {path}: {exc}") from exc
     chosen = passages[:limit] if limit else passages

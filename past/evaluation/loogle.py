@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from past.datasets.jsonl import loads_json
 from past.documents.ingest import slugify
 from past.errors import EvaluationError
 
@@ -84,7 +85,7 @@ def parse_loogle_lines(lines: Iterable[str], name: str = "loogle.jsonl", limit: 
             break
         where = f"{name} line {number}"
         try:
-            row = json.loads(line)
+            row = loads_json(line)
         except json.JSONDecodeError as exc:
             raise EvaluationError(f"{where} is not valid JSON (column {exc.colno}: {exc.msg})") from None
         if not isinstance(row, dict):

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from past.datasets.jsonl import loads_json
 from past.documents.ingest import slugify
 from past.errors import EvaluationError
 
@@ -111,7 +112,7 @@ def _from_jsonl(path: Path) -> QASet:
         raise EvaluationError(f"{path.name} is not a readable UTF-8 text file: {exc}") from None
     first = next((line for line in lines if line.strip()), "")
     try:
-        looks_loogle = is_loogle_row(json.loads(first))
+        looks_loogle = is_loogle_row(loads_json(first))
     except json.JSONDecodeError:
         looks_loogle = '"qa_pairs"' in first
     if looks_loogle:
@@ -159,7 +160,7 @@ def load_qa_set(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
             part = _from_jsonl(path)
         else:
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = loads_json(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise EvaluationError(f"{path.name} is not readable JSON: {exc}") from exc
             part = _from_json(data, path.name, path.name.split(".")[0])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from safetensors import safe_open
 
+from past.datasets.jsonl import loads_json
 from past.errors import MalformedModelError, ModelNotFoundError
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
@@ -21,7 +22,7 @@ def weight_files(path: Path) -> list[Path]:
     index = path / "model.safetensors.index.json"
     if index.is_file():
         try:
-            weight_map = json.loads(index.read_text())["weight_map"]
+            weight_map = loads_json(index.read_text())["weight_map"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise MalformedModelError(f"{index} is not a valid safetensors index: {exc}") from exc
         return [path / name for name in sorted(set(weight_map.values()))]
@@ -41,7 +42,7 @@ def validate_checkpoint(path: Path) -> dict:
     if not config_file.is_file():
         raise MalformedModelError(f"{path} has no config.json; expected a transformers checkpoint directory")
     try:
-        config = json.loads(config_file.read_text())
+        config = loads_json(config_file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MalformedModelError(f"{config_file} is not valid JSON: {exc}") from exc
     if not isinstance(config, dict) or "model_type" not in config:
@@ -82,7 +83,7 @@ def _check_sizes(file: Path, handle: object, names: list[str]) -> None:
         raise MalformedModelError(f"{file} contains no tensors")
     with open(file, "rb") as raw:
         header_len = int.from_bytes(raw.read(8), "little")
-        header = json.loads(raw.read(header_len))
+        header = loads_json(raw.read(header_len))
     end = max(int(meta["data_offsets"][1]) for key, meta in header.items() if key != "__metadata__")
     expected = 8 + header_len + end
     actual = file.stat().st_size

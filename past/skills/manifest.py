@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, Strict, TypeAdapter, ValidationError
 
+from past.datasets.jsonl import loads_json
 from past.skills.errors import SkillFormatError
 from past.skills.lambdas import LambdaError, check_lambda
 
@@ -114,7 +115,7 @@ class SkillManifest:
         if not path.is_file():
             raise SkillFormatError(f"{directory} has no {MANIFEST_FILE}; it is not a skill vector directory")
         try:
-            data = json.loads(path.read_text())
+            data = loads_json(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise SkillFormatError(f"{path} is not valid JSON: {exc}") from exc
         return cls.from_dict(data, str(path))

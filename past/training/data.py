@@ -15,6 +15,7 @@ from typing import Any
 
 from datasets import Dataset
 
+from past.datasets.jsonl import loads_json
 from past.errors import PastError
 
 
@@ -30,7 +31,7 @@ def load_records(path: str | Path) -> list[dict[str, Any]]:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
         try:
-            data = json.loads(text)
+            data = loads_json(text)
         except json.JSONDecodeError as exc:
             raise TrainingDataError(f"{path} is not valid JSON: {exc}") from exc
         if not isinstance(data, list):
@@ -41,7 +42,7 @@ def load_records(path: str | Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            records.append(_check_record(json.loads(line), path, number))
+            records.append(_check_record(loads_json(line), path, number))
         except json.JSONDecodeError as exc:
             raise TrainingDataError(f"{path}:{number} is not valid JSON: {exc.msg}") from exc
     return records

@@ -14,6 +14,7 @@ from typing import Any
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.numbers import SEED
 from past.paths import check_name
 from past.skills.lambdas import check_lambda
 
@@ -33,7 +34,7 @@ class AdaptParams:
     name: str = param("", help="name of the adapted model (default: collection + skill)")
     preset: str = param("short-notes", help="what to train on (see the presets)", choices=PRESET_NAMES)
     epochs: float | None = param(None, help="passes over the training texts; empty = the preset's")
-    seed: int = param(0, help="random seed")
+    seed: int = param(0, bounds=SEED, help="random seed")
     mode: str = param("past", help="past = SFT + skill; sft = SFT only; pre_injection = skill first", choices=MODES)
 
     def validate(self) -> None:

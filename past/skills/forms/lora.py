@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from past.datasets.jsonl import loads_json
 from past.skills.errors import SkillFormatError
 from past.skills.forms.base import LowRank
 from past.skills.tensors.io import SafetensorsFile, TensorEntry, write_safetensors
@@ -37,7 +38,7 @@ def read_adapter_config(path: Path) -> dict:
     if not file.is_file():
         raise SkillFormatError(f"{path} has no {ADAPTER_CONFIG}; it is not a PEFT LoRA adapter")
     try:
-        config = json.loads(file.read_text())
+        config = loads_json(file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SkillFormatError(f"{file} is not valid JSON: {exc}") from exc
     if not isinstance(config, dict):

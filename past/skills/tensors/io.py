@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 import torch
 
+from past.datasets.jsonl import loads_json
 from past.skills.errors import OutputPathError, SkillFormatError
 
 DTYPES: dict[str, torch.dtype] = {
@@ -121,7 +122,7 @@ def check_safetensors(path: Path) -> tuple[dict[str, dict], dict[str, str], int]
             _refuse_pickle(path)
             raise SkillFormatError(f"{path} is not a valid safetensors file (bad header length {header_len})")
         try:
-            header = json.loads(raw.read(header_len))
+            header = loads_json(raw.read(header_len))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise SkillFormatError(f"{path} is not a valid safetensors file: its header is not JSON") from exc
     if not isinstance(header, dict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from past.datasets.jsonl import loads_json
 from past.errors import EvaluationError, PastError
 from past.evaluation import QASet, qa_set_from_json
 
@@ -52,7 +53,7 @@ def parse_qa_upload(name: str, data: bytes, max_bytes: int = MAX_QA_BYTES) -> QA
     if name.endswith(".jsonl"):
         return _parse_loogle(name, data)
     try:
-        parsed = json.loads(data.decode("utf-8-sig"))
+        parsed = loads_json(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise QAUploadError(f"{name} is not a text file (question files are UTF-8 JSON)") from None
     except json.JSONDecodeError as exc:

@@ -30,6 +30,7 @@ from backend.documents import (
     upload_meta,
 )
 from backend.store import CatalogRepository, NotFoundError, Store
+from past.datasets.jsonl import loads_json
 from past.documents.ingest import Document
 from past.errors import PastError
 from past.settings import Settings
@@ -173,7 +174,7 @@ class ToolCollections:
             path = Path(row["path"]) / QUERIES_FILE
             if row["meta"].get("n_queries") and path.is_file():
                 try:
-                    items = json.loads(path.read_text(encoding="utf-8"))
+                    items = loads_json(path.read_text(encoding="utf-8"))
                 except (OSError, json.JSONDecodeError) as exc:
                     where = f"the queries of {row['name']} cannot be read from {path}"
                     raise ToolCollectionError(f"{where}: {exc}") from exc
@@ -205,7 +206,7 @@ class ToolCollections:
 def _queries(data: bytes, file_name: str) -> list[ToolQuery]:
     """The queries of a StableToolBench query file (``[{query, api_list, "relevant APIs"}, ...]``); [] otherwise."""
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = loads_json(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return []
     if not isinstance(document, list) or not any(isinstance(e, dict) and "query" in e for e in document):
@@ -216,7 +217,7 @@ def _queries(data: bytes, file_name: str) -> list[ToolQuery]:
 def _row_apis(row: dict[str, Any]) -> list[ApiSpec]:
     path = Path(row["path"]) / APIS_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_json(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ToolCollectionError(f"the APIs of {row['name']} cannot be read from {path}: {exc}") from exc
     return [ApiSpec.from_dict(item) for item in data]

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from past.datasets.jsonl import loads_json
 from past.errors import ConfigError
 
 EDITOR = "editor"
@@ -79,7 +80,7 @@ class Users:
 def read_users_file(path: Path) -> list[tuple[str, str, str]]:
     """``(name, password, role)`` of each user in a users JSON file; :class:`ConfigError` when malformed."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read the users file {path}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from past.datasets.jsonl import loads_json
+
 
 def read_json_file(directory: Path, name: str, error: type[Exception], missing: str) -> Any:
     """The parsed ``directory/name``; ``error`` "<directory> has no <name>; <missing>" when absent, or
@@ -15,6 +17,6 @@ def read_json_file(directory: Path, name: str, error: type[Exception], missing: 
     if not file.is_file():
         raise error(f"{directory} has no {name}; {missing}")
     try:
-        return json.loads(file.read_text())
+        return loads_json(file.read_text())  # with its nesting and number limits
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise error(f"{file} is not valid JSON: {exc}") from exc

@@ -21,6 +21,7 @@ from backend.path_policy import PathPolicy
 from backend.users import Users
 from past.cli.progress import print_progress
 from past.errors import ConfigError, PastError
+from past.numbers import COUNT, PORT
 from past.settings import DATA_DIR_ENV, Settings
 
 AUTH_ENV = "PAST_STUDIO_AUTH"
@@ -32,7 +33,7 @@ DEFAULT_GENERATIONS_PER_USER = 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="launch.py", description="Start PaST Studio in the browser.")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    parser.add_argument("--port", type=PORT.flag, default=7860, help="port (default 7860)")
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV} or ~/.local/share/past-studio)")
     parser.add_argument("--share", action="store_true", help="also publish a public Gradio share link (needs --auth)")
     parser.add_argument("--auth", help=f"user:password required to open the studio (or ${AUTH_ENV})")
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-generations-per-user",
-        type=int,
+        type=COUNT.flag,
         default=DEFAULT_GENERATIONS_PER_USER,
         help=f"replies one logged-in user may stream at once (default {DEFAULT_GENERATIONS_PER_USER})",
     )

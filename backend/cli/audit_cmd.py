@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 
 from past.errors import ConfigError
+from past.numbers import COUNT
 from past.settings import Settings
 
 
@@ -14,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("audit", help="who did what in the studio (newest first)")
     parser.add_argument("--user", help="only this login")
     parser.add_argument("--action", help="only this action (e.g. delete_skill, upload_documents, ab_vote)")
-    parser.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
+    parser.add_argument("--limit", type=COUNT.flag, default=50, help="at most this many entries (default 50)")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=list_audit)
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from past.errors import ConfigError
+from past.numbers import COUNT, GRACE_SECONDS, PRIORITY, SECONDS, THREADS
 from past.settings import Settings
 
 if TYPE_CHECKING:  # the backend is imported only when a job command runs (keeps `past --help` fast)
@@ -33,8 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     submit.add_argument("--input", "-i", action="append", default=[], metavar="NAME=JOB_ID", help="an input by job id")
     submit.add_argument("--after", action="append", default=[], metavar="JOB_ID", help="start after this job")
     submit.add_argument("--spec", help="a JSON job spec file (flags given as well override it)")
-    submit.add_argument("--priority", type=int, help="higher starts first (default 0)")
-    submit.add_argument("--timeout", type=float, help="seconds before the job is stopped as failed")
+    submit.add_argument("--priority", type=PRIORITY.flag, help="higher starts first (default 0)")
+    submit.add_argument("--timeout", type=SECONDS.flag, help="seconds before the job is stopped as failed")
     submit.add_argument("--resources", help="comma-separated slots, e.g. cpu or gpu or gpu:0,gpu:1")
     submit.add_argument("--executor", choices=["local", "accelerate", "ray"])
     submit.add_argument("--experiment", help="experiment id to file the job under")
@@ -50,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="recent jobs")
     listing.add_argument("--state")
     listing.add_argument("--kind")
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=COUNT.flag, default=50)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=list_jobs)
 
@@ -83,8 +84,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     retry.set_defaults(func=control_job, control="retry")
 
     daemon = actions.add_parser("daemon", help="run the job runner in the foreground (one per data directory)")
-    daemon.add_argument("--cpu-slots", type=int, help="concurrent CPU jobs (default $PAST_CPU_SLOTS or 2)")
-    daemon.add_argument("--grace", type=float, default=10.0, help="seconds between SIGTERM and kill on cancel")
+    daemon.add_argument("--cpu-slots", type=THREADS.flag, help="concurrent CPU jobs (default $PAST_CPU_SLOTS or 2)")
+    daemon.add_argument(
+        "--grace", type=GRACE_SECONDS.flag, default=10.0, help="seconds between SIGTERM and kill on cancel"
+    )
     daemon.set_defaults(func=run_daemon)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from past.cli.arg_types import positive_int
 from past.errors import ConfigError
+from past.numbers import COUNT, TOKENS
 from past.paths import check_output, mark_output, writing
 from past.settings import Settings
 
@@ -21,10 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--adapted", required=True, help="the adapted model's name (as `past adapt` or Adapt named it)")
     parser.add_argument("--collection", help="collection whose questions to ask (default: the one it learned)")
     parser.add_argument("--split", help="only questions of this split (e.g. test)")
-    parser.add_argument("--limit", type=positive_int, help="at most this many questions")
-    parser.add_argument("--max-new-tokens", type=positive_int, default=32, help="longest answer, in tokens")
-    parser.add_argument("--k", type=positive_int, default=3, help="passages in the prompt with documents")
-    parser.add_argument("--batch-size", type=positive_int, default=16)
+    parser.add_argument("--limit", type=COUNT.flag, help="at most this many questions")
+    parser.add_argument("--max-new-tokens", type=TOKENS.flag, default=32, help="longest answer, in tokens")
+    parser.add_argument("--k", type=COUNT.flag, default=3, help="passages in the prompt with documents")
+    parser.add_argument("--batch-size", type=COUNT.flag, default=16)
     parser.add_argument("--out", help="folder to write report_card.json into")
     parser.add_argument("--json", action="store_true", help="print the whole card as JSON")
     parser.set_defaults(func=run)

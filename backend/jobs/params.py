@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.jobs.errors import ParamTypeError
+from past.datasets.jsonl import loads_json
 from past.errors import PastError
+from past.numbers import Bounds
 
 _SCALARS = {int: "int", float: "float", str: "str", bool: "bool"}
 # What a ``ref`` parameter names (see backend.jobs.refs): a model reference, one or a list of evaluation model
@@ -36,12 +38,18 @@ REF_KINDS = (
 
 
 def param(
-    default: Any = dataclasses.MISSING, *, help: str = "", choices: list[Any] | None = None, ref: str | None = None
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str = "",
+    choices: list[Any] | None = None,
+    ref: str | None = None,
+    bounds: Bounds | None = None,
 ) -> Any:
-    """A dataclass field with help text (and optional choices, or the kind of thing it names) for the schema."""
+    """A dataclass field with help text (and optional choices, the kind of thing it names, or the range of a
+    number, one of :mod:`past.numbers`' bounds) for the schema."""
     if ref is not None and ref not in REF_KINDS:
         raise ValueError(f"unknown ref kind {ref!r}; use one of {', '.join(REF_KINDS)}")
-    meta = {"help": help, "choices": choices, "ref": ref}
+    meta = {"help": help, "choices": choices, "ref": ref, "bounds": bounds}
     if isinstance(default, list | dict):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -60,6 +68,7 @@ class FieldSpec:
     choices: list[Any] | None = None
     ref: str | None = None  # names a model, skill, collection or file (one of REF_KINDS), checked at submit
     takes_text: bool = False  # a json parameter that may also be text (a CLI string that is not JSON stays text)
+    bounds: Bounds | None = None  # the range of a number (or of each number of a list)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -108,15 +117,21 @@ def describe_params(cls: type) -> list[FieldSpec]:
                 choices=f.metadata.get("choices"),
                 ref=f.metadata.get("ref"),
                 takes_text=_type_name(inner) == "json" and str in typing.get_args(inner),
+                bounds=f.metadata.get("bounds"),
             )
         )
     return specs
 
 
-def _coerce_scalar(name: str, kind: str, value: Any, from_string: bool) -> Any:
+def _coerce_scalar(name: str, kind: str, value: Any, from_string: bool, bounds: Bounds | None = None) -> Any:
     out = _scalar(name, kind, value, from_string)
     if kind == "float" and not math.isfinite(out):
         raise ParamTypeError(f"parameter {name!r} must be a finite number, got {value!r}")
+    problem = bounds.problem(out) if bounds is not None and kind in ("int", "float") else None
+    if problem:
+        raise ParamTypeError(
+            f"parameter {name!r} {problem}" if problem.startswith("must") else f"parameter {name!r}: {problem}"
+        )
     return out
 
 
@@ -156,20 +171,20 @@ def coerce_value(spec: FieldSpec, value: Any, *, from_string: bool = False) -> A
     if spec.type.startswith("list["):
         item = spec.type[5:-1]
         if from_string and isinstance(value, str):
-            value = [v for v in value.split(",") if v.strip()] if not value.startswith("[") else json.loads(value)
+            value = [v for v in value.split(",") if v.strip()] if not value.startswith("[") else loads_json(value)
         if not isinstance(value, list):
             raise ParamTypeError(f"parameter {spec.name!r} expects a list of {item}, got {value!r}")
-        out = [_coerce_scalar(spec.name, item, v, from_string) for v in value]
+        out = [_coerce_scalar(spec.name, item, v, from_string, spec.bounds) for v in value]
     elif spec.type == "json":
         if from_string and isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = loads_json(value)
             except json.JSONDecodeError as exc:
                 if not spec.takes_text:
                     raise ParamTypeError(f"parameter {spec.name!r} expects JSON: {exc}") from None
         out = value
     else:
-        out = _coerce_scalar(spec.name, spec.type, value, from_string)
+        out = _coerce_scalar(spec.name, spec.type, value, from_string, spec.bounds)
     if spec.choices is not None and out not in spec.choices:
         raise ParamTypeError(f"parameter {spec.name!r} must be one of {spec.choices}, got {out!r}")
     return out

@@ -55,6 +55,8 @@ class JobRegistry:
         self._kinds[kind.name] = kind
 
     def get(self, name: str) -> JobKind:
+        if not isinstance(name, str):
+            raise UnknownJobKindError(f"a job kind is a name (string), got {name!r}")
         try:
             return self._kinds[name]
         except KeyError:

@@ -31,6 +31,8 @@ from backend.path_policy import PathPolicy
 from backend.store import EventRepository, ExperimentRepository, JobRecord, JobRepository, NotFoundError, Store
 from backend.store.catalog_repo import referencing_catalog_rows
 from backend.store.jobs_repo import CANCELLED, FAILED, INTERRUPTED, QUEUED, RUNNING, TERMINAL
+from past.datasets.jsonl import loads_json
+from past.numbers import PRIORITY, SECONDS, NumberError
 from past.settings import Settings
 
 EXECUTORS = ("local", "accelerate", "ray")
@@ -79,10 +81,6 @@ class JobSpec:
         for key, typ in (("params", dict), ("inputs", dict), ("after", list), ("executor_options", dict)):
             if key in data and not isinstance(data[key], typ):
                 raise JobSpecError(f"job spec field {key!r} must be a {typ.__name__}")
-        if "priority" in data and (not isinstance(data["priority"], int) or isinstance(data["priority"], bool)):
-            raise JobSpecError("job spec field 'priority' must be an integer")
-        if data.get("timeout_s") is not None and not isinstance(data["timeout_s"], int | float):
-            raise JobSpecError("job spec field 'timeout_s' must be a number of seconds")
         return cls(**data)
 
 
@@ -111,6 +109,12 @@ class JobService:
     def submit_spec(self, spec: JobSpec | dict[str, Any], *, params_from_strings: bool = False) -> JobRecord:
         if isinstance(spec, dict):
             spec = JobSpec.from_dict(spec)
+        for key, bounds in (("priority", PRIORITY), ("timeout_s", SECONDS)):
+            if getattr(spec, key) is not None:
+                try:
+                    bounds.check(getattr(spec, key), f"job spec field {key!r}")
+                except NumberError as exc:
+                    raise JobSpecError(str(exc)) from None
         kind = self.registry.get(spec.kind)
         raw = apply_policy(kind.params, spec.params, self.path_policy)  # before anything reads a path
         typed = build_params(kind.params, raw, from_strings=params_from_strings)
@@ -125,8 +129,6 @@ class JobService:
             raise JobSpecError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
         if executor == "accelerate":
             check_options(spec.executor_options)
-        if spec.timeout_s is not None and spec.timeout_s <= 0:
-            raise JobSpecError("timeout_s must be positive")
         if spec.experiment_id:
             self.experiments.get(spec.experiment_id)
         return self.jobs.insert(
@@ -330,11 +332,14 @@ class JobService:
 
 def spec_from_file(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(Path(path).read_text())
+        spec = loads_json(Path(path).read_text())
     except OSError as exc:
         raise JobSpecError(f"cannot read the spec file {path}: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
         raise JobSpecError(f"the spec file {path} is not valid JSON: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise JobSpecError(f"the spec file {path} must hold a JSON object (a job spec), not {type(spec).__name__}")
+    return spec
 
 
 __all__ = ["TERMINAL", "JobService", "JobSpec", "spec_from_file"]

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 from backend.jobs.errors import JobSpecError
+from past.numbers import THREADS
 
 _RESOURCE = re.compile(r"^(cpu|gpu)(:\d+)?$")
 
@@ -24,7 +25,9 @@ def check_resources(resources: list[str]) -> None:
 
 def detect_slots(cpu_slots: int | None = None) -> dict[str, int]:
     """``cpu`` slots (``PAST_CPU_SLOTS`` or 2) and one slot per visible GPU."""
-    slots = {"cpu": cpu_slots or int(os.environ.get("PAST_CPU_SLOTS", "2"))}
+    if cpu_slots is None:
+        cpu_slots = THREADS.check(os.environ.get("PAST_CPU_SLOTS", "2"), "PAST_CPU_SLOTS")
+    slots = {"cpu": cpu_slots}
     for index in range(gpu_count()):
         slots[f"gpu:{index}"] = 1
     return slots

@@ -17,10 +17,26 @@ from pathlib import Path
 
 import sqlite_utils
 
-from backend.store.errors import StoreError
+from backend.store.errors import StoreDamagedError, StoreError
 from backend.store.migrations import migrate
 
 BUSY_TIMEOUT_S = 30.0
+DAMAGE_CODES = (11, 26)  # SQLITE_CORRUPT ("database disk image is malformed"), SQLITE_NOTADB
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True for SQLite's "the file is corrupt / not a database" errors (a truncated or overwritten store)."""
+    return isinstance(exc, sqlite3.DatabaseError) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in DAMAGE_CODES
+
+
+def damaged_store(path: Path, exc: BaseException) -> StoreDamagedError:
+    """The error for a damaged store file: what happened and what to do, in one message."""
+    return StoreDamagedError(
+        f"the store {path} is damaged ({exc}), so its jobs, documents list and votes cannot be read. "
+        f"Stop the studio and the job runner, then move it aside (mv {path} {path}.damaged) and start again: "
+        "a new, empty store is created, and models, skills and uploaded files are kept. Or restore the file "
+        f"from a backup (`sqlite3 {path}.damaged .recover` may save some of its rows)."
+    )
 
 
 def connect(path: Path) -> sqlite_utils.Database:
@@ -31,7 +47,9 @@ def connect(path: Path) -> sqlite_utils.Database:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.OperationalError as exc:
+    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            raise damaged_store(path, exc) from exc
         raise StoreError(
             f"cannot open the store {path}: {exc}. Check that the data directory is writable and the disk not full."
         ) from exc
@@ -82,10 +100,11 @@ class Store:
                 db.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.OperationalError) and ("full" in str(exc) or "readonly" in str(exc)):
                 raise StoreError(f"cannot write the store {self.path}: {exc}") from exc
+            if is_damage(exc):
+                raise damaged_store(self.path, exc) from exc
             raise
 
-    @staticmethod
-    def _begin_immediate(db: sqlite_utils.Database) -> None:
+    def _begin_immediate(self, db: sqlite_utils.Database) -> None:
         # sqlite's busy handler already waits BUSY_TIMEOUT_S; this loop only covers the rare
         # immediate SQLITE_BUSY returned while a WAL checkpoint or recovery is in progress.
         deadline = time.monotonic() + BUSY_TIMEOUT_S
@@ -93,7 +112,9 @@ class Store:
             try:
                 db.conn.execute("BEGIN IMMEDIATE")
                 return
-            except sqlite3.OperationalError as exc:
+            except sqlite3.DatabaseError as exc:
+                if is_damage(exc):
+                    raise damaged_store(self.path, exc) from exc
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 if time.monotonic() > deadline:
@@ -101,7 +122,12 @@ class Store:
                 time.sleep(0.01)
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[dict]:
-        return [dict(row) for row in self.db.query(sql, params)]
+        try:
+            return [dict(row) for row in self.db.query(sql, params)]
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise damaged_store(self.path, exc) from exc
+            raise
 
     def integrity_check(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]

@@ -9,6 +9,10 @@ class StoreError(PastError):
     """The store could not be opened or used."""
 
 
+class StoreDamagedError(StoreError):
+    """The database file is truncated or corrupt (SQLite cannot read its pages)."""
+
+
 class SchemaTooNewError(StoreError):
     """The database was written by a newer PaST Studio; it is never downgraded."""
 

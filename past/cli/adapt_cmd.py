@@ -17,6 +17,7 @@ from past.adapt_params import AdaptParams
 from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
 from past.cli.train_args import add_threads_flag, apply_threads, run_dir
 from past.errors import ConfigError
+from past.numbers import EPOCHS, SEED
 from past.settings import Settings
 
 
@@ -35,13 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mode", choices=MODES, default="past")
     parser.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help="what to train on")
     parser.add_argument(
-        "--epochs", type=float, help=f"passes over the training texts, up to {MAX_EPOCHS:g} (default: the preset's)"
+        "--epochs",
+        type=EPOCHS.flag,
+        help=f"passes over the texts, up to {MAX_EPOCHS:g} (default: the preset's)",
     )
     parser.add_argument(
         "--output", choices=OUTPUTS, default="adapter", help="an adapter over the base, or merged weights"
     )
     parser.add_argument("--source-model", help="θ_S^rl checkpoint, for --mode sequential")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=SEED.flag, default=0)
     parser.add_argument("--name", help="name of the adapted model in the data directory (default: from the documents)")
     parser.add_argument("--run-dir", help="run directory; rerun with the same one to resume")
     parser.add_argument(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from past.cli.arg_types import non_negative_float, positive_int
 from past.models import ModelRegistry
+from past.numbers import TEMPERATURE, TOKENS
 from past.serving.chat import stream_chat
 from past.serving.generation import GenerationParams
 from past.settings import Settings
@@ -16,8 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("chat", help="stream one reply from a model")
     parser.add_argument("prompt", help="the user message")
     parser.add_argument("--model", default="default", help="registered name, local directory or hub id")
-    parser.add_argument("--max-new-tokens", type=positive_int, default=128)
-    parser.add_argument("--temperature", type=non_negative_float, default=0.0, help="0 = greedy")
+    parser.add_argument("--max-new-tokens", type=TOKENS.flag, default=128)
+    parser.add_argument("--temperature", type=TEMPERATURE.flag, default=0.0, help="0 = greedy")
     parser.set_defaults(func=chat)
 
 

@@ -6,6 +6,7 @@ import argparse
 
 from past.cli.skill_common import ThrottledReporter, print_json
 from past.errors import ConfigError
+from past.numbers import FRACTION, RANK
 from past.settings import Settings
 from past.skills import SkillLibrary, compress
 
@@ -13,8 +14,8 @@ from past.skills import SkillLibrary, compress
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("compress", help="compress a skill into LoRA form (truncated SVD)")
     parser.add_argument("skill", help="skill name or directory")
-    parser.add_argument("--rank", type=int, help="keep this many singular values per matrix")
-    parser.add_argument("--energy", type=float, help="keep this fraction of each matrix's Frobenius energy")
+    parser.add_argument("--rank", type=RANK.flag, help="keep this many singular values per matrix")
+    parser.add_argument("--energy", type=FRACTION.flag, help="keep this fraction of each matrix's Frobenius energy")
     parser.add_argument("--name", help="name of the compressed skill (default: <skill>-r<rank> / -e<energy>)")
     parser.add_argument("--json", action="store_true", help="print the per-matrix energy report")
     parser.set_defaults(func=run)

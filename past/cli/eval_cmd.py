@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from past.cli.arg_types import non_negative_float, positive_int
 from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
 from past.evaluation import EvalConfig, ModelSpec, evaluate_models, load_qa_set, write_report
 from past.evaluation.prompts import PROMPTS
 from past.judges import JUDGE_KINDS, make_judge
 from past.models import ModelRegistry
+from past.numbers import COUNT, SEED, TEMPERATURE, TOKENS
 from past.paths import check_output, mark_output, writing
 from past.progress import ConsoleReporter
 from past.settings import Settings
 
 
 def _seeds(text: str) -> list[int]:
-    return [int(s) for s in text.split(",") if s.strip()]
+    return [SEED.flag(s) for s in text.split(",") if s.strip()]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--split", help="only questions of this split (e.g. test)")
     parser.add_argument("--docs", help="only these doc ids (comma list)")
-    parser.add_argument("--limit", type=positive_int, help="at most this many questions")
+    parser.add_argument("--limit", type=COUNT.flag, help="at most this many questions")
     parser.add_argument(
         "--judge",
         choices=JUDGE_KINDS,
@@ -43,15 +43,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--judge-model", help="local model for the LLM judge (default: the default model)")
     add_endpoint_args(parser, "judge-", "judge")
     parser.add_argument("--seeds", type=_seeds, default=[0], help="decoding seeds when --temperature > 0")
-    parser.add_argument("--temperature", type=non_negative_float, default=0.0, help="0 = greedy (default)")
+    parser.add_argument("--temperature", type=TEMPERATURE.flag, default=0.0, help="0 = greedy (default)")
     parser.add_argument(
         "--prompt",
         choices=sorted(PROMPTS),
         default="paper",
         help="paper: the paper's 'answer directly and concisely' prompt; question: the bare question",
     )
-    parser.add_argument("--max-new-tokens", type=positive_int, default=32)
-    parser.add_argument("--batch-size", type=positive_int, default=16)
+    parser.add_argument("--max-new-tokens", type=TOKENS.flag, default=32)
+    parser.add_argument("--batch-size", type=COUNT.flag, default=16)
     parser.add_argument("--out", required=True, help="directory for results.json, *.csv and chart.html")
     parser.set_defaults(func=run)
 

@@ -7,6 +7,7 @@ import argparse
 import torch
 
 from past.cli.skill_common import ThrottledReporter, model_path, print_json
+from past.numbers import COUNT, FRACTION, RANK
 from past.paths import check_output, mark_output, writing
 from past.settings import Settings
 from past.skills import SkillLibrary, extract
@@ -23,14 +24,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="write to this directory instead of the library")
     parser.add_argument("--description", default="")
     parser.add_argument("--domain", default="", help="source domain")
-    parser.add_argument("--rounds", type=int, default=1, help="rounds K of the iterative PaST pipeline")
+    parser.add_argument("--rounds", type=COUNT.flag, default=1, help="rounds K of the iterative PaST pipeline")
     parser.add_argument(
         "--default-lambda",
         default=DEFAULT_LAMBDA,
         help=f"the λ recommended with the skill ({LAMBDA_MIN:g} to {LAMBDA_MAX:g}, default {DEFAULT_LAMBDA:g})",
     )
-    parser.add_argument("--rank", type=int, help="store in LoRA form with this rank (truncated SVD)")
-    parser.add_argument("--energy", type=float, help="store in LoRA form keeping this fraction of energy")
+    parser.add_argument("--rank", type=RANK.flag, help="store in LoRA form with this rank (truncated SVD)")
+    parser.add_argument("--energy", type=FRACTION.flag, help="store in LoRA form keeping this fraction of energy")
     parser.add_argument("--float64", action="store_true", help="store float64 deltas (bit-exact for float32 models)")
     parser.add_argument("--overwrite", action="store_true")
     parser.set_defaults(func=run)

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from past.cli.train_args import add_training_args, run_dir, training_config
 from past.errors import ConfigError
 from past.models import ModelRegistry
+from past.numbers import BETA, COUNT, GENERATIONS, TOKENS
 from past.progress import ConsoleReporter
 from past.settings import Settings
 
@@ -27,10 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_training_args(parser, "grpo", "model reference (e.g. a merged SFT model directory)", "GRPOTrainConfig")
     parser.add_argument("--init-adapter", help="start the LoRA from this adapter (e.g. the previous skill vector)")
     parser.add_argument("--split", help="use only questions of this split (e.g. train)")
-    parser.add_argument("--num-generations", type=int, help="group size")
-    parser.add_argument("--prompts-per-step", type=int)
-    parser.add_argument("--beta", type=float, help="KL coefficient")
-    parser.add_argument("--max-completion-length", type=int)
+    parser.add_argument("--num-generations", type=GENERATIONS.flag, help="group size")
+    parser.add_argument("--prompts-per-step", type=COUNT.flag)
+    parser.add_argument("--beta", type=BETA.flag, help="KL coefficient")
+    parser.add_argument("--max-completion-length", type=TOKENS.flag)
     parser.add_argument("--use-vllm", action="store_true", default=None, help="vLLM rollouts (GPU only)")
     parser.set_defaults(func=run)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from past.cli.arg_types import positive_float
 from past.documents import DEFAULT_MAX_BYTES, chunk_spec, chunk_text, ingest_many, load_tokenizer, write_documents
 from past.models import ModelRegistry
+from past.numbers import MEGABYTES
 from past.paths import check_output
 from past.progress import NullReporter
 from past.settings import Settings
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("files", nargs="+", help="documents to ingest")
     parser.add_argument("--out", required=True, help="documents JSONL to write")
     parser.add_argument(
-        "--max-mb", type=positive_float, default=DEFAULT_MAX_BYTES / 2**20, help="per-file size limit (MB)"
+        "--max-mb", type=MEGABYTES.flag, default=DEFAULT_MAX_BYTES / 2**20, help="per-file size limit (MB)"
     )
     parser.add_argument("--chunks", metavar="PRESET", help="also chunk by tokens: qa-128, memorise-1024, SIZE:OVERLAP")
     parser.add_argument("--chunks-out", help="chunks JSONL to write (default: OUT with .chunks.jsonl)")

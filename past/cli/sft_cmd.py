@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 from past.cli.train_args import add_training_args, run_dir, training_config
 from past.models import ModelRegistry
+from past.numbers import COUNT, TOKENS
 from past.progress import ConsoleReporter
 from past.settings import Settings
 
@@ -19,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("data", nargs="+", help="documents (.md/.txt), JSONL records or *.qa.json files, or dirs")
     add_training_args(parser, "sft", "base model reference (default: the default model)", "SFTTrainConfig")
     parser.add_argument("--method", choices=["lora", "full"])
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--max-length", type=int)
+    parser.add_argument("--batch-size", type=COUNT.flag)
+    parser.add_argument("--max-length", type=TOKENS.flag)
     parser.add_argument(
         "--chunking",
         default="qa-256",

@@ -11,6 +11,7 @@ from past.documents import Document, chunk_text, ingest_file, load_tokenizer, re
 from past.errors import DocumentError
 from past.generators import OpenAIChatGenerator, local_generator
 from past.models import ModelRegistry
+from past.numbers import COUNT, FRACTION, SEED, TEMPERATURE, TOKENS
 from past.paths import check_output
 from past.progress import ConsoleReporter
 from past.settings import Settings
@@ -33,13 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"QA proposer variants (comma list of {', '.join(QA_VARIANTS)})",
     )
     parser.add_argument("--chunks", default="qa-256", help="chunking preset or SIZE:OVERLAP (default qa-256)")
-    parser.add_argument("--samples", type=int, default=1, help="generations per chunk, task and variant")
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--top-p", type=float, default=0.95)
-    parser.add_argument("--max-new-tokens", type=int, default=256)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--samples", type=COUNT.flag, default=1, help="generations per chunk, task and variant")
+    parser.add_argument("--temperature", type=TEMPERATURE.flag, default=1.0)
+    parser.add_argument("--top-p", type=FRACTION.flag, default=0.95)
+    parser.add_argument("--max-new-tokens", type=TOKENS.flag, default=256)
+    parser.add_argument("--seed", type=SEED.flag, default=0)
     parser.add_argument("--model", default="default", help="local generator model (also the chunking tokenizer)")
-    parser.add_argument("--batch-size", type=int, default=8, help="local generation batch size")
+    parser.add_argument("--batch-size", type=COUNT.flag, default=8, help="local generation batch size")
     add_endpoint_args(parser, "", "generator")
     parser.set_defaults(func=run)
 

@@ -22,9 +22,11 @@ from typing import Any
 from past.cli.endpoint_args import add_endpoint_args, endpoint_from_args
 from past.cli.train_args import run_dir as train_run_dir
 from past.datasets import write_jsonl
+from past.datasets.jsonl import loads_json
 from past.errors import ConfigError
 from past.generators import LocalGenerator, OpenAIChatGenerator, local_generator
 from past.models import ModelRegistry
+from past.numbers import COUNT, SEED, STEPS, TEMPERATURE, TOKENS
 from past.paths import check_output, writing
 from past.progress import ConsoleReporter
 from past.settings import Settings
@@ -65,11 +67,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data = commands.add_parser("data", help="SFT records from API documents")
     data.add_argument("apis", nargs="+", help="APIs JSONL from `past tools ingest`, or API document files")
     data.add_argument("--out", required=True, help="SFT records JSONL to write")
-    data.add_argument("--questions", type=int, default=2, help="usage requests per API")
+    data.add_argument("--questions", type=COUNT.flag, default=2, help="usage requests per API")
     data.add_argument("--no-format", action="store_true", help="leave out the ReAct format-alignment records")
     data.add_argument("--templates", action="store_true", help="write with templates only (no generator)")
     data.add_argument("--model", default="default", help="local generator model")
-    data.add_argument("--seed", type=int, default=0)
+    data.add_argument("--seed", type=SEED.flag, default=0)
     add_endpoint_args(data, "", "generator")
     data.set_defaults(func=run_data)
 
@@ -92,8 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--data", default=str(Path("..") / "shared" / "data" / "stabletoolbench"))
     evaluate.add_argument("--split", default=str(DEFAULT_SPLIT), help="category split JSON")
     evaluate.add_argument("--side", choices=("target", "source"), default="target")
-    evaluate.add_argument("--per-category", type=int, default=2)
-    evaluate.add_argument("--seeds", type=lambda t: [int(s) for s in t.split(",")], default=[0, 1, 2])
+    evaluate.add_argument("--per-category", type=COUNT.flag, default=2)
+    evaluate.add_argument("--seeds", type=lambda t: [SEED.flag(s) for s in t.split(",")], default=[0, 1, 2])
     _agent_args(evaluate)
     evaluate.add_argument("--out", required=True, help="results JSON to write")
     evaluate.set_defaults(func=run_eval)
@@ -102,23 +104,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--name", default="tool-use-skill", help="skill name in the library")
     build.add_argument("--data", default=str(Path("..") / "shared" / "data" / "stabletoolbench"))
     build.add_argument("--split", default=str(DEFAULT_SPLIT), help="category split JSON (its source side is used)")
-    build.add_argument("--per-category", type=int, default=1, help="source queries per category")
-    build.add_argument("--sft-steps", type=int, default=48)
-    build.add_argument("--rl-steps", type=int, default=6)
-    build.add_argument("--rl-turns", type=int, default=2, help="1 = single-step action GRPO")
+    build.add_argument("--per-category", type=COUNT.flag, default=1, help="source queries per category")
+    build.add_argument("--sft-steps", type=STEPS.flag, default=48)
+    build.add_argument("--rl-steps", type=STEPS.flag, default=6)
+    build.add_argument("--rl-turns", type=COUNT.flag, default=2, help="1 = single-step action GRPO")
     build.add_argument(
-        "--max-new-tokens", type=int, default=96, help="per turn (96 fits 92 %% of the reference first steps)"
+        "--max-new-tokens", type=TOKENS.flag, default=96, help="per turn (96 fits 92 %% of the reference first steps)"
     )
-    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--seed", type=SEED.flag, default=0)
     build.add_argument("--run-dir", help="where the stages are kept (default: <data-dir>/artifacts/tool-skill/NAME)")
     build.set_defaults(func=run_build)
     parser.set_defaults(func=lambda args, settings: parser.print_help() or 2)
 
 
 def _agent_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-turns", type=int, default=4)
-    parser.add_argument("--max-new-tokens", type=int, default=128)
-    parser.add_argument("--temperature", type=float, default=0.0)
+    parser.add_argument("--max-turns", type=COUNT.flag, default=4)
+    parser.add_argument("--max-new-tokens", type=TOKENS.flag, default=128)
+    parser.add_argument("--temperature", type=TEMPERATURE.flag, default=0.0)
     parser.add_argument("--hint", choices=HINT_MODES, default="none", help="none: closed book (default)")
     parser.add_argument("--cache", help="directory caching simulated responses (LLM simulator)")
     add_endpoint_args(parser, "simulator-", "API simulator (default: schema-based responses)")
@@ -141,7 +143,7 @@ def load_apis(paths: list[str]) -> list[ApiSpec]:
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
                 if line.strip():
                     try:
-                        apis.append(ApiSpec.from_dict(json.loads(line)))
+                        apis.append(ApiSpec.from_dict(loads_json(line)))
                     except (json.JSONDecodeError, KeyError, TypeError) as exc:
                         raise ConfigError(f"{path}:{number} is not an API record: {exc}") from exc
         else:

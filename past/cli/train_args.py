@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from past.datasets.jsonl import loads_json
 from past.errors import ConfigError
+from past.numbers import COUNT, LEARNING_RATE, RANK, SEED, STEPS, THREADS
 from past.paths import OUTPUT_MARKER, check_output, mark_output, writing
 from past.settings import Settings
 
@@ -31,12 +33,12 @@ def add_training_args(parser: argparse.ArgumentParser, kind: str, model_help: st
     parser.add_argument("--model", default="default", help=model_help)
     parser.add_argument("--out", help=f"run directory (default: <data-dir>/artifacts/{kind}/<time>); rerun to resume")
     parser.add_argument("--config", help=f"JSON file of {config_name} settings")
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--rank", type=int)
-    parser.add_argument("--alpha", type=int)
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--save-steps", type=int)
+    parser.add_argument("--steps", type=STEPS.flag)
+    parser.add_argument("--lr", type=LEARNING_RATE.flag)
+    parser.add_argument("--rank", type=RANK.flag)
+    parser.add_argument("--alpha", type=COUNT.flag)
+    parser.add_argument("--seed", type=SEED.flag)
+    parser.add_argument("--save-steps", type=COUNT.flag)
     add_threads_flag(parser)
 
 
@@ -53,7 +55,7 @@ def load_config_file(path: str | None) -> dict[str, Any]:
     if not file.is_file():
         raise ConfigError(f"config file not found: {file}")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = loads_json(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"config file {file} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -101,7 +103,9 @@ def resolve_skill(settings: Settings, ref: str) -> Path:
 
 def add_threads_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--threads", type=int, help="torch CPU threads (on a busy shared CPU, 1 is often faster than the default)"
+        "--threads",
+        type=THREADS.flag,
+        help="torch CPU threads (on a busy shared CPU, 1 is often faster than the default)",
     )
 
 

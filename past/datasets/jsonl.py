@@ -1,6 +1,13 @@
-"""JSON Lines I/O: ``write_jsonl`` is atomic (temp file in the same directory + ``os.replace``); ``jsonl_rows`` is
-the project's one JSONL parser (documents, synthetic items, training records, QA and LooGLE files), raising the
-caller's error class with the file name and line number."""
+"""JSON and JSON Lines I/O: ``loads_json`` is the one way a file from a user is parsed (with limits);
+``write_jsonl`` is atomic (temp file in the same directory + ``os.replace``); ``jsonl_rows`` is the project's one
+JSONL parser (documents, synthetic items, training records, QA and LooGLE files), raising the caller's error class
+with the file name and line number.
+
+``loads_json`` refuses JSON nested deeper than :data:`MAX_JSON_DEPTH` levels and whole numbers longer than
+:data:`MAX_JSON_DIGITS` digits with a :class:`JSONLimitError`, a ``json.JSONDecodeError`` (so every caller's
+"is not valid JSON" handling covers it) that is also a :class:`PastError` (so the CLI prints it as an error).
+Without it, deep nesting raises ``RecursionError`` and a 4,301-digit number ``ValueError``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,66 @@ from pathlib import Path
 from typing import Any
 
 from past.errors import PastError
+
+MAX_JSON_DEPTH = 100  # no file PaST Studio reads nests deeper than a handful of levels
+MAX_JSON_DIGITS = 40  # a 128-bit number has 39 digits
+
+
+class JSONLimitError(json.JSONDecodeError, PastError):
+    """JSON beyond :func:`loads_json`'s limits: nested too deep, or a whole number too long."""
+
+    def __init__(self, msg: str, doc: str = "", pos: int = 0) -> None:
+        super().__init__(msg, doc, pos)
+
+    def __str__(self) -> str:
+        return self.msg
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.msg, self.doc, self.pos)
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_DIGITS:
+        raise JSONLimitError(
+            f"a whole number of {len(text.lstrip('-'))} digits is longer than the {MAX_JSON_DIGITS} digits read"
+        )
+    return int(text)
+
+
+def _check_depth(value: Any) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > MAX_JSON_DEPTH:
+            raise JSONLimitError(f"it is nested deeper than {MAX_JSON_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def loads_json(text: str | bytes) -> Any:
+    """``json.loads`` with limits: a :class:`JSONLimitError` for deep nesting or an over-long whole number."""
+    try:
+        value = json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        raise JSONLimitError(f"it is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if isinstance(value, dict | list):
+        _check_depth(value)
+    return value
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """A JSON file from a user, parsed by :func:`loads_json`; a :class:`PastError` naming the file otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise PastError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise PastError(f"{path.name} is not UTF-8 text (byte {exc.start})") from exc
+    try:
+        return loads_json(text)
+    except json.JSONDecodeError as exc:
+        raise PastError(f"{path.name} is not valid JSON: {exc}") from exc
 
 
 def write_jsonl(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> Path:
@@ -56,7 +123,7 @@ def jsonl_rows(
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = loads_json(line)
         except json.JSONDecodeError as exc:
             raise error(f"{name} line {number} is not valid JSON (column {exc.colno}: {exc.msg})") from None
         if not isinstance(row, dict):

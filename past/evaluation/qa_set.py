@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from past.datasets import iter_jsonl
+from past.datasets.jsonl import loads_json
 from past.documents.ingest import slugify
 from past.errors import EvaluationError
 from past.evaluation.loogle import LoogleRow, is_loogle_row, parse_loogle_lines, parse_loogle_rows
@@ -159,7 +160,7 @@ def load_qa_set(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
             part = _from_jsonl(path)
         else:
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = loads_json(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise EvaluationError(f"{path.name} is not readable JSON: {exc}") from exc
             part = _from_json(data, path.name, path.name.split(".")[0])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from past.datasets.jsonl import loads_json
 from past.errors import MalformedModelError, ModelNotFoundError
 from past.jsonfile import read_json_file
 from past.models.safetensors_header import PICKLE_SUFFIXES, read_header
@@ -19,7 +20,7 @@ def weight_files(path: Path) -> list[Path]:
     index = path / "model.safetensors.index.json"
     if index.is_file():
         try:
-            weight_map = json.loads(index.read_text())["weight_map"]
+            weight_map = loads_json(index.read_text())["weight_map"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise MalformedModelError(f"{index} is not a valid safetensors index: {exc}") from exc
         return [path / name for name in sorted(set(weight_map.values()))]

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from past.datasets.jsonl import loads_json
+
 RECORD_FILE = "model.json"
 
 
@@ -41,7 +43,7 @@ def read_record(directory: Path) -> ModelRecord | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text())
+        data = loads_json(path.read_text())
         known = {k: v for k, v in data.items() if k in ModelRecord.__dataclass_fields__}
         return ModelRecord(**known)
     except (json.JSONDecodeError, TypeError):

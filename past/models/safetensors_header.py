@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from past.datasets.jsonl import loads_json
 from past.errors import MalformedModelError
 
 # Bytes per element of each safetensors dtype.
@@ -71,7 +72,7 @@ def read_header(path: Path, error: type[Exception] = MalformedModelError) -> Saf
             refuse_pickle(path, error)
             raise error(f"{path} is not a valid safetensors file (bad header length {header_len})")
         try:
-            header = json.loads(raw.read(header_len))
+            header = loads_json(raw.read(header_len))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise error(f"{path} is not a valid safetensors file: its header is not JSON") from exc
     if not isinstance(header, dict):

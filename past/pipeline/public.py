@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from past.datasets import iter_jsonl
+from past.datasets.jsonl import loads_json
 from past.documents.ingest import Document, slugify
 from past.errors import EvaluationError, PastError
 from past.evaluation.loogle import parse_loogle_rows
@@ -39,7 +40,7 @@ def load_squad(path: str | os.PathLike[str], limit: int | None = None) -> Public
     """SEAL's SQuAD passage files: ``[{title, context, questions: [{question, answer}], implications?}]``."""
     path = Path(path)
     try:
-        passages = json.loads(path.read_text(encoding="utf-8"))
+        passages = loads_json(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise PastError(f"cannot read the SQuAD file {path}: {exc}") from exc
     chosen = passages[:limit] if limit else passages

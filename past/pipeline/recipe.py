@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from past.adapt_params import PRESETS
+from past.datasets.jsonl import loads_json
 from past.errors import ConfigError
 from past.evaluation.prompts import check_prompt
 from past.judges import JUDGE_KINDS
@@ -153,7 +154,7 @@ class SkillRecipe:
         if not path.is_file():
             raise ConfigError(f"recipe not found: {path}")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = loads_json(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"recipe {path} is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):

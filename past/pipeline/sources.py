@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from past.datasets.jsonl import loads_json
 from past.documents.ingest import Document, ingest_file
 from past.errors import ConfigError, DocumentError
 from past.evaluation.qa_set import QASet, load_qa_set
@@ -76,7 +77,7 @@ def _is_loogle(path: Path) -> bool:
     try:
         with path.open(encoding="utf-8") as handle:
             first = next((line for line in handle if line.strip()), "")
-        return is_loogle_row(json.loads(first))
+        return is_loogle_row(loads_json(first))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
 
@@ -91,7 +92,7 @@ def _loogle_sources(path: Path, limit: int | None) -> Sources:
 
 def _check_squad_file(path: Path) -> None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_json(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DocumentError(path.name, f"is not readable JSON: {exc}") from exc
     if not (isinstance(data, list) and data and all(isinstance(p, dict) and "context" in p for p in data)):

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from past.datasets.jsonl import loads_json
 from past.documents.ingest import Document
 from past.errors import ConfigError
 from past.generators.base import ChatGenerator
@@ -54,7 +55,7 @@ def apis_from_documents(documents: Sequence[Document]) -> list[ApiSpec]:
                 f"{doc.name} is a text document, not API schemas: the tool-docs recipe trains on a tools collection"
             )
         try:
-            apis += [ApiSpec.from_dict(item) for item in json.loads(doc.text)]
+            apis += [ApiSpec.from_dict(item) for item in loads_json(doc.text)]
         except (ValueError, TypeError, KeyError) as exc:
             raise ConfigError(f"the APIs of {doc.name} cannot be read ({type(exc).__name__}: {exc})") from exc
     if not apis:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from past.datasets.jsonl import loads_json
 from past.tools.schema import UNCATEGORIZED, ApiParam, ApiSpec, SchemaIssue, dedupe, param_type
 
 MAX_TOOL_FILE_BYTES = 20 * 1024 * 1024
@@ -68,7 +69,7 @@ def ingest_tool_files(paths: Iterable[str | Path]) -> ToolIngestResult:
 def ingest_tool_bytes(data: bytes, source: str) -> ToolIngestResult:
     """Parse one file's bytes (JSON) into APIs and issues."""
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = loads_json(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         return ToolIngestResult(issues=[SchemaIssue(source, "", "not UTF-8 text; tool documents must be JSON")])
     except json.JSONDecodeError as exc:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from past.datasets.jsonl import loads_json
 from past.tools.ingest import ToolIngestResult, ingest_tool_json
 from past.tools.schema import ApiSpec, SchemaIssue, ToolSchemaError, function_name
 
@@ -120,7 +121,7 @@ def load_stabletoolbench(root: str | Path = STABLETOOLBENCH_DIR, groups: Sequenc
         path = root / f"{group}.json"
         if not path.is_file():
             raise ToolSchemaError(f"missing StableToolBench file {path}")
-        loaded = parse_queries(json.loads(path.read_text(encoding="utf-8")), path.name, group)
+        loaded = parse_queries(loads_json(path.read_text(encoding="utf-8")), path.name, group)
         out.queries.extend(loaded.queries)
         out.issues.extend(loaded.issues)
     return out
@@ -175,7 +176,7 @@ class CategorySplit:
     @classmethod
     def load(cls, path: str | Path) -> CategorySplit:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = loads_json(Path(path).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise ToolSchemaError(f"cannot read the category split {path}: {exc}") from exc
         if (

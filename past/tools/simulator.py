@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from past.datasets.jsonl import loads_json
 from past.errors import PastError
 from past.generators.base import ChatGenerator, Conversation
 from past.serving.generation import GenerationParams
@@ -197,7 +198,7 @@ class ResponseCache:
     def get(self, key: str) -> dict[str, Any] | None:
         path = self._path(key)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = loads_json(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return None
         return data if isinstance(data, dict) and "response" in data else None

@@ -16,6 +16,7 @@ from typing import Any
 from datasets import Dataset
 
 from past.datasets import read_jsonl
+from past.datasets.jsonl import loads_json
 from past.errors import PastError
 
 
@@ -30,7 +31,7 @@ def load_records(path: str | Path) -> list[dict[str, Any]]:
         raise TrainingDataError(f"training data file not found: {path}")
     if path.suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = loads_json(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise TrainingDataError(f"{path} is not valid JSON: {exc}") from exc
         if not isinstance(data, list):

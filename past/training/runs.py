@@ -9,7 +9,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
+from past.datasets.jsonl import loads_json
 from past.errors import ConfigError
+from past.numbers import CONFIG_BOUNDS, check_numbers
 
 T = TypeVar("T")
 
@@ -27,7 +29,7 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 
 def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    return loads_json(Path(path).read_text(encoding="utf-8"))
 
 
 def last_checkpoint(directory: str | Path) -> Path | None:
@@ -53,6 +55,7 @@ def config_from_dict(cls: type[T], data: dict[str, Any]) -> T:
         raise ConfigError(
             f"unknown {cls.__name__} setting(s): {', '.join(unknown)} (known: {', '.join(sorted(names))})"
         )
+    check_numbers(data, CONFIG_BOUNDS, "setting")
     return cls(**data)
 
 

@@ -39,6 +39,7 @@ from backend.jobs.logs import log_path
 from backend.jobs.reporter import StoreSink
 from backend.store import EventRepository, JobRepository, NotFoundError, Store
 from backend.store.jobs_repo import RUNNING, TERMINAL
+from past.datasets.jsonl import loads_json
 from past.settings import Settings
 
 MAX_JSON_BYTES = 64 * 1024**2
@@ -227,7 +228,7 @@ def _handler(gateway: JobGateway) -> type[BaseHTTPRequestHandler]:
             return self.rfile.read(length)
 
         def _body(self) -> dict[str, Any]:
-            data = json.loads(self._raw(MAX_JSON_BYTES) or b"{}")
+            data = loads_json(self._raw(MAX_JSON_BYTES) or b"{}")
             if not isinstance(data, dict):
                 raise GatewayError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
             return data

@@ -16,6 +16,7 @@ from typing import Any
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
 from past.adapt_params import DEFAULT_PRESET, PRESET_NAMES, TOOL_PRESET, AdaptParams
+from past.numbers import SEED
 from past.paths import check_name
 
 MODES = ["past", "sft", "pre_injection"]  # sequential needs θ_S^rl of the skill's source run: ``past adapt``
@@ -35,7 +36,7 @@ class AdaptJobParams:
     name: str = param("", help="name of the adapted model (default: collection + skill)")
     preset: str = param(DEFAULT_PRESET, help="what to train on (see the presets)", choices=PRESET_NAMES)
     epochs: float | None = param(None, help="passes over the training texts; empty = the preset's")
-    seed: int = param(0, help="random seed")
+    seed: int = param(0, bounds=SEED, help="random seed")
     mode: str = param("past", help="past = SFT + skill; sft = SFT only; pre_injection = skill first", choices=MODES)
 
     def validate(self) -> None:

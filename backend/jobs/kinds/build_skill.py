@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.numbers import BETA, COUNT, GENERATIONS, LEARNING_RATE, SEED, STEPS, TOKENS
 from past.paths import check_name
 
 
@@ -22,17 +23,19 @@ class BuildSkillParams:
     collection: str = param(
         "default", help="source documents with their questions (Documents screen)", ref="source_collection"
     )
-    rounds: int = param(1, help="rounds K over disjoint parts of the collection (more = more general skill)")
+    rounds: int = param(
+        1, bounds=COUNT, help="rounds K over disjoint parts of the collection (more = more general skill)"
+    )
     base: str = param("default", help="base model the skill is built on", ref="model")
-    sft_steps: int = param(30, help="fine-tuning steps per round")
-    grpo_steps: int = param(12, help="reinforcement-learning (GRPO) steps per round")
-    num_generations: int = param(4, help="answers sampled per question in GRPO (group size)")
-    prompts_per_step: int = param(2, help="questions per GRPO step")
-    beta: float = param(0.0, help="KL penalty towards the fine-tuned model")
-    learning_rate: float = param(1e-4, help="GRPO learning rate")
-    max_completion_length: int = param(24, help="longest sampled answer (tokens)")
+    sft_steps: int = param(30, bounds=STEPS, help="fine-tuning steps per round")
+    grpo_steps: int = param(12, bounds=STEPS, help="reinforcement-learning (GRPO) steps per round")
+    num_generations: int = param(4, bounds=GENERATIONS, help="answers sampled per question in GRPO (group size)")
+    prompts_per_step: int = param(2, bounds=COUNT, help="questions per GRPO step")
+    beta: float = param(0.0, bounds=BETA, help="KL penalty towards the fine-tuned model")
+    learning_rate: float = param(1e-4, bounds=LEARNING_RATE, help="GRPO learning rate")
+    max_completion_length: int = param(24, bounds=TOKENS, help="longest sampled answer (tokens)")
     default_lambda: float = param(1.0, help="recommended strength λ stored with the skill")
-    seed: int = param(0, help="random seed")
+    seed: int = param(0, bounds=SEED, help="random seed")
 
     def validate(self) -> None:
         check_name(self.name, "skill")

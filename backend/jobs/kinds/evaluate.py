@@ -26,6 +26,7 @@ from typing import Any
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.numbers import COUNT, SEED, TEMPERATURE, TOKENS
 
 # literal copies (this module is imported at worker start, so it stays light); a test keeps them equal to
 # past.judges.JUDGE_KINDS and past.evaluation.prompts.PROMPTS
@@ -52,7 +53,7 @@ class EvaluateParams:
         None, help="or a QA file/folder (.qa.json, SQuAD-style JSON, JSONL, LooGLE .jsonl)", ref="qa_path"
     )
     split: str | None = param(None, help="only questions of this split (e.g. test)")
-    limit: int | None = param(None, help="at most this many questions")
+    limit: int | None = param(None, bounds=COUNT, help="at most this many questions")
     judge: str = param(
         "rule",
         help="rule: token F1 with the reference, correct at 0.5 (short answers); containment: the reference "
@@ -64,20 +65,22 @@ class EvaluateParams:
         None, help="judge=llm on an OpenAI-compatible endpoint (base URL); the rule verdict is recorded beside it"
     )
     judge_endpoint_model: str | None = param(None, help="the model to request from judge_endpoint")
-    max_new_tokens: int = param(32, help="longest answer, in tokens")
-    temperature: float = param(0.0, help="0 = greedy (one run per model); >0 samples once per seed")
-    seeds: list[int] = param([0], help="decoding seeds (replicates) when temperature > 0")  # noqa: RUF009
+    max_new_tokens: int = param(32, bounds=TOKENS, help="longest answer, in tokens")
+    temperature: float = param(0.0, bounds=TEMPERATURE, help="0 = greedy (one run per model); >0 samples once per seed")
+    seeds: list[int] = param([0], bounds=SEED, help="decoding seeds (replicates) when temperature > 0")  # noqa: RUF009
     prompt: str = param(
         "paper",
         help="paper: 'answer directly and concisely'; question: the bare question; recall: write the remembered "
         "sentence, then 'Answer:' (only the answer is judged)",
         choices=PROMPT_STYLES,
     )
-    batch_size: int = param(16, help="questions answered at once")
+    batch_size: int = param(16, bounds=COUNT, help="questions answered at once")
     with_documents: bool = param(
         False, help="also answer with the collection's best-matching passages in the prompt (BM25 retrieval)"
     )
-    retrieval_k: int = param(3, help="passages put in front of each question when answering with documents")
+    retrieval_k: int = param(
+        3, bounds=COUNT, help="passages put in front of each question when answering with documents"
+    )
     sweep_lambdas: list[float] = param([], help="λ sweep: TARGET + λ·SKILL at each of these λ")  # noqa: RUF009
     sweep_skill: str | None = param(None, help="λ sweep: the skill (library name or folder)", ref="skill")
     sweep_target: str | None = param(None, help="λ sweep: the target model REF[+ADAPTER_DIR]", ref="model_spec")

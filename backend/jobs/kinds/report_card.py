@@ -13,6 +13,7 @@ from typing import Any
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.kinds.evaluate import PROMPT_STYLES  # kept equal to past.evaluation.prompts.PROMPTS by a test
 from backend.jobs.params import param
+from past.numbers import COUNT, TOKENS
 from past.paths import check_name
 
 
@@ -23,11 +24,13 @@ class ReportCardParams:
         None, help="collection whose questions to ask (default: the one it was adapted to)", ref="collection"
     )
     split: str | None = param(None, help="only questions of this split (e.g. test)")
-    limit: int | None = param(None, help="at most this many questions")
-    max_new_tokens: int = param(32, help="longest answer, in tokens")
+    limit: int | None = param(None, bounds=COUNT, help="at most this many questions")
+    max_new_tokens: int = param(32, bounds=TOKENS, help="longest answer, in tokens")
     prompt: str = param("paper", help="prompt style of the questions", choices=PROMPT_STYLES)
-    retrieval_k: int = param(3, help="passages put in front of each question when answering with documents")
-    batch_size: int = param(16, help="questions answered at once")
+    retrieval_k: int = param(
+        3, bounds=COUNT, help="passages put in front of each question when answering with documents"
+    )
+    batch_size: int = param(16, bounds=COUNT, help="questions answered at once")
 
     def validate(self) -> None:
         if not self.adapted:

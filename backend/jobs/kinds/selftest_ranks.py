@@ -20,12 +20,13 @@ from pathlib import Path
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.numbers import COUNT, NON_NEGATIVE
 
 
 @dataclass
 class RanksParams:
-    n: int = param(12, help="items shared out between the ranks")
-    prepare_s: float = param(0.5, help="seconds the main rank takes to prepare the shared input")
+    n: int = param(12, bounds=COUNT, help="items shared out between the ranks")
+    prepare_s: float = param(0.5, bounds=NON_NEGATIVE, help="seconds the main rank takes to prepare the shared input")
 
     def validate(self) -> None:
         if self.n < 0 or self.prepare_s < 0:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from past.datasets.jsonl import loads_json
 from past.skills.errors import SkillFormatError
 from past.skills.forms.base import LowRank
 from past.skills.tensors.io import SafetensorsFile
@@ -18,7 +19,7 @@ def full_delta_files(path: Path) -> list[Path]:
     index = path / f"{FULL_PREFIX}.safetensors.index.json"
     if index.is_file():
         try:
-            names = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+            names = sorted(set(loads_json(index.read_text())["weight_map"].values()))
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise SkillFormatError(f"{index} is not a valid safetensors index: {exc}") from exc
         return [path / n for n in names]

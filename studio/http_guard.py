@@ -267,9 +267,7 @@ class HttpGuard:
             log.exception("could not count the queued generation events")
             return 0
         return sum(
-            1
-            for event in events
-            if event.username == user and event.fn.concurrency_id == self.config.generation_queue
+            1 for event in events if event.username == user and event.fn.concurrency_id == self.config.generation_queue
         )
 
 

@@ -6,7 +6,8 @@ passwords, and they send no anti-framing headers. :class:`HttpGuard` sits in fro
 * adds ``X-Frame-Options: DENY``, ``Content-Security-Policy: frame-ancestors 'none'`` (no clickjacking through a
   frame), ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin`` to every response;
 * lets only roles that may upload (editors; everyone on a studio without logins) post to the upload endpoint, and
-  caps an upload's size (``Content-Length`` and the bytes actually sent); other request bodies get a smaller cap;
+  caps an upload's size (it must declare it, ``Content-Length``, and is refused before a byte is stored); other
+  request bodies get a smaller cap, counted as they arrive;
 * throttles logins: after :data:`LOGIN_FAILURES` wrong passwords for one user name from one client within
   :data:`LOGIN_WINDOW_S` seconds (or :data:`CLIENT_LOGIN_FAILURES` for any names), further tries get 429;
 * caps how many generation events (chat replies, A/B chat, arena, tool agents) one user may have queued or
@@ -158,6 +159,9 @@ class HttpGuard:
                     "not upload files. Ask an editor to upload them.",
                 )
                 return
+        if _content_length(scope) is None:  # a streamed body would be half-stored by the time it is too large
+            await _plain(send, 411, "An upload must declare its size (Content-Length).")
+            return
         await self._capped(scope, receive, send, self.config.max_upload_bytes, "upload")
 
     async def _capped(self, scope: Scope, receive: Receive, send: Send, limit: int, what: str) -> None:

@@ -79,6 +79,8 @@ class HttpGuardConfig:
     generations_per_user: int = DEFAULT_GENERATIONS_PER_USER
     queued_per_user: int = DEFAULT_QUEUED_PER_USER
     generation_queue: str = GENERATION_QUEUE
+    # the audit log: (action, user, role, outcome, detail) of every refusal (the studio's Guard.record)
+    audit: Callable[[str, str | None, str, str, str], None] | None = None
 
 
 class LoginThrottle:
@@ -151,7 +153,7 @@ class HttpGuard:
                 await _plain(send, 401, "Log in first: uploads need an editor login.")
                 return
             if users.role(user) != EDITOR:
-                log.warning("refused an upload by %s (role %s)", user, users.role(user))
+                self._audit("upload", user, "refused", f"role {users.role(user)}")
                 await _plain(
                     send,
                     403,
@@ -206,7 +208,7 @@ class HttpGuard:
         name = await _form_field(scope, body, "username")
         wait = self.logins.wait_s(client, name)
         if wait > 0:
-            log.warning("login throttled for %r from %s", name, client)
+            self._audit("login", name or None, "refused", f"throttled: too many failed logins from {client}")
             detail = (
                 f"Too many failed logins: wait {math.ceil(wait)} s before trying again "
                 f"(at most {LOGIN_FAILURES} wrong passwords a minute)."
@@ -239,6 +241,7 @@ class HttpGuard:
             cap = self.config.generations_per_user + self.config.queued_per_user
             pending = self._joining[user] + self._pending(scope, user)
             if pending >= cap:
+                self._audit("generate", user, "refused", f"{pending} replies running or waiting (cap {cap})")
                 detail = (
                     f"Too many requests: you already have {pending} replies running or waiting (at most {cap} per "
                     "user, so that everyone's replies keep moving). Wait for one to finish or press Stop."
@@ -251,6 +254,14 @@ class HttpGuard:
         finally:
             if limited:
                 self._joining[user] -= 1
+
+    def _audit(self, action: str, user: str | None, outcome: str, detail: str) -> None:
+        log.warning("refused %s by %s: %s", action, user, detail)
+        if self.config.audit is not None:
+            try:
+                self.config.audit(action, user, self.config.users.role(user), outcome, detail)
+            except Exception:  # the log must never break the answer
+                log.exception("could not write the audit log")
 
     def _is_generation(self, scope: Scope, body: bytes) -> bool:
         try:

@@ -202,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_upload_bytes=int(args.max_upload_mb * MB),
         generations_per_user=args.max_generations_per_user,
         queued_per_user=args.max_queued_per_user,
+        audit=lambda action, user, role, outcome, detail: ctx.guard.record(action, user, role, "", outcome, detail),
     )
     sweeper = UploadSweeper(settings.gradio_temp_dir).start()  # uploads never used do not pile up
     app.launch(

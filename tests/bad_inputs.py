@@ -376,6 +376,14 @@ CASES: tuple[BadInput, ...] = (
         covered_by="tests/test_share_hardening.py::test_viewer_pages_and_api_schema_name_no_server_path",
     ),
     BadInput(
+        "launch-data-dir-root",
+        SMALLER,
+        "launch.py --data-dir /",
+        r"the data directory cannot be the file system's root",
+        ("--data-dir", "/"),
+        tool="launch",
+    ),
+    BadInput(
         "launch-upload-cap-nan",
         SMALLER,
         "launch.py --max-upload-mb nan",

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.path_policy import PathPolicy
 from past.settings import Settings
 
 MAX_DEPTH = 3
@@ -87,9 +88,11 @@ def identify(settings: Settings, ref: str) -> SideIdentity:
     return SideIdentity(model, adapter, label=f"{model} + adapter …/{'/'.join(path.parts[-2:])}")
 
 
-def adapter_choices(settings: Settings) -> list[tuple[str, str]]:
-    """(human name, directory) of every adapter :func:`find_adapters` finds, for a picker."""
-    return [(identify(settings, f"_ + {p}").label.removeprefix("_ + "), str(p)) for p in find_adapters(settings)]
+def adapter_choices(settings: Settings, policy: PathPolicy | None = None) -> list[tuple[str, str]]:
+    """(human name, directory) of every adapter :func:`find_adapters` finds, for a picker; an exposed studio's
+    ``policy`` gives the directory relative to the data directory (its pages show no server paths)."""
+    shown = policy.shown if policy is not None else str
+    return [(identify(settings, f"_ + {p}").label.removeprefix("_ + "), shown(str(p))) for p in find_adapters(settings)]
 
 
 def _float(value: object) -> float | None:

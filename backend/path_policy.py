@@ -6,17 +6,28 @@ user types. Once the studio is *exposed* (``--share`` or a non-loopback ``--host
 name paths inside the data directory: ``..`` parts are refused, absolute paths must lie inside it,
 relative ones are read from it, symbolic links are resolved and must stay inside it, and a folder must
 not hold a link that leads out. Model references stay usable as registered names and hub ids.
+
+Endpoint URLs (an LLM simulator, an LLM judge) are called by the studio's server, so on an exposed studio their
+host is resolved and every address it leads to must be a public one: loopback (``[::1]``, ``0x7f000001``),
+private, link-local (``169.254.169.254``, cloud metadata), shared, reserved and this machine's own addresses are
+refused, so a browser cannot make the studio reach itself or its network.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from past.errors import PastError
 
+# An absolute path inside a text (not the path part of a URL, not a fraction): what :meth:`PathPolicy.hide_paths`
+# shows as a name on an exposed studio.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?:/[^\s`'\"()\[\]<>,;|*]+)+")
 # A folder given as a path is scanned for links that lead out of the data directory (at most this many
 # entries, so a huge folder cannot stall the request).
 MAX_SCAN_ENTRIES = 20_000
@@ -44,7 +55,33 @@ class PathPolicy:
     def describe(self) -> str:
         if not self.exposed:
             return "paths: any path on this machine (the studio is only reachable from here)"
-        return f"paths: only inside the data directory {self.root} (the studio is reachable from elsewhere)"
+        return "paths: only inside the data directory (the studio is reachable from elsewhere)"
+
+    # -- what a page shows ------------------------------------------------------------------------------
+
+    def shown(self, path: str | os.PathLike[str]) -> str:
+        """A server path as an exposed studio shows it: relative to the data directory (which :meth:`path` reads
+        back), or only its last part when it lies elsewhere; unchanged on a local studio."""
+        text = os.fspath(path)
+        if not self.exposed or not os.path.isabs(text):
+            return text
+        absolute = Path(os.path.abspath(text))
+        if _inside(absolute, self.root):
+            return str(absolute.relative_to(self.root)) if absolute != self.root else "the data directory"
+        return absolute.name or text
+
+    def hide_paths(self, value: object) -> object:
+        """``value`` (text, or lists and dicts of it) with every absolute server path in it :meth:`shown` as a name:
+        whoever reaches an exposed studio sees names, never where the studio keeps its files."""
+        if not self.exposed:
+            return value
+        if isinstance(value, str):
+            return _ABSOLUTE_PATH.sub(lambda match: self.shown(match.group(0)), value)
+        if isinstance(value, dict):
+            return {key: self.hide_paths(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.hide_paths(item) for item in value)
+        return value
 
     # -- paths -----------------------------------------------------------------------------------------
 
@@ -93,10 +130,8 @@ class PathPolicy:
                     )
 
     def _only_inside(self) -> str:
-        return (
-            "this studio is reachable from other machines, so only paths inside its data directory "
-            f"({self.root}) are allowed"
-        )
+        # the data directory is not named: whoever reaches an exposed studio sees names, never server paths
+        return "this studio is reachable from other machines, so only paths inside its data directory are allowed"
 
     # -- references that may be paths -----------------------------------------------------------------
 
@@ -170,6 +205,17 @@ class PathPolicy:
             raise PathRefusedError(f"the {what} must not carry a user name or password in the URL")
         if any(ch.isspace() or ord(ch) < 32 for ch in text):
             raise PathRefusedError(f"the {what} contains spaces or control characters")
+        if self.exposed:
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError as exc:
+                raise PathRefusedError(f"the {what} '{text[:200]}' has a bad port: {exc}") from exc
+            for address in _resolve(host, port, text, what):
+                if reason := _not_public(address):
+                    raise PathRefusedError(
+                        f"the {what} '{text[:200]}' leads to {address} ({reason}): this studio is reachable from "
+                        "other machines, so it only calls endpoints at public internet addresses"
+                    )
         return text
 
     def check_ref(self, kind: str, value: object) -> object:
@@ -188,6 +234,8 @@ class PathPolicy:
             return self.skill_ref(str(value))
         if kind == "qa_path":
             return str(self.path(str(value), "question file"))
+        if kind == "endpoint":
+            return self.endpoint(str(value))
         return value  # collections are names, checked against the store
 
 
@@ -196,3 +244,62 @@ LOCAL = PathPolicy(data_dir=Path("."), exposed=False)
 
 def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
+
+
+# Addresses an endpoint reaches through: an IPv4 address inside IPv6 (mapped, NAT64, 6to4) is judged as itself.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _resolve(host: str, port: int, text: str, what: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address ``host`` resolves to (numeric forms like ``0x7f000001`` included)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise PathRefusedError(f"the {what} '{text[:200]}': its host '{host}' cannot be resolved") from exc
+    addresses = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is not None:
+                address = address.ipv4_mapped
+            elif address in _NAT64:
+                address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+            elif address.sixtofour is not None:
+                address = address.sixtofour
+        addresses.append(address)
+    if not addresses:
+        raise PathRefusedError(f"the {what} '{text[:200]}': its host '{host}' has no address")
+    return addresses
+
+
+def _not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """Why the studio must not call ``address`` ("" when it may)."""
+    if address.is_loopback or address.is_unspecified:
+        return "this machine"
+    if address.is_link_local:
+        return "a link-local address, where cloud metadata services answer"
+    if address.is_private:
+        return "a private network address"
+    if address.is_multicast or address.is_reserved or not address.is_global:
+        return "a reserved address"
+    if address in _own_addresses():
+        return "this machine"
+    return ""
+
+
+def _own_addresses() -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses of this machine's network interfaces (where the studio itself listens)."""
+    found: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+    try:
+        import psutil
+
+        for entries in psutil.net_if_addrs().values():
+            for entry in entries:
+                if entry.family in (socket.AF_INET, socket.AF_INET6):
+                    try:
+                        found.add(ipaddress.ip_address(entry.address.split("%", 1)[0]))
+                    except ValueError:
+                        continue
+    except Exception:  # no interface list: the other checks still hold
+        pass
+    return found

@@ -99,7 +99,13 @@ class Settings:
         return self.data_dir / "tmp" / "gradio"
 
     def ensure(self) -> Settings:
-        """Create the data directory tree, with a clear error if that is impossible."""
+        """Create the data directory tree, with a clear error if that is impossible (or the folder is ``/``)."""
+        if self.data_dir == Path(self.data_dir.anchor):
+            raise ConfigError(
+                f"the data directory cannot be the file system's root ({self.data_dir}): the studio would write its "
+                f"database and folders there and, when shared, serve from it. Choose a folder with --data-dir or "
+                f"{DATA_DIR_ENV}."
+            )
         for path in (self.data_dir, self.models_dir, self.skills_dir, self.uploads_dir, self.artifacts_dir):
             try:
                 path.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     """Build the A/B chat screen inside the current Blocks context."""
     names = [r.name for r in ctx.registry.list()]
     default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)
-    adapters = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings)]
+    adapters = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings, ctx.guard.policy)]
 
     conversations = ABConversations(ctx.chats)
     retrievers = CollectionRetrievers(ctx.settings, ctx.store)
@@ -334,7 +334,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     def restore() -> tuple:
         """The sides last picked (e.g. by Adapt's "Chat with it") and the conversation shown before a reload."""
-        choices = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings)]
+        policy = ctx.guard.policy
+        choices = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings, policy)]
         sides = ctx.selections.get(SIDES_KEY, {}) or {}
         picked = {}
         for key in ("a", "b"):
@@ -349,7 +350,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         for side in picked.values():
             updates += [
                 gr.update(value=side.model, visible=not blind_on),
-                gr.update(choices=choices, value=side.adapter or NO_ADAPTER, visible=not blind_on),
+                gr.update(choices=choices, value=policy.shown(side.adapter) or NO_ADAPTER, visible=not blind_on),
             ]
         left, right = pane_names(blind_on)
         hist = conversations.histories(session) if session else ([], [])

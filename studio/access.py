@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-# Gradio refuses bigger uploads before our own checks run; documents have their own, smaller limit
-# (20 MB); skill archives (.zip of a skill vector) can be hundreds of MB.
-MAX_UPLOAD_SIZE = "1gb"
+# The largest upload (per request; studio.http_guard refuses bigger ones, and viewers' uploads, before Gradio
+# stores anything); documents have their own, smaller limit (20 MB); skill archives (.zip of a skill vector)
+# can be hundreds of MB.
+MAX_UPLOAD_MB = 1000.0
 
 
 @dataclass

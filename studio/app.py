@@ -46,9 +46,10 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
     hooks: list[tuple[gr.Tab, OnLoad]] = []
     ctx.guard.editor_components.clear()  # this app's components only
     with gr.Blocks(title=TITLE) as app:
+        data_dir = ctx.guard.policy.hide_paths(f"`{ctx.settings.data_dir}`")  # an exposed studio names no paths
         gr.Markdown(
             f"# {TITLE}\nTeach a language model new documents and give it skills learned elsewhere. "
-            f"Data lives in `{ctx.settings.data_dir}`."
+            f"Data lives in {data_dir}."
         )
         access = gr.Markdown(describe_access(ctx.access), elem_id="studio-access")
         serving = gr.Markdown(ctx.serving_line(), elem_id="studio-serving")

@@ -23,10 +23,9 @@ import gradio as gr
 from backend.path_policy import LOCAL, PathPolicy, PathRefusedError
 from backend.store import AuditRepository
 from backend.users import EDITOR, VIEWER, Users
+from studio.http_guard import DEFAULT_GENERATIONS_PER_USER
 
 log = logging.getLogger("studio")
-# Replies (Chat and A/B chat together) one logged-in user may have streaming at once.
-DEFAULT_GENERATIONS_PER_USER = 2
 Target = int | Callable[..., str] | None
 
 

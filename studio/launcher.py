@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import math
 import os
 import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from starlette.middleware import Middleware
 
 from backend.path_policy import PathPolicy
 from backend.users import Users
@@ -23,11 +26,19 @@ from past.cli.progress import print_progress
 from past.errors import ConfigError, PastError
 from past.numbers import COUNT, PORT
 from past.settings import DATA_DIR_ENV, Settings
+from studio.access import MAX_UPLOAD_MB
+from studio.http_guard import (
+    DEFAULT_GENERATIONS_PER_USER,
+    DEFAULT_QUEUED_PER_USER,
+    MB,
+    HttpGuard,
+    HttpGuardConfig,
+    UploadSweeper,
+)
 
 AUTH_ENV = "PAST_STUDIO_AUTH"
 GRADIO_TEMP_ENV = "GRADIO_TEMP_DIR"
 SHARE_PROBE_TIMEOUT_S = 5.0
-DEFAULT_GENERATIONS_PER_USER = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-generations-per-user",
         type=COUNT.flag,
         default=DEFAULT_GENERATIONS_PER_USER,
-        help=f"replies one logged-in user may stream at once (default {DEFAULT_GENERATIONS_PER_USER})",
+        help=f"replies one logged-in user may stream at once, below the studio's limit (default "
+        f"{DEFAULT_GENERATIONS_PER_USER})",
+    )
+    parser.add_argument(
+        "--max-queued-per-user",
+        type=int,
+        default=DEFAULT_QUEUED_PER_USER,
+        help=f"replies one logged-in user may have waiting besides those running (default {DEFAULT_QUEUED_PER_USER})",
+    )
+    parser.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=MAX_UPLOAD_MB,
+        help=f"largest upload per request, in MB (default {MAX_UPLOAD_MB:g}: skill archives can be hundreds of MB)",
     )
     parser.add_argument(
         "--no-auth-i-know",
@@ -94,6 +118,16 @@ def exposure_warning(host: str, auth: tuple[str, str] | None, accept_no_auth: bo
     )
 
 
+def check_limits(args: argparse.Namespace) -> None:
+    """The per-user and upload limits are finite and in range (a plain error instead of a broken studio)."""
+    if args.max_generations_per_user < 1:
+        raise ConfigError("--max-generations-per-user must be at least 1")
+    if args.max_queued_per_user < 0:
+        raise ConfigError("--max-queued-per-user must be 0 or more")
+    if not math.isfinite(args.max_upload_mb) or not 0 < args.max_upload_mb <= MAX_UPLOAD_MB * 100:
+        raise ConfigError(f"--max-upload-mb must be a number of MB above 0 (at most {MAX_UPLOAD_MB * 100:g})")
+
+
 def parse_auth(raw: str | None) -> tuple[str, str] | None:
     if not raw:
         return None
@@ -126,8 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         users = Users.from_flags(
             [auth] if auth else [], [v for v in viewers if v], Path(args.users) if args.users else None
         )
-        if args.max_generations_per_user < 1:
-            raise ConfigError("--max-generations-per-user must be at least 1")
+        check_limits(args)
         if auth is None and users.required:  # only viewers, or logins from --users: a login is still required
             auth = next(iter(users.accounts.values())).name, ""
         if args.share and auth is None:
@@ -144,9 +177,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings.ensure()
         from backend.bootstrap import prepare
         from studio.ab_votes import EXPORT_SUBDIR
-        from studio.access import MAX_UPLOAD_SIZE, StudioAccess
+        from studio.access import StudioAccess
         from studio.app import build_app
-        from studio.context import StudioContext
+        from studio.context import GENERATE_CONCURRENCY, StudioContext
+
+        if users.required and args.max_generations_per_user >= GENERATE_CONCURRENCY:
+            raise ConfigError(
+                f"--max-generations-per-user must be below the studio's {GENERATE_CONCURRENCY} replies at once, "
+                "so that one user cannot hold every slot and slow everyone else's replies"
+            )
 
         prepare(settings, print_progress)
         ctx = StudioContext.create(settings)
@@ -159,6 +198,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PastError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    http = HttpGuardConfig(
+        users=users,
+        max_upload_bytes=int(args.max_upload_mb * MB),
+        generations_per_user=args.max_generations_per_user,
+        queued_per_user=args.max_queued_per_user,
+        audit=lambda action, user, role, outcome, detail: ctx.guard.record(action, user, role, "", outcome, detail),
+    )
+    sweeper = UploadSweeper(settings.gradio_temp_dir).start()  # uploads never used do not pile up
     app.launch(
         server_name=args.host,
         server_port=args.port,
@@ -166,7 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         auth=users.check if users.required else None,
         prevent_thread_lock=True,
         footer_links=["api", "settings"],
-        max_file_size=MAX_UPLOAD_SIZE,
+        max_file_size=int(args.max_upload_mb * MB),
+        # uploads only by editors and size-capped, login throttling, a per-user queue cap, anti-framing headers
+        app_kwargs={"middleware": [Middleware(HttpGuard, config=http)]},
         # downloads the studio writes (A/B exports) live in the data dir, outside Gradio's default places
         allowed_paths=[str(settings.artifacts_dir / EXPORT_SUBDIR)],
     )
@@ -191,4 +240,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.block_thread()
     if runner is not None:
         runner.stop()
+    sweeper.stop()
     return 0

@@ -147,7 +147,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                 m.name,
                 "✓" if compatible(m, fingerprint) else "✗ other base",
                 m.form,
-                m.base_ref or m.base_fingerprint,
+                ctx.guard.policy.hide_paths(m.base_ref) or m.base_fingerprint,
                 m.source_domain,
                 m.rounds,
                 f"{m.size_bytes / 1e6:.1f} MB",
@@ -168,7 +168,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         folder = ctx.skills.path_for(name)
         figure = stored_heatmap(folder)
         note = "" if figure else "No orthogonality analysis is stored with this skill; make one on the Analyse screen."
-        return skill_card(manifest, folder), manifest.to_dict(), figure, note
+        hide = ctx.guard.policy.hide_paths  # an exposed studio shows names, never server paths
+        return hide(skill_card(manifest, folder)), hide(manifest.to_dict()), figure, note
 
     @user_errors
     def do_import(file: str | None, path: str, model_name: str, selected: str | None):

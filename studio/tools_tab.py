@@ -69,7 +69,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     tools = ToolCollections(ctx.settings, ctx.store)
     names = [r.name for r in ctx.registry.list()]
     default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)
-    adapters = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings)]
+    adapters = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings, ctx.guard.policy)]
     gr.Markdown(INTRO)
     collection = gr.Dropdown(
         tools.collections(), allow_custom_value=True, label="Tools collection", elem_id="tools-collection"
@@ -195,7 +195,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def refresh(current: str | None):
         found = tools.collections()
         value = current if current in found else (found[0] if found else None)
-        choices = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings)]
+        choices = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings, ctx.guard.policy)]
         return (
             gr.update(choices=found, value=value),
             describe(value),

@@ -572,13 +572,73 @@ CASES: tuple[BadInput, ...] = (
         "stored under <data>/tmp/gradio, not the system temp directory",
         covered_by="tests/test_launch.py::test_browser_uploads_land_inside_the_data_directory",
     ),
+    # --- a shared studio (studio/http_guard.py, backend/path_policy.py) ------------------------------------
+    BadInput(
+        "share-viewer-uploads",
+        SMALLER,
+        "on an exposed studio a viewer POSTs a file to the upload endpoint; an editor POSTs more than the cap",
+        "403 for a viewer, 413 over the cap (411 when the size is not declared); nothing is stored",
+        covered_by="tests/test_share_hardening.py::test_uploads_only_by_editors_within_the_cap_and_headers",
+    ),
+    BadInput(
+        "share-viewer-chat-flood",
+        SMALLER,
+        "one viewer queues 30 chats while another user asks",
+        "429 beyond the per-user cap (1 running, 2 waiting); the other user's reply is not held up",
+        covered_by="tests/test_share_hardening.py::test_one_viewers_flood_of_chats_does_not_hold_up_another_users_reply",
+    ),
+    BadInput(
+        "share-endpoint-loopback",
+        SMALLER,
+        "simulator endpoint `[::1]`, `0x7f000001`, `169.254.169.254`, the studio itself, a private address",
+        "refused after resolving the host: only public internet addresses",
+        covered_by="tests/test_share_hardening.py::test_endpoints_on_this_machine_or_its_networks_are_refused",
+    ),
+    BadInput(
+        "share-password-guessing",
+        SMALLER,
+        "wrong passwords in a row on the login page",
+        "429 after 5 a minute per user name and client (20 per client), with Retry-After",
+        covered_by="tests/test_share_hardening.py::test_wrong_passwords_are_throttled",
+    ),
+    BadInput(
+        "share-viewer-sees-paths",
+        SMALLER,
+        "a viewer reads the page, `/config`, the API schema and the skills table",
+        "names only, never the data directory's path",
+        covered_by="tests/test_share_hardening.py::test_viewer_pages_and_api_schema_name_no_server_path",
+    ),
+    BadInput(
+        "launch-data-dir-root",
+        SMALLER,
+        "launch.py --data-dir /",
+        r"the data directory cannot be the file system's root",
+        ("--data-dir", "/"),
+        tool="launch",
+    ),
+    BadInput(
+        "launch-upload-cap-nan",
+        SMALLER,
+        "launch.py --max-upload-mb nan",
+        r"--max-upload-mb must be a number of MB above 0",
+        ("--max-upload-mb", "nan", "--data-dir", "{out}/studio"),
+        tool="launch",
+    ),
+    BadInput(
+        "launch-per-user-cap-not-below-global",
+        SMALLER,
+        "launch.py --auth a:b --max-generations-per-user 2 (the studio's own limit)",
+        r"--max-generations-per-user must be below the studio's 2 replies at once",
+        ("--auth", "a:b", "--max-generations-per-user", "2", "--data-dir", "{out}/studio"),
+        tool="launch",
+    ),
 )
 
 NOT_HERE = (
     'λ parsing and bounds (`inject --lam=-1e9`, `--lam "0.8,bogus=1"`, λ = nan) are checked in '
     "`past/skills/lambdas.py`, with their own tests (`tests/test_lambdas.py`).",
     "What the studio's HTTP API accepts when shared (paths from browsers, roles) is covered by "
-    "`tests/test_share_exposed.py` and `tests/test_path_policy.py`.",
+    "`tests/test_share_exposed.py`, `tests/test_share_hardening.py` and `tests/test_path_policy.py`.",
 )
 
 

@@ -12,7 +12,7 @@ import pytest
 from backend.path_policy import PathPolicy, PathRefusedError
 from backend.store import AuditRepository, Store
 from backend.users import EDITOR, VIEWER, Users, read_users_file
-from past.errors import ConfigError
+from past.errors import ConfigError, PastError
 from studio.guard import Guard, TooManyRequestsError
 
 
@@ -183,3 +183,51 @@ def test_guard_logs_refused_paths_and_caps_generations(tmp_path: Path) -> None:
     next(stopped)
     stopped.close()  # Stop pressed: the slot is given back
     assert guard.running("ed") == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1]:8000/v1",  # loopback, IPv6
+        "http://0x7f000001/v1",  # loopback written as one hex number
+        "http://2130706433/v1",  # ... and as a decimal one
+        "http://localhost:7860/",  # a name that resolves to this machine (the studio itself)
+        "http://[::ffff:127.0.0.1]/",  # IPv4 inside IPv6
+        "http://0/",  # the unspecified address reaches this machine
+        "http://169.254.169.254/latest/meta-data",  # cloud metadata (link-local)
+        "http://[fe80::1]/",
+        "http://10.1.2.3/v1",
+        "http://192.168.0.10/v1",
+        "http://100.64.0.1/v1",  # shared address space (carrier NAT)
+        "http://no-such-host.invalid/v1",  # cannot be resolved: nothing is known about where it leads
+    ],
+)
+def test_exposed_policy_refuses_endpoints_on_this_machine_or_its_networks(data: Path, url: str) -> None:
+    with pytest.raises(PathRefusedError, match=r"leads to|cannot be resolved"):
+        exposed(data).endpoint(url, "LLM simulator endpoint")
+    assert PathPolicy(data_dir=data).endpoint(url) == url  # a local studio may call a local endpoint
+
+
+def test_exposed_policy_allows_public_endpoints_and_checks_job_endpoints(data: Path) -> None:
+    from backend.jobs.kinds.evaluate import EvaluateParams
+    from backend.jobs.refs import apply_policy
+
+    assert exposed(data).endpoint("http://8.8.8.8:8000/v1") == "http://8.8.8.8:8000/v1"
+    raw = {
+        "models": ["default"],
+        "judge": "llm",
+        "judge_endpoint": "http://169.254.169.254/",
+        "judge_endpoint_model": "m",
+    }
+    with pytest.raises(PastError, match=r"judge_endpoint.*link-local"):
+        apply_policy(EvaluateParams, raw, exposed(data))
+
+
+def test_exposed_pages_show_names_not_server_paths(data: Path) -> None:
+    policy = exposed(data)
+    text = f"Data lives in `{data}`; skill {data}/skills/closed-book-qa, model /opt/models/base; see https://x.org/a/b"
+    shown = policy.hide_paths({"card": [text]})
+    assert str(data) not in str(shown) and "/opt/" not in str(shown)
+    assert "skills/closed-book-qa" in str(shown) and "base" in str(shown) and "https://x.org/a/b" in str(shown)
+    assert policy.path(policy.shown(data / "adapters" / "mine")) == (data / "adapters" / "mine").resolve()
+    assert PathPolicy(data_dir=data).hide_paths(text) == text  # a local studio shows where things are

@@ -24,7 +24,7 @@ from past.numbers import Bounds
 
 _SCALARS = {int: "int", float: "float", str: "str", bool: "bool"}
 # What a ``ref`` parameter names (see backend.jobs.refs): a model reference, one or a list of evaluation model
-# specs, a skill, a collection with documents / with questions / with both, a QA file or folder.
+# specs, a skill, a collection with documents / with questions / with both, a QA file or folder, an endpoint URL.
 REF_KINDS = (
     "model",
     "model_spec",
@@ -34,6 +34,7 @@ REF_KINDS = (
     "qa_collection",
     "source_collection",
     "qa_path",
+    "endpoint",
 )
 
 

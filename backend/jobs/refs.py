@@ -123,6 +123,15 @@ def _qa_path(value: str, settings: Settings, store: Store) -> str:
     return str(Path(value).expanduser().resolve())
 
 
+def _endpoint(value: str, settings: Settings, store: Store) -> str:
+    """An OpenAI-compatible base URL (http(s), a host, no credentials); an exposed studio's policy also
+    refuses addresses of this machine and its networks."""
+    from backend.path_policy import LOCAL
+
+    del settings, store
+    return LOCAL.endpoint(value, "endpoint")
+
+
 CHECKERS: dict[str, Callable[[Any, Settings, Store], Any]] = {
     "model": _model,
     "model_spec": _model_spec,
@@ -132,6 +141,7 @@ CHECKERS: dict[str, Callable[[Any, Settings, Store], Any]] = {
     "qa_collection": _qa_collection,
     "source_collection": _source_collection,
     "qa_path": _qa_path,
+    "endpoint": _endpoint,
 }
 
 

@@ -62,7 +62,9 @@ class EvaluateParams:
     )
     judge_model: str = param("default", help="the local model that grades answers when judge=llm", ref="model")
     judge_endpoint: str | None = param(
-        None, help="judge=llm on an OpenAI-compatible endpoint (base URL); the rule verdict is recorded beside it"
+        None,
+        help="judge=llm on an OpenAI-compatible endpoint (base URL); the rule verdict is recorded beside it",
+        ref="endpoint",
     )
     judge_endpoint_model: str | None = param(None, help="the model to request from judge_endpoint")
     max_new_tokens: int = param(32, bounds=TOKENS, help="longest answer, in tokens")

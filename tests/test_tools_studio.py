@@ -257,7 +257,7 @@ def test_studio_uploads_schemas_and_shows_an_ab_agent_run_step_by_step(
         [handle_file(str(good)), handle_file(str(broken))], "agent-tools", api_name="/upload_tools"
     )
     assert "1 of 2 schema file(s) added to tools collection 'agent-tools'" in outcome
-    assert "✅ **parcel.json** — 2 API(s)" in outcome and "❌ **broken.json** — not added" in outcome
+    assert "added **parcel.json**: 2 API(s)" in outcome and "not added **broken.json**:" in outcome
     assert "not valid JSON" in outcome
 
     model = BUNDLED_MODEL_NAME

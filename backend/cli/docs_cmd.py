@@ -1,8 +1,9 @@
 """``past docs``: document collections from the command line, as the studio's Documents screen keeps them.
 
-``add`` stores documents (PDF, DOCX, HTML, Markdown, text) in a collection, and question files (``.qa.json``,
-SQuAD ``.json``, LooGLE ``.jsonl``, or any file with ``--questions``) as the collection's questions; ``list`` shows collections, documents and
-question files; ``rm`` deletes documents or question files by id, or a whole collection with ``--collection``.
+``add`` stores documents (PDF, DOCX, HTML, Markdown, text) in a collection, and question files
+(``.qa.json``, SQuAD ``.json``, LooGLE ``.jsonl``, or any file with ``--questions``) as its questions;
+``list`` shows collections, documents and question files; ``rm`` deletes documents or question files by id,
+or a whole collection with ``--collection``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     add = actions.add_parser("add", help="add documents (and question files) to a collection")
-    add.add_argument("files", nargs="+", help="documents; .json/.jsonl files (.qa.json, SQuAD, LooGLE) are taken as question files")
+    add.add_argument(
+        "files", nargs="+", help="documents; .json/.jsonl files (.qa.json, SQuAD, LooGLE) are question files"
+    )
     add.add_argument("--collection", "-c", default="default", help="collection name (default: default)")
     add.add_argument("--questions", action="store_true", help="every file is a question file (.json)")
     add.add_argument("--json", action="store_true", help="print the outcome as JSON")
@@ -110,7 +113,7 @@ def _rows(service: DocumentService, collection: str | None) -> list[dict[str, An
 
 
 def list_docs(args: argparse.Namespace, settings: Settings) -> int:
-    from backend.documents import check_collection, is_question_file
+    from backend.documents import check_collection
 
     collection = check_collection(args.collection) if args.collection else None
     service = _service(settings)

@@ -111,7 +111,6 @@ def test_squad_style_lists_are_accepted() -> None:
     assert len(qa) == 1 and qa.contexts
 
 
-
 def test_question_files_uploaded_as_documents_are_attached_as_questions(
     docs: DocumentService, settings: Settings, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,13 +13,17 @@ from past.serving.generation import GenerationParams
 @dataclass
 class LocalGenerator:
     """Generates with ``model``/``tokenizer`` in memory. Uses the chat template when the tokenizer has one
-    (``chat_template=None``, the default) or when forced (``True``); otherwise joins the message texts."""
+    (``chat_template=None``, the default) or when forced (``True``); otherwise joins the message texts.
+
+    ``on_tokens(done, most)``, when set, is called every :data:`TOKEN_REPORT_EVERY` decoding steps of a batch
+    (tokens written so far, the most it may write): the progress inside one long batch."""
 
     model: Any
     tokenizer: Any
     name: str = "local"
     batch_size: int = 8
     chat_template: bool | None = None
+    on_tokens: Callable[[int, int], None] | None = None
 
     def _render(self, conversation: Conversation) -> str:
         use_template = self.chat_template
@@ -53,12 +58,36 @@ class LocalGenerator:
             finally:
                 tokenizer.padding_side = previous_side
             inputs = inputs.to(self.model.device)
+            kwargs = params.generate_kwargs()
+            if self.on_tokens is not None:
+                kwargs["stopping_criteria"] = _token_steps(self.on_tokens, int(kwargs.get("max_new_tokens") or 0))
             with torch.inference_mode():
-                output = self.model.generate(**inputs, pad_token_id=tokenizer.pad_token_id, **params.generate_kwargs())
+                output = self.model.generate(**inputs, pad_token_id=tokenizer.pad_token_id, **kwargs)
             new_tokens = output[:, inputs["input_ids"].shape[1] :]
             for i, text in zip(indices, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
                 replies[i] = text.strip()
         return replies
+
+
+TOKEN_REPORT_EVERY = 16
+
+
+def _token_steps(report: Callable[[int, int], None], most: int) -> Any:
+    """A stopping criterion that never stops: it counts decoding steps and reports every few of them."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Steps(StoppingCriteria):
+        def __init__(self) -> None:
+            self.done = 0
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            self.done += 1
+            if self.done % TOKEN_REPORT_EVERY == 0:
+                report(self.done, most)
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([Steps()])
 
 
 def local_generator(loaded: Any, batch_size: int = 8) -> LocalGenerator:

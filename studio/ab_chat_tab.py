@@ -289,7 +289,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         """An empty conversation (the next message starts a new saved session) in the chosen mode."""
         ctx.selections.set(BLIND_KEY, bool(blind_on))
         ctx.selections.set(SESSION_KEY, "")
-        left, right = pane_names(bool(blind_on))
+        picked = {key: Side.from_dict(side) for key, side in (ctx.selections.get(SIDES_KEY, {}) or {}).items()}
+        left, right = pane_names(bool(blind_on), picked if set(picked) == {"a", "b"} else None, ctx.settings)
         shown = [gr.update(visible=not blind_on)] * len(pickers)
         chats = [gr.update(value=[], label=left), gr.update(value=[], label=right)]
         return (*chats, "", "", "", *shown, gr.update(visible=not blind_on), *vote_outputs(None))

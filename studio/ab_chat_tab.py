@@ -54,9 +54,11 @@ INTRO = (
 NO_ADAPTER = ""
 NO_ADAPTER_CHOICE = ("none: the model as it is", NO_ADAPTER)
 SIDES_KEY = "ab_chat.sides"  # selection in the store: {"a": {model, adapter}, "b": {...}}
-ERROR_MARK = "⚠️ "  # replies that are error messages start with it and are not sent back to the model
+ERROR_MARK = "⚠ "  # replies that are error messages start with it and are not sent back to the model (text symbol,
+OLD_ERROR_MARK = "⚠️ "  # not the emoji that needs an emoji font; conversations saved before still hold this one
 SESSION_KEY = "ab_chat.session"  # the conversation shown, so a reloaded page restores it
 BLIND_KEY = "ab_chat.blind"
+WAITING = "Waiting for a free reply slot, then loading the model (the first reply may take up to a minute)…"
 RETRIEVAL_PROMPT = "question"  # chat: the message as typed, after the passages
 
 
@@ -212,7 +214,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         sides = [side_spec(real[key].model, real[key].adapter) for key in order]
         histories = [[*(hist_a or []), _user(message)], [*(hist_b or []), _user(message)]]
         replies = ["", ""]
-        notes = ["Loading…", "Loading…"]
+        titles = pane_names(session.blind, real, ctx.settings)
+        titles = [titles[0 if key == "a" else 1] for key in order]
+        notes = [f"Loading {'the model' if session.blind else title}…" for title in titles]
         recall = answer_format == RECALL
         finished = [False, False]
 
@@ -226,7 +230,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                 for i, h in enumerate(histories)
             ]
             shown = ["", ""] if session.blind else [passages_text(hits.get(key)) for key in order]
-            return panes[0], panes[1], "", notes[0], notes[1], usage_text(session.blind), session.id, shown
+            chats = [gr.update(value=pane, label=title) for pane, title in zip(panes, titles, strict=True)]
+            return *chats, "", notes[0], notes[1], usage_text(session.blind), session.id, shown
 
         try:
             yield frame()
@@ -241,9 +246,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             for event in ctx.engine.stream(sides, conversations_, params):
                 i = event.side
                 if event.kind == "ready":
-                    notes[i] = f"**Model {i + 1}** is answering" if session.blind else f"**{event.text}**"
+                    notes[i] = f"**{'Model ' + str(i + 1) if session.blind else titles[i]}** is answering"
                 elif event.kind == "notice":
-                    notes[i] += f"\n\n⚠️ {event.text}"
+                    notes[i] += f"\n\n{ERROR_MARK}{event.text}"
                 elif event.kind == "text":
                     replies[i] += event.text
                 elif event.kind == "error":
@@ -254,8 +259,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                 elif event.kind == "done":
                     replies[i] = replies[i] or "(no reply)"
                     finished[i] = True
-                    if session.blind:
-                        notes[i] = f"**Model {i + 1}** has answered"
+                    notes[i] = f"**{'Model ' + str(i + 1) if session.blind else titles[i]}** has answered"
                     if event.finish_reason == "length":
                         notes[i] += " · stopped at the reply length limit"
                 yield frame()
@@ -266,7 +270,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             conversations.add_turn(session.id, message, saved, real)
 
     def vote_outputs(session: ABSession | None) -> tuple:
-        buttons, hint, reveal = vote_state(conversations, session)
+        buttons, hint, reveal = vote_state(conversations, session, ctx.settings)
         return (*buttons, hint, reveal, tally_rows(conversations, ctx.settings))
 
     def after_reply(sid: str) -> tuple:
@@ -278,14 +282,15 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         if session is None or not session.blind:
             raise VoteError("Votes are taken in blind mode: tick Blind mode, send a message, then vote.")
         winner = conversations.vote(session, choice_of(label))
-        buttons, hint, _ = vote_state(conversations, session)
-        return (*buttons, hint, reveal_text(session, winner), tally_rows(conversations, ctx.settings))
+        buttons, hint, _ = vote_state(conversations, session, ctx.settings)
+        return (*buttons, hint, reveal_text(session, winner, ctx.settings), tally_rows(conversations, ctx.settings))
 
     def fresh(blind_on: bool) -> tuple:
         """An empty conversation (the next message starts a new saved session) in the chosen mode."""
         ctx.selections.set(BLIND_KEY, bool(blind_on))
         ctx.selections.set(SESSION_KEY, "")
-        left, right = pane_names(bool(blind_on))
+        picked = {key: Side.from_dict(side) for key, side in (ctx.selections.get(SIDES_KEY, {}) or {}).items()}
+        left, right = pane_names(bool(blind_on), picked if set(picked) == {"a", "b"} else None, ctx.settings)
         shown = [gr.update(visible=not blind_on)] * len(pickers)
         chats = [gr.update(value=[], label=left), gr.update(value=[], label=right)]
         return (*chats, "", "", "", *shown, gr.update(visible=not blind_on), *vote_outputs(None))
@@ -313,8 +318,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         event.then(after_reply, session_id, [*vote_panel, send], api_name=False)
         event.then(lambda shown: tuple(shown), passages_shown, passage_panes, api_name=False, queue=False)
     busy = [send, *votes.buttons]
-    for trigger in (send.click, prompt.submit):
+    for trigger in (send.click, prompt.submit):  # at once, before a reply slot is free: say what is happening
         trigger(lambda: [gr.update(interactive=False)] * len(busy), None, busy, api_name=False, queue=False)
+        trigger(lambda: (WAITING, WAITING), None, [status_a, status_b], api_name=False, queue=False)
     stop.click(None, None, None, cancels=events, api_name=False)
     stop.click(after_reply, session_id, [*vote_panel, send], api_name=False)
     reset = [chat_a, chat_b, status_a, status_b, session_id, *pickers, usage, *vote_panel]
@@ -352,7 +358,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                 gr.update(value=side.model, visible=not blind_on),
                 gr.update(choices=choices, value=policy.shown(side.adapter) or NO_ADAPTER, visible=not blind_on),
             ]
-        left, right = pane_names(blind_on)
+        left, right = pane_names(blind_on, picked, ctx.settings)
         hist = conversations.histories(session) if session else ([], [])
         chats = [gr.update(value=hist[0], label=left), gr.update(value=hist[1], label=right)]
         sid = session.id if session else ""
@@ -404,7 +410,8 @@ def _latest_sides(conversations: ABConversations, session: ABSession) -> dict[st
 
 
 def _is_error(message: dict) -> bool:
-    return message.get("role") == "assistant" and str(message.get("content", "")).startswith(ERROR_MARK)
+    content = str(message.get("content", ""))
+    return message.get("role") == "assistant" and content.startswith((ERROR_MARK, OLD_ERROR_MARK))
 
 
 def _user(text: str) -> dict[str, str]:

@@ -72,22 +72,36 @@ def tally_rows(conversations: ABConversations, settings: Settings | None = None)
     ]
 
 
-def pane_names(blind: bool) -> tuple[str, str]:
-    return ("Model 1", "Model 2") if blind else ("Side A", "Side B")
+def pane_names(blind: bool, sides: dict[str, Side] | None = None, settings: Settings | None = None) -> tuple[str, str]:
+    """The two chat panes' titles: hidden in blind mode; else each side and what it is (an adapted model's
+    fine-tune, the same with the skill added, a plain model)."""
+    if blind:
+        return ("Model 1", "Model 2")
+    if not sides:
+        return ("Side A", "Side B")
+    return tuple(f"Side {key.upper()}: {side_words(sides[key], settings)}" for key in ("a", "b"))  # type: ignore[return-value]
 
 
-def reveal_text(session: ABSession, winner: str) -> str:
-    """Which real side each displayed model was, once the user has voted."""
+def side_words(side: Side, settings: Settings | None) -> str:
+    """What a side is, in words (:func:`named`); "no model picked" for an empty side."""
+    return named(side.ref(), settings) if side.model else "no model picked"
+
+
+def reveal_text(session: ABSession, winner: str, settings: Settings | None = None) -> str:
+    """Which real side each displayed model was, and what it is, once the user has voted."""
     lines = [f"**Your vote:** {WINNER_WORDS[winner]}. Here is who was who:"]
     for number, key in enumerate(session.order(), start=1):
         side: Side = session.sides[key]
-        role = "baseline" if key == "a" else "challenger"
-        lines.append(f"- **Model {number}** was side {key.upper()} ({role}): `{short(side.ref())}`")
+        lines.append(
+            f"- **Model {number}** was side {key.upper()}, {side_words(side, settings)}: `{short(side.ref())}`"
+        )
     lines.append("\nSend another message to keep comparing, or **Clear** for a new blind conversation.")
     return "\n".join(lines)
 
 
-def vote_state(conversations: ABConversations, session: ABSession | None) -> tuple[list, str, str]:
+def vote_state(
+    conversations: ABConversations, session: ABSession | None, settings: Settings | None = None
+) -> tuple[list, str, str]:
     """(button updates, hint, reveal) for the conversation as stored now."""
     if session is None or not session.blind:
         return [gr.update(interactive=False)] * len(BUTTONS), "", ""
@@ -95,7 +109,7 @@ def vote_state(conversations: ABConversations, session: ABSession | None) -> tup
     voted = [t.voted for t in turns if t.voted]
     open_vote = bool(turns) and turns[-1].voted is None and len(turns[-1].replies) == 2
     hint = "Which reply is better? Vote once per message; the models are revealed after your vote."
-    reveal = reveal_text(session, voted[-1]) if voted else ""
+    reveal = reveal_text(session, voted[-1], settings) if voted else ""
     return [gr.update(interactive=open_vote)] * len(BUTTONS), hint if open_vote else "", reveal
 
 

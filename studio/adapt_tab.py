@@ -26,19 +26,29 @@ from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.job_view import status_html
 from studio.report_card_view import KIND as CARD_KIND
-from studio.report_card_view import answer_rows, card_figure, card_markdown, latest_card_job
+from studio.report_card_view import (
+    answer_rows,
+    card_details,
+    card_figure,
+    card_markdown,
+    gentler_setting,
+    gentler_words,
+    latest_card_job,
+)
 from studio.screen import OnLoad, StudioUI
 from studio.skill_choice import offered_skills
 
 KIND = "pipeline.adapt"
 SIDES_KEY = "ab_chat.sides"
 INTRO = (
-    "### Adapt a model to your documents\n"
-    "1. **Base model** — the model to teach. 2. **Documents** — a collection from the Documents screen. "
-    "3. **Skill** — a skill from the library, built on the same base. 4. **Strength (λ)** — how much of the "
-    "skill to add; the skill's recommended value is preselected. Then press **Launch**. The studio writes "
-    "practice material from your documents, fine-tunes the model on them, and adds the skill. It runs in "
-    "the background: you can leave this page and come back."
+    "### Adapt a model to your documents\n\n"
+    "1. **Base model**: the model to teach.\n"
+    "2. **Documents**: a collection from the Documents screen.\n"
+    "3. **Skill**: a skill from the library, built on the same base.\n"
+    "4. **Strength (λ)**: how much of the skill to add; the skill's recommended value is preselected.\n\n"
+    "Then press **Launch**. The studio writes practice material from your documents, fine-tunes the model on "
+    "them, and adds the skill; when the collection has questions, a report card follows. It runs in the "
+    "background: you can leave this page and come back."
 )
 STAGES = [(0.0, "writing practice material"), (0.2, "learning the documents"), (0.9, "adding the skill")]
 DEFAULT_EPOCHS = int(TARGET_SFT["num_train_epochs"])
@@ -170,11 +180,17 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         )
         heatmap = gr.Plot(label="Fine-tune vs skill (cosine similarity)", elem_id="adapt-heatmap")
         card_text = gr.Markdown("", elem_id="adapt-card")
+        with gr.Row(visible=False) as gentle_row:
+            gentle_btn = gr.Button("Use the gentler setting", elem_id="adapt-gentler")
+            gentle_note = gr.Markdown("", elem_id="adapt-gentler-note")
         card_button = gr.Button("Make the report card", elem_id="adapt-card-run")
-        card_chart = gr.Plot(label="Report card", elem_id="adapt-card-chart", visible=False)
+        with gr.Accordion("Details: each score with its 95 % interval", open=False, elem_id="adapt-card-more"):
+            card_more = gr.Markdown("", elem_id="adapt-card-details")
+            card_chart = gr.Plot(label="Report card", elem_id="adapt-card-chart", visible=False)
         with gr.Accordion("Answers side by side", open=False, elem_id="adapt-card-fold"):
             card_answers = gr.Dataframe(elem_id="adapt-card-answers", wrap=True, interactive=False)
     card_shown = gr.State("")
+    gentle = gr.State(None)  # the gentler setting the report card suggests, if any
     watch_shown = gr.State("")  # the job state last shown by watch()
     timer = gr.Timer(2.0)
 
@@ -243,7 +259,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def show_estimate(model: str | None, coll: str | None, chosen: str | None, epochs: float | None):
         if not model or not coll:
             return ""
-        docs = ctx.documents.documents(coll)
+        docs = ctx.documents.documents(coll)  # as they are now: a deleted document no longer counts
         if not docs:
             return ""
         from past.pipeline.cost import estimate_preset, launch_note
@@ -251,7 +267,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         base_dir = ctx.registry.resolve(model).path
         params = AdaptParams(chosen or DEFAULT_PRESET, epochs=epochs_override(chosen, epochs))
         cost = estimate_preset(base_dir, docs, params)
-        return launch_note(cost, len(docs))
+        questions = len(ctx.documents.qa_pairs(coll)) if ctx.documents.qa_rows(coll) else 0
+        return launch_note(cost, len(docs), card_questions=questions)
 
     @user_errors
     def do_launch(
@@ -320,7 +337,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             card_job = submit_card(name, collection)
         key = f"{card_job.id}:{card_job.state}:{card_job.progress}" if card_job else f"none:{name}:{has_questions}"
         if key == shown:
-            return gr.update(), gr.update(), gr.update(), gr.update(), shown
+            return *(gr.update(),) * 7, shown
+        hidden = gr.update(visible=False), gr.update(), None  # the gentler-setting row, its button, its setting
         if card_job is None:
             text = (
                 f"The collection '{collection}' has no questions, so there is no report card: attach a question "
@@ -328,26 +346,35 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                 if not has_questions
                 else "No report card yet: press the button to measure what the model learned."
             )
-            return text, gr.update(visible=False), gr.update(), gr.update(interactive=True), key
+            return text, "", gr.update(visible=False), gr.update(), gr.update(interactive=True), *hidden, key
         if card_job.state != "succeeded":
             words = {"failed": f"failed: {card_job.error}", "cancelled": "was cancelled"}.get(
                 card_job.state, f"is being made ({(card_job.progress or 0) * 100:.0f} %)…"
             )
             return (
                 f"The report card {words}",
+                "",
                 gr.update(visible=False),
                 gr.update(),
                 gr.update(interactive=card_job.terminal),
+                *hidden,
                 key,
             )
         card = card_job.result or {}
         figure = card_figure(card) if card.get("systems") else None
         headers, rows = answer_rows(card)
+        passes = job.params.get("epochs") or preset_epochs(job.params.get("preset"))
+        gentler = gentler_setting(card, int(passes), job.params.get("lam")) if card.get("systems") else None
+        offer = hidden
+        if gentler:
+            offer = gr.update(visible=True), gr.update(value=gentler_words(gentler)), gentler
         return (
             card_markdown(card) if card.get("systems") else card.get("summary", ""),
+            card_details(card) if card.get("systems") else "",
             gr.update(value=figure, visible=figure is not None),
             gr.update(value=rows, headers=headers) if rows else gr.update(),
             gr.update(interactive=True),
+            *offer,
             key,
         )
 
@@ -355,8 +382,16 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def watch_card(current: str, shown: str, request: gr.Request):
         job = ctx.jobs.get(current) if current else None
         if job is None or job.state != "succeeded" or not (job.result or {}).get("name"):
-            return gr.update(), gr.update(), gr.update(), gr.update(), shown
+            return *(gr.update(),) * 7, shown
         return card_view(job, shown, may_start=ctx.guard.is_editor(request))
+
+    def use_gentler(setting: dict | None):
+        """Set the form to the gentler setting the report card suggests (fewer passes, a smaller λ)."""
+        if not setting:
+            return gr.update(), gr.update(), gr.update()
+        lam_update = gr.update(value=setting["lam"]) if "lam" in setting else gr.update()
+        words = gentler_words(setting).removeprefix("Use the gentler setting ")
+        return gr.update(value=setting["passes"]), lam_update, f"Set {words}: press **Launch** to adapt again."
 
     @user_errors
     def make_card(current: str):
@@ -420,11 +455,17 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     watched = [status, stages, done_row, launch, heatmap, watch_shown]
     job_id.change(watch, job_id, watched, api_name=False)
     timer.tick(watch, [job_id, watch_shown], watched, api_name=False, show_progress="hidden")
-    card_outputs = [card_text, card_chart, card_answers, card_button, card_shown]
+    card_outputs = [card_text, card_more, card_chart, card_answers, card_button, gentle_row, gentle_btn, gentle]
+    card_outputs.append(card_shown)
     timer.tick(watch_card, [job_id, card_shown], card_outputs, api_name=False, show_progress="hidden")
     make_card = ctx.guard.editor("report_card", target=0)(make_card)  # a card is a job: editors start it
     card_button.click(make_card, job_id, [card_button, card_shown], api_name="report_card")
+    gentle_btn.click(use_gentler, gentle, [steps, lam, gentle_note], api_name=False)
     if ui is not None:
         chat_btn.click(chat_with_it, job_id, ui.tabs, api_name=False)
         eval_btn.click(evaluate_it, None, ui.tabs, api_name=False)
-    return [OnLoad(load_choices, [], [base, collection, skill, skill_note, job_id, lam, preset, steps], on_show=True)]
+    return [
+        OnLoad(load_choices, [], [base, collection, skill, skill_note, job_id, lam, preset, steps], on_show=True),
+        # the documents may have changed on another screen (a deletion): the estimate is made again on each visit
+        OnLoad(show_estimate, [base, collection, preset, steps], [estimate], on_show=True),
+    ]

@@ -60,7 +60,7 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
                     hooks.extend((tab, hook) for hook in screen.render(ctx, ui) or [])
                 if label in EDITOR_SCREENS:
                     ctx.guard.editor_only(tab)
-        app.load(lambda: describe_access(ctx.access), None, access, api_name=False)
+        app.load(_access_line(ctx), None, access, api_name=False)
         app.load(ctx.serving_line, None, serving, api_name=False)  # vLLM starts (or fails) on first use
         app.load(ctx.guard.visibility, None, ctx.guard.editor_components, api_name=False)
         for tab, hook in hooks:
@@ -69,3 +69,12 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
                 tab.select(hook.fn, hook.inputs, hook.outputs, api_name=False)
     app.queue(default_concurrency_limit=GENERATE_CONCURRENCY)
     return app
+
+
+def _access_line(ctx: StudioContext):
+    """The header's access line for this page's login: an editor reads "editor", a viewer "viewer"."""
+
+    def line(request: gr.Request) -> str:
+        return describe_access(ctx.access, ctx.guard.user_of(request), ctx.guard.role_of(request))
+
+    return line

@@ -69,6 +69,9 @@ def board_basis(board: Leaderboard | None) -> str:
     )
 
 
+WAITING = "Waiting for a free reply slot, then loading the models (the first answer may take up to a minute)…"
+
+
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     conversations = ABConversations(ctx.chats)
     gr.Markdown(INTRO)
@@ -143,7 +146,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         if base is None:
             raise gr.Error(f"There is no adapted model named {name!r} with a fine-tune to add the skill to.")
         lam_a, lam_b = next_pair(values, lambda_votes(ctx.settings, ctx.chats.votes(), name, skill_name))
-        yield [], [], "", "Preparing the two models…", ""
+        yield [], [], "", "Preparing the two models: the skill is added at each λ (written once, then kept)…", ""
         real = {
             key: Side(base, str(arena_adapter(ctx.settings, name, skill_name, lam)))
             for key, lam in (("a", lam_a), ("b", lam_b))
@@ -152,6 +155,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         order = session.order()
         specs = [SideSpec(model=real[k].model, adapter=Path(real[k].adapter)) for k in order]
         replies = ["", ""]
+        loaded = [False, False]
         user = {"role": "user", "content": message}
 
         def frame(note: str) -> tuple:
@@ -161,10 +165,15 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         params = GenerationParams(max_new_tokens=int(limit), temperature=0.0)
         try:
             for event in ctx.engine.stream(specs, [[user], [user]], params):
+                if event.kind == "ready":
+                    loaded[event.side] = True
+                    waiting = [f"Model {i + 1}" for i, done in enumerate(loaded) if not done]
+                    yield frame(f"Loading {' and '.join(waiting)}…" if waiting else "Both models are answering…")
+                    continue
                 if event.kind == "text":
                     replies[event.side] += event.text
                 elif event.kind == "error":
-                    replies[event.side] += f"\n\n⚠️ {event.text}"
+                    replies[event.side] += f"\n\n⚠ {event.text}"
                 yield frame("Both models are answering…")
             yield frame("Which answer is better? Vote once; the λ values are revealed after your vote.")
         finally:
@@ -224,6 +233,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         concurrency_limit=GENERATE_CONCURRENCY,
     )
     event.then(vote_buttons, session_id, buttons, api_name=False)
+    ask.click(lambda: WAITING, None, reveal, api_name=False, queue=False)  # at once, before a slot is free
     for i, button in enumerate(buttons):
         button.click(
             cast,

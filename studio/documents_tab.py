@@ -1,10 +1,16 @@
-"""The Documents screen: upload files into collections, see their text and chunk counts, delete."""
+"""The Documents screen: upload files into collections, see their text and chunk counts, delete.
+
+A question file (``.qa.json``, SQuAD ``.json``, LooGLE ``.jsonl``) uploaded here is attached to the collection
+as its questions (the same :meth:`~backend.documents.DocumentService.upload_qa_path` the Evaluate screen's
+"Add questions to a collection" calls), never stored as a text document. A mistake (Delete with nothing
+picked) is said next to the button and stays until it is fixed; a deletion is confirmed there.
+"""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from backend.documents import ACCEPTED
+from backend.documents import ACCEPTED, UploadOutcome
 from backend.tool_collections import ACCEPTED_TOOLS, ToolCollections, ToolUploadOutcome
 from studio.context import StudioContext
 from studio.errors import user_errors
@@ -17,23 +23,33 @@ INTRO = (
     f"Upload the documents the model should learn: PDF, Word (.docx), web pages, Markdown or plain text, "
     f"up to {MAX_MB} MB each, several at once. Each file's type is checked from its content. Documents are "
     "grouped into **collections** (for example one per product or project); the Adapt screen trains on "
-    "one collection."
+    "one collection.\n\n"
+    "**Questions about the documents** (a `.qa.json` file, SQuAD `.json` or LooGLE `.jsonl`) go in the same box: "
+    "they are attached to the collection as its questions (not trained on) and used by the report card after "
+    "Adapt and by the Evaluate screen."
 )
 COLUMNS = ["id", "document", "collection", "type", "characters", "tokens", "QA chunks", "memorisation chunks"]
 
 
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
-    row = upload_row("docs", f"Files ({ACCEPTED}; up to {MAX_MB} MB each)", "Collection", "Add to collection")
+    row = upload_row(
+        "docs",
+        f"Files ({ACCEPTED}; question files .qa.json, .json, .jsonl; up to {MAX_MB} MB each)",
+        "Collection",
+        "Add to collection",
+    )
     files, collection, upload_btn = row.files, row.collection, row.button
     outcome = gr.Markdown("", elem_id="docs-outcome")
+    questions = gr.Markdown("", elem_id="docs-questions")
     filter_box = gr.Dropdown(["all"], value="all", label="Show collection")
     table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Stored documents", elem_id="docs-table")
     picked = gr.Dropdown([], label="Document", elem_id="docs-pick")
     text = gr.Textbox(label="Extracted text", lines=10, max_lines=20, interactive=False, elem_id="docs-text")
     with gr.Row():
-        confirm = gr.Checkbox(label="Yes, delete the selected document", value=False)
-        delete_btn = gr.Button("Delete", variant="stop")
+        confirm = gr.Checkbox(label="Yes, delete the selected document", value=False, elem_id="docs-confirm")
+        delete_btn = gr.Button("Delete", variant="stop", elem_id="docs-delete")
+    delete_msg = gr.Markdown("", elem_id="docs-delete-msg")
 
     def listing(show: str, selected: str | None):
         rows = ctx.documents.list(None if show in (None, "all") else show)
@@ -58,40 +74,36 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             gr.update(choices=choices, value=selected if selected in ids else None),
             gr.update(choices=["all", *collections]),
             gr.update(choices=collections),
+            question_summary(ctx, None if show in (None, "all") else show),
         )
 
-    outputs = [table, picked, filter_box, collection]
+    outputs = [table, picked, filter_box, collection, questions]
 
     @user_errors
     def upload(paths: list[str] | None, target: str, show: str, selected: str | None):
         if not paths:
-            raise gr.Error("Choose one or more files first.")
+            return "**Choose one or more files first** (the box above).", gr.update(), *listing(show, selected)
         checked = [ctx.guard.policy.path(p, "uploaded file") for p in paths]
         results = ctx.documents.upload_paths(checked, target)
-        lines = []
-        for r in results:
-            if r.ok:
-                meta = r.row["meta"]
-                lines.append(f"- ✅ **{r.file_name}** — {meta.get('format')}, {meta.get('n_chars')} characters")
-                lines += [f"  - ⚠️ {warning}" for warning in meta.get("warnings", [])]
-            else:
-                lines.append(f"- ❌ **{r.file_name}** — {r.error}")
-        good = sum(r.ok for r in results)
-        summary = f"**{good} of {len(results)} file(s) added to '{target or 'default'}'.**\n" + "\n".join(lines)
-        return summary, None, *listing(show, selected)
+        return upload_summary(results, target), None, *listing(show, selected)
 
     @user_errors
-    def show_text(doc_id: str | None) -> str:
-        return ctx.documents.text(doc_id) if doc_id else ""
+    def show_text(doc_id: str | None) -> tuple[str, str]:
+        return (ctx.documents.text(doc_id) if doc_id else ""), ""
 
     @user_errors
     def delete(doc_id: str | None, sure: bool, show: str):
+        """Delete the picked document; a mistake is said beside the button (not as a passing toast)."""
         if not doc_id:
-            raise gr.Error("Pick a document first.")
+            return gr.update(), gr.update(), "**Pick a document first** (the *Document* list above).", *_same()
         if not sure:
-            raise gr.Error("Tick the box to confirm the deletion.")
+            return gr.update(), gr.update(), "**Tick the box to confirm the deletion.**", *_same()
+        name = ctx.documents.get(doc_id)["meta"].get("file_name", doc_id)
         ctx.documents.delete(doc_id)
-        return False, "", *listing(show, None)
+        return False, "", f"Deleted **{name}**.", *listing(show, None)
+
+    def _same():
+        return (gr.update(),) * len(outputs)
 
     tool_hooks = render_tools(ctx)
 
@@ -100,9 +112,41 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     delete = guard.editor("delete_document", target=0)(delete)
     upload_btn.click(upload, [files, collection, filter_box, picked], [outcome, files, *outputs], api_name="upload")
     filter_box.change(listing, [filter_box, picked], outputs, api_name=False)
-    picked.change(show_text, picked, text, api_name=False)
-    delete_btn.click(delete, [picked, confirm, filter_box], [confirm, text, *outputs], api_name="delete_document")
+    picked.change(show_text, picked, [text, delete_msg], api_name=False)  # a new pick fixes "pick a document"
+    confirm.input(lambda: "", None, delete_msg, api_name=False)
+    delete_btn.click(
+        delete, [picked, confirm, filter_box], [confirm, text, delete_msg, *outputs], api_name="delete_document"
+    )
     return [OnLoad(listing, [filter_box, picked], outputs), *tool_hooks]
+
+
+def upload_summary(results: list[UploadOutcome], target: str) -> str:
+    """One line per file: a document's format and size, a question file's questions, or why it was refused."""
+    lines = []
+    for r in results:
+        if r.ok and r.questions is not None:
+            lines.append(f"- added **{r.file_name}**: {r.questions} questions, attached to '{target or 'default'}'")
+        elif r.ok:
+            meta = r.row["meta"]
+            lines.append(f"- added **{r.file_name}**: {meta.get('format')}, {meta.get('n_chars')} characters")
+            lines += [f"  - note: {warning}" for warning in meta.get("warnings", [])]
+        else:
+            lines.append(f"- not added **{r.file_name}**: {r.error}")
+    good = sum(r.ok for r in results)
+    return f"**{good} of {len(results)} file(s) added to '{target or 'default'}'.**\n" + "\n".join(lines)
+
+
+def question_summary(ctx: StudioContext, collection: str | None) -> str:
+    """The question files attached to the shown collections, in one line each."""
+    rows = ctx.documents.qa_rows(collection)
+    if not rows:
+        return "No question files attached yet."
+    lines = [
+        f"- '{r['meta'].get('collection', 'default')}': {r['meta'].get('file_name', r['name'])} "
+        f"({r['meta'].get('n_questions', '?')} questions)"
+        for r in rows
+    ]
+    return "**Questions attached** (used by the report card and Evaluate):\n" + "\n".join(lines)
 
 
 TOOLS_INTRO = (
@@ -151,7 +195,7 @@ def render_tools(ctx: StudioContext) -> list[OnLoad]:
     @user_errors
     def upload(paths: list[str] | None, target: str):
         if not paths:
-            raise gr.Error("Choose one or more API schema files first.")
+            return "**Choose one or more API schema files first** (the box above).", gr.update(), *listing(target)
         checked = [ctx.guard.policy.path(p, "uploaded file") for p in paths]
         results = tools.upload_paths(checked, target)
         return tool_upload_summary(results, target), None, *listing(target)
@@ -168,12 +212,12 @@ def tool_upload_summary(results: list[ToolUploadOutcome], target: str) -> str:
         if r.ok:
             meta = r.row["meta"]
             lines.append(
-                f"- ✅ **{r.file_name}** — {meta.get('n_apis')} API(s): {', '.join(meta.get('categories', []))}"
+                f"- added **{r.file_name}**: {meta.get('n_apis')} API(s): {', '.join(meta.get('categories', []))}"
             )
         else:
-            lines.append(f"- ❌ **{r.file_name}** — not added:")
+            lines.append(f"- not added **{r.file_name}**:")
             lines += [f"  - {error}" for error in r.errors]
-        lines += [f"  - ⚠️ {warning}" for warning in r.warnings]
+        lines += [f"  - note: {warning}" for warning in r.warnings]
     good = sum(r.ok for r in results)
     return f"**{good} of {len(results)} schema file(s) added to tools collection '{target}'.**\n" + "\n".join(lines)
 

@@ -211,7 +211,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         row = ctx.documents.upload_qa_path(ctx.guard.policy.path(path, "question file"), target or "default")
         meta = row["meta"]
         message = (
-            f"✅ **{meta['n_questions']} questions** from {meta['file_name']} are attached to collection "
+            f"✓ **{meta['n_questions']} questions** from {meta['file_name']} are attached to collection "
             f"**{meta['collection']}**."
         )
         return message, None, collections_update(meta["collection"])

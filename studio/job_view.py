@@ -7,6 +7,7 @@ watching never owns the job, which lives in its own worker process.
 from __future__ import annotations
 
 import html
+import re
 import time
 from typing import Any
 
@@ -57,6 +58,22 @@ def status_html(job: JobRecord | None) -> str:
         f"<div class='job-progress' style='background:{colour};height:14px;border-radius:4px;width:{pct:.1f}%'></div>"
         f"</div><p>{pct:.0f}% {message}</p>{error}</div>"
     )
+
+
+PROGRESS_BAR = re.compile(r"\d+%\||\d+(?:\.\d+)?(?:it/s|s/it)\]|^\s*\|?[█▏▎▍▌▋▊▉ ]+\|")
+WARNING = re.compile(r"\.py:\d+: \w*Warning\b|^\s*warnings\.warn\(|^\s*warn\(")
+
+
+def job_log_lines(text: str, keep: int = 40) -> str:
+    """The job's own lines from a worker's log: progress-bar redraws (tqdm) and library warnings (a
+    ``FutureWarning`` and the ``warnings.warn(`` line under it) left out; the last ``keep`` lines."""
+    lines = []
+    for raw in text.splitlines():
+        line = raw.rsplit("\r", 1)[-1].rstrip()  # a redrawn line: only its last state
+        if not line.strip() or PROGRESS_BAR.search(line) or WARNING.search(line):
+            continue
+        lines.append(line)
+    return "\n".join(lines[-keep:])
 
 
 def curves_figure(service: JobService, job_id: str) -> go.Figure | None:

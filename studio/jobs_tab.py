@@ -6,7 +6,7 @@ import gradio as gr
 
 from studio.context import StudioContext
 from studio.errors import user_errors
-from studio.job_view import JOB_COLUMNS, curves_figure, job_rows, status_html
+from studio.job_view import JOB_COLUMNS, curves_figure, job_log_lines, job_rows, status_html
 from studio.screen import OnLoad, StudioUI
 
 INTRO = (
@@ -30,7 +30,13 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         retry = gr.Button("Run again", scale=1, elem_id="jobs-retry")
     status = gr.HTML(status_html(None), elem_id="jobs-status")
     curves = gr.Plot(label="Curves", elem_id="jobs-curves")
-    log = gr.Textbox(label="Log (last lines)", lines=12, max_lines=12, autoscroll=True, elem_id="jobs-log")
+    log = gr.Textbox(
+        label="Log (the job's last lines; progress bars and library warnings left out)",
+        lines=12,
+        max_lines=12,
+        autoscroll=True,
+        elem_id="jobs-log",
+    )
     timer = gr.Timer(REFRESH_S)
 
     def choices() -> list[tuple[str, str]]:
@@ -40,7 +46,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     def refresh(job_id: str | None):
         jobs = ctx.jobs.list(limit=200)
         detail = ctx.jobs.get(job_id) if job_id else None
-        log_text = ctx.jobs.log_tail(job_id, max_bytes=8000) if job_id else ""
+        log_text = job_log_lines(ctx.jobs.log_tail(job_id, max_bytes=32_000)) if job_id else ""
         figure = curves_figure(ctx.jobs, job_id) if job_id else None
         return (
             job_rows(jobs),

@@ -1,4 +1,5 @@
-"""How a knowledge report card is shown: plain words first, then a table with intervals, a chart, the answers.
+"""How a knowledge report card is shown: verdicts in plain words first; the table with intervals and the chart
+under "Details"; the answers side by side; a gentler setting to try when the model forgot general knowledge.
 
 Reads the ``report_card`` job's result (:mod:`backend.report_card`); used by the Adapt screen.
 """
@@ -11,6 +12,7 @@ import plotly.graph_objects as go
 
 from backend.jobs.service import JobService
 from backend.store import JobRecord
+from past.evaluation.report_card import INJECTED, detail_lines, forgetting_level, verdicts
 
 KIND = "report_card"
 
@@ -24,25 +26,52 @@ def latest_card_job(jobs: JobService, adapted: str) -> JobRecord | None:
 
 
 def card_markdown(card: dict[str, Any]) -> str:
-    """The plain-words summary, then each system's score with its 95 % interval and what it was measured on."""
-    lines = ["#### Knowledge report card", "", *card["summary"].splitlines()]
-    if card.get("systems"):
-        lines += [
-            "",
-            f"Measured on {card['n_questions']} questions of the collection '{card['collection']}' "
-            f"(short-answer judge: correct at token F1 ≥ 0.5; 95 % intervals over documents).",
-            "",
-            "| system | answered | accuracy [95 % CI] | F1 [95 % CI] | answer contains the reference |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        for s in card["systems"]:
-            acc_lo, acc_hi = s["accuracy_ci"]
-            f1_lo, f1_hi = s["f1_ci"]
-            lines.append(
-                f"| {s['label']} | {s['correct']} of {s['n']} | {s['accuracy']:.2f} [{acc_lo:.2f}, {acc_hi:.2f}] | "
-                f"{s['f1']:.2f} [{f1_lo:.2f}, {f1_hi:.2f}] | {s.get('contains', '–')} of {s['n']} |"
-            )
+    """The verdicts in plain words: what the model now answers about the documents, what it forgot."""
+    return "\n".join(["#### Knowledge report card", "", *(f"- **{line}**" for line in verdicts(card))])
+
+
+def card_details(card: dict[str, Any]) -> str:
+    """The other numbers in words, then each system's score with its 95 % interval and what it was measured on."""
+    lines = [*detail_lines(card)]
+    lines += [
+        "",
+        f"Measured on {card['n_questions']} questions of the collection '{card['collection']}' "
+        f"(short-answer judge: correct when the answer shares at least half its words with the reference, "
+        f"token F1 ≥ 0.5; 95 % intervals over documents).",
+        "",
+        "| system | answered | accuracy [95 % interval] | word overlap F1 [95 % interval] | answer contains the "
+        "reference |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for s in card["systems"]:
+        acc_lo, acc_hi = s["accuracy_ci"]
+        f1_lo, f1_hi = s["f1_ci"]
+        lines.append(
+            f"| {s['label']} | {s['correct']} of {s['n']} | {s['accuracy']:.2f} [{acc_lo:.2f}, {acc_hi:.2f}] | "
+            f"{s['f1']:.2f} [{f1_lo:.2f}, {f1_hi:.2f}] | {s.get('contains', '–')} of {s['n']} |"
+        )
     return "\n".join(lines)
+
+
+def gentler_setting(card: dict[str, Any], passes: int, lam: float | None) -> dict[str, Any] | None:
+    """When the model forgot general knowledge: half the passes (at least one) and, with a skill, half the λ;
+    None when it kept it (or there is nothing gentler to offer)."""
+    if forgetting_level(card.get("forgetting")) == "kept":
+        return None
+    gentler: dict[str, Any] = {"passes": max(1, passes // 2)}
+    if card.get("adapted_label") == INJECTED and isinstance(lam, int | float) and lam > 0:
+        gentler["lam"] = round(lam / 2, 2)
+    if gentler["passes"] == passes and "lam" not in gentler:
+        return None
+    return gentler
+
+
+def gentler_words(gentler: dict[str, Any]) -> str:
+    """The button's label for a gentler setting."""
+    parts = [f"{gentler['passes']} pass{'es' if gentler['passes'] != 1 else ''}"]
+    if "lam" in gentler:
+        parts.append(f"λ {gentler['lam']:g}")
+    return f"Use the gentler setting ({', '.join(parts)})"
 
 
 def card_figure(card: dict[str, Any]) -> go.Figure | None:

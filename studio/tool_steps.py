@@ -13,15 +13,15 @@ from past.tools.agent import AgentStep
 from past.tools.simulator import answered_by
 
 OUTCOMES = {
-    "call_ok": "✅ API call answered",
-    "api_error": "⚠️ the API answered with an error",
-    "unknown_api": "❌ unknown API",
-    "invalid_arguments": "❌ invalid arguments",
-    "simulator_error": "⚠️ API simulator unavailable",
-    "invalid_json": "❌ broken JSON in the Action Input",
-    "format_error": "❌ format error",
-    "finish": "🏁 Finish",
-    "give_up": "🏳️ gave up",
+    "call_ok": "✓ API call answered",
+    "api_error": "⚠ the API answered with an error",
+    "unknown_api": "✗ unknown API",
+    "invalid_arguments": "✗ invalid arguments",
+    "simulator_error": "⚠ API simulator unavailable",
+    "invalid_json": "✗ broken JSON in the Action Input",
+    "format_error": "✗ format error",
+    "finish": "Finish",
+    "give_up": "gave up",
 }
 STOPS = {
     "finish": "finished with an answer",
@@ -71,9 +71,9 @@ def side_markdown(side: AgentSide) -> str:
     """Every step of one side so far, the reply being written, and how the side ended."""
     parts = [step_markdown(step) for step in side.trajectory.steps]
     if side.writing:
-        parts.append(f"**Step {len(side.trajectory.steps) + 1}** · ✍️ writing…\n\n" + _block(side.writing))
+        parts.append(f"**Step {len(side.trajectory.steps) + 1}** · writing…\n\n" + _block(side.writing))
     if side.error:
-        parts.append(f"⚠️ **This side stopped:** {side.error}")
+        parts.append(f"⚠ **This side stopped:** {side.error}")
     elif side.trajectory.stop_reason:
         end = STOPS.get(side.trajectory.stop_reason, side.trajectory.stop_reason)
         calls = sum(s.call is not None for s in side.trajectory.steps)

@@ -106,5 +106,5 @@ def launched_studio(settings: Settings, args: list[str], log_path: Path, timeout
 @pytest.fixture(scope="session")
 def studio_url(session_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real studio process (launch.py) on a free loopback port, over the session data directory."""
-    with launched_studio(session_settings, [], tmp_path_factory.mktemp("studio-log") / "studio.log") as url:
+    with launched_studio(session_settings, [], tmp_path_factory.mktemp("studio-log") / "studio.log", 300) as url:
         yield url

@@ -91,6 +91,9 @@ def test_export_has_one_line_per_ab_session_with_messages_and_votes(conversation
 def test_access_banner_says_who_can_reach_the_studio() -> None:
     assert "Only reachable from this machine" in StudioAccess("127.0.0.1", 7860).describe()
     lan = StudioAccess("0.0.0.0", 8000, auth_user="alice").describe()
-    assert "network" in lan and "8000" in lan and "alice" in lan
+    assert "network" in lan and "8000" in lan and "login required" in lan and "alice" not in lan  # names no login
     shared = StudioAccess("127.0.0.1", 7860, "bob", "https://abc.gradio.live").describe()
-    assert "https://abc.gradio.live" in shared and "login required as **bob**" in shared
+    assert "https://abc.gradio.live" in shared and "login required" in shared
+    viewer = StudioAccess("127.0.0.1", 7860, "bob").describe("carol", "viewer")
+    assert "logged in as **carol**, viewer (chat" in viewer and "bob" not in viewer  # not the editor's name
+    assert "logged in as **bob**, editor" in StudioAccess("127.0.0.1", 7860, "bob").describe("bob", "editor")

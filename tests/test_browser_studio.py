@@ -141,7 +141,7 @@ def test_point_and_click_adaptation(
         # 5. The knowledge report card is made by itself (the collection has questions): five systems, plain
         #    words first, the forgetting check, a chart, and the answers side by side; the numbers are the job's.
         card = page.locator("#adapt-card")
-        expect(card).to_contain_text("Forgetting check", timeout=600_000)
+        expect(card).to_contain_text("general knowledge", timeout=600_000)  # the forgetting verdict
         service = JobService(session_settings)
         adapts = service.list(kind="pipeline.adapt", limit=20)
         adapt_job = next(j for j in adapts if j.state == "succeeded" and j.params["collection"] == COLLECTION)
@@ -149,7 +149,10 @@ def test_point_and_click_adaptation(
         assert card_job is not None and card_job.state == "succeeded"
         result = card_job.result
         assert result["n_questions"] == N_QUESTIONS and result["collection"] == COLLECTION
-        rows = card.locator("tbody tr")
+        expect(card).to_contain_text(result["summary"].splitlines()[0])  # plain words: "It now answers 3 of 4 ..."
+        page.locator("#adapt-card-more").get_by_text("Details").click()  # the numbers with intervals
+        details = page.locator("#adapt-card-details")
+        rows = details.locator("tbody tr")
         expect(rows).to_have_count(5)
         shown = [rows.nth(i).locator("td").first.inner_text().strip() for i in range(5)]
         five = [BASE, FINE_TUNED, INJECTED, BASE_DOCS, INJECTED_DOCS]
@@ -157,11 +160,10 @@ def test_point_and_click_adaptation(
         for i, system in enumerate(result["systems"]):
             expect(rows.nth(i)).to_contain_text(f"{system['correct']} of {N_QUESTIONS}")
         probe = result["forgetting"]
-        expect(card).to_contain_text(
+        expect(details).to_contain_text(
             f"on {probe['n_questions']} general-knowledge questions the base model answers {probe['base']} "
             f"and the adapted model {probe['adapted']}"
         )
-        expect(card).to_contain_text(result["summary"].splitlines()[0])  # plain words: "answers 3 of 4 ..."
         expect(page.locator("#adapt-card-chart .js-plotly-plot")).to_be_visible()
         page.locator("#adapt-card-fold").get_by_text("Answers side by side").click()
         answers = page.locator("#adapt-card-answers")

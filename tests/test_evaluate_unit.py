@@ -111,6 +111,31 @@ def test_squad_style_lists_are_accepted() -> None:
     assert len(qa) == 1 and qa.contexts
 
 
+def test_question_files_uploaded_as_documents_are_attached_as_questions(
+    docs: DocumentService, settings: Settings, tmp_path: Path
+) -> None:
+    """The Documents screen's upload (``upload_paths``) recognises .qa.json, SQuAD .json and LooGLE .jsonl files
+    and attaches them as the collection's questions, the same row the Evaluate screen's attach makes."""
+    note = tmp_path / "notes.md"
+    note.write_text("# Isle\n\nOssian Rudd led the first settlers to Tallowmere.\n")
+    qa = tmp_path / "isle.qa.json"
+    qa.write_bytes(as_bytes(GOOD))
+    squad = tmp_path / "lichen.json"
+    squad.write_bytes(as_bytes([{"title": "L", "context": "t", "questions": [{"question": "What?", "answer": "a"}]}]))
+    loogle = tmp_path / "long.jsonl"
+    pairs = repr([{"Q": "Who?", "A": "Rudd", "S": "e", "type": "longdep"}])
+    loogle.write_text(json.dumps({"input": "long text", "title": "T", "qa_pairs": pairs, "doc_id": "t"}) + "\n")
+    bad = tmp_path / "broken.qa.json"
+    bad.write_bytes(b'{"questions": [')
+    outcomes = docs.upload_paths([note, qa, squad, loogle, bad], "isle")
+    assert [o.ok for o in outcomes] == [True, True, True, True, False]
+    assert [o.questions for o in outcomes[:4]] == [None, 2, 1, 1]
+    assert "not valid JSON" in (outcomes[4].error or "")
+    assert [d["meta"]["file_name"] for d in docs.list("isle")] == ["notes.md"]  # never a text document
+    assert len(docs.qa_pairs("isle")) == 4
+    assert docs.upload_paths([qa], "isle")[0].row["id"] == outcomes[1].row["id"]  # attached once, as on Evaluate
+
+
 # --- the evaluate job kind's parameters -------------------------------------------------------------
 
 

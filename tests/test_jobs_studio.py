@@ -71,3 +71,20 @@ def test_kill_9_of_the_studio_mid_job_then_restart(session_settings, tmp_path):
         studio.terminate()
         studio.wait(30)
     assert service.store.integrity_check() == "ok"
+
+
+def test_the_jobs_log_shows_the_jobs_own_lines() -> None:
+    """The Jobs screen's log: tqdm redraws and a library's FutureWarning (with its ``warnings.warn(`` line) are
+    left out; the job's own progress lines stay, in order."""
+    from studio.job_view import job_log_lines
+
+    raw = (
+        "documents: 12 windows of 256 tokens\n"
+        "Generating:  40%|████      | 4/10 [00:03<00:05,  1.2it/s]\rGenerating: 100%|██████████| 10/10 [00:08<00:00]\n"
+        "/venv/transformers/modeling_utils.py:3303: FutureWarning: `is_gradient_checkpointing` is deprecated\n"
+        "  warnings.warn(\n"
+        "  5%|▌         | 1/20 [00:02<00:40,  2.10s/it]\n"
+        "documents: step 10 of 20, loss 2.31\n"
+    )
+    assert job_log_lines(raw) == "documents: 12 windows of 256 tokens\ndocuments: step 10 of 20, loss 2.31"
+    assert job_log_lines("\n".join(f"line {i}" for i in range(100)), keep=3) == "line 97\nline 98\nline 99"

@@ -179,9 +179,25 @@ def test_cost_model_grows_with_length_and_counts_steps() -> None:
     assert human_duration(700) == "12 minutes" and human_duration(20) == "20 seconds"
     note = launch_note(longer, 1)
     assert (
-        note.startswith("⏱ Estimated time: **about ")
+        note.startswith("Estimated time: **about ")
         and f"{longer.stages[0].windows + longer.stages[1].windows} windows" in note
     )
+
+
+def test_launch_note_adds_the_report_card_and_says_when_the_machine_is_busy() -> None:
+    from past.documents.ingest import ingest_bytes
+    from past.pipeline import AdaptConfig
+    from past.pipeline.cost import estimate_adapt_cost, launch_note, report_card_seconds
+
+    config = AdaptConfig.from_preset("short-notes", mode="sft")
+    cost = estimate_adapt_cost([ingest_bytes(long_text(200).encode(), "a.md")], config, tiny_tokenizer(), threads=2)
+    quiet = launch_note(cost, 1, card_questions=14, load=0.2, cores=2)
+    assert "writing practice material about" in quiet  # the generation's share is named
+    assert "Then the report card (14 questions and the forgetting check): about" in quiet and "busy" not in quiet
+    assert report_card_seconds(28, 2) > report_card_seconds(14, 2) > report_card_seconds(14, 4)
+    busy = launch_note(cost, 1, card_questions=14, load=6.0, cores=2)
+    assert "The machine is busy (load 6.0 on 2 cores): expect about 4.0× longer" in busy
+    assert "report card" not in launch_note(cost, 1, load=0.0, cores=2)  # no questions: no card follows
 
 
 def test_cost_model_charges_long_windows_more_per_token_and_divides_by_threads() -> None:

@@ -18,7 +18,16 @@ from backend.jobs.kinds import evaluate, report_card
 from backend.report_card import build_report_card
 from backend.store import Store
 from past.errors import ConfigError
-from past.evaluation.report_card import BASE, BASE_DOCS, FINE_TUNED, INJECTED, INJECTED_DOCS, plain_summary
+from past.evaluation.report_card import (
+    BASE,
+    BASE_DOCS,
+    FINE_TUNED,
+    INJECTED,
+    INJECTED_DOCS,
+    forgetting_level,
+    plain_summary,
+    verdicts,
+)
 from past.progress import NullReporter
 from past.settings import Settings
 from tests.tiny_models import make_tiny_llama
@@ -144,10 +153,16 @@ def test_report_card_numbers_equal_the_evaluate_jobs(adapted: tuple[Settings, Pa
     probe = card["forgetting"]
     assert probe["metric"] == "containment" and probe["n_questions"] == 20 and len(probe["answers"]) == 20
     assert probe["base"] == sum(a["base_ok"] for a in probe["answers"])
-    first = card["summary"].splitlines()[0]
+    first, second = card["summary"].splitlines()[:2]
     injected = next(s for s in card["systems"] if s["label"] == INJECTED)
-    assert first.startswith(f"The adapted model (skill-injected) answers {injected['correct']} of 3 questions")
-    assert "with the documents in the prompt:" in first and "Forgetting check: on 20" in card["summary"]
+    before = next(s for s in card["systems"] if s["label"] == BASE)
+    assert first == (
+        f"It now answers {injected['correct']} of 3 questions about your documents "
+        f"(before adapting: {before['correct']} of 3)."
+    )
+    assert "general knowledge" in second and f"{probe['adapted']} of 20" in second  # the forgetting verdict
+    assert second.endswith(f"was {probe['base']}.") or f"was {probe['base']} — try" in second
+    assert "with the documents in the prompt:" in card["summary"] and "Forgetting check: on 20" in card["summary"]
 
 
 def test_plain_words_and_a_collection_without_questions(adapted: tuple[Settings, Path], capsys) -> None:
@@ -160,10 +175,18 @@ def test_plain_words_and_a_collection_without_questions(adapted: tuple[Settings,
     }
     text = plain_summary(card)
     assert text.startswith(
-        "The adapted model (skill-injected) answers 14 of 20 questions about your documents; before: 1 of 20; "
-        "with the documents in the prompt: 16 of 20."
+        "It now answers 14 of 20 questions about your documents (before adapting: 1 of 20).\n"
+        "It forgot some general knowledge: 13 of 20, was 15 — try fewer passes or a smaller λ."
     )
-    assert "base model answers 15 and the adapted model 13 (2 fewer than before" in text
+    assert "base model with the documents in the prompt: 16 of 20" in text
+    assert "base model answers 15 and the adapted model 13" in text
+    forgot = {**card, "forgetting": {"n_questions": 20, "base": 17, "adapted": 1}}
+    assert verdicts(forgot)[1] == "It forgot most general knowledge: 1 of 20, was 17 — try fewer passes or a smaller λ."
+    assert forgetting_level(forgot["forgetting"]) == "most"
+    kept = {**card, "forgetting": {"n_questions": 20, "base": 15, "adapted": 14}}  # one fewer: noise
+    assert verdicts(kept)[1] == "It kept its general knowledge: 14 of 20 simple questions, was 15."
+    tuned_only = {**forgot, "adapted_label": FINE_TUNED}
+    assert verdicts(tuned_only)[1].endswith("— try fewer passes.")  # no skill, no λ to lower
 
     docs = DocumentService(settings, Store(settings.db_path))
     assert docs.upload([("notes.md", b"# Notes\n\nThe ferry leaves at noon.")], "empty")[0].ok
@@ -228,5 +251,5 @@ def test_report_card_job_on_the_bundled_model(tmp_path: Path) -> None:
     assert (settings.artifacts_dir / job.id / "report_card.json").is_file()
     assert all(row[BASE_DOCS]["passages"] for row in card["answers"])  # chunks of the document were retrieved
     assert card["forgetting"]["n_questions"] == 20 and card["forgetting"]["base"] >= 5  # it knows capitals
-    assert card["summary"].startswith("The adapted model (skill-injected) answers")
+    assert card["summary"].startswith("It now answers ") and "general knowledge" in card["summary"].splitlines()[1]
     print(f"report card job: {time.monotonic() - started:.0f} s")

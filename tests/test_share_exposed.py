@@ -155,7 +155,7 @@ def log_in(page, url: str, login: tuple[str, str]) -> None:
     page.get_by_label("username").fill(login[0])
     page.get_by_label("password").fill(login[1])
     page.get_by_role("button", name="Login").click()
-    expect(page.locator("#studio-access")).to_contain_text(f"login required as {EDITOR[0]}", timeout=60_000)
+    expect(page.locator("#studio-access")).to_contain_text(f"logged in as {login[0]}", timeout=60_000)
 
 
 @pytest.mark.slow
@@ -173,6 +173,8 @@ def test_viewer_login_sees_no_editing_controls(exposed_url: str, output_dir: Pat
     with chromium_page() as page:
         for login, editor in ((VIEWER, False), (EDITOR, True)):
             log_in(page, exposed_url, login)
+            role = "editor" if editor else "viewer"  # the header names this page's own role
+            expect(page.locator("#studio-access")).to_contain_text(f"logged in as {login[0]}, {role}")
             for name in viewing_screens:
                 expect(page.get_by_role("tab", name=name, exact=True)).to_be_visible()
             for name in editing_screens:

@@ -115,7 +115,7 @@ def test_ab_agent_run_records_every_step_and_isolates_a_failing_side(
     assert [s["model"] for s in record["sides"]] == [str(model), str(tmp_path / "no-such-model")]
     assert len(record["sides"][0]["trajectory"]["steps"]) == 2 and record["sides"][1]["error"]
     shown = side_markdown(working)
-    assert "**Step 1** · ❌" in shown and "**Step 2**" in shown and "Stopped at the turn limit" in shown
+    assert "**Step 1** · ✗" in shown and "**Step 2**" in shown and "Stopped at the turn limit" in shown
     assert "This side stopped" in side_markdown(broken)
     with pytest.raises(ConfigError, match="empty task"):
         ABAgentRun.start("  ", tools.apis("parcels"), sides)
@@ -128,17 +128,17 @@ def test_steps_show_calls_observations_unknown_apis_broken_json_and_finish() -> 
     apply_call(call, simulator.call(parsed.action, parsed.arguments))
     call.observation = "Observation: " + json.dumps(simulator.call(parsed.action, parsed.arguments).observation())
     text = step_markdown(call)
-    assert "✅ API call answered" in text and "`latest_for_suivi_colis`" in text and '"CA1"' in text
+    assert "✓ API call answered" in text and "`latest_for_suivi_colis`" in text and '"CA1"' in text
     assert "**Observation:**" in text and "colisId" in text
     unknown, parsed = step_from_reply(1, render_step("Try.", "track_everything", {}))
     apply_call(unknown, simulator.call(parsed.action, parsed.arguments))
-    assert "❌ unknown API" in step_markdown(unknown) and "no API named 'track_everything'" in step_markdown(unknown)
+    assert "✗ unknown API" in step_markdown(unknown) and "no API named 'track_everything'" in step_markdown(unknown)
     broken, _ = step_from_reply(2, 'Thought: go\nAction: latest_for_suivi_colis\nAction Input: {"colisId": ')
-    assert "❌ broken JSON" in step_markdown(broken) and "(invalid json)" in step_markdown(broken)
+    assert "✗ broken JSON" in step_markdown(broken) and "(invalid json)" in step_markdown(broken)
     finish, _ = step_from_reply(
         3, 'Thought: done\nAction: Finish\nAction Input: {"return_type": "give_answer", "final_answer": "In Paris"}'
     )
-    assert "🏁 Finish" in step_markdown(finish) and "**Final answer:** In Paris" in step_markdown(finish)
+    assert "Finish" in step_markdown(finish) and "**Final answer:** In Paris" in step_markdown(finish)
     sneaky, _ = step_from_reply(4, "Thought: ```\nAction: x\nAction Input: {} ````` more")
     assert "`````" not in step_markdown(sneaky), "a reply must not break out of its code block"
 
@@ -257,7 +257,7 @@ def test_studio_uploads_schemas_and_shows_an_ab_agent_run_step_by_step(
         [handle_file(str(good)), handle_file(str(broken))], "agent-tools", api_name="/upload_tools"
     )
     assert "1 of 2 schema file(s) added to tools collection 'agent-tools'" in outcome
-    assert "✅ **parcel.json** — 2 API(s)" in outcome and "❌ **broken.json** — not added" in outcome
+    assert "added **parcel.json**: 2 API(s)" in outcome and "not added **broken.json**:" in outcome
     assert "not valid JSON" in outcome
 
     model = BUNDLED_MODEL_NAME

@@ -1,8 +1,9 @@
 """``past docs``: document collections from the command line, as the studio's Documents screen keeps them.
 
-``add`` stores documents (PDF, DOCX, HTML, Markdown, text) in a collection, and ``.qa.json`` question files
-(or any file with ``--questions``) as the collection's questions; ``list`` shows collections, documents and
-question files; ``rm`` deletes documents or question files by id, or a whole collection with ``--collection``.
+``add`` stores documents (PDF, DOCX, HTML, Markdown, text) in a collection, and question files
+(``.qa.json``, SQuAD ``.json``, LooGLE ``.jsonl``, or any file with ``--questions``) as its questions;
+``list`` shows collections, documents and question files; ``rm`` deletes documents or question files by id,
+or a whole collection with ``--collection``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("docs", help="document collections and question files (as the studio keeps them)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    add = actions.add_parser("add", help="add documents (and .qa.json question files) to a collection")
-    add.add_argument("files", nargs="+", help="documents; *.qa.json files are taken as question files")
+    add = actions.add_parser("add", help="add documents (and question files) to a collection")
+    add.add_argument(
+        "files", nargs="+", help="documents; .json/.jsonl files (.qa.json, SQuAD, LooGLE) are question files"
+    )
     add.add_argument("--collection", "-c", default="default", help="collection name (default: default)")
     add.add_argument("--questions", action="store_true", help="every file is a question file (.json)")
     add.add_argument("--json", action="store_true", help="print the outcome as JSON")
@@ -66,27 +69,21 @@ def _tokenizer(settings: Settings) -> Any:
 def add_docs(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from backend.documents import check_collection
+    from backend.documents import check_collection, is_question_file
 
     collection = check_collection(args.collection)
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
         raise ConfigError(f"not a file: {', '.join(missing)}")
-    questions = [f for f in args.files if args.questions or f.lower().endswith(".qa.json")]
-    documents = [f for f in args.files if f not in questions]
+    documents = [f for f in args.files if not (args.questions or is_question_file(f))]
     service = _service(settings, tokenizer=bool(documents))
     outcomes: list[dict[str, Any]] = []
-    for outcome in service.upload_paths(documents, collection) if documents else []:
+    for outcome in service.upload_paths(args.files, collection, questions=args.questions):
         row = outcome.row or {}
-        outcomes.append({"file": outcome.file_name, "ok": outcome.ok, "id": row.get("id"), "error": outcome.error})
-    for path in questions:
-        try:
-            row = service.upload_qa_path(path, collection)
-            outcomes.append(
-                {"file": Path(path).name, "ok": True, "id": row["id"], "questions": row["meta"]["n_questions"]}
-            )
-        except PastError as exc:
-            outcomes.append({"file": Path(path).name, "ok": False, "id": None, "error": str(exc)})
+        entry = {"file": outcome.file_name, "ok": outcome.ok, "id": row.get("id")}
+        if outcome.questions is not None:
+            entry["questions"] = outcome.questions
+        outcomes.append(entry if outcome.ok else {**entry, "error": outcome.error})
     if args.json:
         print(json.dumps({"collection": collection, "files": outcomes}, indent=2))
     else:

@@ -13,8 +13,9 @@ The **forgetting check** asks a fixed set of simple general-knowledge questions
 full sentences ("The capital of France is Paris."), so the probe counts an answer right when it contains the
 reference (containment), not by the strict short-answer judge; the card says so.
 
-Plain words come first (:func:`plain_summary`): "the adapted model answers 14 of 20 questions about your
-documents; before: 1 of 20; with the documents in the prompt: 16 of 20".
+Verdicts in plain words come first (:func:`verdicts`): "It now answers 5 of 14 questions about your documents
+(before adapting: 1 of 14)." and "It forgot most general knowledge: 1 of 20, was 17 — try fewer passes or a
+smaller λ." (:func:`forgetting_level`); the other numbers follow (:func:`detail_lines`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from past.progress import NullReporter, Reporter, ScaledReporter
 
 PROBES_FILE = Path(__file__).resolve().parents[2] / "assets" / "probes" / "general-knowledge.qa.json"
 PROBE_METRIC = "containment"
+FORGETTING_NOISE = 1  # a drop of one probe answer is within the noise of 20 questions
 BASE, FINE_TUNED, INJECTED, BASE_DOCS, INJECTED_DOCS = (
     "base",
     "fine-tuned",
@@ -73,15 +75,52 @@ def _count(run: EvalResult, metric: str = "correct") -> int:
     return int(sum(float(getattr(q, metric)) >= 1.0 for q in run.questions))
 
 
-def plain_summary(card: Mapping[str, Any]) -> str:
-    """The card's first lines, in words."""
+def forgetting_level(probe: Mapping[str, Any] | None) -> str:
+    """How much general knowledge the adapted model lost on the probe: ``"kept"`` (at most one answer fewer: the
+    noise of 20 questions), ``"most"`` (under half of what the base model answered), else ``"some"``."""
+    if not probe:
+        return "kept"
+    base, adapted = int(probe["base"]), int(probe["adapted"])
+    if base - adapted <= FORGETTING_NOISE:
+        return "kept"
+    return "most" if adapted * 2 < base else "some"
+
+
+def gentler_advice(card: Mapping[str, Any]) -> str:
+    """What to try when the model forgot: fewer passes, and a smaller λ when a skill was added."""
+    return "try fewer passes or a smaller λ" if card.get("adapted_label") == INJECTED else "try fewer passes"
+
+
+def _systems(card: Mapping[str, Any]) -> tuple[dict[str, Any], int, dict[str, Any]]:
+    """The card's systems by label, its number of questions, and the adapted system."""
     systems = {s["label"]: s for s in card["systems"]}
-    n = card["n_questions"]
-    adapted = systems[card["adapted_label"]]
+    return systems, card["n_questions"], systems[card["adapted_label"]]
+
+
+def verdicts(card: Mapping[str, Any]) -> list[str]:
+    """The card's verdicts in plain words, first: what it learned about the documents, and what it forgot."""
+    systems, n, adapted = _systems(card)
     lines = [
-        f"The adapted model ({card['adapted_label']}) answers {adapted['correct']} of {n} questions about your "
-        f"documents; before: {systems[BASE]['correct']} of {n}; with the documents in the prompt: "
-        f"{systems[BASE_DOCS]['correct']} of {n}."
+        f"It now answers {adapted['correct']} of {n} questions about your documents "
+        f"(before adapting: {systems[BASE]['correct']} of {n})."
+    ]
+    probe = card.get("forgetting")
+    if probe:
+        m, base, now = probe["n_questions"], probe["base"], probe["adapted"]
+        level = forgetting_level(probe)
+        if level == "kept":
+            lines.append(f"It kept its general knowledge: {now} of {m} simple questions, was {base}.")
+        else:
+            lines.append(f"It forgot {level} general knowledge: {now} of {m}, was {base} — {gentler_advice(card)}.")
+    return lines
+
+
+def detail_lines(card: Mapping[str, Any]) -> list[str]:
+    """The rest of the card in words: the other systems, the lenient count, how answers were judged."""
+    systems, n, adapted = _systems(card)
+    lines = [
+        f"The adapted model ({card['adapted_label']}) answers {adapted['correct']} of {n}; the base model with the "
+        f"documents in the prompt: {systems[BASE_DOCS]['correct']} of {n}."
     ]
     if INJECTED_DOCS in systems:
         lines.append(f"The adapted model with the documents in the prompt: {systems[INJECTED_DOCS]['correct']} of {n}.")
@@ -95,16 +134,18 @@ def plain_summary(card: Mapping[str, Any]) -> str:
         )
     probe = card.get("forgetting")
     if probe:
-        m = probe["n_questions"]
-        change = probe["adapted"] - probe["base"]
-        verdict = "no sign of forgetting" if change >= 0 else f"{-change} fewer than before"
         lines.append(
-            f"Forgetting check: on {m} general-knowledge questions the base model answers {probe['base']} and the "
-            f"adapted model {probe['adapted']} ({verdict}; an answer counts when it contains the reference, "
-            "because small models answer in sentences)."
+            f"Forgetting check: on {probe['n_questions']} general-knowledge questions the base model answers "
+            f"{probe['base']} and the adapted model {probe['adapted']} (an answer counts when it contains the "
+            "reference, because small models answer in sentences)."
         )
-    lines.append("Documents questions count as answered when the short answer matches (token F1 ≥ 0.5).")
-    return "\n".join(lines)
+    lines.append("Questions about the documents count as answered when the short answer matches (token F1 ≥ 0.5).")
+    return lines
+
+
+def plain_summary(card: Mapping[str, Any]) -> str:
+    """The card in words: the verdicts (:func:`verdicts`), then the details (:func:`detail_lines`)."""
+    return "\n".join([*verdicts(card), *detail_lines(card)])
 
 
 def make_report_card(

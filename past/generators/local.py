@@ -5,6 +5,7 @@ The decoding itself is :func:`past.serving.decode.generate_rows`, the one local 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,13 +17,17 @@ from past.serving.generation import GenerationParams
 @dataclass
 class LocalGenerator:
     """Generates with ``model``/``tokenizer`` in memory. Uses the chat template when the tokenizer has one
-    (``chat_template=None``, the default) or when forced (``True``); otherwise joins the message texts."""
+    (``chat_template=None``, the default) or when forced (``True``); otherwise joins the message texts.
+
+    ``on_tokens(done, most)``, when set, is called every :data:`TOKEN_REPORT_EVERY` decoding steps of a batch
+    (tokens written so far, the most it may write): the progress inside one long batch."""
 
     model: Any
     tokenizer: Any
     name: str = "local"
     batch_size: int = 8
     chat_template: bool | None = None
+    on_tokens: Callable[[int, int], None] | None = None
 
     def _render(self, conversation: Conversation) -> str:
         use_template = self.chat_template
@@ -46,13 +51,18 @@ class LocalGenerator:
         for start in range(0, len(order), self.batch_size):
             indices = order[start : start + self.batch_size]
             batch_params = replace(params, seed=seed + start) if seed is not None else params
-            rows = generate_rows(self.model, tokenizer, [prompts[i] for i in indices], batch_params)
+            prompts_batch = [prompts[i] for i in indices]
+            rows = generate_rows(self.model, tokenizer, prompts_batch, batch_params, self._step_reporter(params))
             for i, (ids, _) in zip(indices, rows, strict=True):
                 replies[i] = tokenizer.decode(ids, skip_special_tokens=True).strip()
         return replies
 
+    def _step_reporter(self, params: GenerationParams) -> Callable[[int], None] | None:
+        """``on_tokens`` every :data:`TOKEN_REPORT_EVERY` decoding steps of a batch, or None without it."""
+        report = self.on_tokens
+        if report is None:
+            return None
+        return lambda done: report(done, params.max_new_tokens) if done % TOKEN_REPORT_EVERY == 0 else None
 
-def local_generator(loaded: Any, batch_size: int = 8) -> LocalGenerator:
-    """A generator over a :class:`past.models.LoadedModel`, named after the model it runs."""
-    label = loaded.resolved.label if getattr(loaded, "resolved", None) else "local"
-    return LocalGenerator(loaded.model, loaded.tokenizer, name=f"local:{label}", batch_size=batch_size)
+
+TOKEN_REPORT_EVERY = 16

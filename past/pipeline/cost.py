@@ -22,7 +22,8 @@ The model is deliberately small. Per stage of an :class:`~past.pipeline.adapt.Ad
 The constants are measured on the development machine (2 cores, fp32, the bundled SmolLM2-135M, LoRA r=32)
 with ``bench/cost_calibration.py``, which measures them again on any machine; see ``bench/README.md`` (long
 documents). The estimate is for an otherwise idle machine running this one job; two jobs at once each take
-about twice as long. A GPU is far faster; the estimate is for the CPU.
+about twice as long: :func:`launch_note` says so from the load average (:func:`busy_factor`), and adds the
+report card that follows a run (:func:`report_card_seconds`). A GPU is far faster; the estimate is for the CPU.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ QA_ITEMS_PER_GENERATION = 0.025
 QA_ITEM_TOKENS = 60
 # wall-time speed-up of 2 torch threads over 1 on 2 idle cores (the same calibration run with each)
 TWO_THREAD_SPEEDUP = 1.75
+# the report card after a run (past.evaluation.report_card): five systems on the collection's questions, two on
+# the general-knowledge probes; one thread's seconds per batched decoding step and for loading the models
+REPORT_SYSTEMS = 5
+REPORT_PROBES = 20
+REPORT_STEP_SECONDS = 0.5
+REPORT_LOAD_SECONDS = 30.0
+BUSY_FACTOR = 1.3  # say the machine is busy when the load makes a run this much slower
 
 
 @dataclass
@@ -83,14 +91,65 @@ class CostEstimate:
         return f"about {human_duration(self.seconds)} on this machine (CPU, {threads})"
 
 
-def launch_note(cost: CostEstimate, n_documents: int) -> str:
-    """The line the Adapt screen shows before Launch."""
+def report_card_seconds(
+    n_questions: int, threads: int = 1, max_new_tokens: int = 32, batch_size: int = 16, probes: int = REPORT_PROBES
+) -> float:
+    """Wall seconds of the report card after a run: five systems answer ``n_questions`` questions and two the
+    general-knowledge probes, ``batch_size`` at a time, one batched decoding step per answer token."""
+    batches = REPORT_SYSTEMS * math.ceil(n_questions / batch_size) + 2 * math.ceil(probes / batch_size)
+    cpu = REPORT_LOAD_SECONDS + batches * max_new_tokens * REPORT_STEP_SECONDS
+    return cpu / thread_speedup(threads)
+
+
+def machine_load(load: float | None = None, cores: int | None = None) -> tuple[float, int]:
+    """The machine's one-minute load average and its cores (``os.getloadavg``; 0 where there is none)."""
+    import os
+
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except OSError:
+            load = 0.0
+    return float(load), int(cores or os.cpu_count() or 1)
+
+
+def busy_factor(threads: int, load: float, cores: int) -> float:
+    """How much longer a run of ``threads`` threads takes than on an idle machine when ``load`` runnable
+    processes already share the ``cores`` (1.0: the machine has room)."""
+    return max(1.0, (load + threads) / cores)
+
+
+def launch_note(
+    cost: CostEstimate,
+    n_documents: int,
+    card_questions: int = 0,
+    load: float | None = None,
+    cores: int | None = None,
+) -> str:
+    """What the Adapt screen says before Launch: the estimate with its parts, the report card after it
+    (``card_questions`` > 0) and, when the machine is busy, how much longer it will take."""
     windows = sum(s.windows for s in cost.stages)
     steps = sum(s.steps for s in cost.stages)
-    return (
-        f"⏱ Estimated time: **{cost.describe()}** ({cost.document_tokens:,} tokens in {n_documents} document(s), "
-        f"{windows} windows, {steps} training steps)."
-    )
+    speedup = thread_speedup(cost.threads)
+    writing = sum(s.generated_tokens for s in cost.stages) * GENERATE_SECONDS_PER_TOKEN / speedup
+    parts = f"{cost.document_tokens:,} tokens in {n_documents} document(s), {windows} windows, {steps} training steps"
+    if writing:
+        parts += f"; writing practice material about {human_duration(writing)} of it"
+    lines = [f"Estimated time: **{cost.describe()}** ({parts})."]
+    card = report_card_seconds(card_questions, cost.threads) if card_questions else 0.0
+    if card:
+        lines.append(
+            f"Then the report card ({card_questions} questions and the forgetting check): about "
+            f"{human_duration(card)} more."
+        )
+    load, cores = machine_load(load, cores)
+    factor = busy_factor(cost.threads, load, cores)
+    if factor >= BUSY_FACTOR:
+        lines.append(
+            f"The machine is busy (load {load:.1f} on {cores} cores): expect about {factor:.1f}× longer, "
+            f"{human_duration((cost.seconds + card) * factor)} in all."
+        )
+    return "\n\n".join(lines)
 
 
 def human_duration(seconds: float) -> str:

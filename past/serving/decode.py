@@ -195,16 +195,24 @@ def decode_rows(
 
 
 def generate_rows(
-    model: Any, tokenizer: Any, prompts: Sequence[Sequence[int]], params: GenerationParams
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Sequence[int]],
+    params: GenerationParams,
+    on_step: Callable[[int], None] | None = None,
 ) -> list[tuple[list[int], str]]:
     """Decode ``prompts`` (token ids) together to their end with :func:`decode_rows` over ``model`` as it is
     (a PEFT model with its active adapter): per row, the new tokens (EOS not included) and why it finished
     (``"eos"`` or ``"length"``). The one local generation loop; :class:`past.generators.LocalGenerator` and
-    tool-use GRPO rollouts run it, the chat engines stream it."""
+    tool-use GRPO rollouts run it, the chat engines stream it. ``on_step(n)``, when given, is called after the
+    n-th decoding step (progress inside one long batch)."""
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     rows: list[tuple[list[int], str]] = [([], "length") for _ in prompts]
     lengths = [params.max_new_tokens] * len(prompts)
-    for steps in decode_rows(model_forward(model), prompts, lengths, params, eos_token_ids(model, tokenizer), pad):
+    decoding = decode_rows(model_forward(model), prompts, lengths, params, eos_token_ids(model, tokenizer), pad)
+    for number, steps in enumerate(decoding, 1):
+        if on_step is not None:
+            on_step(number)
         for step in steps:
             if step.token is not None:
                 rows[step.row][0].append(step.token)

@@ -135,15 +135,28 @@ def synthesize(
     requests = _requests(chunks, config)
     stats.requests = len(requests)
     batch = max(1, generator.batch_size)
-    for start in range(0, len(requests), batch):
+    total = len(requests)
+    for start in range(0, total, batch):
         if reporter.should_stop():
             stats.stopped = True
             reporter.log(f"synthesis stopped after {start} of {len(requests)} requests")
             break
-        reporter.progress(start / max(len(requests), 1), f"generating {start + 1}-{min(start + batch, len(requests))}")
         chunk_requests = requests[start : start + batch]
-        seed = config.seed + start
-        replies = generator.generate([r.conversation for r in chunk_requests], config.params(), seed=seed)
+        words = f"generating {start + 1}-{start + len(chunk_requests)} of {total}"
+        reporter.progress(start / total, words)
+
+        def within(done: int, most: int, at: int = start, n: int = len(chunk_requests), what: str = words) -> None:
+            share = min(done / most, 1.0) if most else 0.0
+            reporter.progress((at + n * share) / max(total, 1), f"{what} (token {done} of {most})")
+
+        if hasattr(generator, "on_tokens"):  # a local generator reports inside its (long) batch
+            generator.on_tokens = within
+        try:
+            seed = config.seed + start
+            replies = generator.generate([r.conversation for r in chunk_requests], config.params(), seed=seed)
+        finally:
+            if hasattr(generator, "on_tokens"):
+                generator.on_tokens = None
         now = datetime.now(UTC).isoformat(timespec="seconds")
         for request, reply in zip(chunk_requests, replies, strict=True):
             stats.generations += 1

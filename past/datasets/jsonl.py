@@ -66,19 +66,30 @@ def loads_json(text: str | bytes) -> Any:
     return value
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """A JSON file from a user, parsed by :func:`loads_json`; a :class:`PastError` naming the file otherwise."""
+def read_json(path: str | os.PathLike[str], error: type[Exception] = PastError, label: str = "") -> Any:
+    """A JSON file from a user, parsed by :func:`loads_json`; ``error`` (the caller's class) naming the file
+    (``label``, else its name: a share-link user never sees server paths) otherwise."""
     path = Path(path)
+    label = label or path.name
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise PastError(f"cannot read {path}: {exc.strerror}") from exc
+        raise error(f"cannot read {label}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
-        raise PastError(f"{path.name} is not UTF-8 text (byte {exc.start})") from exc
+        raise error(f"{label} is not UTF-8 text (byte {exc.start})") from exc
     try:
         return loads_json(text)
     except json.JSONDecodeError as exc:
-        raise PastError(f"{path.name} is not valid JSON: {exc}") from exc
+        raise error(f"{label} is not valid JSON: {exc}") from exc
+
+
+def read_json_file(directory: str | os.PathLike[str], name: str, error: type[Exception], missing: str) -> Any:
+    """The JSON file a directory must hold (a model's config.json, a skill's skill.json, an adapter's
+    adapter_config.json): "<directory> has no <name>; <missing>" when absent, else :func:`read_json`."""
+    file = Path(directory) / name
+    if not file.is_file():
+        raise error(f"{directory} has no {name}; {missing}")
+    return read_json(file, error, str(file))
 
 
 def write_jsonl(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> Path:

@@ -66,3 +66,9 @@ class LocalGenerator:
 
 
 TOKEN_REPORT_EVERY = 16
+
+
+def local_generator(loaded: Any, batch_size: int = 8) -> LocalGenerator:
+    """A generator over a :class:`past.models.LoadedModel`, named after the model it runs."""
+    label = loaded.resolved.label if getattr(loaded, "resolved", None) else "local"
+    return LocalGenerator(loaded.model, loaded.tokenizer, name=f"local:{label}", batch_size=batch_size)

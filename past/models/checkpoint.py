@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from past.datasets.jsonl import loads_json
+from past.datasets.jsonl import loads_json, read_json_file
 from past.errors import MalformedModelError, ModelNotFoundError
-from past.jsonfile import read_json_file
 from past.models.safetensors_header import PICKLE_SUFFIXES, read_header
 
 

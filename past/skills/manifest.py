@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, Strict, TypeAdapter, ValidationError
 
-from past.jsonfile import read_json_file
+from past.datasets.jsonl import read_json_file
 from past.skills.errors import SkillFormatError
 from past.skills.lambdas import LambdaError, check_lambda
 

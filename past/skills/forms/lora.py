@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from past.jsonfile import read_json_file
+from past.datasets.jsonl import read_json_file
 from past.skills.errors import SkillFormatError
 from past.skills.forms.base import LowRank
 from past.skills.tensors.io import SafetensorsFile, TensorEntry, write_safetensors

@@ -38,13 +38,15 @@ def build_report_card(
     split: str | None = None,
     limit: int | None = None,
     max_new_tokens: int = 32,
-    prompt: str = "paper",
+    prompt: str | None = None,
     retrieval_k: int = 3,
     batch_size: int = 16,
     reporter: Reporter | None = None,
 ) -> dict[str, Any]:
-    """The card as a JSON-ready dict (``no_questions`` set when the collection has none)."""
+    """The card as a JSON-ready dict (``no_questions`` set when the collection has none). ``prompt``: the prompt
+    family, by default the one the adapted model's preset trains (:func:`past.adapt_params.answer_format`)."""
     from backend.retrieval import collection_index
+    from past.adapt_params import answer_format
     from past.errors import EvaluationError
     from past.evaluation import EvalConfig
     from past.evaluation.report_card import make_report_card
@@ -54,6 +56,7 @@ def build_report_card(
 
     reporter = reporter or NullReporter()
     record = read_adapted(settings, adapted)
+    prompt = prompt or answer_format(record.get("preset"))
     collection = check_collection(collection or record.get("collection") or "default")
     store = Store(settings.db_path)
     docs = DocumentService(settings, store)

@@ -7,7 +7,8 @@ passage's questions closed-book with the one evaluator (:mod:`past.evaluation`).
 
 * ``base`` — the base model (greedy: seed-independent, evaluated once);
 * ``sft-passage`` — SFT on the passage alone (preset ``passage-only``);
-* ``sft-synth`` — SFT on the passage + the model's own implications (preset ``short-notes``);
+* ``sft-synth`` — SFT on the passage + the model's own implications (preset ``short-notes``; ``--preset`` names
+  another, e.g. ``recall-practice`` read with ``--prompt recall``: then ``sft-synth`` and ``past`` are that preset's);
 * ``past`` — ``sft-synth`` + λ·v (the same run's injected adapter); ``past@λ`` for the ``--lambdas`` sweep;
 * ``skill-only`` — base + λ·v without any SFT (does the skill alone explain a gain?);
 * ``pre-injection`` and ``sequential`` — the paper's transfer-strategy ablation (``--ablations``; sequential
@@ -40,6 +41,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from records import portable, write_record  # a sibling module
+
+from past.adapt_params import PRESET_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "squad" / "dev_passages.json"
@@ -117,10 +120,12 @@ class Bench:
         return result
 
     def kept_adapter(self, index: int, seed: int) -> Path | None:
-        return Path(self.args.keep_adapters) / f"p{index:04d}-s{seed}-short-notes" if self.args.keep_adapters else None
+        if not self.args.keep_adapters:
+            return None
+        return Path(self.args.keep_adapters) / f"p{index:04d}-s{seed}-{self.args.preset}"
 
     def keep(self, adapter: Path, index: int, seed: int) -> Path:
-        """The short-notes fine-tune of (passage, seed), kept for systems added later (or used in place)."""
+        """The ``--preset`` fine-tune of (passage, seed), kept for systems added later (or used in place)."""
         target = self.kept_adapter(index, seed)
         if target is None:
             return adapter
@@ -146,7 +151,7 @@ class Bench:
 
         config = AdaptConfig.from_preset(preset, mode=mode, lam=self.lam if mode != "sft" else None, seed=seed)
         synthesis = getattr(self.args, "synthesis", None)
-        if synthesis is not None and preset == "short-notes":  # the synthetic-data-type ablation
+        if synthesis is not None and preset == self.args.preset:  # the synthetic-data-type ablation
             config.stages[0].data.synthesis = synthesis
             config.validate()
         if self.args.epochs is not None:
@@ -195,7 +200,7 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path,
     if synth_based:
         kept = bench.kept_adapter(index, seed)
         if kept is None or not kept.is_dir():
-            adapted, cpu, wall = timed(lambda: bench.adapt(document, "short-notes", "sft", seed, work / "synth"))
+            adapted, cpu, wall = timed(lambda: bench.adapt(document, bench.args.preset, "sft", seed, work / "synth"))
             cost["sft-synth-training"] = {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
             kept = bench.keep(Path(adapted.adapter), index, seed)
         if "sft-synth" in need:
@@ -210,13 +215,14 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path,
             result, ecpu, ewall = timed(lambda injected=injected, name=name: bench.evaluate(name, injected, qa, seed))
             record(name, result, ecpu, ewall)  # training cost: sft-synth's; injection and evaluation here
     if "pre-injection" in need:
-        adapted, cpu, wall = timed(lambda: bench.adapt(document, "short-notes", "pre_injection", seed, work / "pre"))
+        preset = bench.args.preset
+        adapted, cpu, wall = timed(lambda: bench.adapt(document, preset, "pre_injection", seed, work / "pre"))
         result, ecpu, ewall = timed(lambda: bench.evaluate("pre-injection", adapted.adapter, qa, seed))
         record("pre-injection", result, cpu + ecpu, wall + ewall)
     if "sequential" in need:
         source = bench.args.source_model
         adapted, cpu, wall = timed(
-            lambda: bench.adapt(document, "short-notes", "sequential", seed, work / "seq", source)
+            lambda: bench.adapt(document, bench.args.preset, "sequential", seed, work / "seq", source)
         )
         result, ecpu, ewall = timed(lambda: bench.evaluate("sequential", adapted.adapter, qa, seed, Path(source)))
         record("sequential", result, cpu + ecpu, wall + ewall)
@@ -249,7 +255,7 @@ def multi_doc_unit(bench: Bench, chosen: list[tuple[int, tuple]], seed: int, scr
         items.extend(qa.items)
     qa = QASet(items)
     mode = "past" if bench.skill is not None else "sft"
-    config = AdaptConfig.from_preset("short-notes", mode=mode, lam=bench.lam if bench.skill else None, seed=seed)
+    config = AdaptConfig.from_preset(bench.args.preset, mode=mode, lam=bench.lam if bench.skill else None, seed=seed)
     if bench.args.multi_doc_epochs is not None:
         config.stages[0].sft = {**config.stages[0].sft, "max_steps": 0, "num_train_epochs": bench.args.multi_doc_epochs}
     work = scratch / f"multi-s{seed}"
@@ -328,6 +334,7 @@ def write_report(
         "skill": args.skill,
         "lam": args.lam,
         "prompt": args.prompt,
+        "preset": args.preset,
         "judge": "rule: token F1, correct at >= 0.5"
         + (f"; llm: {args.judge_endpoint_model}" if args.judge_endpoint else ""),
         "max_new_tokens": args.max_new_tokens,
@@ -447,11 +454,18 @@ def main() -> None:
     parser.add_argument("--lambdas", default="", help="extra λ values for a sweep, e.g. 0,0.5,1.5,2")
     parser.add_argument("--sweep-seeds", default="0", help="the seeds the λ sweep runs on (it is evaluation only)")
     parser.add_argument("--attach-to-skill", help="write the summary into this skill folder's skill.json metrics")
-    parser.add_argument("--keep-adapters", help="keep each short-notes fine-tune here (systems added later reuse it)")
+    parser.add_argument("--keep-adapters", help="keep each --preset fine-tune here (systems added later reuse it)")
     parser.add_argument("--shard", default="0/1", help="I/N: run every N-th unit from the I-th (parallel processes)")
     parser.add_argument("--systems", default="base,sft-passage,sft-synth,past,skill-only")
     parser.add_argument("--ablations", action="store_true", help="add pre-injection and sequential")
     parser.add_argument("--source-model", help="θ_S^rl checkpoint for the sequential system")
+    parser.add_argument(
+        "--preset",
+        default="short-notes",
+        choices=PRESET_NAMES,
+        help="the Stage II preset of sft-synth, past and the ablations (default short-notes; recall-practice is read "
+        "with --prompt recall)",
+    )
     parser.add_argument("--epochs", type=float, help="override the presets' epochs")
     parser.add_argument(
         "--synthesis",

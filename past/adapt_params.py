@@ -41,6 +41,20 @@ PRESETS: dict[str, dict[str, Any]] = {
         "stages": [{"name": "documents", "data": {"synthesis": []}, "sft": TARGET_SFT}],
     },
 }
+# Answerable facts (issue 23's storage study, bench/README.md "Storage study"): the documents' text with
+# practice passages from other articles and their questions answered in the recall format (the remembered
+# sentence, then "Answer: ..."), batch 1 as the paper. Closed book, read in that format, it answers 16.5 % of
+# 20 SQuAD passages' questions where short-notes answers 0.8 % (paired +15.7 points [+7.3, +25.3]; trained on
+# an unrelated passage instead, 0.8 %), and keeps more forgetting probes; ~5x short-notes' CPU time.
+PRACTICE_SFT: dict[str, Any] = {**TARGET_SFT, "batch_size": 1, "save_steps": 0}
+PRESETS["recall-practice"] = {
+    "description": "Answerable facts (about 5x slower): the documents' text with practice questions on other "
+    "passages, answered by first recalling the sentence; read its answers in the 'recall, then answer' format.",
+    "answer_format": "recall",
+    "stages": [
+        {"name": "documents", "data": {"synthesis": [], "practice": 3, "qa_prompt": "recall"}, "sft": PRACTICE_SFT}
+    ],
+}
 # The long-document regime (LooGLE, App. E of the paper): (1) context memorisation, multi-task SFT over the
 # document's 1024-token windows (the paper's smallest window; text modelling + expansion + compression with
 # extractive lead summaries, see past.pipeline.data_recipe), then (2) synthetic QA on 256-token chunks,
@@ -88,6 +102,12 @@ PRESETS[TOOL_PRESET] = {
 }
 DEFAULT_PRESET = "short-notes"
 PRESET_NAMES = list(PRESETS)
+
+
+def answer_format(preset: str | None) -> str:
+    """The prompt family a preset's model is read in (its report card, its A/B chat): ``recall`` for a preset
+    that trains the recall-then-answer format, else the direct ``paper`` prompt (also for an unknown preset)."""
+    return PRESETS.get(preset or "", {}).get("answer_format", "paper")
 
 
 def check_preset(name: object) -> str:

@@ -39,7 +39,7 @@ from past.serving.generation import GenerationParams
 from studio.ab_votes import choice_of, export_all, pane_names, render_vote_panel, reveal_text, tally_rows, vote_state
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.errors import user_errors
-from studio.recall_view import ANSWER_FORMATS, AS_TYPED, RECALL, recall_markdown
+from studio.recall_view import ANSWER_FORMATS, AS_TYPED, FORMAT_KEY, RECALL, recall_markdown
 from studio.screen import OnLoad, StudioUI
 
 INTRO = (
@@ -230,8 +230,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                 for i, h in enumerate(histories)
             ]
             shown = ["", ""] if session.blind else [passages_text(hits.get(key)) for key in order]
-            chats = [gr.update(value=pane, label=title) for pane, title in zip(panes, titles, strict=True)]
-            return *chats, "", notes[0], notes[1], usage_text(session.blind), session.id, shown
+            # the conversations themselves (the /ab_chat API returns them); pane_titles has set the panes' titles
+            return panes[0], panes[1], "", notes[0], notes[1], usage_text(session.blind), session.id, shown
 
         try:
             yield frame()
@@ -268,6 +268,20 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             finished[:] = [True, True]
             saved = {key: shown_reply(i) or "(no reply)" for i, key in enumerate(order)}
             conversations.add_turn(session.id, message, saved, real)
+
+    def pane_titles(blind_on: bool, m_a: str, ad_a: str, m_b: str, ad_b: str) -> tuple:
+        """The panes' titles for the sides about to answer, set as the message is sent: what each side is, or
+        "Model 1"/"Model 2" in blind mode. A side the policy refuses keeps its title (the reply says why)."""
+        policy = ctx.guard.policy
+        try:
+            sides = {
+                "a": Side(policy.model_ref(m_a, "side A model") or "", (policy.adapter(ad_a, "side A adapter") or "")),
+                "b": Side(policy.model_ref(m_b, "side B model") or "", (policy.adapter(ad_b, "side B adapter") or "")),
+            }
+        except PastError:
+            return gr.update(), gr.update()
+        left, right = pane_names(bool(blind_on), sides, ctx.settings)
+        return gr.update(label=left), gr.update(label=right)
 
     def vote_outputs(session: ABSession | None) -> tuple:
         buttons, hint, reveal = vote_state(conversations, session, ctx.settings)
@@ -321,6 +335,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     for trigger in (send.click, prompt.submit):  # at once, before a reply slot is free: say what is happening
         trigger(lambda: [gr.update(interactive=False)] * len(busy), None, busy, api_name=False, queue=False)
         trigger(lambda: (WAITING, WAITING), None, [status_a, status_b], api_name=False, queue=False)
+        trigger(pane_titles, [blind, *pickers], [chat_a, chat_b], api_name=False, queue=False)
     stop.click(None, None, None, cancels=events, api_name=False)
     stop.click(after_reply, session_id, [*vote_panel, send], api_name=False)
     reset = [chat_a, chat_b, status_a, status_b, session_id, *pickers, usage, *vote_panel]
@@ -362,14 +377,22 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         hist = conversations.histories(session) if session else ([], [])
         chats = [gr.update(value=hist[0], label=left), gr.update(value=hist[1], label=right)]
         sid = session.id if session else ""
-        return (*updates, blind_on, *chats, sid, gr.update(visible=not blind_on), *vote_outputs(session))
+        kept = ctx.selections.get(FORMAT_KEY, AS_TYPED)
+        shown_format = gr.update(value=kept if kept in (AS_TYPED, RECALL) else AS_TYPED)
+        return (*updates, blind_on, *chats, sid, gr.update(visible=not blind_on), *vote_outputs(session), shown_format)
 
     def remember(m_a: str, ad_a: str, m_b: str, ad_b: str) -> None:
         ctx.selections.set(SIDES_KEY, {"a": {"model": m_a, "adapter": ad_a}, "b": {"model": m_b, "adapter": ad_b}})
 
     for picker in pickers:
         picker.input(remember, pickers, None, api_name=False, queue=False)
-    restored = [*pickers, blind, chat_a, chat_b, session_id, usage, *vote_panel]
+
+    def remember_format(value: str) -> None:
+        if value in (AS_TYPED, RECALL):  # whatever a browser sends, only a known format is kept
+            ctx.selections.set(FORMAT_KEY, value)
+
+    answer_format.input(remember_format, answer_format, None, api_name=False, queue=False)
+    restored = [*pickers, blind, chat_a, chat_b, session_id, usage, *vote_panel, answer_format]
 
     def collection_choices(current: str | None) -> dict:
         names = ctx.documents.collections()

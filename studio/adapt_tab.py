@@ -19,12 +19,21 @@ from pathlib import Path
 import gradio as gr
 
 from backend.tool_collections import ToolCollections
-from past.adapt_params import DEFAULT_PRESET, PRESETS, TARGET_SFT, TOOL_PRESET, AdaptParams, preset_epochs
+from past.adapt_params import (
+    DEFAULT_PRESET,
+    PRESETS,
+    TARGET_SFT,
+    TOOL_PRESET,
+    AdaptParams,
+    answer_format,
+    preset_epochs,
+)
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN, SYNTAX, LambdaError, LambdaSpec
 from studio.analysis_view import stored_heatmap
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.job_view import status_html
+from studio.recall_view import FORMAT_KEY, format_for
 from studio.report_card_view import KIND as CARD_KIND
 from studio.report_card_view import (
     answer_rows,
@@ -425,6 +434,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
                 "b": {"model": base_model, "adapter": result.get("injected_adapter", "")},
             },
         )
+        # a preset that trains the recall-then-answer format is read in it
+        ctx.selections.set(FORMAT_KEY, format_for(answer_format(job.params.get("preset"))))
         return ui.go_to("ab-chat") if ui else gr.update()
 
     def evaluate_it():

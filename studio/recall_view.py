@@ -12,6 +12,14 @@ from past.evaluation.prompts import PROMPT_LABELS, split_reply
 RECALL = "recall"
 AS_TYPED = "question"
 ANSWER_FORMATS = [("as typed", AS_TYPED), (PROMPT_LABELS[RECALL], RECALL)]
+FORMAT_KEY = "ab_chat.answer_format"  # selection in the store: the A/B answer format last chosen (or set by Adapt)
+
+
+def format_for(prompt_family: str) -> str:
+    """The A/B chat answer format that reads a model trained for ``prompt_family`` (the evaluator's name)."""
+    return RECALL if prompt_family == RECALL else AS_TYPED
+
+
 REMEMBERED = "What it remembered:"
 NO_ANSWER = "(no 'Answer:' line: this reply gives no answer)"
 

@@ -94,6 +94,12 @@ def drill(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (work / "good.qa.json").write_text(json.dumps(QUESTIONS))
     (work / "bad.qa.json").write_text(json.dumps({"doc_id": "notes", "questions": [None, 5, "str"]}))
     write_docx_bomb(work / "bomb.docx", unpacked_mb=400)
+    deep = "[" * 100_000 + "]" * 100_000  # json.loads alone: RecursionError
+    (work / "deep.json").write_text(deep)
+    answer = "9" * 5000  # int() of it: ValueError (Python's integer string conversion limit)
+    (work / "bigint.qa.json").write_text('{"doc_id": "n", "questions": [{"question": "q", "answer": ' + answer + "}]}")
+    shutil.copytree(skill, work / "deep-manifest")
+    (work / "deep-manifest" / "skill.json").write_text(deep)
 
     store = Store(settings.db_path)
     outcome = DocumentService(settings, store).upload([("notes.md", (work / "notes.md").read_bytes())], "notes")

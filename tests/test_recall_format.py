@@ -163,6 +163,22 @@ def test_practice_passages_teach_answering_on_other_documents() -> None:
         DataRecipe(practice=len(load_practice()) + 1).validate()
 
 
+def test_the_recall_practice_preset_is_the_storage_studys_measured_recipe() -> None:
+    """The preset trains what bench/target_recipes.py measured as 'practice3 recall e10 b1' (passage text + 3
+    practice passages with recall-format questions, 10 epochs at batch 1), and is read in the recall format."""
+    from past.adapt_params import answer_format
+
+    (stage,) = AdaptConfig.from_preset("recall-practice", mode="sft").stages
+    assert stage.data.practice == 3 and stage.data.qa_prompt == "recall" and stage.data.synthesis == []
+    assert stage.sft["batch_size"] == 1 and stage.sft["num_train_epochs"] == 10
+    assert answer_format("recall-practice") == "recall"
+    assert answer_format("short-notes") == answer_format(None) == answer_format("gone") == "paper"
+    # a skill can be built for it: its sources then train with the same practice and format
+    recipe = SkillRecipe(name="s", sources=["x"], preset="recall-practice")
+    recipe.validate()
+    assert source_adapt_config(recipe, k=1).stages[0].data.practice == 3
+
+
 def test_practice_passages_share_no_article_with_the_benchmark_targets() -> None:
     dev = ROOT.parent / "shared" / "data" / "squad" / "dev_passages.json"
     if not dev.is_file():

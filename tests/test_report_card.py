@@ -165,6 +165,19 @@ def test_report_card_numbers_equal_the_evaluate_jobs(adapted: tuple[Settings, Pa
     assert "with the documents in the prompt:" in card["summary"] and "Forgetting check: on 20" in card["summary"]
 
 
+def test_a_model_adapted_with_a_recall_preset_is_carded_in_its_format(adapted: tuple[Settings, Path]) -> None:
+    """The card reads a model in the answer format its preset trained (recall-practice: recall, then answer;
+    only the answer line is judged); an explicit prompt still wins."""
+    settings, _ = adapted
+    folder = settings.adapters_dir / "isle-v1"
+    record = {**json.loads((folder / "adapted.json").read_text()), "preset": "recall-practice"}
+    (folder / "adapted.json").write_text(json.dumps(record))
+    card = build_report_card(settings, "isle-v1", limit=1, batch_size=1)
+    assert card["prompt"] == "recall" and card["n_questions"] == 1
+    direct = build_report_card(settings, "isle-v1", limit=1, batch_size=1, max_new_tokens=4, prompt="paper")
+    assert direct["prompt"] == "paper"
+
+
 def test_plain_words_and_a_collection_without_questions(adapted: tuple[Settings, Path], capsys) -> None:
     settings, _ = adapted
     card = {

@@ -330,11 +330,13 @@ def test_the_tools_screen_lets_only_editors_set_an_llm_simulator_and_records_who
             handler(editor, bad, "sim")
         with pytest.raises(PathRefusedError):
             policy.endpoint(bad)
+    with pytest.raises(gr.Error, match=r"leads to 127\.0\.0\.1"):  # an exposed studio never calls this machine
+        handler(editor, "http://127.0.0.1:8000/v1", "sim")
     with pytest.raises(gr.Error, match="both the endpoint URL and the model"):
-        handler(editor, "http://127.0.0.1:8000/v1", "")
+        handler(editor, "http://8.8.8.8/v1", "")
     assert handler(editor, "", "")[0] == {}
-    state, shown = handler(editor, " http://127.0.0.1:8000/v1 ", "sim")
-    assert state == {"base_url": "http://127.0.0.1:8000/v1", "model": "sim"} and "`sim`" in shown
+    state, shown = handler(editor, " http://8.8.8.8/v1 ", "sim")
+    assert state == {"base_url": "http://8.8.8.8/v1", "model": "sim"} and "`sim`" in shown
 
     tools = ToolCollections(settings, ctx.store)
     tools.upload_paths([write(tmp_path, "parcel.json", PARCEL_APIS)], "parcels")

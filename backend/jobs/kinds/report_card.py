@@ -26,7 +26,9 @@ class ReportCardParams:
     split: str | None = param(None, help="only questions of this split (e.g. test)")
     limit: int | None = param(None, bounds=COUNT, help="at most this many questions")
     max_new_tokens: int = param(32, bounds=TOKENS, help="longest answer, in tokens")
-    prompt: str = param("paper", help="prompt style of the questions", choices=PROMPT_STYLES)
+    prompt: str | None = param(
+        None, help="prompt style of the questions (default: the one the model's preset trains)", choices=PROMPT_STYLES
+    )
     retrieval_k: int = param(
         3, bounds=COUNT, help="passages put in front of each question when answering with documents"
     )

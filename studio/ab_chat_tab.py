@@ -315,6 +315,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     outputs = [chat_a, chat_b, prompt, status_a, status_b, usage, session_id, passages_shown]
     respond = ctx.guard.generation(respond)  # a per-user cap on replies streaming at once
     cast = ctx.guard.audited("ab_vote", target=1)(cast)
+    busy = [send, *votes.buttons]
+    for trigger in (send.click, prompt.submit):  # at once, before a reply slot is free: say what is happening
+        # (registered before the reply itself, so its frames land after these)
+        trigger(lambda: [gr.update(interactive=False)] * len(busy), None, busy, api_name=False, queue=False)
+        trigger(lambda: (WAITING, WAITING), None, [status_a, status_b], api_name=False, queue=False)
+        trigger(pane_titles, [blind, *pickers], [chat_a, chat_b], api_name=False, queue=False)
     events = [
         send.click(
             respond,
@@ -331,11 +337,6 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     for event in events:
         event.then(after_reply, session_id, [*vote_panel, send], api_name=False)
         event.then(lambda shown: tuple(shown), passages_shown, passage_panes, api_name=False, queue=False)
-    busy = [send, *votes.buttons]
-    for trigger in (send.click, prompt.submit):  # at once, before a reply slot is free: say what is happening
-        trigger(lambda: [gr.update(interactive=False)] * len(busy), None, busy, api_name=False, queue=False)
-        trigger(lambda: (WAITING, WAITING), None, [status_a, status_b], api_name=False, queue=False)
-        trigger(pane_titles, [blind, *pickers], [chat_a, chat_b], api_name=False, queue=False)
     stop.click(None, None, None, cancels=events, api_name=False)
     stop.click(after_reply, session_id, [*vote_panel, send], api_name=False)
     reset = [chat_a, chat_b, status_a, status_b, session_id, *pickers, usage, *vote_panel]

@@ -224,6 +224,8 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     rating_outputs = [board, recommendation, basis]
     respond = ctx.guard.generation(respond)  # the per-user cap on replies being written at once
     cast = ctx.guard.audited("arena_vote", target=2)(cast)
+    # at once, before a slot is free; registered before the reply, whose frames must land after it
+    ask.click(lambda: WAITING, None, reveal, api_name=False, queue=False)
     event = ask.click(
         respond,
         [prompt, adapted, skill, lams, max_tokens],
@@ -233,7 +235,6 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         concurrency_limit=GENERATE_CONCURRENCY,
     )
     event.then(vote_buttons, session_id, buttons, api_name=False)
-    ask.click(lambda: WAITING, None, reveal, api_name=False, queue=False)  # at once, before a slot is free
     for i, button in enumerate(buttons):
         button.click(
             cast,

@@ -86,6 +86,7 @@ class Bench:
         from past.skills import SkillLibrary
 
         self.args = args
+        self.preset = getattr(args, "preset", "short-notes")  # sibling benches (open_book.py) have no --preset
         self.settings = Settings.load(args.data_dir).ensure()
         registry = ModelRegistry(self.settings)
         registry.ensure_default()
@@ -122,7 +123,7 @@ class Bench:
     def kept_adapter(self, index: int, seed: int) -> Path | None:
         if not self.args.keep_adapters:
             return None
-        return Path(self.args.keep_adapters) / f"p{index:04d}-s{seed}-{self.args.preset}"
+        return Path(self.args.keep_adapters) / f"p{index:04d}-s{seed}-{self.preset}"
 
     def keep(self, adapter: Path, index: int, seed: int) -> Path:
         """The ``--preset`` fine-tune of (passage, seed), kept for systems added later (or used in place)."""
@@ -151,7 +152,7 @@ class Bench:
 
         config = AdaptConfig.from_preset(preset, mode=mode, lam=self.lam if mode != "sft" else None, seed=seed)
         synthesis = getattr(self.args, "synthesis", None)
-        if synthesis is not None and preset == self.args.preset:  # the synthetic-data-type ablation
+        if synthesis is not None and preset == self.preset:  # the synthetic-data-type ablation
             config.stages[0].data.synthesis = synthesis
             config.validate()
         if self.args.epochs is not None:
@@ -200,7 +201,7 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path,
     if synth_based:
         kept = bench.kept_adapter(index, seed)
         if kept is None or not kept.is_dir():
-            adapted, cpu, wall = timed(lambda: bench.adapt(document, bench.args.preset, "sft", seed, work / "synth"))
+            adapted, cpu, wall = timed(lambda: bench.adapt(document, bench.preset, "sft", seed, work / "synth"))
             cost["sft-synth-training"] = {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
             kept = bench.keep(Path(adapted.adapter), index, seed)
         if "sft-synth" in need:
@@ -215,14 +216,14 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path,
             result, ecpu, ewall = timed(lambda injected=injected, name=name: bench.evaluate(name, injected, qa, seed))
             record(name, result, ecpu, ewall)  # training cost: sft-synth's; injection and evaluation here
     if "pre-injection" in need:
-        preset = bench.args.preset
+        preset = bench.preset
         adapted, cpu, wall = timed(lambda: bench.adapt(document, preset, "pre_injection", seed, work / "pre"))
         result, ecpu, ewall = timed(lambda: bench.evaluate("pre-injection", adapted.adapter, qa, seed))
         record("pre-injection", result, cpu + ecpu, wall + ewall)
     if "sequential" in need:
         source = bench.args.source_model
         adapted, cpu, wall = timed(
-            lambda: bench.adapt(document, bench.args.preset, "sequential", seed, work / "seq", source)
+            lambda: bench.adapt(document, bench.preset, "sequential", seed, work / "seq", source)
         )
         result, ecpu, ewall = timed(lambda: bench.evaluate("sequential", adapted.adapter, qa, seed, Path(source)))
         record("sequential", result, cpu + ecpu, wall + ewall)
@@ -255,7 +256,7 @@ def multi_doc_unit(bench: Bench, chosen: list[tuple[int, tuple]], seed: int, scr
         items.extend(qa.items)
     qa = QASet(items)
     mode = "past" if bench.skill is not None else "sft"
-    config = AdaptConfig.from_preset(bench.args.preset, mode=mode, lam=bench.lam if bench.skill else None, seed=seed)
+    config = AdaptConfig.from_preset(bench.preset, mode=mode, lam=bench.lam if bench.skill else None, seed=seed)
     if bench.args.multi_doc_epochs is not None:
         config.stages[0].sft = {**config.stages[0].sft, "max_steps": 0, "num_train_epochs": bench.args.multi_doc_epochs}
     work = scratch / f"multi-s{seed}"
@@ -334,7 +335,7 @@ def write_report(
         "skill": args.skill,
         "lam": args.lam,
         "prompt": args.prompt,
-        "preset": args.preset,
+        "preset": getattr(args, "preset", "short-notes"),
         "judge": "rule: token F1, correct at >= 0.5"
         + (f"; llm: {args.judge_endpoint_model}" if args.judge_endpoint else ""),
         "max_new_tokens": args.max_new_tokens,

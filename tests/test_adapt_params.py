@@ -72,7 +72,7 @@ def test_adapt_params_check_each_choice_once() -> None:
     assert AdaptParams() == AdaptParams("short-notes", "past", None, None, 0, "adapter")
     assert AdaptParams(lam="0.5,mlp=1").lam == LambdaSpec(0.5, {"mlp": 1.0})
     bad = [
-        ({"preset": "nope"}, "unknown preset 'nope': choose one of short-notes, passage-only, long-document"),
+        ({"preset": "nope"}, "unknown preset 'nope': choose one of short-notes, passage-only, recall-practice"),
         ({"mode": "magic"}, "unknown adaptation mode 'magic'"),
         ({"output": "zip"}, "unknown output 'zip'"),
         ({"epochs": 0}, "epochs must lie in (0, 100]"),

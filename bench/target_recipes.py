@@ -334,8 +334,8 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
                 entry["own_format_vs_default"] = paired(mine, own_family(name), baseline, "paper")
             control = CONTROLS.get(name)
             if control in by_recipe:  # what the target passage adds over the same training without it
-                entry["vs_control"] = paired(mine, own_family(name), by_recipe[control], own_family(name))
-                entry["vs_control"]["control"] = control if entry["vs_control"] else None
+                found = paired(mine, own_family(name), by_recipe[control], own_family(name))
+                entry["vs_control"] = {**found, "control": control} if found else None
         summary["recipes"][name] = entry
     summary["settings"] = {
         "judge": "rule: token F1 of the answer alone (recall line never judged), correct at >= 0.5",

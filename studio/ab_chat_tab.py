@@ -200,10 +200,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             found = index.retrieve(message, DEFAULT_K)
             hits = {key: found for key, on in with_docs.items() if on}
         params = GenerationParams(max_new_tokens=int(limit), temperature=float(temp), top_p=float(nucleus))
-        policy = ctx.guard.policy  # an exposed studio serves only models and adapters inside the data directory
-        m_a, m_b = policy.model_ref(m_a, "side A model"), policy.model_ref(m_b, "side B model")
-        ad_a, ad_b = policy.adapter(ad_a, "side A adapter"), policy.adapter(ad_b, "side B adapter")
-        configured = {"a": Side(m_a or "", (ad_a or "").strip()), "b": Side(m_b or "", (ad_b or "").strip())}
+        configured = picked_sides(m_a, ad_a, m_b, ad_b)
         session = conversations.get(sid) if (hist_a or hist_b) else None
         if session is None or session.blind != bool(blind_on):
             session = conversations.start(configured, blind=bool(blind_on))
@@ -269,15 +266,19 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             saved = {key: shown_reply(i) or "(no reply)" for i, key in enumerate(order)}
             conversations.add_turn(session.id, message, saved, real)
 
+    def picked_sides(m_a: str, ad_a: str, m_b: str, ad_b: str) -> dict[str, Side]:
+        """The two pickers' sides as the policy allows them (an exposed studio serves only models and adapters
+        inside the data directory; a refused one raises)."""
+        policy = ctx.guard.policy
+        m_a, m_b = policy.model_ref(m_a, "side A model"), policy.model_ref(m_b, "side B model")
+        ad_a, ad_b = policy.adapter(ad_a, "side A adapter"), policy.adapter(ad_b, "side B adapter")
+        return {"a": Side(m_a or "", (ad_a or "").strip()), "b": Side(m_b or "", (ad_b or "").strip())}
+
     def pane_titles(blind_on: bool, m_a: str, ad_a: str, m_b: str, ad_b: str) -> tuple:
         """The panes' titles for the sides about to answer, set as the message is sent: what each side is, or
         "Model 1"/"Model 2" in blind mode. A side the policy refuses keeps its title (the reply says why)."""
-        policy = ctx.guard.policy
         try:
-            sides = {
-                "a": Side(policy.model_ref(m_a, "side A model") or "", (policy.adapter(ad_a, "side A adapter") or "")),
-                "b": Side(policy.model_ref(m_b, "side B model") or "", (policy.adapter(ad_b, "side B adapter") or "")),
-            }
+            sides = picked_sides(m_a, ad_a, m_b, ad_b)
         except PastError:
             return gr.update(), gr.update()
         left, right = pane_names(bool(blind_on), sides, ctx.settings)

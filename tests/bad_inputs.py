@@ -549,6 +549,50 @@ CASES: tuple[BadInput, ...] = (
         tool="launch",
     ),
     BadInput(
+        "hostile-job-spec-kind-list",
+        TRACEBACK,
+        'job submit --spec a file holding {"kind": ["a"]}',
+        r"a job kind is a name \(string\), got \['a'\]",
+        past("job", "submit", "--spec", "{work}/kind-list.json"),
+    ),
+    BadInput(
+        "hostile-daemon-cpu-slots-zero",
+        GARBAGE,
+        "job daemon --cpu-slots 0 (was silently 2)",
+        r"argument --cpu-slots: must be at least 1, got 0",
+        past("job", "daemon", "--cpu-slots", "0"),
+    ),
+    BadInput(
+        "hostile-daemon-grace-nan",
+        GARBAGE,
+        "job daemon --grace nan",
+        r"argument --grace: 'nan' is not a finite number",
+        past("job", "daemon", "--grace", "nan"),
+    ),
+    BadInput(
+        "hostile-model-name-300",
+        TRACEBACK,
+        "inject --name a 300-character model name",
+        r"model name 'a{300}' is not allowed: .*at most 100 characters",
+        past("inject", "default", "--skill", "qa", "--name", "a" * 300),
+    ),
+    BadInput(
+        "fault-full-disk-skill-import",
+        TRACEBACK,
+        "a full disk (a real 64 KiB tmpfs as the skill library) while skill import copies a folder or unpacks a .zip",
+        "one line: 'cannot write … the disk is full; free some space or write somewhere else'; the library holds "
+        "nothing half-written",
+        covered_by="tests/test_outputs.py::test_skill_import_onto_a_full_disk_says_so_in_one_line_and_keeps_nothing",
+    ),
+    BadInput(
+        "fault-model-record-corrupt",
+        SMALLER,
+        "a stored model whose model.json is not JSON, a list, nested 100,000 deep or missing fields",
+        "`model list` shows it as 'broken' with what is wrong (and --json as kind 'broken'); it is never offered "
+        "as a model to use, and it no longer disappears silently",
+        covered_by="tests/test_models.py::test_a_model_with_an_unreadable_record_is_listed_as_broken_not_hidden",
+    ),
+    BadInput(
         "fault-damaged-store",
         TRACEBACK,
         "a truncated or page-corrupted studio.sqlite under job list, docs list, job submit, audit and launch.py",

@@ -96,6 +96,7 @@ def drill(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     write_docx_bomb(work / "bomb.docx", unpacked_mb=400)
     deep = "[" * 100_000 + "]" * 100_000  # json.loads alone: RecursionError
     (work / "deep.json").write_text(deep)
+    (work / "kind-list.json").write_text(json.dumps({"kind": ["a"]}))
     answer = "9" * 5000  # int() of it: ValueError (Python's integer string conversion limit)
     (work / "bigint.qa.json").write_text('{"doc_id": "n", "questions": [{"question": "q", "answer": ' + answer + "}]}")
     shutil.copytree(skill, work / "deep-manifest")

@@ -140,3 +140,34 @@ def test_hub_id_offline_is_a_clear_error(registry: ModelRegistry, monkeypatch: p
     monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ModelNotFoundError, match="not in the local hub cache"):
         registry.resolve("past-studio-tests/does-not-exist")
+
+
+def test_a_model_with_an_unreadable_record_is_listed_as_broken_not_hidden(
+    registry: ModelRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from past.cli.main import main
+    from tests.skill_fixtures import register_base
+
+    models = registry.settings.models_dir
+    register_base(make_tiny_llama(models / "tiny", seed=0))
+    for name, record in {
+        "garbled": "{not json",
+        "a-list": "[1, 2]",
+        "half": json.dumps({"name": "half", "kind": "base"}),
+        "deep": "[" * 100_000 + "]" * 100_000,
+    }.items():
+        make_tiny_llama(models / name, seed=1)
+        (models / name / "model.json").write_text(record)
+
+    assert [r.name for r in registry.list()] == ["tiny"]  # never offered as a model to use
+    broken = dict(registry.broken())
+    assert sorted(broken) == ["a-list", "deep", "garbled", "half"]
+    assert "is not a JSON object" in broken["a-list"] and "lacks display_name" in broken["half"]
+
+    assert main(["--data-dir", str(registry.settings.data_dir), "model", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("tiny ") and len(lines) == 5
+    assert all(" broken " in line and "fix it or remove" in line for line in lines[1:])
+    assert main(["--data-dir", str(registry.settings.data_dir), "model", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(m["name"], m["kind"]) for m in listed][-1] == ("half", "broken")

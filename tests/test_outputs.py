@@ -6,8 +6,10 @@ ordinary folder, into /proc, under a missing folder) are rows of ``tests/bad_inp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,18 +102,23 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_half_written(
     assert "Traceback" not in err and list(tmp_path.iterdir()) == []
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 64 KiB file system (tmpfs), where the machine lets this test mount one."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True)
+@contextlib.contextmanager
+def small_disk_at(folder: Path) -> Iterator[Path]:
+    """A real 64 KiB file system (tmpfs) mounted on ``folder``, where the machine lets this test mount one."""
+    folder.mkdir(exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip("mounting a small tmpfs needs root")
     try:
-        yield disk
+        yield folder
     finally:
-        subprocess.run(["umount", str(disk)], check=False)
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    with small_disk_at(tmp_path / "disk") as disk:
+        yield disk
 
 
 def test_inject_and_skill_export_onto_a_full_disk_say_so_in_one_line(
@@ -126,3 +133,30 @@ def test_inject_and_skill_export_onto_a_full_disk_say_so_in_one_line(
         errors = [line for line in err.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and "the disk is full" in errors[0] and "Traceback" not in err, err
         assert list(small_disk.iterdir()) == []  # nothing half-written is left
+
+
+@pytest.fixture
+def library_on_a_small_disk(data: Path, tmp_path: Path) -> Iterator[Path]:
+    """A copy of the drill's data directory whose (empty) skill library is a real 64 KiB tmpfs; 'qa' is moved
+    beside it as the folder to import."""
+    copy = tmp_path / "data"
+    subprocess.run(["cp", "-a", str(data), str(copy)], check=True)
+    (copy / "skills" / "qa").rename(tmp_path / "qa-source")
+    with small_disk_at(copy / "skills"):
+        yield copy
+
+
+def test_skill_import_onto_a_full_disk_says_so_in_one_line_and_keeps_nothing(
+    library_on_a_small_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, source = library_on_a_small_disk, tmp_path / "qa-source"
+    archive = tmp_path / "qa.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:  # the layout `past skill export` writes: one folder
+        for file in source.iterdir():
+            zipped.write(file, f"qa/{file.name}")
+    for what in (source, archive):  # a folder and a .zip: the skill (over 64 KiB) does not fit
+        assert past(data, "skill", "import", str(what), "--name", "big") == 2, what
+        err = capsys.readouterr().err
+        errors = [line for line in err.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "the disk is full" in errors[0] and "Traceback" not in err, err
+        assert list((data / "skills").iterdir()) == [], "nothing half-written is left"

@@ -38,14 +38,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def list_models(args: argparse.Namespace, settings: Settings) -> int:
-    records = ModelRegistry(settings).list()
+    registry = ModelRegistry(settings)
+    records, broken = registry.list(), registry.broken()
     if args.json:
-        print(json.dumps([asdict(r) for r in records], indent=2))
+        listed = [asdict(r) for r in records] + [{"name": n, "kind": "broken", "problem": p} for n, p in broken]
+        print(json.dumps(listed, indent=2))
         return 0
-    if not records:
+    if not records and not broken:
         print("no models yet: run `past model prepare`")
     for r in records:
         print(f"{r.name:32} {r.kind:9} {r.fingerprint}  {r.display_name}")
+    for name, problem in broken:
+        print(f"{name:32} {'broken':9} {problem}: fix it or remove {settings.models_dir / name}")
     return 0
 
 

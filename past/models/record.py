@@ -38,13 +38,27 @@ def write_record(directory: Path, record: ModelRecord) -> None:
 
 
 def read_record(directory: Path) -> ModelRecord | None:
-    """The sidecar of ``directory``, or None when it is not a registered model."""
+    """The sidecar of ``directory``, or None when it is not a registered model (or its record is unreadable)."""
+    return _parse_record(directory)[0]
+
+
+def record_problem(directory: Path) -> str | None:
+    """Why ``directory``'s ``model.json`` cannot be read, in words; None when it reads or there is none."""
+    return _parse_record(directory)[1]
+
+
+def _parse_record(directory: Path) -> tuple[ModelRecord | None, str | None]:
     path = directory / RECORD_FILE
     if not path.is_file():
-        return None
+        return None, None
     try:
-        data = loads_json(path.read_text())
-        known = {k: v for k, v in data.items() if k in ModelRecord.__dataclass_fields__}
-        return ModelRecord(**known)
-    except (json.JSONDecodeError, TypeError):
-        return None
+        data = loads_json(path.read_bytes())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, f"{RECORD_FILE} cannot be read ({getattr(exc, 'msg', None) or exc})"
+    if not isinstance(data, dict):
+        return None, f"{RECORD_FILE} is not a JSON object"
+    known = {k: v for k, v in data.items() if k in ModelRecord.__dataclass_fields__}
+    missing = [f for f in ("name", "display_name", "kind", "source", "architecture", "fingerprint") if f not in known]
+    if missing:
+        return None, f"{RECORD_FILE} lacks {', '.join(missing)}"
+    return ModelRecord(**known), None

@@ -19,7 +19,7 @@ from past.models.checkpoint import validate_checkpoint
 from past.models.embedded import embedded_model
 from past.models.fingerprint import fingerprint_checkpoint
 from past.models.hub import download_checkpoint, looks_like_hub_id
-from past.models.record import ModelRecord, read_record
+from past.models.record import ModelRecord, read_record, record_problem
 from past.paths import check_name
 from past.settings import Settings
 
@@ -61,6 +61,17 @@ class ModelRegistry:
         records = [read_record(p) for p in self.settings.models_dir.iterdir() if p.is_dir()]
         found = [r for r in records if r is not None]
         return sorted(found, key=lambda r: (r.kind != "base", r.name))
+
+    def broken(self) -> list[tuple[str, str]]:
+        """Folders of the store whose ``model.json`` is there but unreadable: (name, what is wrong), by name.
+
+        They are listed, never hidden: the folder still takes its name, and its owner should know why it is
+        missing from the model choices.
+        """
+        if not self.settings.models_dir.is_dir():
+            return []
+        found = [(p.name, record_problem(p)) for p in self.settings.models_dir.iterdir() if p.is_dir()]
+        return sorted((name, problem) for name, problem in found if problem)
 
     def new_path(self, name: str) -> Path:
         """Where a new model called ``name`` goes in the store; a name already taken is refused.

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from past.models.safetensors_header import PICKLE_SUFFIXES
-from past.paths import NAME_RE, check_name
+from past.paths import NAME_RE, check_name, writing
 from past.settings import Settings
 from past.skills.errors import SkillExistsError, SkillFormatError, SkillNameError, SkillNotFoundError
 from past.skills.manifest import MANIFEST_FILE, SkillManifest
@@ -118,7 +118,7 @@ class SkillLibrary:
         manifest = SkillManifest.read(source)
         target_name = validate_name(name or manifest.name)
         final = self.new_path(target_name, overwrite=overwrite)
-        with atomic_output_dir(final, overwrite=overwrite) as tmp:
+        with writing(final), atomic_output_dir(final, overwrite=overwrite) as tmp:  # a full disk: one line
             for file in files:
                 copy_regular_file(file, tmp / file.name)
             manifest.name = target_name
@@ -140,9 +140,10 @@ class SkillLibrary:
             raise SkillFormatError(f"{source} is neither a skill directory nor a .zip archive")
         self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".import-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
         try:
-            skill_dir = _extract_zip(source, staging)
+            with writing(self.root):  # the skill library's disk
+                staging.mkdir()
+                skill_dir = _extract_zip(source, staging)
             return self.add(skill_dir, name, overwrite=overwrite)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

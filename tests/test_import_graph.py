@@ -11,6 +11,7 @@ from the design. The rules:
 - no cycle between the modules of ``past/``;
 - the low layers (``past.datasets``, ``past.documents``) import only what lies below them;
 - the evaluator is handed a retriever and never imports ``past.retrieval``;
+- ``studio/`` never imports ``past.pipeline``: estimates and runs go through backend services and jobs;
 - every package of ``past/`` has a row in the layer table of ``docs/architecture.md`` and imports only packages of
   its own row or of rows before it;
 - ``docs/architecture.md`` (and ``CONTRIBUTING.md``) name only files that exist, and functions those files define.
@@ -35,6 +36,7 @@ FILE_LEVEL = ("backend", "jobs")  # inside this package every file is a node of 
 FOUNDATION = {"past", "past.errors", "past.paths", "past.settings", "past.progress", "past.device"}
 LOW_LAYERS = {"past.datasets": set(), "past.documents": {"past.datasets"}}
 NEVER = {("past.evaluation", "past.retrieval")}  # the evaluator is handed a retriever (``retriever=``)
+STUDIO_NEVER = ("past.pipeline",)  # the studio asks backend services and jobs (backend/estimates.py), never these
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 
 Edges = dict[str, dict[str, list[str]]]  # node -> node -> where ("path:line") the imports are
@@ -211,6 +213,17 @@ def forbidden_imports(root: Path) -> list[str]:
     return sorted(set(found))
 
 
+def studio_violations(root: Path) -> list[str]:
+    """``path:line name`` of every import by a studio module of a package listed in ``STUDIO_NEVER``."""
+    found = []
+    for module, path in module_files(root, "studio").items() if (root / "studio").is_dir() else ():
+        for line, name, names in imports(module, path):
+            targets = [name, *(f"{name}.{n}" for n in names)]
+            if any(t == p or t.startswith(f"{p}.") for t in targets for p in STUDIO_NEVER):
+                found.append(f"{path.relative_to(root)}:{line} {name}")
+    return sorted(set(found))
+
+
 def layer_violations(edges: Edges) -> list[str]:
     """Imports by a low layer of anything but what lies below it, and the imports listed in ``NEVER``."""
     found = []
@@ -300,6 +313,10 @@ def test_past_modules_have_no_import_cycle() -> None:
     check_acyclic(module_edges(ROOT, ("past",)), "modules of past/")
 
 
+def test_the_studio_leaves_the_pipeline_to_the_backend() -> None:
+    assert studio_violations(ROOT) == []
+
+
 def test_low_layers_import_only_what_lies_below_them() -> None:
     assert layer_violations(package_edges(ROOT)) == []
 
@@ -356,8 +373,11 @@ def test_the_checks_find_what_they_look_for(tmp_path: Path) -> None:
             "backend/jobs/gateway/server.py": "from backend.jobs.runner import log_path\nGateway = 1\n",
             "studio/__init__.py": "",
             "studio/app.py": "",
+            "studio/tab.py": "def estimate():\n    from past.pipeline.cost import launch_note\n",
+            "studio/other.py": "from past import pipeline\nfrom past.adapt_params import PRESETS\n",
         },
     )
+    assert studio_violations(tmp_path) == ["studio/other.py:1 past", "studio/tab.py:2 past.pipeline.cost"]
     assert forbidden_imports(tmp_path) == [
         "backend/store.py:1 studio",
         "past/d.py:4 backend.jobs",

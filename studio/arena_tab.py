@@ -310,21 +310,23 @@ def respond(
         for key, lam in (("a", lam_a), ("b", lam_b))
     }
     session = arena.conversations.start(real, blind=True)
+    params = GenerationParams(max_new_tokens=int(limit), temperature=0.0)
     replies = ["", ""]
     try:
-        yield from stream_answers(arena, session, message, replies, int(limit))
+        yield from stream_answers(arena, session, message, replies, params)
         yield answer_frame(message, replies, VOTE_NOW, session.id)
     finally:
         saved = {k: r or "(no reply)" for k, r in zip(session.order(), replies, strict=True)}
         arena.conversations.add_turn(session.id, message, saved, real)
 
 
-def stream_answers(arena: Arena, session: ABSession, message: str, replies: list[str], limit: int) -> Iterator:
+def stream_answers(
+    arena: Arena, session: ABSession, message: str, replies: list[str], params: GenerationParams
+) -> Iterator:
     """The frames while both models load and answer; ``replies`` (left, right) fill as they stream."""
     specs = [SideSpec(model=session.sides[k].model, adapter=Path(session.sides[k].adapter)) for k in session.order()]
     loaded = [False, False]
     user = {"role": "user", "content": message}
-    params = GenerationParams(max_new_tokens=limit, temperature=0.0)
     for event in arena.ctx.engine.stream(specs, [[user], [user]], params):
         if event.kind == "ready":
             loaded[event.side] = True

@@ -144,6 +144,19 @@ def next_pair(lams: list[float], votes: list[Vote], rng: random.Random | None = 
     return pair[0], pair[1]
 
 
+def question_pair(
+    settings: Settings, rows: list[dict[str, Any]], adapted: str, skill: str, lam_text: str
+) -> tuple[str, float, float]:
+    """The base model of ``adapted`` and the two λ (of those listed in ``lam_text``) to ask the next question at:
+    the pair with the fewest stored votes, in random order."""
+    values = parse_lambdas(lam_text)
+    base = next((m.base for m in adapted_models(settings) if m.name == adapted), None)
+    if base is None:
+        raise ConfigError(f"There is no adapted model named {adapted!r} with a fine-tune to add the skill to.")
+    lam_a, lam_b = next_pair(values, lambda_votes(settings, rows, adapted, skill))
+    return base, lam_a, lam_b
+
+
 def lambda_board(
     settings: Settings, rows: list[dict[str, Any]], adapted: str, skill: str, bootstrap: int = 200
 ) -> tuple[Leaderboard | None, Recommendation]:

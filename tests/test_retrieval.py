@@ -91,7 +91,7 @@ def test_the_documents_prompt_puts_passages_before_the_same_question() -> None:
 
 def test_a_chat_side_shows_the_passages_it_read() -> None:
     from past.retrieval import Hit
-    from studio.ab_chat_tab import passages_text
+    from studio.ab_reply import passages_text
 
     text = passages_text([Hit("Tallowmere is the only town.\nIt has a harbour.", "isle.md", 1, 2.5)])
     assert "**1. isle.md** (passage 2, score 2.50)" in text and "> Tallowmere is the only town.\n> It has a" in text

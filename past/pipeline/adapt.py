@@ -351,7 +351,7 @@ def _tool_stage(
     run: _Run, stage: AdaptStage, reporter: Reporter
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, int]]:
     """A tools collection's SFT records (stored, so a resumed run does not write them again). Descriptions and
-    usage requests come from ``generator`` when one is given, else from templates."""
+    usage requests come from the run's ``generator`` when it has one, else from templates."""
     from past.datasets import read_jsonl, write_jsonl
     from past.tools.documents import tool_sft_records
 

@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import tables  # a sibling module
 from quality import complete_passages, load_runs  # the benchmark's own loader and completeness rule
 
 JUDGES: dict[str, Callable[[Any], bool]] = {
@@ -47,18 +48,14 @@ def rejudged(runs: list, judge: Callable[[Any], bool]) -> list:
 def table(systems: dict[str, list]) -> str:
     from past.evaluation.systems import summarize_systems
 
-    def cell(e: dict[str, float]) -> str:
-        return f"{e['mean']:.3f} [{e['low']:.3f}, {e['high']:.3f}]"
-
     names = [n for n in SYSTEMS if n in systems]
-    header = "| judge | " + " | ".join(names) + " | past − sft-synth (paired) |"
-    lines = [header, "|" + "---|" * (len(names) + 2)]
+    lines = tables.table(["judge", *names, "past − sft-synth (paired)"])
     for label, judge in JUDGES.items():
         scored = {n: rejudged(systems[n], judge) for n in names}
         summary = summarize_systems(scored, [("past", "sft-synth")], metrics=("correct",))
-        row = [cell(summary["systems"][n]["correct"]) for n in names]
         paired = summary["paired"]["past − sft-synth"]["correct"]["difference"]
-        lines.append(f"| {label} | " + " | ".join(row) + f" | {cell(paired)} |")
+        cells = [tables.estimate(summary["systems"][n]["correct"]) for n in names]
+        lines.append(tables.row([label, *cells, tables.estimate(paired)]))
     return "\n".join(lines) + "\n"
 
 

@@ -43,7 +43,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from records import write_record  # noqa: E402  (a sibling module)
+import tables  # noqa: E402  (sibling modules)
+from records import write_record  # noqa: E402
 
 LOOGLE_DIR = ROOT.parent / "shared" / "data" / "loogle"
 SOURCES = {"longdep_qa": {0}, "shortdep_qa": {0, 1, 2, 3}}  # the skill's sources and their twin (see above)
@@ -296,7 +297,7 @@ def summary(results: list[dict]) -> str:
     """The table: accuracy per system (CI over documents), paired differences, and the cost of each run."""
     from past.evaluation.stats import average_over_seeds, cluster_bootstrap, paired_difference
 
-    lines = ["| system | accuracy (95 % CI over documents) | mean F1 | questions × seeds |", "|---|---|---|---|"]
+    lines = tables.table(["system", "accuracy (95 % CI over documents)", "mean F1", "questions × seeds"])
     per_system: dict[str, dict[str, float]] = {}
     clusters: dict[str, str] = {}
     for system in SYSTEMS:
@@ -311,7 +312,7 @@ def summary(results: list[dict]) -> str:
                 clusters[s["qid"]] = r["doc_id"]
         per_system[system] = means
         estimate = cluster_bootstrap(list(means.values()), [clusters[q] for q in means])
-        lines.append(f"| {system} | {estimate} | {sum(f1) / len(f1):.3f} | {len(f1)} |")
+        lines.append(tables.row([system, estimate, f"{sum(f1) / len(f1):.3f}", len(f1)]))
     for a, b in (("sft", "base"), ("past", "sft")):
         if a in per_system and b in per_system:
             diff = paired_difference(per_system[a], per_system[b], clusters)
@@ -319,20 +320,14 @@ def summary(results: list[dict]) -> str:
                 f"\n{a} − {b} (paired per question, seeds averaged): {diff.difference} "
                 f"({diff.a_better} better, {diff.b_better} worse, {diff.ties} tied)"
             )
-    lines += [
-        "",
-        "| target | characters | tokens | seed | threads | estimate min | wall min | CPU min | peak RSS MB "
-        "| questions |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    header = ["target", "characters", "tokens", "seed", "threads", "estimate min", "wall min", "CPU min"]
+    lines += ["", *tables.table([*header, "peak RSS MB", "questions"])]
     for r in results:
+        size = [r["target"], f"{r['chars']:,}", f"{r['tokens']:,}", r["seed"], r["threads"]]
         cpu = f"{r['cpu_s'] / 60:.1f}" if r.get("cpu_s") else "–"
         wall = f"{r['wall_s'] / 60:.1f}" + (" (resumed: sum of stages)" if r.get("resumed") else "")
-        lines.append(
-            f"| {r['target']} | {r['chars']:,} | {r['tokens']:,} | {r['seed']} | {r['threads']} | "
-            f"{r['estimate_s'] / 60:.1f} | {wall} | {cpu} | {r.get('peak_rss_mb') or '–'} | "
-            f"{len(r['questions'])} |"
-        )
+        cost = [f"{r['estimate_s'] / 60:.1f}", wall, cpu, r.get("peak_rss_mb") or "–"]
+        lines.append(tables.row([*size, *cost, len(r["questions"])]))
     return "\n".join(lines) + "\n"
 
 

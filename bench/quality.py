@@ -41,6 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from records import portable, write_record  # a sibling module
+from tables import estimate, row, table
 
 from past.adapt_params import PRESET_NAMES
 
@@ -385,30 +386,19 @@ def write_report(
 
 
 def markdown(summary: dict[str, Any]) -> str:
-    def cell(estimate: dict[str, float]) -> str:
-        return f"{estimate['mean']:.3f} [{estimate['low']:.3f}, {estimate['high']:.3f}]"
-
-    lines = [
-        "| system | short-answer accuracy | F1 | exact match | containment | CPU min / passage |",
-        "|---|---|---|---|---|---|",
-    ]
     cpu = summary.get("cpu_minutes_per_passage", {})
-    for name, entry in summary["systems"].items():
-        lines.append(
-            f"| {name} | {cell(entry['correct'])} | {cell(entry['f1'])} | {cell(entry['em'])} | "
-            f"{cell(entry['containment'])} | {cpu.get(name, '')} |"
-        )
-    lines += [
-        "",
-        "| paired difference (per question) | accuracy | F1 | better / worse / tied (F1) |",
-        "|---|---|---|---|",
-    ]
+    lines = table(
+        ["system", "short-answer accuracy", "F1", "exact match", "containment", "CPU min / passage"],
+        (
+            [name, *(estimate(entry[m]) for m in ("correct", "f1", "em", "containment")), cpu.get(name, "")]
+            for name, entry in summary["systems"].items()
+        ),
+    )
+    lines += ["", *table(["paired difference (per question)", "accuracy", "F1", "better / worse / tied (F1)"])]
     for name, entry in summary["paired"].items():
         f1 = entry["f1"]
-        lines.append(
-            f"| {name} | {cell(entry['correct']['difference'])} | {cell(f1['difference'])} | "
-            f"{f1['a_better']} / {f1['b_better']} / {f1['ties']} |"
-        )
+        counts = f"{f1['a_better']} / {f1['b_better']} / {f1['ties']}"
+        lines.append(row([name, estimate(entry["correct"]["difference"]), estimate(f1["difference"]), counts]))
     if "lambda_sweep" in summary:
         sweep = summary["lambda_sweep"]
         lines += ["", f"λ sweep (seeds {sweep['seeds']}; paired with sft-synth of the same seeds):", ""]

@@ -20,7 +20,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import tables  # a sibling module
 from quality import load_runs  # the benchmark's own loader: both read units the same way
+from tables import estimate
 
 
 def units_of(directory: Path, seed: int) -> dict[int, dict[str, Any]]:
@@ -65,26 +67,18 @@ def main() -> None:
         f"Seed {args.seed}, {len(passages)} passages, {questions} questions; each row paired with sft-synth per "
         "question.",
         "",
-        "| system | accuracy | F1 | containment | Δ accuracy vs sft-synth | Δ F1 vs sft-synth "
-        "| F1 better / worse / tied |",
-        "|---|---|---|---|---|---|---|",
     ]
-
-    def cell(e: dict[str, float], digits: int = 3) -> str:
-        return f"{e['mean']:.{digits}f} [{e['low']:.{digits}f}, {e['high']:.{digits}f}]"
-
+    header = ["system", "accuracy", "F1", "containment", "Δ accuracy vs sft-synth", "Δ F1 vs sft-synth"]
+    lines += tables.table([*header, "F1 better / worse / tied"])
     for name in order:
         entry = summary["systems"][name]
         paired = summary["paired"].get(f"{name} − sft-synth")
-        deltas = (
-            f"{cell(paired['correct']['difference'])} | {cell(paired['f1']['difference'])} | "
-            f"{paired['f1']['a_better']} / {paired['f1']['b_better']} / {paired['f1']['ties']}"
-            if paired
-            else "— | — | —"
-        )
-        lines.append(
-            f"| {name} | {cell(entry['correct'])} | {cell(entry['f1'])} | {cell(entry['containment'])} | {deltas} |"
-        )
+        deltas = ["—", "—", "—"]
+        if paired:
+            f1 = paired["f1"]
+            counts = f"{f1['a_better']} / {f1['b_better']} / {f1['ties']}"
+            deltas = [estimate(paired["correct"]["difference"]), estimate(f1["difference"]), counts]
+        lines.append(tables.row([name, *(estimate(entry[m]) for m in ("correct", "f1", "containment")), *deltas]))
     text = "\n".join(lines) + "\n"
     if args.out:
         Path(args.out).write_text(text)

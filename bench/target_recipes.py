@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from quality import select_passages  # a sibling benchmark script
 from records import write_record
+from tables import estimate, row, table
 
 BASELINE = "short-notes"
 FAMILIES = ("paper", "recall")
@@ -354,54 +355,34 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
 
 
 def markdown(summary: dict[str, Any]) -> str:
-    def cell(e: dict[str, float] | None) -> str:
-        return f"{e['mean']:.3f} [{e['low']:.3f}, {e['high']:.3f}]" if e else "—"
+    def gaps(pair: dict[str, Any] | None) -> list[str]:  # Δ accuracy and Δ F1 of a paired comparison
+        return [estimate(pair[metric]["difference"] if pair else None) for metric in ("accuracy", "f1")]
 
     base = summary.get("base_probes")
-    lines = [
-        f"Forgetting probes: the base model keeps {base['kept']} of {base['n']}." if base else "",
-        "",
-        "| recipe | passages | acc (direct) | F1 (direct) | containment (direct) | acc (recall) | F1 (recall) | "
-        "answer line given (recall) | probes kept | CPU min / passage |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    lines = [f"Forgetting probes: the base model keeps {base['kept']} of {base['n']}." if base else "", ""]
+    header = ["recipe", "passages", "acc (direct)", "F1 (direct)", "containment (direct)", "acc (recall)"]
+    header += ["F1 (recall)", "answer line given (recall)", "probes kept", "CPU min / passage"]
+    lines += table(header)
     for name, e in summary["recipes"].items():
         recall = e.get("recall", {})
         answered = f"{recall['answered']:.2f}" if recall else "—"
-        lines.append(
-            f"| {name} | {e['passages']} | {cell(e['paper']['accuracy'])} | {cell(e['paper']['f1'])} | "
-            f"{cell(e['paper']['containment'])} | {cell(recall.get('accuracy'))} | {cell(recall.get('f1'))} | "
-            f"{answered} | {e.get('probes_kept', '')} | {e.get('cpu_min_per_passage', '')} |"
-        )
-    lines += [
-        "",
-        "| paired vs short-notes (per question) | Δ acc (direct) | Δ F1 (direct) | Δ acc (recall) | Δ F1 (recall) |",
-        "|---|---|---|---|---|",
-    ]
+        direct = [estimate(e["paper"][m]) for m in ("accuracy", "f1", "containment")]
+        recalled = [estimate(recall.get(m)) for m in ("accuracy", "f1")]
+        cost = [e.get("probes_kept", ""), e.get("cpu_min_per_passage", "")]
+        lines.append(row([name, e["passages"], *direct, *recalled, answered, *cost]))
+    header = ["paired vs short-notes (per question)", "Δ acc (direct)", "Δ F1 (direct)", "Δ acc (recall)"]
+    lines += ["", *table([*header, "Δ F1 (recall)"])]
     for name, e in summary["recipes"].items():
         pair = e.get("vs_short_notes")
         if pair:
-            recall = pair.get("recall")
-            paper = pair["paper"]
-            lines.append(
-                f"| {name} | {cell(paper['accuracy']['difference'])} | {cell(paper['f1']['difference'])} | "
-                f"{cell(recall['accuracy']['difference'] if recall else None)} | "
-                f"{cell(recall['f1']['difference'] if recall else None)} |"
-            )
-    lines += [
-        "",
-        "| each recipe in its own answer format | format | Δ acc vs short-notes (direct) "
-        "| Δ F1 vs short-notes (direct) | Δ acc vs its control | Δ F1 vs its control |",
-        "|---|---|---|---|---|---|",
-    ]
+            lines.append(row([name, *gaps(pair["paper"]), *gaps(pair.get("recall"))]))
+    header = ["each recipe in its own answer format", "format", "Δ acc vs short-notes (direct)"]
+    header += ["Δ F1 vs short-notes (direct)", "Δ acc vs its control", "Δ F1 vs its control"]
+    lines += ["", *table(header)]
     for name, e in summary["recipes"].items():
         mine, control = e.get("own_format_vs_default"), e.get("vs_control")
         if mine:
-            lines.append(
-                f"| {name} | {mine['families'][0]} | {cell(mine['accuracy']['difference'])} | "
-                f"{cell(mine['f1']['difference'])} | {cell(control['accuracy']['difference'] if control else None)} | "
-                f"{cell(control['f1']['difference'] if control else None)} |"
-            )
+            lines.append(row([name, mine["families"][0], *gaps(mine), *gaps(control)]))
     return "\n".join(lines) + "\n"
 
 

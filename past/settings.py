@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from past.errors import ConfigError
 
@@ -53,6 +54,20 @@ def check_data_dir(path: Path) -> Path:
     return path
 
 
+class InDataDir:
+    """A place in the data directory, read as an attribute of :class:`Settings` (``settings.models_dir``)."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    @overload
+    def __get__(self, settings: None, owner: type) -> InDataDir: ...
+    @overload
+    def __get__(self, settings: Settings, owner: type) -> Path: ...
+    def __get__(self, settings: Settings | None, owner: type) -> Path | InDataDir:
+        return self if settings is None else settings.data_dir.joinpath(*self.parts)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved locations and defaults for one studio or CLI process."""
@@ -68,35 +83,15 @@ class Settings:
         default_model = os.environ.get(DEFAULT_MODEL_ENV) or BUNDLED_MODEL_NAME
         return cls(data_dir=check_data_dir(path.resolve()), default_model=default_model)
 
-    @property
-    def db_path(self) -> Path:
-        return self.data_dir / "studio.sqlite"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.data_dir / "models"
-
-    @property
-    def skills_dir(self) -> Path:
-        return self.data_dir / "skills"
-
-    @property
-    def adapters_dir(self) -> Path:
-        """Adapted models (Stage II results), one folder each: ``baseline/``, ``injected/``, ``adapted.json``."""
-        return self.data_dir / "adapters"
-
-    @property
-    def uploads_dir(self) -> Path:
-        return self.data_dir / "uploads"
-
-    @property
-    def artifacts_dir(self) -> Path:
-        return self.data_dir / "artifacts"
-
-    @property
-    def gradio_temp_dir(self) -> Path:
-        """Gradio's cache of uploaded and served files (the studio sets ``GRADIO_TEMP_DIR`` to it)."""
-        return self.data_dir / "tmp" / "gradio"
+    db_path = InDataDir("studio.sqlite")
+    models_dir = InDataDir("models")
+    skills_dir = InDataDir("skills")
+    # adapted models (Stage II results), one folder each: ``baseline/``, ``injected/``, ``adapted.json``
+    adapters_dir = InDataDir("adapters")
+    uploads_dir = InDataDir("uploads")
+    artifacts_dir = InDataDir("artifacts")
+    # Gradio's cache of uploaded and served files (the studio sets ``GRADIO_TEMP_DIR`` to it)
+    gradio_temp_dir = InDataDir("tmp", "gradio")
 
     def ensure(self) -> Settings:
         """Create the data directory tree, with a clear error if that is impossible (or the folder is ``/``)."""

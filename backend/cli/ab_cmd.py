@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from past.cli.actions import action_group, add_action
 from past.errors import ConfigError
 from past.paths import check_output, writing
 from past.settings import Settings
@@ -19,10 +20,8 @@ TALLY_FIELDS = ["side_a", "side_b", "votes", "a_better", "b_better", "ties", "bo
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("ab", help="A/B chat conversations and votes: export and tally")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    export = actions.add_parser("export", help="export A/B conversations (JSONL) or votes (JSON or CSV)")
+    actions = action_group(subparsers, "ab", "A/B chat conversations and votes: export and tally")
+    export = add_action(actions, "export", "export A/B conversations (JSONL) or votes (JSON or CSV)", export_ab)
     export.add_argument("--out", "-o", help="file to write (default: standard output)")
     export.add_argument(
         "--what",
@@ -33,12 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--format", choices=["json", "csv", "jsonl"], help="default: jsonl for sessions, json for votes"
     )
-    export.set_defaults(func=export_ab)
-
-    tally = actions.add_parser("tally", help="votes per model pair (as the studio's table)")
+    tally = add_action(actions, "tally", "votes per model pair (as the studio's table)", tally_ab)
     tally.add_argument("--json", action="store_true")
     tally.add_argument("--csv", action="store_true")
-    tally.set_defaults(func=tally_ab)
 
 
 def _conversations(settings: Settings):

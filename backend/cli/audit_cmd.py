@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import datetime
 
+from past.cli.actions import print_listing
 from past.errors import ConfigError
 from past.numbers import COUNT
 from past.settings import Settings
@@ -26,11 +26,7 @@ def list_audit(args: argparse.Namespace, settings: Settings) -> int:
     if args.limit < 1:
         raise ConfigError("--limit must be at least 1")
     rows = AuditRepository(Store(settings.db_path)).list(user=args.user, action=args.action, limit=args.limit)
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        print("the audit log is empty")
+    if print_listing(rows, args.json, "the audit log is empty"):
         return 0
     for r in rows:
         when = datetime.fromtimestamp(r["ts"]).strftime("%Y-%m-%d %H:%M:%S")

@@ -12,6 +12,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from past.cli.actions import action_group, add_action, print_listing
 from past.errors import ConfigError, PastError
 from past.settings import Settings
 
@@ -20,28 +21,21 @@ if TYPE_CHECKING:  # the backend is imported only when the command runs (keeps `
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("docs", help="document collections and question files (as the studio keeps them)")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    add = actions.add_parser("add", help="add documents (and question files) to a collection")
+    actions = action_group(subparsers, "docs", "document collections and question files (as the studio keeps them)")
+    add = add_action(actions, "add", "add documents (and question files) to a collection", add_docs)
     add.add_argument(
         "files", nargs="+", help="documents; .json/.jsonl files (.qa.json, SQuAD, LooGLE) are question files"
     )
     add.add_argument("--collection", "-c", default="default", help="collection name (default: default)")
     add.add_argument("--questions", action="store_true", help="every file is a question file (.json)")
     add.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    add.set_defaults(func=add_docs)
-
-    listing = actions.add_parser("list", help="collections, or one collection's documents and question files")
+    listing = add_action(actions, "list", "collections, or one collection's documents and question files", list_docs)
     listing.add_argument("--collection", "-c", help="only this collection")
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(func=list_docs)
-
-    rm = actions.add_parser("rm", help="delete documents / question files by id, or a whole collection")
+    rm = add_action(actions, "rm", "delete documents / question files by id, or a whole collection", rm_docs)
     rm.add_argument("ids", nargs="*", help="ids from `past docs list`")
     rm.add_argument("--collection", "-c", help="delete every document and question file of this collection")
     rm.add_argument("--yes", action="store_true", help="needed with --collection")
-    rm.set_defaults(func=rm_docs)
 
 
 def _service(settings: Settings, *, tokenizer: bool = False) -> DocumentService:
@@ -120,11 +114,7 @@ def list_docs(args: argparse.Namespace, settings: Settings) -> int:
     rows = _rows(service, collection)
     if collection is not None and not rows:
         raise ConfigError(f"no collection named {collection!r} (collections: {', '.join(_names(service)) or 'none'})")
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        print("no documents yet: add some with `past docs add FILE... --collection NAME`")
+    if print_listing(rows, args.json, "no documents yet: add some with `past docs add FILE... --collection NAME`"):
         return 0
     for name in sorted({r["collection"] for r in rows}):
         mine = [r for r in rows if r["collection"] == name]

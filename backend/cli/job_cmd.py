@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from past.cli.actions import action_group, add_action
 from past.errors import ConfigError
 from past.numbers import COUNT, GRACE_SECONDS, PRIORITY, SECONDS, THREADS
 from past.settings import Settings
@@ -25,10 +26,8 @@ def _service(settings: Settings) -> JobService:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("job", help="submit and control background jobs")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    submit = actions.add_parser("submit", help="submit a job (typed parameters from the kind's schema)")
+    actions = action_group(subparsers, "job", "submit and control background jobs")
+    submit = add_action(actions, "submit", "submit a job (typed parameters from the kind's schema)", submit_job)
     submit.add_argument("kind", nargs="?", help="job kind (see `past job kinds`); optional with --spec")
     submit.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a parameter")
     submit.add_argument("--input", "-i", action="append", default=[], metavar="NAME=JOB_ID", help="an input by job id")
@@ -42,53 +41,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     submit.add_argument("--name", help="a display name")
     submit.add_argument("--wait", action="store_true", help="follow the job until it ends (needs a runner)")
     submit.add_argument("--json", action="store_true", help="print the job as JSON")
-    submit.set_defaults(func=submit_job)
-
-    kinds = actions.add_parser("kinds", help="job kinds and their parameters")
+    kinds = add_action(actions, "kinds", "job kinds and their parameters", list_kinds)
     kinds.add_argument("--json", action="store_true")
-    kinds.set_defaults(func=list_kinds)
-
-    listing = actions.add_parser("list", help="recent jobs")
+    listing = add_action(actions, "list", "recent jobs", list_jobs)
     listing.add_argument("--state")
     listing.add_argument("--kind")
     listing.add_argument("--limit", type=COUNT.flag, default=50)
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(func=list_jobs)
-
-    show = actions.add_parser("show", help="one job: state, progress, parameters, latest metrics")
-    show.add_argument("job_id")
+    show = add_action(actions, "show", "one job: state, progress, parameters, latest metrics", show_job, "job_id")
     show.add_argument("--json", action="store_true")
-    show.set_defaults(func=show_job)
-
-    logs = actions.add_parser("logs", help="a job's log events (or its raw worker log with --raw)")
-    logs.add_argument("job_id")
+    logs = add_action(actions, "logs", "a job's log events (or its raw worker log with --raw)", job_logs, "job_id")
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing until the job ends")
     logs.add_argument("--raw", action="store_true", help="the worker's stdout/stderr log file")
-    logs.set_defaults(func=job_logs)
-
-    metrics = actions.add_parser("metrics", help="a job's metrics as CSV (step,name,value)")
-    metrics.add_argument("job_id")
+    metrics = add_action(actions, "metrics", "a job's metrics as CSV (step,name,value)", job_metrics, "job_id")
     metrics.add_argument("--name")
-    metrics.set_defaults(func=job_metrics)
-
     for name, helptext in (
         ("cancel", "cancel a job (cooperative stop, then forced)"),
         ("resume", "resume an interrupted/failed job from its checkpoint"),
     ):
-        cmd = actions.add_parser(name, help=helptext)
-        cmd.add_argument("job_id")
-        cmd.set_defaults(func=control_job, control=name)
-    retry = actions.add_parser("retry", help="retry a failed/cancelled job (from its checkpoint unless --fresh)")
-    retry.add_argument("job_id")
+        add_action(actions, name, helptext, control_job, "job_id", control=name)
+    retry_help = "retry a failed/cancelled job (from its checkpoint unless --fresh)"
+    retry = add_action(actions, "retry", retry_help, control_job, "job_id", control="retry")
     retry.add_argument("--fresh", action="store_true", help="discard the checkpoint")
-    retry.set_defaults(func=control_job, control="retry")
-
-    daemon = actions.add_parser("daemon", help="run the job runner in the foreground (one per data directory)")
+    daemon = add_action(actions, "daemon", "run the job runner in the foreground (one per data directory)", run_daemon)
     daemon.add_argument("--cpu-slots", type=THREADS.flag, help="concurrent CPU jobs (default $PAST_CPU_SLOTS or 2)")
     daemon.add_argument(
         "--grace", type=GRACE_SECONDS.flag, default=10.0, help="seconds between SIGTERM and kill on cancel"
     )
-    daemon.set_defaults(func=run_daemon)
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from past.cli.skill_common import print_json
+from past.cli.actions import print_json
 from past.paths import check_output, writing
 from past.settings import Settings
 from past.skills import SkillLibrary, analyze

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from past.cli.skill_common import ThrottledReporter, print_json
+from past.cli.actions import print_json
+from past.cli.skill_common import ThrottledReporter
 from past.errors import ConfigError
 from past.numbers import FRACTION, RANK
 from past.settings import Settings

@@ -6,7 +6,8 @@ import argparse
 
 import torch
 
-from past.cli.skill_common import ThrottledReporter, model_path, print_json
+from past.cli.actions import print_json
+from past.cli.skill_common import ThrottledReporter, model_path
 from past.numbers import COUNT, FRACTION, RANK
 from past.paths import check_output, mark_output, writing
 from past.settings import Settings

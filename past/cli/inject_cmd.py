@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from past.cli.skill_common import ThrottledReporter, model_path, print_json
+from past.cli.actions import print_json
+from past.cli.skill_common import ThrottledReporter, model_path
 from past.errors import ConfigError, OutputPathError
 from past.models import ModelRegistry
 from past.paths import check_name, check_output, mark_output, writing

@@ -6,6 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
+from past.cli.actions import action_group, add_action, print_listing
 from past.cli.progress import print_progress
 from past.models import ModelRegistry, validate_checkpoint
 from past.models.bundled import provision_bundled_model
@@ -14,15 +15,14 @@ from past.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("model", help="list, prepare and inspect models")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    listing = actions.add_parser("list", help="registered models")
+    actions = action_group(subparsers, "model", "list, prepare and inspect models")
+    listing = add_action(actions, "list", "registered models", list_models)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
-    listing.set_defaults(func=list_models)
-
-    prepare = actions.add_parser(
-        "prepare", help="convert and register the default model, or another embedded one (idempotent)"
+    prepare = add_action(
+        actions,
+        "prepare",
+        "convert and register the default model, or another embedded one (idempotent)",
+        prepare_default,
     )
     prepare.add_argument(
         "name",
@@ -30,22 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=sorted(EMBEDDED_MODELS),
         help="an embedded model (default: the configured default model)",
     )
-    prepare.set_defaults(func=prepare_default)
-
-    info = actions.add_parser("info", help="resolve a model reference and show its fingerprint")
-    info.add_argument("ref", help="registered name, local directory or hub id")
-    info.set_defaults(func=model_info)
+    ref = ("ref", "registered name, local directory or hub id")
+    add_action(actions, "info", "resolve a model reference and show its fingerprint", model_info, ref)
 
 
 def list_models(args: argparse.Namespace, settings: Settings) -> int:
     registry = ModelRegistry(settings)
     records, broken = registry.list(), registry.broken()
-    if args.json:
-        listed = [asdict(r) for r in records] + [{"name": n, "kind": "broken", "problem": p} for n, p in broken]
-        print(json.dumps(listed, indent=2))
+    listed = [asdict(r) for r in records] + [{"name": n, "kind": "broken", "problem": p} for n, p in broken]
+    if print_listing(listed, args.json, "no models yet: run `past model prepare`"):
         return 0
-    if not records and not broken:
-        print("no models yet: run `past model prepare`")
     for r in records:
         print(f"{r.name:32} {r.kind:9} {r.fingerprint}  {r.display_name}")
     for name, problem in broken:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from past.cli.skill_common import model_path, print_json
+from past.cli.actions import action_group, add_action, print_json, print_listing
+from past.cli.skill_common import model_path
 from past.paths import check_output, writing
 from past.settings import Settings
 from past.skills import SkillLibrary, check
@@ -12,63 +13,34 @@ from past.skills.library import export_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("skill", help="manage the skill library")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    listing = actions.add_parser("list", help="stored skills")
+    actions = action_group(subparsers, "skill", "manage the skill library")
+    listing = add_action(actions, "list", "stored skills", list_skills)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
-    listing.set_defaults(func=list_skills)
-
-    info = actions.add_parser("info", help="a skill's manifest (content hash verified with --verify)")
-    info.add_argument("name")
+    info = add_action(actions, "info", "a skill's manifest (content hash verified with --verify)", skill_info, "name")
     info.add_argument("--verify", action="store_true", help="also verify the tensor files against the content hash")
-    info.set_defaults(func=skill_info)
-
-    imp = actions.add_parser("import", help="import a skill directory or .zip")
-    imp.add_argument("path")
+    imp = add_action(actions, "import", "import a skill directory or .zip", import_skill, "path")
     imp.add_argument("--name", help="store under this name instead of the manifest's")
     imp.add_argument("--overwrite", action="store_true")
-    imp.set_defaults(func=import_skill)
-
-    exp = actions.add_parser("export", help="write a skill as a .zip")
-    exp.add_argument("name")
-    exp.add_argument("dest", help="a .zip path or a directory")
-    exp.set_defaults(func=export_skill)
-
-    rm = actions.add_parser("rm", help="delete a skill")
-    rm.add_argument("name")
-    rm.set_defaults(func=remove_skill)
-
-    rename = actions.add_parser("rename", help="rename a skill")
-    rename.add_argument("old")
-    rename.add_argument("new")
-    rename.set_defaults(func=rename_skill)
-
-    chk = actions.add_parser("check", help="is a skill compatible with a model?")
-    chk.add_argument("name")
-    chk.add_argument("model", help="registered model, 'default' or a checkpoint directory")
-    chk.set_defaults(func=check_skill)
-
-    push = actions.add_parser("push", help="upload a skill to a hub repository (with a model card)")
-    push.add_argument("name")
-    push.add_argument("repo_id")
+    dest = ("dest", "a .zip path or a directory")
+    add_action(actions, "export", "write a skill as a .zip", export_skill, "name", dest)
+    add_action(actions, "rm", "delete a skill", remove_skill, "name")
+    add_action(actions, "rename", "rename a skill", rename_skill, "old", "new")
+    model = ("model", "registered model, 'default' or a checkpoint directory")
+    add_action(actions, "check", "is a skill compatible with a model?", check_skill, "name", model)
+    push = add_action(
+        actions, "push", "upload a skill to a hub repository (with a model card)", push_skill, "name", "repo_id"
+    )
     push.add_argument("--public", action="store_true", help="create the repository public (default private)")
-    push.set_defaults(func=push_skill)
-
-    pull = actions.add_parser("pull", help="download a skill from a hub repository into the library")
-    pull.add_argument("repo_id")
+    pull = add_action(actions, "pull", "download a skill from a hub repository into the library", pull_skill, "repo_id")
     pull.add_argument("--name")
     pull.add_argument("--revision")
-    pull.set_defaults(func=pull_skill)
 
 
 def list_skills(args: argparse.Namespace, settings: Settings) -> int:
     manifests = SkillLibrary(settings).list()
-    if args.json:
-        print_json([{k: v for k, v in m.to_dict().items() if k != "params"} for m in manifests])
+    rows = [{k: v for k, v in m.to_dict().items() if k != "params"} for m in manifests]
+    if print_listing(rows, args.json, "no skills yet: create one with `past extract` or `past skill import`"):
         return 0
-    if not manifests:
-        print("no skills yet: create one with `past extract` or `past skill import`")
     for m in manifests:
         size = f"{m.size_bytes / 1e6:.1f} MB"
         form = f"{m.form}" + (f" r{m.rank}" if m.rank else "")

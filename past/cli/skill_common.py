@@ -1,9 +1,7 @@
-"""Helpers shared by the skill commands: model references, a throttled console reporter, printing."""
+"""Helpers shared by the skill commands: model references and a throttled console reporter."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 from past.models import ModelRegistry
@@ -29,8 +27,3 @@ def model_path(settings: Settings, ref: str) -> Path:
     if local.is_dir():
         return local.resolve()
     return ModelRegistry(settings).resolve(ref).path
-
-
-def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str)
-    print()

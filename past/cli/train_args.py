@@ -4,13 +4,12 @@ run directories."""
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from past.datasets.jsonl import loads_json
+from past.datasets.jsonl import read_json_object
 from past.errors import ConfigError
 from past.numbers import COUNT, LEARNING_RATE, RANK, SEED, STEPS, THREADS
 from past.paths import OUTPUT_MARKER, check_output, mark_output, writing
@@ -54,13 +53,7 @@ def load_config_file(path: str | None) -> dict[str, Any]:
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file not found: {file}")
-    try:
-        data = loads_json(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"config file {file} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {file} must hold a JSON object")
-    return data
+    return read_json_object(file, ConfigError, f"config file {file}")
 
 
 def overrides(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:

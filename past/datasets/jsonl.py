@@ -83,6 +83,15 @@ def read_json(path: str | os.PathLike[str], error: type[Exception] = PastError, 
         raise error(f"{label} is not valid JSON: {exc}") from exc
 
 
+def read_json_object(path: str | os.PathLike[str], error: type[Exception] = PastError, label: str = "") -> dict:
+    """:func:`read_json` of a file that must hold a JSON object (a config, a recipe)."""
+    label = label or Path(path).name
+    data = read_json(path, error, label)
+    if not isinstance(data, dict):
+        raise error(f"{label} must hold a JSON object")
+    return data
+
+
 def read_json_file(directory: str | os.PathLike[str], name: str, error: type[Exception], missing: str) -> Any:
     """The JSON file a directory must hold (a model's config.json, a skill's skill.json, an adapter's
     adapter_config.json): "<directory> has no <name>; <missing>" when absent, else :func:`read_json`."""

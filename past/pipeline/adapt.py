@@ -218,13 +218,12 @@ def adapt(
         adapter: str | None = None
         stages: list[dict[str, Any]] = []
         span = 0.9 / len(config.stages)
+        run = _Run(state, config.seed, start, documents, run_dir, generator, provided)
         for i, stage in enumerate(config.stages):
             sub: Reporter = ScaledReporter(reporter, i * span, (i + 1) * span)
             if len(config.stages) > 1:
                 sub = _StageReporter(sub, f"stage {i + 1}/{len(config.stages)} {stage.name}")
-            outcome = _run_stage(
-                state, stage, config.seed, start, documents, run_dir, generator, provided, adapter, sub
-            )
+            outcome = _run_stage(run, stage, adapter, sub)
             stages.append(outcome)
             adapter = outcome["adapter_dir"]
         assert adapter is not None
@@ -279,61 +278,66 @@ def _pre_inject(base: str | Path, vector: Any, lam: LambdaSpec, run_dir: Path) -
     return {"model_dir": str(result.path)}
 
 
-def _run_stage(
-    state: RunState,
-    stage: AdaptStage,
-    seed: int,
-    start: Path,
-    documents: Sequence[Document],
-    run_dir: Path,
-    generator: ChatGenerator | None,
-    provided: dict[str, list[str]] | None,
-    init_adapter: str | None,
-    reporter: Reporter,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Run:
+    """What every stage of one adapt run works with: its state, seed, starting model, documents, run directory,
+    synthetic data writer and provided texts."""
+
+    state: RunState
+    seed: int
+    start: Path
+    documents: Sequence[Document]
+    run_dir: Path
+    generator: ChatGenerator | None
+    provided: dict[str, list[str]] | None
+
+
+def _run_stage(run: _Run, stage: AdaptStage, init_adapter: str | None, reporter: Reporter) -> dict[str, Any]:
     """Synthesis (stored, so a resumed run skips it) and the stage's fine-tune."""
     from past.documents.chunking import load_tokenizer
     from past.training.data import build_sft_dataset
     from past.training.sft import train_sft
 
-    tokenizer = load_tokenizer(start)
+    tokenizer = load_tokenizer(run.start)
+    sft_config = stage.sft_config(run.seed)
     truncated = 0
     if stage.data.tool_docs:
-        synthesized, records, counts = _tool_stage(state, stage, seed, documents, run_dir, generator, reporter)
+        synthesized, records, counts = _tool_stage(run, stage, reporter)
         dataset = build_sft_dataset(tokenizer, records=records)
-        truncated = over_length(tokenizer, dataset["text"], stage.sft_config(seed).max_length)
+        truncated = over_length(tokenizer, dataset["text"], sft_config.max_length)
         if truncated:  # the end of a record is its answer (a ReAct step): cut, it is never learnt
             reporter.log(
                 f"warning: {truncated} of {len(dataset)} tool training texts are longer than max_length "
-                f"{stage.sft_config(seed).max_length} tokens and are cut at the end (raise sft.max_length)"
+                f"{sft_config.max_length} tokens and are cut at the end (raise sft.max_length)"
             )
     else:
-        synthesized, texts, counts = _document_stage(
-            state, stage, seed, start, documents, run_dir, generator, provided, tokenizer, reporter
-        )
+        synthesized, texts, counts = _document_stage(run, stage, tokenizer, reporter)
         dataset = build_sft_dataset(tokenizer, texts=texts)
 
     def fine_tune() -> dict[str, Any]:
         sub = ScaledReporter(reporter, 0.25 if stage.data.needs_generator else 0.0, 1.0)
-        result = train_sft(start, dataset, stage.sft_config(seed), run_dir / f"sft-{stage.name}", sub, init_adapter)
-        if result.stopped or reporter.should_stop():
-            raise StoppedError("stopped on request during fine-tuning; rerun to resume from the last checkpoint")
-        return {
-            "adapter_dir": result.adapter_dir,
-            "steps": result.steps,
-            "seconds": result.seconds,
-            "first_loss": result.first_loss,
-            "last_loss": result.last_loss,
-            "seed": result.seed,
-        }
+        result = train_sft(run.start, dataset, sft_config, run.run_dir / f"sft-{stage.name}", sub, init_adapter)
+        stopped = "stopped on request during fine-tuning; rerun to resume from the last checkpoint"
+        return trained_outputs(result, reporter, stopped, SFT_OUTPUTS)
 
-    trained = state.run(f"{stage.name}.sft", fine_tune, reporter)
+    trained = run.state.run(f"{stage.name}.sft", fine_tune, reporter)
     reporter.log(
         f"{stage.name}: {len(dataset)} training texts {counts}, {trained['steps']} steps, "
         f"loss {trained['first_loss']} -> {trained['last_loss']}"
     )
     extra = {"truncated_texts": truncated} if stage.data.tool_docs else {}
     return {"name": stage.name, **trained, "texts": counts, "synthesis": synthesized, **extra}
+
+
+SFT_OUTPUTS = ("adapter_dir", "steps", "seconds", "first_loss", "last_loss", "seed")
+
+
+def trained_outputs(result: Any, reporter: Reporter, stopped: str, fields: Sequence[str]) -> dict[str, Any]:
+    """A training stage's recorded outputs, the ``fields`` of the trainer's result; a run stopped on request
+    raises :class:`StoppedError` (``stopped``) instead, so the stage is not done and a rerun resumes it."""
+    if result.stopped or reporter.should_stop():
+        raise StoppedError(stopped)
+    return {name: getattr(result, name) for name in fields}
 
 
 def over_length(tokenizer: Any, texts: Sequence[str], max_length: int) -> int:
@@ -344,66 +348,51 @@ def over_length(tokenizer: Any, texts: Sequence[str], max_length: int) -> int:
 
 
 def _tool_stage(
-    state: RunState,
-    stage: AdaptStage,
-    seed: int,
-    documents: Sequence[Document],
-    run_dir: Path,
-    generator: ChatGenerator | None,
-    reporter: Reporter,
+    run: _Run, stage: AdaptStage, reporter: Reporter
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, int]]:
     """A tools collection's SFT records (stored, so a resumed run does not write them again). Descriptions and
-    usage requests come from ``generator`` when one is given, else from templates."""
+    usage requests come from the run's ``generator`` when it has one, else from templates."""
     from past.datasets import read_jsonl, write_jsonl
     from past.tools.documents import tool_sft_records
 
-    records_path = run_dir / f"{stage.name}.tool-records.jsonl"
+    records_path = run.run_dir / f"{stage.name}.tool-records.jsonl"
 
     def synthesis() -> dict[str, Any]:
         records, counts, writer = tool_sft_records(
-            documents, stage.data.tool_questions, generator, seed, ScaledReporter(reporter, 0.0, 0.25)
+            run.documents, stage.data.tool_questions, run.generator, run.seed, ScaledReporter(reporter, 0.0, 0.25)
         )
         write_jsonl(records_path, records)
         return {"items": len(records), "generator": writer, "counts": counts}
 
-    synthesized = state.run(f"{stage.name}.synthesis", synthesis, reporter)
+    synthesized = run.state.run(f"{stage.name}.synthesis", synthesis, reporter)
     return synthesized, read_jsonl(records_path), dict(synthesized["counts"])
 
 
 def _document_stage(
-    state: RunState,
-    stage: AdaptStage,
-    seed: int,
-    start: Path,
-    documents: Sequence[Document],
-    run_dir: Path,
-    generator: ChatGenerator | None,
-    provided: dict[str, list[str]] | None,
-    tokenizer: Any,
-    reporter: Reporter,
+    run: _Run, stage: AdaptStage, tokenizer: Any, reporter: Reporter
 ) -> tuple[dict[str, Any], list[str], dict[str, int]]:
     """The documents' windows and the synthetic data written from them (stored, so a resumed run skips it)."""
     from past.datasets import read_jsonl
     from past.synthesis.items import SynthItem, write_items
 
-    chunks = document_chunks(documents, tokenizer, stage.data)
+    chunks = document_chunks(run.documents, tokenizer, stage.data)
     reporter.progress(0.0, f"{len(chunks)} windows of {stage.data.chunking} tokens")
-    items_path = run_dir / f"{stage.name}.synthetic.jsonl"
+    items_path = run.run_dir / f"{stage.name}.synthetic.jsonl"
 
     def synthesis() -> dict[str, Any]:
         if not stage.data.needs_generator:
             write_items(items_path, [])
             return {"items": 0, "quality": {}}
-        writer = generator or _local_generator(start)
-        items, stats = synthesize_items(chunks, writer, stage.data, seed, ScaledReporter(reporter, 0.0, 0.25))
+        writer = run.generator or _local_generator(run.start)
+        items, stats = synthesize_items(chunks, writer, stage.data, run.seed, ScaledReporter(reporter, 0.0, 0.25))
         if stats.stopped:
             raise StoppedError("stopped on request while writing synthetic data; rerun to resume")
         write_items(items_path, items)
         return {"items": len(items), "generator": writer.name, "quality": item_quality(chunks, items, stats)}
 
-    synthesized = state.run(f"{stage.name}.synthesis", synthesis, reporter)
+    synthesized = run.state.run(f"{stage.name}.synthesis", synthesis, reporter)
     items = [SynthItem.from_dict(row) for row in read_jsonl(items_path)]
-    texts, counts = training_texts(chunks, items, stage.data, tokenizer, seed, provided)
+    texts, counts = training_texts(chunks, items, stage.data, tokenizer, run.seed, run.provided)
     return synthesized, texts, counts
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from past.errors import ConfigError
 from past.models import ModelRegistry
-from past.pipeline.adapt import AdaptConfig, AdaptStage, StoppedError, adapt
+from past.pipeline.adapt import AdaptConfig, AdaptStage, adapt, trained_outputs
 from past.pipeline.environment import run_environment
 from past.pipeline.recipe import SkillRecipe
 from past.pipeline.sources import Sources
@@ -33,6 +33,7 @@ from past.settings import Settings
 from past.skills import SkillExistsError, SkillLibrary, SkillManifest
 
 ANALYSIS_FILE = "orthogonality.json"
+GRPO_OUTPUTS = ("adapter_dir", "steps", "seconds", "rewards", "kls", "seed", "correct_groups", "correct_rollouts")
 
 
 def build_skill(
@@ -97,18 +98,9 @@ def build_skill(
             pairs = [{"question": q.question, "answers": list(q.answers), "doc_id": q.doc_id} for q in part.qa.items]
             init_adapter = init["adapter_dir"] if init else None
             result = train_grpo(theta_sft, pairs, recipe.grpo_config(k), rdir / "grpo", sub, judge, init_adapter)
-            if result.stopped or reporter.should_stop():
-                raise StoppedError("GRPO stopped on request; rerun the same command to resume")
-            return {
-                "adapter_dir": result.adapter_dir,
-                "steps": result.steps,
-                "seconds": result.seconds,
-                "rewards": result.rewards,
-                "kls": result.kls,
-                "seed": result.seed,
-                "correct_groups": result.correct_groups,
-                "correct_rollouts": result.correct_rollouts,
-            }
+            return trained_outputs(
+                result, reporter, "GRPO stopped on request; rerun the same command to resume", GRPO_OUTPUTS
+            )
 
         grpo = state.run(f"round{k}.grpo", rl, reporter)
         if k == len(sources) and recipe.keep_source_model:

@@ -8,13 +8,12 @@ recipe file are resolved against the recipe file's own directory, so a recipe in
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from past.adapt_params import PRESETS
-from past.datasets.jsonl import loads_json
+from past.datasets.jsonl import read_json_object
 from past.errors import ConfigError
 from past.evaluation.prompts import check_prompt
 from past.judges import JUDGE_KINDS
@@ -153,12 +152,7 @@ class SkillRecipe:
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"recipe not found: {path}")
-        try:
-            data = loads_json(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"recipe {path} is not valid JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"recipe {path} must hold a JSON object")
+        data = read_json_object(path, ConfigError, f"recipe {path}")
         base = path.resolve().parent
         if isinstance(data.get("rounds"), list):
             data["rounds"] = [[_resolve(base, p) for p in round_] for round_ in data["rounds"]]

@@ -9,13 +9,15 @@ Errors of one side arrive as that side's ``error`` event; the other sides keep s
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from past.errors import PastError
 from past.serving.generation import GenerationParams
+from past.serving.prompts import PreparedPrompt, prepare_prompt
 
 Message = dict[str, str]
 EventKind = Literal["ready", "notice", "text", "done", "error"]
@@ -105,6 +107,23 @@ def stream_stop(sides: Sequence[SideSpec], conversations: Conversations, stop: S
     if len(conversations) != len(sides):
         raise ValueError("one conversation per side is needed")
     return stop or StopSignal()
+
+
+def open_side(
+    side: int, ready: str, tokenizer: Any, messages: Sequence[Message], max_new_tokens: int, window: int
+) -> Generator[StreamEvent, None, PreparedPrompt | None]:
+    """The events that open a side's reply, and its prompt (:func:`~past.serving.prompts.prepare_prompt`): the
+    side's ``error`` when the prompt cannot be made (then None), else ``ready`` (``ready`` its text) and the
+    prompt's notice."""
+    try:
+        prompt = prepare_prompt(tokenizer, messages, max_new_tokens, window)
+    except PastError as exc:
+        yield StreamEvent(side, "error", str(exc), "error")
+        return None
+    yield StreamEvent(side, "ready", ready)
+    if prompt.notice:
+        yield StreamEvent(side, "notice", prompt.notice)
+    return prompt
 
 
 class ChatEngine(Protocol):

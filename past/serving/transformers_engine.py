@@ -34,12 +34,13 @@ from past.serving.engine import (
     Stop,
     StopSignal,
     StreamEvent,
+    open_side,
     stream_stop,
 )
 from past.serving.errors import ServingError
 from past.serving.generation import GenerationParams
 from past.serving.lora_batch import BASE_ADAPTER
-from past.serving.prompts import context_window, prepare_prompt
+from past.serving.prompts import context_window
 
 DEFAULT_MAX_STREAMS = 2
 
@@ -157,14 +158,10 @@ class TransformersChatEngine:
         limits: list[int] = []
         running: list[int] = []
         for i in group.sides:
-            try:
-                prompt = prepare_prompt(served.tokenizer, conversations[i], params.max_new_tokens, window)
-            except PastError as exc:
-                yield StreamEvent(i, "error", str(exc), "error")
+            ready = f"{sides[i].describe()} · fingerprint {served.fingerprint}"
+            prompt = yield from open_side(i, ready, served.tokenizer, conversations[i], params.max_new_tokens, window)
+            if prompt is None:
                 continue
-            yield StreamEvent(i, "ready", f"{sides[i].describe()} · fingerprint {served.fingerprint}")
-            if prompt.notice:
-                yield StreamEvent(i, "notice", prompt.notice)
             prompts.append(prompt.ids)
             limits.append(prompt.max_new_tokens)
             running.append(i)

@@ -19,11 +19,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from past.errors import PastError
-from past.serving.engine import Conversations, SideSpec, Stop, StreamEvent, stream_stop
+from past.serving.engine import Conversations, SideSpec, Stop, StreamEvent, open_side, stream_stop
 from past.serving.errors import EngineUnavailableError
 from past.serving.generation import GenerationParams
-from past.serving.prompts import prepare_prompt
 
 _FINISH = {"stop": "eos", "length": "length", "abort": "stopped"}
 _request_ids = itertools.count()
@@ -127,15 +125,13 @@ class VllmChatEngine:
                     i, "error", f"this vLLM engine serves {self.model_ref} only, not {side.model}", "error"
                 )
                 continue
-            try:
-                prompt = prepare_prompt(self.tokenizer, conversations[i], params.max_new_tokens, self.context_tokens)
-                lora = self.lora_request(side.adapter) if side.adapter else None
-            except PastError as exc:
-                yield StreamEvent(i, "error", str(exc), "error")
+            ready = f"{side.describe()} · vLLM"
+            prompt = yield from open_side(
+                i, ready, self.tokenizer, conversations[i], params.max_new_tokens, self.context_tokens
+            )
+            if prompt is None:
                 continue
-            yield StreamEvent(i, "ready", f"{side.describe()} · vLLM")
-            if prompt.notice:
-                yield StreamEvent(i, "notice", prompt.notice)
+            lora = self.lora_request(side.adapter) if side.adapter else None
             requests[i] = f"past-{next(_request_ids)}"
             sampling = self.sampling_params(params, prompt.max_new_tokens)
             coro = self._run(i, requests[i], prompt.ids, sampling, lora, events)

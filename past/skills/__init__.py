@@ -7,8 +7,8 @@ Public API (import from here):
 * :func:`extract`, :func:`inject`, :func:`compose`, :func:`merge_adapter`, :func:`compress`,
   :func:`check`, :func:`analyze` — the operations; :class:`LambdaSpec` for λ per module/layer.
 
-The names are imported on first use (``from past.skills import inject``), so importing a light submodule such
-as :mod:`past.skills.lambdas` does not load torch.
+The error classes are imported with the package (they are light); the other names on first use (``from
+past.skills import inject``), so importing a light submodule such as :mod:`past.skills.lambdas` does not load torch.
 """
 
 from __future__ import annotations
@@ -16,22 +16,20 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-_WHERE = {  # public name -> the module that defines it
-    **dict.fromkeys(
-        (
-            "NonFiniteDeltaError",
-            "OutputPathError",
-            "SkillCompatibilityError",
-            "SkillError",
-            "SkillExistsError",
-            "SkillFormatError",
-            "SkillHubError",
-            "SkillIntegrityError",
-            "SkillNameError",
-            "SkillNotFoundError",
-        ),
-        "errors",
-    ),
+from past.skills.errors import (
+    NonFiniteDeltaError,
+    OutputPathError,
+    SkillCompatibilityError,
+    SkillError,
+    SkillExistsError,
+    SkillFormatError,
+    SkillHubError,
+    SkillIntegrityError,
+    SkillNameError,
+    SkillNotFoundError,
+)
+
+_WHERE = {  # public name -> the module that defines it, imported on first use
     "LambdaSpec": "lambdas",
     "SkillLibrary": "library",
     "validate_name": "library",
@@ -98,18 +96,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from past.skills.errors import (
-        NonFiniteDeltaError,
-        OutputPathError,
-        SkillCompatibilityError,
-        SkillError,
-        SkillExistsError,
-        SkillFormatError,
-        SkillHubError,
-        SkillIntegrityError,
-        SkillNameError,
-        SkillNotFoundError,
-    )
     from past.skills.lambdas import LambdaSpec
     from past.skills.library import SkillLibrary, validate_name
     from past.skills.manifest import SkillManifest

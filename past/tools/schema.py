@@ -17,6 +17,18 @@ from past.errors import PastError
 UNCATEGORIZED = "Uncategorized"
 MAX_FUNCTION_NAME = 64
 # The parameter types the documents use, lower-cased; anything else is kept as written and treated as a string.
+# the fields of ApiSpec.to_dict that its document() shows, in order, and their ToolBench names
+TOOLBENCH_NAMES = {
+    "category": "category_name",
+    "tool": "tool_name",
+    "name": "api_name",
+    "function": "function_name",
+    "description": "api_description",
+    "method": "method",
+    "required_parameters": "required_parameters",
+    "optional_parameters": "optional_parameters",
+    "template_response": "template_response",
+}
 KNOWN_TYPES = ("string", "number", "integer", "boolean", "enum", "array", "object", "date", "time", "binary")
 
 
@@ -164,19 +176,12 @@ class ApiSpec:
         )
 
     def document(self) -> str:
-        """The raw documentation as the model sees it in SFT: a compact JSON schema (ToolBench field names)."""
-        data = {
-            "category_name": self.category,
-            "tool_name": self.tool,
-            "api_name": self.name,
-            "function_name": self.function,
-            "api_description": self.description,
-            "method": self.method,
-            "required_parameters": [p.to_dict() for p in self.required],
-            "optional_parameters": [p.to_dict() for p in self.optional],
-        }
-        if self.template_response is not None:
-            data["template_response"] = self.template_response
+        """The raw documentation as the model sees it in SFT: a compact JSON schema, the :meth:`to_dict` fields
+        of :data:`TOOLBENCH_NAMES` under ToolBench's names (the template response only when there is one)."""
+        own = self.to_dict()
+        data = {name: own[key] for key, name in TOOLBENCH_NAMES.items()}
+        if self.template_response is None:
+            del data["template_response"]
         return json.dumps(data, ensure_ascii=False)
 
 

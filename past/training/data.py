@@ -8,7 +8,6 @@ GRPO data keeps the question only, as a chat prompt, with the reference answers 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from datasets import Dataset
 
 from past.datasets import read_jsonl
-from past.datasets.jsonl import loads_json
+from past.datasets.jsonl import read_json
 from past.errors import PastError
 
 
@@ -30,10 +29,7 @@ def load_records(path: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise TrainingDataError(f"training data file not found: {path}")
     if path.suffix == ".json":
-        try:
-            data = loads_json(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise TrainingDataError(f"{path} is not valid JSON: {exc}") from exc
+        data = read_json(path, TrainingDataError, str(path))
         if not isinstance(data, list):
             raise TrainingDataError(f"{path} must hold a JSON list of records")
         return [_check_record(r, path, i + 1) for i, r in enumerate(data)]

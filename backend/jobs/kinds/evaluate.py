@@ -109,26 +109,32 @@ class EvaluateParams:
             raise ValueError(f"the QA file {self.qa_path} does not exist")
         if bool(self.judge_endpoint) != bool(self.judge_endpoint_model):
             raise ValueError("judge_endpoint and judge_endpoint_model go together")
-        if self.limit is not None and self.limit < 1:
-            raise ValueError("limit must be at least 1")
-        if not 1 <= self.max_new_tokens <= 1024:
-            raise ValueError("max_new_tokens must be between 1 and 1024")
+        check_answering(self)
         if not 0.0 <= self.temperature <= 2.0:
             raise ValueError("temperature must be between 0 and 2")
         if self.temperature > 0 and not self.seeds:
             raise ValueError("sampling (temperature > 0) needs at least one seed")
-        if not 1 <= self.batch_size <= 256:
-            raise ValueError("batch_size must be between 1 and 256")
         if self.with_documents and not self.collection:
             raise ValueError("answering with documents needs a collection to retrieve from")
-        if not 1 <= self.retrieval_k <= 20:
-            raise ValueError("retrieval_k must be between 1 and 20")
         if self.sweep_lambdas:
             if len(self.sweep_lambdas) > MAX_LAMBDAS:
                 raise ValueError(f"at most {MAX_LAMBDAS} λ values per sweep")
             self.sweep_lambdas = [check_lambda(lam, "a λ of the sweep") for lam in self.sweep_lambdas]
             if not self.sweep_skill or not self.sweep_target:
                 raise ValueError("a λ sweep needs a skill (sweep_skill) and a target model (sweep_target)")
+
+
+ANSWERING_RANGES = {"max_new_tokens": (1, 1024), "batch_size": (1, 256), "retrieval_k": (1, 20)}
+
+
+def check_answering(params: Any) -> None:
+    """The checks of how questions are answered that the evaluation and the report card share: ``limit``
+    and the :data:`ANSWERING_RANGES`."""
+    if params.limit is not None and params.limit < 1:
+        raise ValueError("limit must be at least 1")
+    for name, (low, high) in ANSWERING_RANGES.items():
+        if not low <= getattr(params, name) <= high:
+            raise ValueError(f"{name} must be between {low} and {high}")
 
 
 def _qa_set(params: EvaluateParams, ctx: JobContext):

@@ -11,7 +11,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from backend.jobs.kind import JobContext, JobKind
-from backend.jobs.kinds.evaluate import PROMPT_STYLES  # kept equal to past.evaluation.prompts.PROMPTS by a test
+from backend.jobs.kinds.evaluate import (  # PROMPT_STYLES: kept equal to past.evaluation.prompts.PROMPTS by a test
+    PROMPT_STYLES,
+    check_answering,
+)
 from backend.jobs.params import param
 from past.numbers import COUNT, TOKENS
 from past.paths import check_name
@@ -38,14 +41,7 @@ class ReportCardParams:
         if not self.adapted:
             raise ValueError("name the adapted model (adapted=NAME)")
         check_name(self.adapted, "adapted model")
-        if self.limit is not None and self.limit < 1:
-            raise ValueError("limit must be at least 1")
-        if not 1 <= self.max_new_tokens <= 1024:
-            raise ValueError("max_new_tokens must be between 1 and 1024")
-        if not 1 <= self.retrieval_k <= 20:
-            raise ValueError("retrieval_k must be between 1 and 20")
-        if not 1 <= self.batch_size <= 256:
-            raise ValueError("batch_size must be between 1 and 256")
+        check_answering(self)
 
 
 def report_card(settings: Any, params: ReportCardParams, reporter: Any) -> dict[str, Any]:

@@ -38,7 +38,6 @@ MODULE_WORDS = {
     "down_proj": "feed-forward: down (down_proj)",
 }
 TITLE_WIDTH = 38  # characters per line of a heatmap's title: a long label wraps instead of running off the page
-FIGURE_TITLE = "How much two weight changes overlap, layer by layer (0 = independent)"
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ def _summary(table: AnalysisTable) -> PairSummary:
 def page_heatmap(tables: list[AnalysisTable]) -> Any:
     """The heatmap of ``tables`` for a studio page: as wide as the column it sits in (no fixed width, which the
     page would clip), titles wrapped, the rows named in plain words."""
-    figure = heatmap_figure(tables, title=FIGURE_TITLE)
+    figure = heatmap_figure(tables)
     for trace in figure.data:
         trace.y = [MODULE_WORDS.get(str(m), m) for m in trace.y]
     lines = 1
@@ -154,9 +153,9 @@ def page_heatmap(tables: list[AnalysisTable]) -> Any:
     figure.update_layout(
         width=None,
         autosize=True,
-        height=380 + 18 * lines,
-        margin={"l": 10, "r": 10, "t": 70 + 18 * lines, "b": 50},
-        title={"font": {"size": 14}},
+        height=380 + 20 * lines,
+        margin={"l": 10, "r": 10, "t": 40 + 20 * lines, "b": 50},
+        title={"text": ""},  # the page's own label names the figure (a title would sit under it)
     )
     return figure
 

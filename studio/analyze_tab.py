@@ -89,7 +89,7 @@ def compare_changes(
     checked = [(policy.skill_ref(x), policy.skill_ref(y)) for x, y in pairs]
     out = download_dir(ctx.settings, "analysis-")
     result = compare(ctx.settings, ctx.skills, checked, out, lambda done, text: progress(done, desc=text))
-    summary = "\n".join([*map(pair_line, result.pairs), "", COSINE_WORDS, VERDICT])
+    summary = "\n".join([*map(pair_line, result.pairs), "", COSINE_WORDS, "", VERDICT])
     return policy.hide_paths(summary), result.figure, [str(p) for p in result.files]
 
 

@@ -1,32 +1,10 @@
-"""Reading stored orthogonality analyses back into heatmaps."""
+"""Stored orthogonality analyses as page heatmaps: the Adapt screen's import, kept while it names this module.
+
+The code lives in :mod:`backend.analysis` (the studio computes no analysis itself); new code imports it there.
+"""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+from backend.analysis import ANALYSIS_FILE, stored_heatmap, table_from_dict
 
-from past.skills.ops.analyze import AnalysisTable, Row, heatmap_figure
-
-ANALYSIS_FILE = "orthogonality.json"  # written beside a skill by Stage I, or by the Analyse screen
-
-
-def table_from_dict(data: dict[str, Any]) -> AnalysisTable:
-    return AnalysisTable(
-        label=data.get("label", ""),
-        a=data.get("a", ""),
-        b=data.get("b", ""),
-        rows=[Row(**row) for row in data.get("rows", [])],
-        only_a=list(data.get("only_a", [])),
-        only_b=list(data.get("only_b", [])),
-    )
-
-
-def stored_heatmap(directory: Path):
-    """The heatmap of ``directory/orthogonality.json``, or None when there is none."""
-    path = directory / ANALYSIS_FILE
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text())
-    tables = [table_from_dict(t) for t in (data if isinstance(data, list) else [data])]
-    return heatmap_figure(tables) if tables else None
+__all__ = ["ANALYSIS_FILE", "stored_heatmap", "table_from_dict"]

@@ -1,12 +1,18 @@
-"""The Analyse screen: orthogonality heatmaps between any two weight deltas, with a control pair, and the
-results of finished evaluations and λ sweeps."""
+"""The Analyse screen: orthogonality heatmaps between any two weight changes (a skill, an adapted model's
+fine-tune, a folder), with a control pair, and the results of finished evaluations and λ sweeps.
+
+The comparison runs in ``backend.analysis``; the handlers here are module-level functions of the studio's
+context and the components' values (``functools.partial`` binds the context), so they are tested directly.
+"""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import gradio as gr
 
-from past.skills import analyze, heatmap_figure
-from past.skills.ops.analyze import write_report
+from backend.analysis import PairSummary, compare, delta_choices
 from studio.context import StudioContext
 from studio.downloads import download_dir
 from studio.errors import user_errors
@@ -20,78 +26,114 @@ from studio.eval_view import (
     summary_rows,
 )
 from studio.screen import OnLoad, StudioUI
+from studio.words import COSINE_WORDS
 
 INTRO = (
     "### Analyse\n"
     "PaST works because what a model learns from documents (fine-tuning) and what it learns from practice "
     "(reinforcement learning) change its weights in nearly **independent directions**. Pick two weight "
-    "changes (skills or fine-tunes in the library, or folders) to see, layer by layer, how aligned they are: "
-    "0 (white) means independent, red or blue means they overlap. Add a control pair — two fine-tunes on "
-    "different documents — to compare against."
+    "changes to see, layer by layer, how aligned they are: 0 (white) means independent, red or blue means they "
+    "overlap. A change is a skill of the library, or a model you adapted on the Adapt screen: its fine-tune on "
+    'your documents (the "SFT update"), or its fine-tune with the skill added. Add a control pair — two '
+    "fine-tunes on different documents — to compare against."
 )
+PICKERS = (
+    ("First change: e.g. an adapted model's fine-tune on its documents (the SFT update)", "an-a"),
+    ("Second change: e.g. the skill added to it (the RL update)", "an-b"),
+    ("Control: first (optional), e.g. another fine-tune", "an-c"),
+    ("Control: second (optional), e.g. a fine-tune on different documents", "an-d"),
+)
+PICK_TWO = "**Pick two changes to compare** (the *First change* and *Second change* lists above)."
+PICK_CONTROL = "**A control pair needs both of its changes** (the two *Control* lists above), or neither."
+VERDICT = "Values near 0 mean the two changes are nearly independent, so adding one to the other keeps both."
+EVAL_INTRO = (
+    "### Evaluation and λ-sweep results\n"
+    "Every finished evaluation (from the Evaluate screen or the `evaluate` job). Pick one to see how often "
+    "each model answered correctly, and for a λ sweep (λ is the skill's strength) how accuracy changes with it."
+)
+
+
+def picker_choices(ctx: StudioContext) -> list[dict[str, Any]]:
+    """The four pickers' choices: the library's skills and the adapted models' adapters."""
+    choices = delta_choices(ctx.settings, ctx.skills, ctx.guard.policy)
+    return [gr.update(choices=choices) for _ in PICKERS]
+
+
+def pair_line(pair: PairSummary) -> str:
+    if not pair.matrices:
+        return f"- **{pair.label}**: the two changes share no weight matrix (were they made on different models?)"
+    return (
+        f"- **{pair.label}**: mean |cos| {pair.mean_abs_cosine:.4f}, largest |cos| {pair.max_abs_cosine:.4f}, "
+        f"overall cosine {pair.global_cosine:.4f} over {pair.matrices} matrices"
+    )
+
+
+@user_errors
+def compare_changes(
+    ctx: StudioContext,
+    first: str | None,
+    second: str | None,
+    third: str | None,
+    fourth: str | None,
+    progress: gr.Progress = gr.Progress(),  # noqa: B008
+) -> tuple[str, Any, Any]:
+    """(summary, heatmap, files); a missing pick is said where the summary goes and clears the old result."""
+    if not first or not second:
+        return PICK_TWO, None, None
+    pairs = [(first, second)]
+    if third or fourth:
+        if not (third and fourth):
+            return PICK_CONTROL, None, None
+        pairs.append((third, fourth))
+    policy = ctx.guard.policy  # an exposed studio reads only folders inside the data directory
+    checked = [(policy.skill_ref(x), policy.skill_ref(y)) for x, y in pairs]
+    out = download_dir(ctx.settings, "analysis-")
+    result = compare(ctx.settings, ctx.skills, checked, out, lambda done, text: progress(done, desc=text))
+    summary = "\n".join([*map(pair_line, result.pairs), "", COSINE_WORDS, "", VERDICT])
+    return policy.hide_paths(summary), result.figure, [str(p) for p in result.files]
+
+
+def eval_listing(ctx: StudioContext, current: str | None) -> dict[str, Any]:
+    jobs = finished_eval_jobs(ctx.jobs)
+    ids = [j.id for j in jobs]
+    value = current if current in ids else (ids[0] if ids else None)
+    return gr.update(choices=[job_choice(j) for j in jobs], value=value)
+
+
+@user_errors
+def show_evaluation(ctx: StudioContext, job_id: str | None) -> tuple[str, list, Any]:
+    if not job_id:
+        return "No finished evaluation yet: run one on the Evaluate screen.", [], None
+    comparisons = load_results(ctx.jobs, job_id)
+    if not comparisons:
+        return "This evaluation's result files are missing (deleted?).", [], None
+    return plain_summary(ctx.jobs.get(job_id)), summary_rows(comparisons), accuracy_figure(comparisons)
 
 
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
-    with gr.Row():
-        a = gr.Dropdown([], allow_custom_value=True, label="First change (e.g. the SFT update)", elem_id="an-a")
-        b = gr.Dropdown([], allow_custom_value=True, label="Second change (e.g. the RL skill)", elem_id="an-b")
-    with gr.Row():
-        c = gr.Dropdown([], allow_custom_value=True, label="Control: first (optional)", elem_id="an-c")
-        d = gr.Dropdown([], allow_custom_value=True, label="Control: second (optional)", elem_id="an-d")
+    pickers = []
+    for row in (PICKERS[:2], PICKERS[2:]):
+        with gr.Row():
+            pickers += [gr.Dropdown([], allow_custom_value=True, label=label, elem_id=eid) for label, eid in row]
     run_btn = gr.Button("Compare", variant="primary", elem_id="an-run")
     summary = gr.Markdown("", elem_id="an-summary")
-    heatmap = gr.Plot(label="Layer × module cosine similarity", elem_id="an-heatmap")
+    heatmap = gr.Plot(label="Overlap of the two changes per layer and weight matrix (cosine)", elem_id="an-heatmap")
     files = gr.File(label="Tables (JSON, CSV) and the interactive heatmap (HTML)", file_count="multiple")
-
-    def choices():
-        names = [m.name for m in ctx.skills.list()]
-        return [gr.update(choices=names) for _ in range(4)]
-
-    @user_errors
-    def compare(first: str, second: str, third: str, fourth: str, progress=gr.Progress()):  # noqa: B008
-        if not first or not second:
-            raise gr.Error("Pick two changes to compare.")
-        pairs = [(first, second)]
-        if third or fourth:
-            if not (third and fourth):
-                raise gr.Error("A control pair needs both of its changes.")
-            pairs.append((third, fourth))
-        tables = []
-        for i, (x, y) in enumerate(pairs):
-            progress(i / len(pairs), desc=f"comparing {x} and {y}")
-            policy = ctx.guard.policy  # an exposed studio reads only folders inside the data directory
-            with ctx.skills.resolve(policy.skill_ref(x)) as left, ctx.skills.resolve(policy.skill_ref(y)) as right:
-                label = f"{left.name} vs {right.name}" + (" (control)" if i else "")
-                tables.append(analyze(left, right, label=label))
-        out = download_dir(ctx.settings, "analysis-")
-        write_report(tables, html=out / "heatmap.html", json_path=out / "cosine.json", csv_path=out / "cosine.csv")
-        lines = []
-        for t in tables:
-            s = t.summary()
-            lines.append(
-                f"- **{t.label}**: mean |cos| {s['mean_abs_cosine']:.4f}, largest |cos| {s['max_abs_cosine']:.4f}, "
-                f"overall cosine {s.get('global_cosine', float('nan')):.4f} over {len(t.rows)} matrices"
-            )
-        verdict = "Values near 0 mean the two changes are nearly independent, so adding one to the other keeps both."
-        return "\n".join([*lines, "", verdict]), heatmap_figure(tables), [str(p) for p in sorted(out.iterdir())]
-
     ctx.guard.editor_only(run_btn)
-    run_btn.click(
-        ctx.guard.editor("analyze", target=lambda *refs: " vs ".join(str(r) for r in refs[:4] if r))(compare),
-        [a, b, c, d],
-        [summary, heatmap, files],
-        api_name="analyze",
-    )
-    eval_hooks = _evaluation_results(ctx)
-    return [OnLoad(choices, [], [a, b, c, d]), *eval_hooks]
+    handler = ctx.guard.editor("analyze", target=_audit_target)(partial(compare_changes, ctx))
+    run_btn.click(handler, pickers, [summary, heatmap, files], api_name="analyze")
+    for picker in pickers:  # a mistake said in the summary stays until a pick changes
+        picker.input(_clear_mistake, summary, summary, api_name=False)
+    return [OnLoad(partial(picker_choices, ctx), [], pickers), *_evaluation_results(ctx)]
 
 
-EVAL_INTRO = (
-    "### Evaluation and λ-sweep results\n"
-    "Every finished evaluation (from the Evaluate screen or the `evaluate` job). Pick one to see how often "
-    "each model answered correctly, and for a λ sweep how accuracy changes with the skill's strength."
-)
+def _audit_target(*refs: str | None) -> str:
+    return " vs ".join(str(r) for r in refs[:4] if r)
+
+
+def _clear_mistake(shown: str) -> Any:
+    return "" if shown in (PICK_TWO, PICK_CONTROL) else gr.skip()
 
 
 def _evaluation_results(ctx: StudioContext) -> list[OnLoad]:
@@ -104,22 +146,7 @@ def _evaluation_results(ctx: StudioContext) -> list[OnLoad]:
     words = gr.Markdown("", elem_id="an-eval-summary")
     table = gr.Dataframe(headers=SUMMARY_COLUMNS, interactive=False, label="Results", elem_id="an-eval-table")
     chart = gr.Plot(label="Accuracy", elem_id="an-eval-chart")
-
-    def listing(current: str | None):
-        jobs = finished_eval_jobs(ctx.jobs)
-        ids = [j.id for j in jobs]
-        value = current if current in ids else (ids[0] if ids else None)
-        return gr.update(choices=[job_choice(j) for j in jobs], value=value)
-
-    @user_errors
-    def show(job_id: str | None):
-        if not job_id:
-            return "No finished evaluation yet: run one on the Evaluate screen.", [], None
-        comparisons = load_results(ctx.jobs, job_id)
-        if not comparisons:
-            return "This evaluation's result files are missing (deleted?).", [], None
-        return plain_summary(ctx.jobs.get(job_id)), summary_rows(comparisons), accuracy_figure(comparisons)
-
+    listing = partial(eval_listing, ctx)
     reload_btn.click(listing, picked, picked, api_name=False)
-    picked.change(show, picked, [words, table, chart], api_name="evaluation_results")
+    picked.change(partial(show_evaluation, ctx), picked, [words, table, chart], api_name="evaluation_results")
     return [OnLoad(listing, [picked], [picked])]

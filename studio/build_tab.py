@@ -1,15 +1,19 @@
 """The Build-a-skill screen (for ML staff): source documents + questions → K rounds of SFT + GRPO.
 
 Submits one ``pipeline.build_skill`` job and watches it: progress, live reward and KL curves, log tail.
-The page reattaches to the latest build when it is reopened.
+The page reattaches to the latest build when it is reopened. Handlers are module-level functions of the studio's
+context and the components' values (bound with ``functools.partial``); ``render`` only lays out and wires.
 """
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import gradio as gr
 
 from backend.jobs.kinds.build_skill import BuildSkillParams
-from backend.jobs.params import describe_params
+from backend.jobs.params import FieldSpec, describe_params
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN
 from studio.context import StudioContext
 from studio.errors import user_errors
@@ -28,75 +32,94 @@ INTRO = (
 )
 # Sliders/numbers for these fields, with the defaults and help text of the job's schema.
 TUNABLE = ("rounds", "sft_steps", "grpo_steps", "num_generations", "prompts_per_step", "beta", "learning_rate")
+# Plain words for the fields whose schema help is technical (the schema's words stay in brackets).
+PLAIN_HELP = {
+    "grpo_steps": "practice steps per round: the model answers, right answers are rewarded (GRPO)",
+    "num_generations": "answers tried per question in one practice step; they are compared with each other",
+    "beta": "how strongly practice is held close to the fine-tuned model (KL penalty; 0 = not at all)",
+    "learning_rate": "how big each practice update is",
+}
+LAMBDA_LABEL = "Recommended strength λ (how much of the skill to add: 0 = none, 1 = as built)"
+
+
+def fields() -> dict[str, FieldSpec]:
+    return {f.name: f for f in describe_params(BuildSkillParams)}
+
+
+def field_help(spec: FieldSpec) -> str:
+    words = PLAIN_HELP.get(spec.name)
+    return f"{words} ({spec.help})" if words and spec.help else words or spec.help
+
+
+@user_errors
+def load(ctx: StudioContext) -> tuple[dict[str, Any], str]:
+    """The collections with questions, and the latest build to watch."""
+    collections = ctx.documents.question_collections()
+    latest = ctx.jobs.list(kind=KIND, limit=1)
+    picker = gr.update(choices=collections, value=collections[0] if collections else None)
+    return picker, latest[0].id if latest else ""
+
+
+@user_errors
+def launch(ctx: StudioContext, skill_name: str, coll: str | None, lam: float, *values: float) -> str:
+    """Submit the build (``values``: the :data:`TUNABLE` fields in order); a missing choice is a plain error."""
+    name = (skill_name or "").strip()
+    if not name:
+        raise gr.Error("Give the new skill a name.")
+    if not coll:
+        raise gr.Error("Choose a collection that has questions (Evaluate screen: Add questions to a collection).")
+    if ctx.skills.exists(name):
+        raise gr.Error(f"A skill named '{name}' already exists; choose another name.")
+    params: dict[str, Any] = {"name": name, "collection": coll, "default_lambda": float(lam)}
+    specs = fields()
+    for key, value in zip(TUNABLE, values, strict=True):
+        params[key] = float(value) if specs[key].type == "float" else int(value)
+    job = ctx.jobs.submit(KIND, params, name=f"Build skill '{name}'")
+    gr.Info("Skill building started; it keeps running if you close the page.")
+    return job.id
+
+
+@user_errors
+def watch(ctx: StudioContext, current: str | None) -> tuple[Any, ...]:
+    """(status, curves, log tail, Build enabled) of the watched build."""
+    if not current:
+        return status_html(None), None, "", gr.update(interactive=True)
+    job = ctx.jobs.get(current)
+    log = ctx.jobs.log_tail(current, max_bytes=4000)
+    return status_html(job), curves_figure(ctx.jobs, current), log, gr.update(interactive=job.terminal)
 
 
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
-    fields = {f.name: f for f in describe_params(BuildSkillParams)}
+    specs = fields()
     with gr.Row():
         name = gr.Textbox(label="Skill name", placeholder="e.g. closed-book-qa-v2", elem_id="build-name")
         collection = gr.Dropdown(
             [], label="Source collection (with questions)", allow_custom_value=True, elem_id="build-collection"
         )
-        default_lambda = gr.Slider(
-            LAMBDA_MIN, LAMBDA_MAX, value=DEFAULT_LAMBDA, step=0.05, label="Recommended strength λ"
-        )
-    with gr.Accordion("Training settings (sensible defaults)", open=False):
-        inputs = {}
-        with gr.Row():
-            for key in TUNABLE:
-                spec = fields[key]
-                inputs[key] = gr.Number(
-                    value=spec.default,
-                    label=key.replace("_", " "),
-                    info=spec.help,
-                    elem_id=f"build-{key.replace('_', '-')}",
-                )
-    launch = gr.Button("Build", variant="primary", elem_id="build-launch")
+        default_lambda = gr.Slider(LAMBDA_MIN, LAMBDA_MAX, value=DEFAULT_LAMBDA, step=0.05, label=LAMBDA_LABEL)
+    with gr.Accordion("Training settings (sensible defaults)", open=False), gr.Row():
+        inputs = [
+            gr.Number(
+                value=specs[key].default,
+                label=key.replace("_", " "),
+                info=field_help(specs[key]),
+                elem_id=f"build-{key.replace('_', '-')}",
+            )
+            for key in TUNABLE
+        ]
+    launch_btn = gr.Button("Build", variant="primary", elem_id="build-launch")
     job_id = gr.Textbox(visible=False, elem_id="build-job-id")
     status = gr.HTML(status_html(None), elem_id="build-status")
-    curves = gr.Plot(label="Reward and KL (live)", elem_id="build-curves")
+    curves = gr.Plot(
+        label="Reward and KL (live): how often answers were right, and how far practice moved", elem_id="build-curves"
+    )
     log = gr.Textbox(label="Log (last lines)", lines=8, max_lines=8, elem_id="build-log")
     timer = gr.Timer(3.0)
 
-    @user_errors
-    def load():
-        collections = ctx.documents.question_collections()
-        latest = ctx.jobs.list(kind=KIND, limit=1)
-        return gr.update(choices=collections, value=collections[0] if collections else None), (
-            latest[0].id if latest else ""
-        )
-
-    @user_errors
-    def do_launch(skill_name: str, coll: str, lam: float, *values: float):
-        if not (skill_name or "").strip():
-            raise gr.Error("Give the new skill a name.")
-        if not coll:
-            raise gr.Error("Choose a collection that has questions (Evaluate screen: Add questions to a collection).")
-        if ctx.skills.exists(skill_name.strip()):
-            raise gr.Error(f"A skill named '{skill_name.strip()}' already exists; choose another name.")
-        params = {"name": skill_name.strip(), "collection": coll, "default_lambda": float(lam)}
-        for key, value in zip(TUNABLE, values, strict=True):
-            params[key] = float(value) if fields[key].type == "float" else int(value)
-        job = ctx.jobs.submit(KIND, params, name=f"Build skill '{params['name']}'")
-        gr.Info("Skill building started; it keeps running if you close the page.")
-        return job.id
-
-    @user_errors
-    def watch(current: str):
-        if not current:
-            return status_html(None), None, "", gr.update(interactive=True)
-        job = ctx.jobs.get(current)
-        return (
-            status_html(job),
-            curves_figure(ctx.jobs, current),
-            ctx.jobs.log_tail(current, max_bytes=4000),
-            gr.update(interactive=job.terminal),
-        )
-
-    do_launch = ctx.guard.editor("build_skill", target=0)(do_launch)
-    launch.click(do_launch, [name, collection, default_lambda, *inputs.values()], job_id, api_name="build_skill")
-    watched = [status, curves, log, launch]
-    job_id.change(watch, job_id, watched, api_name=False)
-    timer.tick(watch, job_id, watched, api_name=False, show_progress="hidden")
-    return [OnLoad(load, [], [collection, job_id], on_show=True)]
+    submit = ctx.guard.editor("build_skill", target=0)(partial(launch, ctx))
+    launch_btn.click(submit, [name, collection, default_lambda, *inputs], job_id, api_name="build_skill")
+    watched = [status, curves, log, launch_btn]
+    job_id.change(partial(watch, ctx), job_id, watched, api_name=False)
+    timer.tick(partial(watch, ctx), job_id, watched, api_name=False, show_progress="hidden")
+    return [OnLoad(partial(load, ctx), [], [collection, job_id], on_show=True)]

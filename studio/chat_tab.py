@@ -1,13 +1,19 @@
-"""The Chat screen: a plain streaming conversation with one registered model."""
+"""The Chat screen: a plain streaming conversation with one registered model.
+
+The reply handler is a module-level function of the studio's context and the components' values (bound with
+``functools.partial``); ``render`` only lays the screen out and wires it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import gradio as gr
 
 from past.serving.chat import stream_chat
 from past.serving.generation import GenerationParams
+from studio.buttons import busy, ready
 from studio.context import GENERATE_CONCURRENCY as LIMIT
 from studio.context import StudioContext
 from studio.errors import user_errors
@@ -18,6 +24,34 @@ INTRO = (
     "Pick a model, type a message and press **Send**. The reply appears as it is written. "
     "**Stop** ends a reply early; **Clear** starts a new conversation."
 )
+
+
+@user_errors
+def respond(
+    ctx: StudioContext, message: str, history: list, model_name: str, limit: float, temp: float
+) -> Iterator[tuple[list, str, str]]:
+    """Stream the reply: (conversation, the emptied prompt box, which model answers)."""
+    message = (message or "").strip()
+    if not message:
+        raise gr.Error("Type a message first.")
+    if not model_name:
+        raise gr.Error("Pick a model first.")
+    model_name = ctx.guard.policy.model_ref(model_name)
+    history = [*history, {"role": "user", "content": message}]
+    yield history, "", f"Loading {model_name}…"
+    messages = [{"role": m["role"], "content": _text(m["content"])} for m in history]
+    reply = ""
+    params = GenerationParams(max_new_tokens=int(limit), temperature=float(temp))
+    with ctx.models.acquire(model_name) as served:  # held: never evicted mid-reply; its lock serialises passes
+        label = f"**{served.label}** · weights fingerprint `{served.fingerprint}` (names these exact weights)"
+        for piece in stream_chat(served.model, served.tokenizer, messages, params, lock=served.lock):
+            reply += piece
+            yield [*history, {"role": "assistant", "content": reply}], "", label
+    yield [*history, {"role": "assistant", "content": reply or "(no reply)"}], "", label
+
+
+def cleared() -> tuple[list, str]:
+    return [], ""
 
 
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> None:
@@ -36,41 +70,21 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> None:
         stop = gr.Button("Stop", scale=1, elem_id="chat-stop")
         clear = gr.Button("Clear", scale=1)
     with gr.Accordion("Generation settings", open=False):
-        max_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest reply (tokens)")
+        max_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest reply (tokens, about ¾ of a word each)")
         temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05, label="Temperature (0 = always the most likely word)")
-
-    @user_errors
-    def respond(message: str, history: list, model_name: str, limit: float, temp: float) -> Iterator:
-        message = (message or "").strip()
-        if not message:
-            raise gr.Error("Type a message first.")
-        if not model_name:
-            raise gr.Error("Pick a model first.")
-        model_name = ctx.guard.policy.model_ref(model_name)
-        history = [*history, {"role": "user", "content": message}]
-        yield history, "", f"Loading {model_name}…"
-        messages = [{"role": m["role"], "content": _text(m["content"])} for m in history]
-        reply = ""
-        params = GenerationParams(max_new_tokens=int(limit), temperature=float(temp))
-        with ctx.models.acquire(model_name) as served:  # held: never evicted mid-reply; its lock serialises passes
-            label = f"**{served.label}** · fingerprint `{served.fingerprint}`"
-            for piece in stream_chat(served.model, served.tokenizer, messages, params, lock=served.lock):
-                reply += piece
-                yield [*history, {"role": "assistant", "content": reply}], "", label
-        yield [*history, {"role": "assistant", "content": reply or "(no reply)"}], "", label
 
     inputs = [prompt, chatbot, model, max_tokens, temperature]
     outputs = [chatbot, prompt, status]
-    respond = ctx.guard.generation(respond)  # a per-user cap on replies streaming at once
+    reply = ctx.guard.generation(partial(respond, ctx))  # a per-user cap on replies streaming at once
     events = [
-        send.click(respond, inputs, outputs, api_name="chat", concurrency_id="generate", concurrency_limit=LIMIT),
-        prompt.submit(respond, inputs, outputs, api_name=False, concurrency_id="generate", concurrency_limit=LIMIT),
+        send.click(reply, inputs, outputs, api_name="chat", concurrency_id="generate", concurrency_limit=LIMIT),
+        prompt.submit(reply, inputs, outputs, api_name=False, concurrency_id="generate", concurrency_limit=LIMIT),
     ]
     for event in events:
-        event.then(lambda: gr.update(interactive=True), None, send, api_name=False)
-    send.click(lambda: gr.update(interactive=False), None, send, api_name=False, queue=False)
+        event.then(ready, None, send, api_name=False)
+    send.click(busy, None, send, api_name=False, queue=False)
     stop.click(None, None, None, cancels=events, api_name=False)
-    clear.click(lambda: ([], ""), None, [chatbot, status], api_name=False)
+    clear.click(cleared, None, [chatbot, status], api_name=False)
 
 
 def _text(content: object) -> str:

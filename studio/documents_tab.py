@@ -4,9 +4,15 @@ A question file (``.qa.json``, SQuAD ``.json``, LooGLE ``.jsonl``) uploaded here
 as its questions (the same :meth:`~backend.documents.DocumentService.upload_qa_path` the Evaluate screen's
 "Add questions to a collection" calls), never stored as a text document. A mistake (Delete with nothing
 picked) is said next to the button and stays until it is fixed; a deletion is confirmed there.
+
+Handlers are module-level functions of the studio's context and the components' values (bound with
+``functools.partial``); ``render`` only lays the screen out and wires them.
 """
 
 from __future__ import annotations
+
+from functools import partial
+from typing import Any
 
 import gradio as gr
 
@@ -31,6 +37,78 @@ INTRO = (
 COLUMNS = ["id", "document", "collection", "type", "characters", "tokens", "QA chunks", "memorisation chunks"]
 
 
+N_LISTING = 5  # what listing() updates: table, document picker, filter, collection, question summary
+PICK_FIRST = "**Pick a document first** (the *Document* list above)."
+TICK_FIRST = "**Tick the box to confirm the deletion.**"
+
+
+def _shown(show: str | None) -> str | None:
+    return None if show in (None, "all") else show
+
+
+def listing(ctx: StudioContext, show: str | None, selected: str | None) -> tuple[Any, ...]:
+    """The stored documents of the shown collection(s), the pickers' choices and the attached questions."""
+    rows = ctx.documents.list(_shown(show))
+    table_rows = [
+        [
+            r["id"],
+            r["meta"].get("file_name", r["name"]),
+            r["meta"].get("collection", ""),
+            r["meta"].get("format", ""),
+            r["meta"].get("n_chars", ""),
+            r["meta"].get("n_tokens", ""),
+            r["meta"].get("chunks_qa", ""),
+            r["meta"].get("chunks_memorise", ""),
+        ]
+        for r in rows
+    ]
+    choices = [(f"{r['meta'].get('file_name', r['name'])} ({r['meta'].get('collection')})", r["id"]) for r in rows]
+    ids = [c[1] for c in choices]
+    collections = ctx.documents.collections() or ["default"]
+    return (
+        table_rows,
+        gr.update(choices=choices, value=selected if selected in ids else None),
+        gr.update(choices=["all", *collections]),
+        gr.update(choices=collections),
+        question_summary(ctx, _shown(show)),
+    )
+
+
+@user_errors
+def upload(
+    ctx: StudioContext, paths: list[str] | None, target: str, show: str | None, selected: str | None
+) -> tuple[Any, ...]:
+    """Store the files (question files attach to the collection); one line per file says what became of it."""
+    if not paths:
+        return "**Choose one or more files first** (the box above).", gr.update(), *listing(ctx, show, selected)
+    checked = [ctx.guard.policy.path(p, "uploaded file") for p in paths]
+    results = ctx.documents.upload_paths(checked, target)
+    return upload_summary(results, target), None, *listing(ctx, show, selected)
+
+
+@user_errors
+def show_text(ctx: StudioContext, doc_id: str | None) -> tuple[str, str]:
+    """The picked document's text; a new pick also clears the "pick a document" message."""
+    return (ctx.documents.text(doc_id) if doc_id else ""), ""
+
+
+@user_errors
+def delete(ctx: StudioContext, doc_id: str | None, sure: bool, show: str | None) -> tuple[Any, ...]:
+    """Delete the picked document; a mistake is said beside the button (not as a passing toast)."""
+    same = (gr.update(),) * N_LISTING
+    if not doc_id:
+        return gr.update(), gr.update(), PICK_FIRST, *same
+    if not sure:
+        return gr.update(), gr.update(), TICK_FIRST, *same
+    name = ctx.documents.get(doc_id)["meta"].get("file_name", doc_id)
+    ctx.documents.delete(doc_id)
+    return False, "", f"Deleted **{name}**.", *listing(ctx, show, None)
+
+
+def clear_message() -> str:
+    return ""
+
+
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     gr.Markdown(INTRO)
     row = upload_row(
@@ -39,7 +117,6 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         "Collection",
         "Add to collection",
     )
-    files, collection, upload_btn = row.files, row.collection, row.button
     outcome = gr.Markdown("", elem_id="docs-outcome")
     questions = gr.Markdown("", elem_id="docs-questions")
     filter_box = gr.Dropdown(["all"], value="all", label="Show collection")
@@ -50,74 +127,25 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         confirm = gr.Checkbox(label="Yes, delete the selected document", value=False, elem_id="docs-confirm")
         delete_btn = gr.Button("Delete", variant="stop", elem_id="docs-delete")
     delete_msg = gr.Markdown("", elem_id="docs-delete-msg")
-
-    def listing(show: str, selected: str | None):
-        rows = ctx.documents.list(None if show in (None, "all") else show)
-        table_rows = [
-            [
-                r["id"],
-                r["meta"].get("file_name", r["name"]),
-                r["meta"].get("collection", ""),
-                r["meta"].get("format", ""),
-                r["meta"].get("n_chars", ""),
-                r["meta"].get("n_tokens", ""),
-                r["meta"].get("chunks_qa", ""),
-                r["meta"].get("chunks_memorise", ""),
-            ]
-            for r in rows
-        ]
-        choices = [(f"{r['meta'].get('file_name', r['name'])} ({r['meta'].get('collection')})", r["id"]) for r in rows]
-        ids = [c[1] for c in choices]
-        collections = ctx.documents.collections() or ["default"]
-        return (
-            table_rows,
-            gr.update(choices=choices, value=selected if selected in ids else None),
-            gr.update(choices=["all", *collections]),
-            gr.update(choices=collections),
-            question_summary(ctx, None if show in (None, "all") else show),
-        )
-
-    outputs = [table, picked, filter_box, collection, questions]
-
-    @user_errors
-    def upload(paths: list[str] | None, target: str, show: str, selected: str | None):
-        if not paths:
-            return "**Choose one or more files first** (the box above).", gr.update(), *listing(show, selected)
-        checked = [ctx.guard.policy.path(p, "uploaded file") for p in paths]
-        results = ctx.documents.upload_paths(checked, target)
-        return upload_summary(results, target), None, *listing(show, selected)
-
-    @user_errors
-    def show_text(doc_id: str | None) -> tuple[str, str]:
-        return (ctx.documents.text(doc_id) if doc_id else ""), ""
-
-    @user_errors
-    def delete(doc_id: str | None, sure: bool, show: str):
-        """Delete the picked document; a mistake is said beside the button (not as a passing toast)."""
-        if not doc_id:
-            return gr.update(), gr.update(), "**Pick a document first** (the *Document* list above).", *_same()
-        if not sure:
-            return gr.update(), gr.update(), "**Tick the box to confirm the deletion.**", *_same()
-        name = ctx.documents.get(doc_id)["meta"].get("file_name", doc_id)
-        ctx.documents.delete(doc_id)
-        return False, "", f"Deleted **{name}**.", *listing(show, None)
-
-    def _same():
-        return (gr.update(),) * len(outputs)
-
+    outputs = [table, picked, filter_box, row.collection, questions]
     tool_hooks = render_tools(ctx)
 
     guard = ctx.guard
-    upload = guard.editor("upload_documents", target=lambda p, t, *_: f"{t}: {', '.join(_names(p))}")(upload)
-    delete = guard.editor("delete_document", target=0)(delete)
-    upload_btn.click(upload, [files, collection, filter_box, picked], [outcome, files, *outputs], api_name="upload")
-    filter_box.change(listing, [filter_box, picked], outputs, api_name=False)
-    picked.change(show_text, picked, [text, delete_msg], api_name=False)  # a new pick fixes "pick a document"
-    confirm.input(lambda: "", None, delete_msg, api_name=False)
+    add = guard.editor("upload_documents", target=_upload_target)(partial(upload, ctx))
+    remove = guard.editor("delete_document", target=0)(partial(delete, ctx))
+    inputs = [row.files, row.collection, filter_box, picked]
+    row.button.click(add, inputs, [outcome, row.files, *outputs], api_name="upload")
+    filter_box.change(partial(listing, ctx), [filter_box, picked], outputs, api_name=False)
+    picked.change(partial(show_text, ctx), picked, [text, delete_msg], api_name=False)
+    confirm.input(clear_message, None, delete_msg, api_name=False)
     delete_btn.click(
-        delete, [picked, confirm, filter_box], [confirm, text, delete_msg, *outputs], api_name="delete_document"
+        remove, [picked, confirm, filter_box], [confirm, text, delete_msg, *outputs], api_name="delete_document"
     )
-    return [OnLoad(listing, [filter_box, picked], outputs), *tool_hooks]
+    return [OnLoad(partial(listing, ctx), [filter_box, picked], outputs), *tool_hooks]
+
+
+def _upload_target(paths: list[str] | None, target: str, *_: Any) -> str:
+    return f"{target}: {', '.join(_names(paths))}"
 
 
 def upload_summary(results: list[UploadOutcome], target: str) -> str:
@@ -159,9 +187,36 @@ TOOLS_INTRO = (
 TOOL_COLUMNS = ["id", "file", "collection", "APIs", "categories", "warnings"]
 
 
+def tool_listing(ctx: StudioContext, current: str | None) -> tuple[list[list[Any]], dict[str, Any]]:
+    """The stored schema files and the tools collections (keeping ``current``)."""
+    tools = ToolCollections(ctx.settings, ctx.store)
+    rows = [
+        [
+            r["id"],
+            r["meta"].get("file_name", r["name"]),
+            r["meta"].get("collection", ""),
+            r["meta"].get("n_apis", ""),
+            ", ".join(r["meta"].get("categories", [])),
+            len(r["meta"].get("warnings", [])),
+        ]
+        for r in tools.list()
+    ]
+    found = tools.collections() or ["tools"]
+    return rows, gr.update(choices=found, value=current or found[0])
+
+
+@user_errors
+def upload_tools(ctx: StudioContext, paths: list[str] | None, target: str) -> tuple[Any, ...]:
+    """Store the schema files; one line per file says its APIs or every reason it was refused."""
+    if not paths:
+        return "**Choose one or more API schema files first** (the box above).", gr.update(), *tool_listing(ctx, target)
+    checked = [ctx.guard.policy.path(p, "uploaded file") for p in paths]
+    results = ToolCollections(ctx.settings, ctx.store).upload_paths(checked, target)
+    return tool_upload_summary(results, target), None, *tool_listing(ctx, target)
+
+
 def render_tools(ctx: StudioContext) -> list[OnLoad]:
     """The tools-collection part of the Documents screen: schema uploads and the stored schema files."""
-    tools = ToolCollections(ctx.settings, ctx.store)
     gr.Markdown(TOOLS_INTRO)
     row = upload_row(
         "tools",
@@ -171,38 +226,14 @@ def render_tools(ctx: StudioContext) -> list[OnLoad]:
         default="tools",
         ids=("files", "upload-collection", "upload"),
     )
-    files, collection, upload_btn = row.files, row.collection, row.button
     outcome = gr.Markdown("", elem_id="tools-outcome")
     table = gr.Dataframe(
         headers=TOOL_COLUMNS, interactive=False, label="Stored API schema files", elem_id="tools-table"
     )
-
-    def listing(current: str | None):
-        rows = [
-            [
-                r["id"],
-                r["meta"].get("file_name", r["name"]),
-                r["meta"].get("collection", ""),
-                r["meta"].get("n_apis", ""),
-                ", ".join(r["meta"].get("categories", [])),
-                len(r["meta"].get("warnings", [])),
-            ]
-            for r in tools.list()
-        ]
-        found = tools.collections() or ["tools"]
-        return rows, gr.update(choices=found, value=current or found[0])
-
-    @user_errors
-    def upload(paths: list[str] | None, target: str):
-        if not paths:
-            return "**Choose one or more API schema files first** (the box above).", gr.update(), *listing(target)
-        checked = [ctx.guard.policy.path(p, "uploaded file") for p in paths]
-        results = tools.upload_paths(checked, target)
-        return tool_upload_summary(results, target), None, *listing(target)
-
-    upload = ctx.guard.editor("upload_tools", target=lambda p, t, *_: f"{t}: {', '.join(_names(p))}")(upload)
-    upload_btn.click(upload, [files, collection], [outcome, files, table, collection], api_name="upload_tools")
-    return [OnLoad(listing, [collection], [table, collection])]
+    add = ctx.guard.editor("upload_tools", target=_upload_target)(partial(upload_tools, ctx))
+    outputs = [outcome, row.files, table, row.collection]
+    row.button.click(add, [row.files, row.collection], outputs, api_name="upload_tools")
+    return [OnLoad(partial(tool_listing, ctx), [row.collection], [table, row.collection])]
 
 
 def tool_upload_summary(results: list[ToolUploadOutcome], target: str) -> str:

@@ -15,8 +15,9 @@ import plotly.graph_objects as go
 
 from backend.jobs.service import JobService
 from backend.store import JobRecord
+from studio.words import judge_words
 
-SUMMARY_COLUMNS = ["model", "accuracy ± sd", "mean F1", "questions", "runs"]
+SUMMARY_COLUMNS = ["model", "accuracy ± spread over runs (sd)", "mean word overlap (F1)", "questions", "runs"]
 QUESTION_COLUMNS = [
     "model",
     "question",
@@ -24,7 +25,7 @@ QUESTION_COLUMNS = [
     "model's answer",
     "score",
     "correct (short answer)",
-    "F1",
+    "word overlap (F1)",
     "contains the reference",
 ]
 EVAL_KIND = "evaluate"
@@ -166,7 +167,7 @@ def plain_summary(job: JobRecord) -> str:
         return ""
     parts = [
         f"Asked **{result.get('n_questions', '?')} questions** (from {result.get('source', 'the QA set')}) "
-        f"without showing the documents; answers were graded by the **{result.get('judge', '?')}** judge."
+        f"without showing the documents; answers were graded by **{judge_words(result.get('judge', '?'))}**."
     ]
     if models:
         best = max(models, key=lambda m: m["accuracy"])

@@ -1,6 +1,13 @@
-"""The Jobs screen: every background job with its state, progress, log tail and live curves."""
+"""The Jobs screen: every background job with its state, progress, log tail and live curves.
+
+Handlers are module-level functions of the studio's context and the components' values (bound with
+``functools.partial``); ``render`` only lays the screen out and wires them.
+"""
 
 from __future__ import annotations
+
+from functools import partial
+from typing import Any
 
 import gradio as gr
 
@@ -18,6 +25,33 @@ INTRO = (
     "from its last checkpoint; **Run again** starts a failed one over."
 )
 REFRESH_S = 2.0
+
+
+ACTIONS = (("cancel", "cancel_job"), ("resume", "resume_job"), ("retry", "retry_job"))  # (JobService verb, API name)
+
+
+def choices(ctx: StudioContext) -> list[tuple[str, str]]:
+    return [(f"{j.name or j.kind} · {j.state} · {j.id}", j.id) for j in ctx.jobs.list(limit=200)]
+
+
+@user_errors
+def refresh(ctx: StudioContext, job_id: str | None) -> tuple[Any, ...]:
+    """(every job, the picker, the picked job's status, its log's own lines, its curves)."""
+    jobs = ctx.jobs.list(limit=200)
+    detail = ctx.jobs.get(job_id) if job_id else None
+    log_text = job_log_lines(ctx.jobs.log_tail(job_id, max_bytes=32_000)) if job_id else ""
+    figure = curves_figure(ctx.jobs, job_id) if job_id else None
+    return job_rows(jobs), gr.update(choices=choices(ctx), value=job_id), status_html(detail), log_text, figure
+
+
+@user_errors
+def job_action(ctx: StudioContext, verb: str, job_id: str | None) -> tuple[Any, ...]:
+    """Stop, resume or run again the picked job (``verb`` is the :class:`JobService` method), then refresh."""
+    if not job_id:
+        raise gr.Error("Pick a job first.")
+    job = getattr(ctx.jobs, verb)(job_id)
+    gr.Info(f"{job.name or job.kind}: {job.state}")
+    return refresh(ctx, job_id)
 
 
 def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
@@ -39,40 +73,11 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     )
     timer = gr.Timer(REFRESH_S)
 
-    def choices() -> list[tuple[str, str]]:
-        return [(f"{j.name or j.kind} · {j.state} · {j.id}", j.id) for j in ctx.jobs.list(limit=200)]
-
-    @user_errors
-    def refresh(job_id: str | None):
-        jobs = ctx.jobs.list(limit=200)
-        detail = ctx.jobs.get(job_id) if job_id else None
-        log_text = job_log_lines(ctx.jobs.log_tail(job_id, max_bytes=32_000)) if job_id else ""
-        figure = curves_figure(ctx.jobs, job_id) if job_id else None
-        return (
-            job_rows(jobs),
-            gr.update(choices=choices(), value=job_id),
-            status_html(detail),
-            log_text,
-            figure,
-        )
-
     outputs = [table, picked, status, log, curves]
-    timer.tick(refresh, picked, outputs, api_name=False, show_progress="hidden")
-    picked.change(refresh, picked, outputs, api_name=False)
-
-    def action(verb: str):
-        @ctx.guard.editor(f"{verb}_job", target=0)
-        @user_errors
-        def run(job_id: str | None):
-            if not job_id:
-                raise gr.Error("Pick a job first.")
-            job = getattr(ctx.jobs, verb)(job_id)
-            gr.Info(f"{job.name or job.kind}: {job.state}")
-            return refresh(job_id)
-
-        return run
-
-    cancel.click(action("cancel"), picked, outputs, api_name="cancel_job")
-    resume.click(action("resume"), picked, outputs, api_name="resume_job")
-    retry.click(action("retry"), picked, outputs, api_name="retry_job")
-    return [OnLoad(refresh, [picked], outputs)]
+    watch = partial(refresh, ctx)
+    timer.tick(watch, picked, outputs, api_name=False, show_progress="hidden")
+    picked.change(watch, picked, outputs, api_name=False)
+    for button, (verb, api_name) in zip((cancel, resume, retry), ACTIONS, strict=True):
+        handler = ctx.guard.editor(f"{verb}_job", target=0)(partial(job_action, ctx, verb))
+        button.click(handler, picked, outputs, api_name=api_name)
+    return [OnLoad(watch, [picked], outputs)]

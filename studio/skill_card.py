@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from past.skills import SkillManifest
+from studio.words import COSINE_WORDS, dtype_words, judge_words
 
 SYSTEM_WORDS = {
     "base": "the base model alone",
@@ -42,6 +43,12 @@ HOW_TO_MEASURE = (
     "then **Evaluate it** (or run `past eval --qa QUESTIONS.json --model base=default --model past=…`)."
 )
 ANALYSIS_FILE = "orthogonality.json"
+# What a benchmark measured with, in words: (label, how the value is shown).
+BASIS_WORDS = {
+    "judge": ("answers graded by", judge_words),
+    "prompt": ("prompt", str),
+    "context": ("what the model saw", lambda value: str(value).removeprefix("oracle: ")),
+}
 
 
 def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -98,7 +105,7 @@ def benchmark_section(
     ``bench/open_book.py``): means with 95 % intervals, then the skill's paired effect."""
     systems = evaluation["systems"]
     lines = [f"{heading}, measured on {evaluation.get('measured_on') or 'an unrecorded set'}:", ""]
-    lines += ["| system | short answer right | 95 % interval | token F1 |", "| --- | --- | --- | --- |"]
+    lines += ["| system | short answer right | 95 % interval | word overlap (token F1) |", "| --- | --- | --- | --- |"]
     for name, words in names.items():
         correct, f1 = _estimate(systems.get(name), "correct"), _estimate(systems.get(name), "f1")
         if correct is None:
@@ -113,7 +120,7 @@ def benchmark_section(
         difference = _estimate(paired.get("correct"), "difference") if isinstance(paired, dict) else None
         if difference is not None:
             lines += ["", f"{words[0].upper()}{words[1:]}: {_points(difference)}"]
-    basis = [f"{k}: {evaluation[k]}" for k in ("judge", "prompt", "context") if evaluation.get(k)]
+    basis = [f"{words}: {shown(evaluation[k])}" for k, (words, shown) in BASIS_WORDS.items() if evaluation.get(k)]
     if basis:
         lines += ["", "; ".join(basis) + "."]
     return "\n".join(lines)
@@ -139,7 +146,7 @@ def measured_section(manifest: SkillManifest) -> str:
     if documents:
         basis.append(f"about {len(documents)} target documents ({', '.join(documents)})")
     if evaluation.get("judge"):
-        basis.append(f"answers judged by {evaluation['judge']}")
+        basis.append(f"answers judged by {judge_words(evaluation['judge'])}")
     if lam is not None:
         basis.append(f"skill added at λ {lam:g}")
     lines = [f"Closed-book questions answered correctly (measured on {', '.join(basis) or 'an unrecorded set'}):", ""]
@@ -167,7 +174,7 @@ def built_section(manifest: SkillManifest) -> str:
     base = manifest.base_ref or "an unnamed model"
     lines = [
         f"- **Base model:** {base} ({manifest.architecture or manifest.model_type or 'unknown architecture'}, "
-        f"fingerprint `{manifest.base_fingerprint or '—'}`); it works only with this base.",
+        f"recognised by its weights' fingerprint `{manifest.base_fingerprint or '—'}`); it works only with this base.",
         f"- **Learned in:** {manifest.source_domain or 'an unrecorded domain'}, over {manifest.rounds} round(s) of "
         "fine-tuning then practice with rewards (reinforcement learning).",
     ]
@@ -229,10 +236,13 @@ def practice_lines(metrics: dict[str, Any], recipe: dict[str, Any]) -> list[str]
 
 
 def size_section(manifest: SkillManifest) -> str:
-    form = f"low-rank (LoRA, rank {manifest.rank})" if manifest.form == "lora" and manifest.rank else manifest.form
+    form = manifest.form
+    if manifest.form == "lora" and manifest.rank:
+        form = f"a compact low-rank change (LoRA, rank {manifest.rank}: the directions each matrix may change in)"
     return (
         f"{manifest.size_bytes / 1e6:.1f} MB on disk, {len(manifest.params)} weight matrices changed, stored as "
-        f"{form} in {manifest.dtype}. Suggested strength: λ {manifest.default_lambda}."
+        f"{form} in {dtype_words(manifest.dtype)}. Suggested strength: λ {manifest.default_lambda} "
+        "(how much of the skill is added: 0 = none, 1 = as built)."
     )
 
 
@@ -246,7 +256,7 @@ def orthogonality_section(skill_dir: Path | None) -> str:
         return f"The stored orthogonality analysis ({ANALYSIS_FILE}) cannot be read."
     lines = [
         "How much the skill's update overlaps with learning the documents (cosine of the weight changes per layer "
-        "and module; near 0 means they do not interfere, which is why adding the skill works):"
+        "and module; near 0 means they do not interfere, which is why adding the skill works). " + COSINE_WORDS
     ]
     for table in data if isinstance(data, list) else [data]:
         summary = table.get("summary", {})

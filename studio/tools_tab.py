@@ -11,11 +11,17 @@ A collection uploaded from StableToolBench query files offers its stored queries
 are simulated from their schemas, or by an OpenAI-compatible LLM endpoint that only an editor may set (the
 server calls it: an exposed studio must not fetch URLs for viewers), with the schema simulator as the fallback
 when it is down; each step shows which one answered.
+
+Handlers are module-level functions of the studio's context and the components' values (bound with
+``functools.partial``); ``render`` only lays the screen out and wires them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import gradio as gr
 
@@ -65,31 +71,137 @@ def simulator_status(state: dict | None) -> str:
     )
 
 
-def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
-    tools = ToolCollections(ctx.settings, ctx.store)
+def tool_collections(ctx: StudioContext) -> ToolCollections:
+    return ToolCollections(ctx.settings, ctx.store)
+
+
+@user_errors
+def describe(ctx: StudioContext, name: str | None) -> str:
+    """The collection's APIs in one line (the first dozen named)."""
+    if not name:
+        return "*No tools collection yet: add API schemas on the Documents screen (Tools).*"
+    apis = tool_collections(ctx).apis(name)
+    shown = ", ".join(f"`{a.function}`" for a in apis[:12]) + (" …" if len(apis) > 12 else "")
+    categories = sorted({a.category for a in apis})
+    return f"**{len(apis)} API(s)** in {len(categories)} categor(ies) ({', '.join(categories)}): {shown}"
+
+
+@user_errors
+def tasks_for(ctx: StudioContext, name: str | None) -> tuple[dict[str, Any], str]:
+    """The collection's stored queries as ready-made tasks, and a note on them."""
+    tools = tool_collections(ctx)
+    queries = tools.stored_queries(name) if name and tools.is_tools(name) else []
+    return gr.update(choices=task_choices(queries), value=None), tasks_note(name, queries)
+
+
+@user_errors
+def set_simulator(ctx: StudioContext, url: str, model: str) -> tuple[dict[str, str], str]:
+    """Check and keep an LLM simulator endpoint (editor only: the server calls it); both empty = none."""
+    url = ctx.guard.policy.endpoint(url, "LLM simulator endpoint")
+    model = (model or "").strip()
+    if not url and not model:
+        return {}, SCHEMA_ONLY
+    if not (url and model):
+        raise gr.Error("Give both the endpoint URL and the model name to request from it (or clear both).")
+    EndpointConfig(url, model)  # the endpoint's own checks
+    state = {"base_url": url, "model": model}
+    return state, simulator_status(state)
+
+
+def endpoint_of(ctx: StudioContext, state: dict | None) -> EndpointConfig | None:
+    if not state:
+        return None
+    key_env = None if ctx.guard.policy.exposed else DEFAULT_API_KEY_ENV  # never send our key elsewhere
+    return EndpointConfig(
+        state["base_url"], state["model"], api_key_env=key_env, timeout_s=SIMULATOR_TIMEOUT_S, max_retries=0
+    )
+
+
+@user_errors
+def run_agents(
+    ctx: StudioContext,
+    name: str | None,
+    text: str,
+    m_a: str,
+    ad_a: str,
+    m_b: str,
+    ad_b: str,
+    turns: float,
+    tokens: float,
+    mode: str,
+    simulator: dict | None,
+) -> Iterator[tuple[str, str, str]]:
+    """Both agents on the task, step by step: (side A's steps, side B's steps, a note on the run)."""
+    if not name:
+        raise gr.Error("Choose a tools collection first (add API schemas on the Documents screen).")
+    policy = ctx.guard.policy  # an exposed studio serves only models and adapters inside the data directory
+    m_a, m_b = policy.model_ref(m_a, "side A model"), policy.model_ref(m_b, "side B model")
+    ad_a, ad_b = policy.adapter(ad_a, "side A adapter"), policy.adapter(ad_b, "side B adapter")
+    config = AgentConfig(max_turns=int(turns), max_new_tokens=int(tokens), hint=mode or "none")
+    specs = [side_spec(m_a, ad_a), side_spec(m_b, ad_b)]
+    apis = tool_collections(ctx).apis(name)
+    agent_run = ABAgentRun.start(text, apis, specs, config, name, endpoint_of(ctx, simulator))
+    for state in agent_run.run(ctx.engine, records=ctx.settings.artifacts_dir / RUNS_DIR):
+        note = f"Turn {min(state.turn + 1, config.max_turns)} of {config.max_turns}…"
+        if state.record_path is not None:
+            note = f"Run saved: `{state.record_path}`"
+        yield side_markdown(state.sides[0]), side_markdown(state.sides[1]), note
+
+
+def pick_task(picked: str | None) -> Any:
+    """A stored task picked: it goes into the task box (nothing picked: the box keeps what it has)."""
+    return picked or gr.update()
+
+
+def refresh(ctx: StudioContext, current: str | None) -> tuple[Any, ...]:
+    """The collections (keeping ``current``), its APIs, both adapter pickers and its stored tasks."""
+    found = tool_collections(ctx).collections()
+    value = current if current in found else (found[0] if found else None)
+    choices = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings, ctx.guard.policy)]
+    return (
+        gr.update(choices=found, value=value),
+        describe(ctx, value),
+        gr.update(choices=choices),
+        gr.update(choices=choices),
+        *tasks_for(ctx, value),
+    )
+
+
+@dataclass(frozen=True)
+class Side:
+    model: gr.Dropdown
+    adapter: gr.Dropdown
+    steps: gr.Markdown
+
+
+@dataclass(frozen=True)
+class AgentKnobs:
+    """The agent settings and the simulated APIs (the LLM endpoint row is editor-only)."""
+
+    max_turns: gr.Slider
+    max_tokens: gr.Slider
+    hint: gr.Radio
+    simulator_md: gr.Markdown
+    sim_url: gr.Textbox
+    sim_model: gr.Textbox
+    sim_set: gr.Button
+    simulator_row: gr.Row
+
+
+def _sides(ctx: StudioContext) -> list[Side]:
     names = [r.name for r in ctx.registry.list()]
     default = ctx.settings.default_model if ctx.settings.default_model in names else (names[0] if names else None)
     adapters = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings, ctx.guard.policy)]
-    gr.Markdown(INTRO)
-    collection = gr.Dropdown(
-        tools.collections(), allow_custom_value=True, label="Tools collection", elem_id="tools-collection"
-    )
-    apis_md = gr.Markdown("", elem_id="tools-apis")
-    stored_tasks = gr.Dropdown(
-        [], value=None, label="Pick a task from the uploaded queries", elem_id="tools-stored-tasks"
-    )
-    tasks_md = gr.Markdown("", elem_id="tools-tasks-note")
-    panes = []
+    sides = []
     with gr.Row(equal_height=False):
         for key in ("a", "b"):
             with gr.Column(min_width=320):
                 model, adapter = side_pickers(key, names, default, adapters, "tools")
-                steps = gr.Markdown("*No steps yet.*", elem_id=f"tools-steps-{key}")
-                panes.append((model, adapter, steps))
-    with gr.Row():
-        task = gr.Textbox(placeholder="A task for both agents…", show_label=False, scale=6, elem_id="tools-task")
-        run = gr.Button("Run agents", variant="primary", scale=1, elem_id="tools-run")
-        stop = gr.Button("Stop", scale=1, elem_id="tools-stop")
+                sides.append(Side(model, adapter, gr.Markdown("*No steps yet.*", elem_id=f"tools-steps-{key}")))
+    return sides
+
+
+def _settings() -> AgentKnobs:
     with gr.Accordion("Agent settings", open=False):
         max_turns = gr.Slider(1, 8, value=4, step=1, label="Turn limit", elem_id="tools-turns")
         max_tokens = gr.Slider(16, 512, value=128, step=16, label="Longest step (tokens)", elem_id="tools-tokens")
@@ -106,80 +218,40 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             )
             sim_model = gr.Textbox(label="Model name at the endpoint", scale=2, elem_id="tools-sim-model")
             sim_set = gr.Button("Use this simulator", scale=1, elem_id="tools-sim-set")
-        ctx.guard.editor_only(simulator_row)
+    return AgentKnobs(max_turns, max_tokens, hint, simulator_md, sim_url, sim_model, sim_set, simulator_row)
+
+
+def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
+    gr.Markdown(INTRO)
+    collection = gr.Dropdown(
+        tool_collections(ctx).collections(),
+        allow_custom_value=True,
+        label="Tools collection",
+        elem_id="tools-collection",
+    )
+    apis_md = gr.Markdown("", elem_id="tools-apis")
+    stored_tasks = gr.Dropdown(
+        [], value=None, label="Pick a task from the uploaded queries", elem_id="tools-stored-tasks"
+    )
+    tasks_md = gr.Markdown("", elem_id="tools-tasks-note")
+    side_a, side_b = _sides(ctx)
+    with gr.Row():
+        task = gr.Textbox(placeholder="A task for both agents…", show_label=False, scale=6, elem_id="tools-task")
+        run = gr.Button("Run agents", variant="primary", scale=1, elem_id="tools-run")
+        stop = gr.Button("Stop", scale=1, elem_id="tools-stop")
+    knobs = _settings()
+    ctx.guard.editor_only(knobs.simulator_row)
     simulator_state = gr.State({})  # server-side: set only through the editor-only handler below
     record = gr.Markdown("", elem_id="tools-record")
-    (model_a, adapter_a, steps_a), (model_b, adapter_b, steps_b) = panes
 
-    @user_errors
-    def describe(name: str | None) -> str:
-        if not name:
-            return "*No tools collection yet: add API schemas on the Documents screen (Tools).*"
-        apis = tools.apis(name)
-        shown = ", ".join(f"`{a.function}`" for a in apis[:12]) + (" …" if len(apis) > 12 else "")
-        categories = sorted({a.category for a in apis})
-        return f"**{len(apis)} API(s)** in {len(categories)} categor(ies) ({', '.join(categories)}): {shown}"
-
-    @user_errors
-    def tasks_for(name: str | None) -> tuple[dict, str]:
-        queries = tools.stored_queries(name) if name and tools.is_tools(name) else []
-        return gr.update(choices=task_choices(queries), value=None), tasks_note(name, queries)
-
-    @ctx.guard.editor("set_api_simulator", target=0)
-    @user_errors
-    def set_simulator(url: str, model: str) -> tuple[dict, str]:
-        url = ctx.guard.policy.endpoint(url, "LLM simulator endpoint")
-        model = (model or "").strip()
-        if not url and not model:
-            return {}, SCHEMA_ONLY
-        if not (url and model):
-            raise gr.Error("Give both the endpoint URL and the model name to request from it (or clear both).")
-        EndpointConfig(url, model)  # the endpoint's own checks
-        state = {"base_url": url, "model": model}
-        return state, simulator_status(state)
-
-    def endpoint_of(state: dict | None) -> EndpointConfig | None:
-        if not state:
-            return None
-        key_env = None if ctx.guard.policy.exposed else DEFAULT_API_KEY_ENV  # never send our key elsewhere
-        return EndpointConfig(
-            state["base_url"], state["model"], api_key_env=key_env, timeout_s=SIMULATOR_TIMEOUT_S, max_retries=0
-        )
-
-    @user_errors
-    def run_agents(
-        name: str | None,
-        text: str,
-        m_a: str,
-        ad_a: str,
-        m_b: str,
-        ad_b: str,
-        turns: float,
-        tokens: float,
-        mode: str,
-        simulator: dict | None,
-    ) -> Iterator[tuple[str, str, str]]:
-        if not name:
-            raise gr.Error("Choose a tools collection first (add API schemas on the Documents screen).")
-        policy = ctx.guard.policy  # an exposed studio serves only models and adapters inside the data directory
-        m_a, m_b = policy.model_ref(m_a, "side A model"), policy.model_ref(m_b, "side B model")
-        ad_a, ad_b = policy.adapter(ad_a, "side A adapter"), policy.adapter(ad_b, "side B adapter")
-        config = AgentConfig(max_turns=int(turns), max_new_tokens=int(tokens), hint=mode or "none")
-        specs = [side_spec(m_a, ad_a), side_spec(m_b, ad_b)]
-        agent_run = ABAgentRun.start(text, tools.apis(name), specs, config, name, endpoint_of(simulator))
-        for state in agent_run.run(ctx.engine, records=ctx.settings.artifacts_dir / RUNS_DIR):
-            note = f"Turn {min(state.turn + 1, config.max_turns)} of {config.max_turns}…"
-            if state.record_path is not None:
-                note = f"Run saved: `{state.record_path}`"
-            yield side_markdown(state.sides[0]), side_markdown(state.sides[1]), note
-
-    run_agents = ctx.guard.generation(run_agents)  # the per-user cap on generations at once, as A/B chat
-    inputs = [collection, task, model_a, adapter_a, model_b, adapter_b, max_turns, max_tokens, hint, simulator_state]
+    agents = ctx.guard.generation(partial(run_agents, ctx))  # the per-user cap on generations at once, as A/B chat
+    sides = [side_a.model, side_a.adapter, side_b.model, side_b.adapter]
+    inputs = [collection, task, *sides, knobs.max_turns, knobs.max_tokens, knobs.hint, simulator_state]
     events = [
         trigger(
-            run_agents,
+            agents,
             inputs,
-            [steps_a, steps_b, record],
+            [side_a.steps, side_b.steps, record],
             api_name=api_name,
             concurrency_id="generate",
             concurrency_limit=GENERATE_CONCURRENCY,
@@ -187,22 +259,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         for trigger, api_name in ((run.click, "tools_agent"), (task.submit, False))
     ]
     stop.click(None, None, None, cancels=events, api_name=False)
-    collection.change(describe, collection, apis_md, api_name=False)
-    collection.change(tasks_for, collection, [stored_tasks, tasks_md], api_name=False)
-    stored_tasks.input(lambda picked: picked or gr.update(), stored_tasks, task, api_name=False)
-    sim_set.click(set_simulator, [sim_url, sim_model], [simulator_state, simulator_md], api_name="tools_simulator")
-
-    def refresh(current: str | None):
-        found = tools.collections()
-        value = current if current in found else (found[0] if found else None)
-        choices = [NO_ADAPTER_CHOICE, *adapter_choices(ctx.settings, ctx.guard.policy)]
-        return (
-            gr.update(choices=found, value=value),
-            describe(value),
-            gr.update(choices=choices),
-            gr.update(choices=choices),
-            *tasks_for(value),
-        )
-
-    outputs = [collection, apis_md, adapter_a, adapter_b, stored_tasks, tasks_md]
-    return [OnLoad(refresh, [collection], outputs, on_show=True)]
+    collection.change(partial(describe, ctx), collection, apis_md, api_name=False)
+    collection.change(partial(tasks_for, ctx), collection, [stored_tasks, tasks_md], api_name=False)
+    stored_tasks.input(pick_task, stored_tasks, task, api_name=False)
+    simulator = ctx.guard.editor("set_api_simulator", target=0)(partial(set_simulator, ctx))
+    knobs.sim_set.click(
+        simulator, [knobs.sim_url, knobs.sim_model], [simulator_state, knobs.simulator_md], api_name="tools_simulator"
+    )
+    outputs = [collection, apis_md, side_a.adapter, side_b.adapter, stored_tasks, tasks_md]
+    return [OnLoad(partial(refresh, ctx), [collection], outputs, on_show=True)]

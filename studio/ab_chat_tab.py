@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -54,6 +53,7 @@ from studio.ab_votes import (
     tally_rows,
     vote_state,
 )
+from studio.bind import bind
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.errors import user_errors
 from studio.recall_view import ANSWER_FORMATS, AS_TYPED, FORMAT_KEY, RECALL, known_format
@@ -279,23 +279,23 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     wire_memory(ab, screen)
     restored = [*screen.pickers, screen.blind, *screen.chats, screen.session_id, screen.usage, *screen.vote_panel]
     return [
-        OnLoad(partial(restore, ab), [], [*restored, screen.answer_format], on_show=True),
-        OnLoad(partial(collection_choices, ab), [screen.collection], [screen.collection], on_show=True),
+        OnLoad(bind(restore, ab), [], [*restored, screen.answer_format], on_show=True),
+        OnLoad(bind(collection_choices, ab), [screen.collection], [screen.collection], on_show=True),
     ]
 
 
 def wire_reply(ab: ABChat, s: ABScreen) -> None:
     """Send (button or Enter) and Stop. The queue=False steps run at once, before a reply slot is free, and are
     registered before the reply itself so that its frames land after theirs."""
-    reply = ab.ctx.guard.generation(partial(respond, ab))  # a per-user cap on replies streaming at once
+    reply = ab.ctx.guard.generation(bind(respond, ab))  # a per-user cap on replies streaming at once
     inputs = [s.prompt, *s.chats, *s.pickers, *s.sliders, s.blind, s.session_id]
     inputs += [*(side.with_docs for side in s.sides), s.collection, s.answer_format]
     outputs = [*s.chats, s.prompt, *s.statuses, s.usage, s.session_id, s.passages_shown]
     busy = [s.send, *s.votes.buttons]
     for trigger in (s.send.click, s.prompt.submit):
-        trigger(partial(not_interactive, len(busy)), None, busy, api_name=False, queue=False)
+        trigger(bind(not_interactive, len(busy)), None, busy, api_name=False, queue=False)
         trigger(waiting_notes, None, s.statuses, api_name=False, queue=False)
-        trigger(partial(pane_titles, ab), [s.blind, *s.pickers], s.chats, api_name=False, queue=False)
+        trigger(bind(pane_titles, ab), [s.blind, *s.pickers], s.chats, api_name=False, queue=False)
     limits = {"concurrency_id": "generate", "concurrency_limit": GENERATE_CONCURRENCY}
     events = [
         s.send.click(reply, inputs, outputs, api_name="ab_chat", **limits),
@@ -303,18 +303,18 @@ def wire_reply(ab: ABChat, s: ABScreen) -> None:
     ]
     passage_panes = [side.passages for side in s.sides]
     for event in events:
-        event.then(partial(after_reply, ab), s.session_id, [*s.vote_panel, s.send], api_name=False)
+        event.then(bind(after_reply, ab), s.session_id, [*s.vote_panel, s.send], api_name=False)
         event.then(shown_passages, s.passages_shown, passage_panes, api_name=False, queue=False)
     s.stop.click(None, None, None, cancels=events, api_name=False)
-    s.stop.click(partial(after_reply, ab), s.session_id, [*s.vote_panel, s.send], api_name=False)
+    s.stop.click(bind(after_reply, ab), s.session_id, [*s.vote_panel, s.send], api_name=False)
 
 
 def wire_votes(ab: ABChat, s: ABScreen) -> None:
     """The vote buttons (the first one is the ``/ab_vote`` API) and the export."""
-    vote = ab.ctx.guard.audited("ab_vote", target=1)(partial(cast, ab))
+    vote = ab.ctx.guard.audited("ab_vote", target=1)(bind(cast, ab))
     for i, button in enumerate(s.votes.buttons):
         button.click(vote, [button, s.session_id], s.vote_panel, api_name="ab_vote" if i == 0 else False)
-    export = ab.ctx.guard.audited("ab_export")(partial(export_conversations, ab))
+    export = ab.ctx.guard.audited("ab_export")(bind(export_conversations, ab))
     s.votes.export.click(export, None, s.votes.export_file, api_name="ab_export")
 
 
@@ -323,18 +323,18 @@ def wire_reset(ab: ABChat, s: ABScreen) -> None:
     reset = [*s.chats, *s.statuses, s.session_id, *s.pickers, s.usage, *s.vote_panel]
     passage_panes = [side.passages for side in s.sides]
     s.clear.click(no_passages, None, passage_panes, api_name=False, queue=False)
-    s.clear.click(partial(fresh, ab), s.blind, reset, api_name=False)
-    s.blind.input(partial(fresh, ab), s.blind, reset, api_name=False)
+    s.clear.click(bind(fresh, ab), s.blind, reset, api_name=False)
+    s.blind.input(bind(fresh, ab), s.blind, reset, api_name=False)
     folds = [side.advanced for side in s.sides]
-    s.blind.change(partial(hidden_when_on, len(folds)), s.blind, folds, api_name=False)
-    s.refresh.click(partial(usage_text, ab.ctx), s.blind, s.usage, api_name=False, queue=False)
+    s.blind.change(bind(hidden_when_on, len(folds)), s.blind, folds, api_name=False)
+    s.refresh.click(bind(usage_text, ab.ctx), s.blind, s.usage, api_name=False, queue=False)
 
 
 def wire_memory(ab: ABChat, s: ABScreen) -> None:
     """What is picked (sides, answer format) is kept in the store, for a reloaded page and other screens."""
     for picker in s.pickers:
-        picker.input(partial(remember, ab), s.pickers, None, api_name=False, queue=False)
-    s.answer_format.input(partial(remember_format, ab), s.answer_format, None, api_name=False, queue=False)
+        picker.input(bind(remember, ab), s.pickers, None, api_name=False, queue=False)
+    s.answer_format.input(bind(remember_format, ab), s.answer_format, None, api_name=False, queue=False)
 
 
 # -- handlers --------------------------------------------------------------------------------------------------
@@ -468,7 +468,7 @@ def pane_replies(
     named = pane_names(session.blind, real, ab.ctx.settings)
     titles = [named[0 if key == "a" else 1] for key in session.order()]
     shown = [[*(h or []), user_turn(message)] for h in histories]
-    return PaneReplies(session, titles, shown, hits, recall, partial(usage_text, ab.ctx))
+    return PaneReplies(session, titles, shown, hits, recall, bind(usage_text, ab.ctx))
 
 
 def vote_outputs(ab: ABChat, session: ABSession | None) -> tuple:

@@ -24,6 +24,7 @@ from typing import Any
 
 import gradio as gr
 
+from backend.analysis import stored_heatmap
 from backend.estimates import adapt_estimate
 from backend.tool_collections import ToolCollections
 from past.adapt_params import (
@@ -36,7 +37,6 @@ from past.adapt_params import (
 )
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN, SYNTAX, LambdaError, LambdaSpec
 from studio.adapt_card import Card, card_section, wire_card
-from studio.analysis_view import stored_heatmap
 from studio.bind import bind
 from studio.context import StudioContext
 from studio.errors import user_errors

@@ -7,12 +7,12 @@ context and the components' values (``functools.partial`` binds the context), so
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import gradio as gr
 
 from backend.analysis import PairSummary, compare, delta_choices
+from studio.bind import bind
 from studio.context import StudioContext
 from studio.downloads import download_dir
 from studio.errors import user_errors
@@ -121,11 +121,11 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     heatmap = gr.Plot(label="Overlap of the two changes per layer and weight matrix (cosine)", elem_id="an-heatmap")
     files = gr.File(label="Tables (JSON, CSV) and the interactive heatmap (HTML)", file_count="multiple")
     ctx.guard.editor_only(run_btn)
-    handler = ctx.guard.editor("analyze", target=_audit_target)(partial(compare_changes, ctx))
+    handler = ctx.guard.editor("analyze", target=_audit_target)(bind(compare_changes, ctx))
     run_btn.click(handler, pickers, [summary, heatmap, files], api_name="analyze")
     for picker in pickers:  # a mistake said in the summary stays until a pick changes
         picker.input(_clear_mistake, summary, summary, api_name=False)
-    return [OnLoad(partial(picker_choices, ctx), [], pickers), *_evaluation_results(ctx)]
+    return [OnLoad(bind(picker_choices, ctx), [], pickers), *_evaluation_results(ctx)]
 
 
 def _audit_target(*refs: str | None) -> str:
@@ -146,7 +146,7 @@ def _evaluation_results(ctx: StudioContext) -> list[OnLoad]:
     words = gr.Markdown("", elem_id="an-eval-summary")
     table = gr.Dataframe(headers=SUMMARY_COLUMNS, interactive=False, label="Results", elem_id="an-eval-table")
     chart = gr.Plot(label="Accuracy", elem_id="an-eval-chart")
-    listing = partial(eval_listing, ctx)
+    listing = bind(eval_listing, ctx)
     reload_btn.click(listing, picked, picked, api_name=False)
-    picked.change(partial(show_evaluation, ctx), picked, [words, table, chart], api_name="evaluation_results")
+    picked.change(bind(show_evaluation, ctx), picked, [words, table, chart], api_name="evaluation_results")
     return [OnLoad(listing, [picked], [picked])]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +34,7 @@ from backend.lambda_arena import (
 from past.serving.engine import SideSpec
 from past.serving.generation import GenerationParams
 from studio.ab_votes import BUTTONS, choice_of
+from studio.bind import bind
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.downloads import download_dir
 from studio.errors import user_errors
@@ -104,7 +104,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     wire_ask(arena, screen)
     wire_votes(arena, screen)
     wire_ratings(arena, screen)
-    return [OnLoad(partial(restore, arena), [], [screen.adapted, screen.skill, *screen.ratings], on_show=True)]
+    return [OnLoad(bind(restore, arena), [], [screen.adapted, screen.skill, *screen.ratings], on_show=True)]
 
 
 def build_screen() -> ArenaScreen:
@@ -202,7 +202,7 @@ def generation_settings() -> gr.Slider:
 def wire_ask(arena: Arena, s: ArenaScreen) -> None:
     """Ask (the ``/arena_ask`` API). The waiting line shows at once, before a slot is free; it is registered
     before the reply, whose frames must land after it."""
-    reply = arena.ctx.guard.generation(partial(respond, arena))  # the per-user cap on replies written at once
+    reply = arena.ctx.guard.generation(bind(respond, arena))  # the per-user cap on replies written at once
     s.ask.click(waiting_note, None, s.reveal, api_name=False, queue=False)
     event = s.ask.click(
         reply,
@@ -212,12 +212,12 @@ def wire_ask(arena: Arena, s: ArenaScreen) -> None:
         concurrency_id="generate",
         concurrency_limit=GENERATE_CONCURRENCY,
     )
-    event.then(partial(vote_buttons, arena), s.session_id, s.buttons, api_name=False)
+    event.then(bind(vote_buttons, arena), s.session_id, s.buttons, api_name=False)
 
 
 def wire_votes(arena: Arena, s: ArenaScreen) -> None:
     """The vote buttons (the first one is the ``/arena_vote`` API): a vote reveals the λ and updates the board."""
-    vote = arena.ctx.guard.audited("arena_vote", target=2)(partial(cast, arena))
+    vote = arena.ctx.guard.audited("arena_vote", target=2)(bind(cast, arena))
     for i, button in enumerate(s.buttons):
         button.click(
             vote,
@@ -230,13 +230,13 @@ def wire_votes(arena: Arena, s: ArenaScreen) -> None:
 def wire_ratings(arena: Arena, s: ArenaScreen) -> None:
     """The board follows the picked pair; every vote rated together; the downloads."""
     pair = [s.adapted, s.skill]
-    s.adapted.input(partial(skill_of, arena), pair, s.skill, api_name=False).then(
-        partial(ratings, arena), pair, s.ratings, api_name=False
+    s.adapted.input(bind(skill_of, arena), pair, s.skill, api_name=False).then(
+        bind(ratings, arena), pair, s.ratings, api_name=False
     )
-    s.skill.input(partial(ratings, arena), pair, s.ratings, api_name=False)
-    s.rate_all.click(partial(rate_everything, arena), None, s.overall, api_name="arena_rate_all")
-    s.export.click(partial(export_arena, arena), pair, s.files, api_name="arena_export")
-    s.board_api.click(partial(ratings, arena), pair, s.ratings, api_name="arena_ratings")
+    s.skill.input(bind(ratings, arena), pair, s.ratings, api_name=False)
+    s.rate_all.click(bind(rate_everything, arena), None, s.overall, api_name="arena_rate_all")
+    s.export.click(bind(export_arena, arena), pair, s.files, api_name="arena_export")
+    s.board_api.click(bind(ratings, arena), pair, s.ratings, api_name="arena_ratings")
 
 
 # -- handlers --------------------------------------------------------------------------------------------------

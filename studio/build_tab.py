@@ -7,7 +7,6 @@ context and the components' values (bound with ``functools.partial``); ``render`
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -15,6 +14,7 @@ import gradio as gr
 from backend.jobs.kinds.build_skill import BuildSkillParams
 from backend.jobs.params import FieldSpec, describe_params
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN
+from studio.bind import bind
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.job_view import curves_figure, status_html
@@ -117,9 +117,9 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     log = gr.Textbox(label="Log (last lines)", lines=8, max_lines=8, elem_id="build-log")
     timer = gr.Timer(3.0)
 
-    submit = ctx.guard.editor("build_skill", target=0)(partial(launch, ctx))
+    submit = ctx.guard.editor("build_skill", target=0)(bind(launch, ctx))
     launch_btn.click(submit, [name, collection, default_lambda, *inputs], job_id, api_name="build_skill")
     watched = [status, curves, log, launch_btn]
-    job_id.change(partial(watch, ctx), job_id, watched, api_name=False)
-    timer.tick(partial(watch, ctx), job_id, watched, api_name=False, show_progress="hidden")
-    return [OnLoad(partial(load, ctx), [], [collection, job_id], on_show=True)]
+    job_id.change(bind(watch, ctx), job_id, watched, api_name=False)
+    timer.tick(bind(watch, ctx), job_id, watched, api_name=False, show_progress="hidden")
+    return [OnLoad(bind(load, ctx), [], [collection, job_id], on_show=True)]

@@ -7,12 +7,12 @@ The reply handler is a module-level function of the studio's context and the com
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import partial
 
 import gradio as gr
 
 from past.serving.chat import stream_chat
 from past.serving.generation import GenerationParams
+from studio.bind import bind
 from studio.buttons import busy, ready
 from studio.context import GENERATE_CONCURRENCY as LIMIT
 from studio.context import StudioContext
@@ -75,7 +75,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> None:
 
     inputs = [prompt, chatbot, model, max_tokens, temperature]
     outputs = [chatbot, prompt, status]
-    reply = ctx.guard.generation(partial(respond, ctx))  # a per-user cap on replies streaming at once
+    reply = ctx.guard.generation(bind(respond, ctx))  # a per-user cap on replies streaming at once
     events = [
         send.click(reply, inputs, outputs, api_name="chat", concurrency_id="generate", concurrency_limit=LIMIT),
         prompt.submit(reply, inputs, outputs, api_name=False, concurrency_id="generate", concurrency_limit=LIMIT),

@@ -11,13 +11,13 @@ Handlers are module-level functions of the studio's context and the components' 
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import gradio as gr
 
 from backend.documents import ACCEPTED, UploadOutcome
 from backend.tool_collections import ACCEPTED_TOOLS, ToolCollections, ToolUploadOutcome
+from studio.bind import bind
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.screen import OnLoad, StudioUI
@@ -131,17 +131,17 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     tool_hooks = render_tools(ctx)
 
     guard = ctx.guard
-    add = guard.editor("upload_documents", target=_upload_target)(partial(upload, ctx))
-    remove = guard.editor("delete_document", target=0)(partial(delete, ctx))
+    add = guard.editor("upload_documents", target=_upload_target)(bind(upload, ctx))
+    remove = guard.editor("delete_document", target=0)(bind(delete, ctx))
     inputs = [row.files, row.collection, filter_box, picked]
     row.button.click(add, inputs, [outcome, row.files, *outputs], api_name="upload")
-    filter_box.change(partial(listing, ctx), [filter_box, picked], outputs, api_name=False)
-    picked.change(partial(show_text, ctx), picked, [text, delete_msg], api_name=False)
+    filter_box.change(bind(listing, ctx), [filter_box, picked], outputs, api_name=False)
+    picked.change(bind(show_text, ctx), picked, [text, delete_msg], api_name=False)
     confirm.input(clear_message, None, delete_msg, api_name=False)
     delete_btn.click(
         remove, [picked, confirm, filter_box], [confirm, text, delete_msg, *outputs], api_name="delete_document"
     )
-    return [OnLoad(partial(listing, ctx), [filter_box, picked], outputs), *tool_hooks]
+    return [OnLoad(bind(listing, ctx), [filter_box, picked], outputs), *tool_hooks]
 
 
 def _upload_target(paths: list[str] | None, target: str, *_: Any) -> str:
@@ -230,10 +230,10 @@ def render_tools(ctx: StudioContext) -> list[OnLoad]:
     table = gr.Dataframe(
         headers=TOOL_COLUMNS, interactive=False, label="Stored API schema files", elem_id="tools-table"
     )
-    add = ctx.guard.editor("upload_tools", target=_upload_target)(partial(upload_tools, ctx))
+    add = ctx.guard.editor("upload_tools", target=_upload_target)(bind(upload_tools, ctx))
     outputs = [outcome, row.files, table, row.collection]
     row.button.click(add, [row.files, row.collection], outputs, api_name="upload_tools")
-    return [OnLoad(partial(tool_listing, ctx), [row.collection], [table, row.collection])]
+    return [OnLoad(bind(tool_listing, ctx), [row.collection], [table, row.collection])]
 
 
 def tool_upload_summary(results: list[ToolUploadOutcome], target: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import gradio as gr
 from backend.adapter_catalog import find_adapters
 from backend.tool_collections import ToolCollections
 from past.skills.lambdas import check_lambda
+from studio.bind import bind
 from studio.buttons import busy, ready
 from studio.context import StudioContext
 from studio.errors import user_errors
@@ -326,14 +326,14 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     out = _results()
     guard = ctx.guard
     guard.editor_only(form.add_questions, out.launch_btn)
-    submit = guard.editor("evaluate", target=_launch_target)(partial(launch, ctx))
-    add = guard.editor("attach_questions", target=_attach_target)(partial(attach, ctx))
-    watch = partial(refresh, ctx)
+    submit = guard.editor("evaluate", target=_launch_target)(bind(launch, ctx))
+    add = guard.editor("attach_questions", target=_attach_target)(bind(attach, ctx))
+    watch = bind(refresh, ctx)
     watched = [*out.watched(), out.launch_btn, out.timer]
     out.timer.tick(watch, [out.job_id, out.shown], watched, api_name=False, show_progress="hidden")
     out.launch_btn.click(busy, None, out.launch_btn, api_name=False, queue=False).then(
         submit, form.launch_inputs(), [out.job_id, *watched], api_name="evaluate"
-    ).then(partial(enable_if_failed, ctx), out.job_id, out.launch_btn, api_name=False)
+    ).then(bind(enable_if_failed, ctx), out.job_id, out.launch_btn, api_name=False)
     form.attach_btn.click(busy, None, form.attach_btn, api_name=False, queue=False).then(
         add, [form.qa_file, form.qa_collection], [form.attach_msg, form.qa_file, form.collection],
         api_name="attach_questions",
@@ -341,7 +341,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     status_api = gr.Button(visible=False)
     status_api.click(watch, [out.job_id, out.shown], watched, api_name="evaluate_status")
     pickers = [form.models, form.collection, form.qa_collection, form.sweep_skill, form.sweep_target]
-    return [OnLoad(partial(on_load, ctx), [], [*pickers, out.job_id, *watched])]
+    return [OnLoad(bind(on_load, ctx), [], [*pickers, out.job_id, *watched])]
 
 
 def _launch_target(models: list[str] | None, source: str | None, *_: Any) -> str:

@@ -6,11 +6,11 @@ Handlers are module-level functions of the studio's context and the components' 
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import gradio as gr
 
+from studio.bind import bind
 from studio.context import StudioContext
 from studio.errors import user_errors
 from studio.job_view import JOB_COLUMNS, curves_figure, job_log_lines, job_rows, status_html
@@ -74,10 +74,10 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     timer = gr.Timer(REFRESH_S)
 
     outputs = [table, picked, status, log, curves]
-    watch = partial(refresh, ctx)
+    watch = bind(refresh, ctx)
     timer.tick(watch, picked, outputs, api_name=False, show_progress="hidden")
     picked.change(watch, picked, outputs, api_name=False)
     for button, (verb, api_name) in zip((cancel, resume, retry), ACTIONS, strict=True):
-        handler = ctx.guard.editor(f"{verb}_job", target=0)(partial(job_action, ctx, verb))
+        handler = ctx.guard.editor(f"{verb}_job", target=0)(bind(job_action, ctx, verb))
         button.click(handler, picked, outputs, api_name=api_name)
     return [OnLoad(watch, [picked], outputs)]

@@ -8,13 +8,13 @@ Handlers are module-level functions of the studio's context and the components' 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import gradio as gr
 
 from backend.analysis import stored_heatmap
 from past.skills import SkillManifest
+from studio.bind import bind
 from studio.context import StudioContext
 from studio.downloads import download_dir
 from studio.errors import user_errors
@@ -248,25 +248,25 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     guard = ctx.guard
     guard.editor_only(manage.accordion)
     listing = [table, picked]
-    rows = guard.paths(partial(skill_rows, ctx))
+    rows = guard.paths(bind(skill_rows, ctx))
     base.change(rows, [base, picked], listing, api_name=False)
     refresh_btn.click(rows, [base, picked], listing, api_name="list_skills")
-    picked.change(partial(show_skill, ctx), picked, [card, manifest_view, heatmap, heatmap_note], api_name=False)
+    picked.change(bind(show_skill, ctx), picked, [card, manifest_view, heatmap, heatmap_note], api_name=False)
     manage.import_btn.click(
-        guard.editor("import_skill", target=_import_target)(partial(import_skill, ctx)),
+        guard.editor("import_skill", target=_import_target)(bind(import_skill, ctx)),
         [manage.upload, manage.folder, base, picked],
         [*listing, manage.upload, manage.folder],
         api_name="import_skill",
     )
-    export = guard.editor("export_skill", target=0)(partial(export_skill, ctx))
+    export = guard.editor("export_skill", target=0)(bind(export_skill, ctx))
     manage.export_btn.click(export, picked, manage.download, api_name="export_skill")
     manage.delete_btn.click(
-        guard.editor("delete_skill", target=0)(partial(delete_skill, ctx)),
+        guard.editor("delete_skill", target=0)(bind(delete_skill, ctx)),
         [picked, manage.confirm, base],
         [*listing, manage.confirm],
         api_name="delete_skill",
     )
-    return [OnLoad(partial(skill_rows, ctx), [base, picked], listing)]
+    return [OnLoad(bind(skill_rows, ctx), [base, picked], listing)]
 
 
 def _import_target(file: str | None, path: str | None, *_: Any) -> str:

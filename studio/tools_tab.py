@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -32,6 +31,7 @@ from past.generators import DEFAULT_API_KEY_ENV, EndpointConfig
 from past.tools.agent import AgentConfig
 from past.tools.react import HINT_MODES
 from studio.ab_chat_tab import NO_ADAPTER_CHOICE, side_pickers, side_spec
+from studio.bind import bind
 from studio.context import GENERATE_CONCURRENCY, StudioContext
 from studio.errors import user_errors
 from studio.screen import OnLoad, StudioUI
@@ -244,7 +244,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     simulator_state = gr.State({})  # server-side: set only through the editor-only handler below
     record = gr.Markdown("", elem_id="tools-record")
 
-    agents = ctx.guard.generation(partial(run_agents, ctx))  # the per-user cap on generations at once, as A/B chat
+    agents = ctx.guard.generation(bind(run_agents, ctx))  # the per-user cap on generations at once, as A/B chat
     sides = [side_a.model, side_a.adapter, side_b.model, side_b.adapter]
     inputs = [collection, task, *sides, knobs.max_turns, knobs.max_tokens, knobs.hint, simulator_state]
     events = [
@@ -259,12 +259,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
         for trigger, api_name in ((run.click, "tools_agent"), (task.submit, False))
     ]
     stop.click(None, None, None, cancels=events, api_name=False)
-    collection.change(partial(describe, ctx), collection, apis_md, api_name=False)
-    collection.change(partial(tasks_for, ctx), collection, [stored_tasks, tasks_md], api_name=False)
+    collection.change(bind(describe, ctx), collection, apis_md, api_name=False)
+    collection.change(bind(tasks_for, ctx), collection, [stored_tasks, tasks_md], api_name=False)
     stored_tasks.input(pick_task, stored_tasks, task, api_name=False)
-    simulator = ctx.guard.editor("set_api_simulator", target=0)(partial(set_simulator, ctx))
+    simulator = ctx.guard.editor("set_api_simulator", target=0)(bind(set_simulator, ctx))
     knobs.sim_set.click(
         simulator, [knobs.sim_url, knobs.sim_model], [simulator_state, knobs.simulator_md], api_name="tools_simulator"
     )
     outputs = [collection, apis_md, side_a.adapter, side_b.adapter, stored_tasks, tasks_md]
-    return [OnLoad(partial(refresh, ctx), [collection], outputs, on_show=True)]
+    return [OnLoad(bind(refresh, ctx), [collection], outputs, on_show=True)]

@@ -21,30 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = ROOT / "test-output"
 
 
-# `make test` runs two workers (pytest-xdist, one file per worker at a time): the longest files start first so
-# that neither worker is left alone with a long one at the end (measured order, longest first; README "Testing").
-LONGEST_FIRST = (
-    "test_browser_first_run.py",
-    "test_browser_studio.py",
-    "test_bench_quality.py",
-    "test_browser_build_skill.py",
-    "test_adapt_parity.py",
-    "test_long_documents.py",
-    "test_report_card.py",
-    "test_bench_long_context_run.py",
-    "test_tools_e2e.py",
-    "test_pipeline_e2e.py",
-    "test_jobs_executors.py",
-    "test_cli_parity.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest files first (the order of LONGEST_FIRST), then the rest as collected; tests keep their order."""
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def count_job_kind() -> Iterator[None]:
     """The test job kind ``selftest.count`` (``tests/count_kind.py``), opted in for this process and every

@@ -58,6 +58,8 @@ def test_kill_9_of_the_runner_process_then_restart_reconciles_and_resumes(job_se
         second = past_cli(job_settings, "job", "daemon")
         assert second.returncode == 2 and "another job runner already serves" in second.stderr
         pids = {j.id: service.get(j.id).pid for j in (a, b, c)}
+        # b is frozen first so that its runner watchdog cannot notice the runner's death before b itself dies
+        os.kill(pids[b.id], signal.SIGSTOP)
         daemon.send_signal(signal.SIGKILL)
         daemon.wait(10)
         os.kill(pids[b.id], signal.SIGKILL)

@@ -15,6 +15,7 @@ import pytest
 
 from backend.jobs.registry import EXTRA_KINDS_ENV
 from past.models import ModelRegistry
+from past.models.bundled import CACHE_ENV
 from past.settings import DATA_DIR_ENV, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,17 @@ def count_job_kind() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(EXTRA_KINDS_ENV, "tests.count_kind")
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This session's conversion cache, for this process and every process it starts: the default model is
+    converted once per session (by ``session_settings``) and copied into every other data directory a test makes;
+    never the user's own cache, so each session converts for real once."""
+    path = tmp_path_factory.mktemp("model-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")

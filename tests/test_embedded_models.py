@@ -11,9 +11,11 @@ import pytest
 from transformers import PreTrainedTokenizerFast
 
 from past.errors import ModelNotFoundError
-from past.models.bundled import provision_bundled_model
+from past.models import bundled
+from past.models.bundled import CACHE_ENV, conversion_cache, provision_bundled_model
 from past.models.embedded import EMBEDDED_MODELS, GEMMA3_CHAT_TEMPLATE, EmbeddedModel
-from past.settings import BUNDLED_MODEL_NAME
+from past.models.record import read_record
+from past.settings import BUNDLED_MODEL_NAME, Settings
 from past.training.data import chat_text
 
 TINY_TOKENIZER = Path(__file__).parent / "data" / "tiny_tokenizer.json"
@@ -111,3 +113,43 @@ def test_gemma_template_and_one_bos_in_training_text() -> None:
     text = chat_text(adding, messages)
     assert text == rendered[len("<bos>") :]
     assert adding(text)["input_ids"].count(adding.bos_token_id) == 1
+
+
+def test_another_data_directory_copies_the_conversion_from_the_machine_cache(
+    session_settings: Settings, model_cache: Path, tmp_path: Path
+) -> None:
+    spec = EMBEDDED_MODELS[BUNDLED_MODEL_NAME]
+    cached = conversion_cache(spec)
+    assert cached is not None and cached.parent == model_cache  # the session's conversion was kept
+    said: list[str] = []
+    record = provision_bundled_model(tmp_path / "models", BUNDLED_MODEL_NAME, lambda _f, m: said.append(m))
+    assert any("from this machine's cache" in m for m in said) and not any("converting" in m for m in said)
+    original = read_record(session_settings.models_dir / BUNDLED_MODEL_NAME)
+    assert record == original == read_record(tmp_path / "models" / BUNDLED_MODEL_NAME)
+    names = sorted(p.name for p in (tmp_path / "models" / BUNDLED_MODEL_NAME).iterdir())
+    assert names == sorted(p.name for p in (session_settings.models_dir / BUNDLED_MODEL_NAME).iterdir())
+    assert not [p for p in (tmp_path / "models").iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_a_damaged_cached_copy_is_passed_over(session_settings: Settings, tmp_path: Path) -> None:
+    spec = EMBEDDED_MODELS[BUNDLED_MODEL_NAME]
+    source = conversion_cache(spec)
+    assert source is not None and (source / "model.json").is_file()
+    damaged = tmp_path / "cache" / source.name
+    damaged.mkdir(parents=True)
+    for file in source.iterdir():  # every file but the weights, which are cut short
+        if file.suffix != ".safetensors":
+            (damaged / file.name).write_bytes(file.read_bytes())
+    (damaged / "model.safetensors").write_bytes((source / "model.safetensors").read_bytes()[:4096])
+    target = tmp_path / "models" / BUNDLED_MODEL_NAME
+    assert bundled._copy_from_cache(damaged, tmp_path / "models", target, lambda *_: None) is None
+    assert not target.exists()
+
+
+def test_the_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    spec = EMBEDDED_MODELS[BUNDLED_MODEL_NAME]
+    monkeypatch.setenv(CACHE_ENV, "off")
+    assert conversion_cache(spec) is None
+    monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert conversion_cache(spec) == tmp_path / "past-studio" / "models" / f"{spec.name}-{spec.version}-conversion1"

@@ -6,21 +6,34 @@ model store (dequantised to float32, ``quantization_config`` removed so that TRL
 and registers it. It is idempotent: a later call finds the converted checkpoint and returns at once.
 The conversion writes into a temporary directory and renames it into place, so an interrupted
 conversion never leaves a half-written model registered.
+
+A converted copy is kept in a cache of this machine's (``$PAST_MODEL_CACHE``, else
+``$XDG_CACHE_HOME/past-studio/models`` or ``~/.cache/past-studio/models``; ``PAST_MODEL_CACHE=off`` turns it off), so
+that a second data directory copies the checkpoint in about a second instead of converting it again. A cached copy is
+used only when its record reads and its weights give the recorded fingerprint; otherwise the model is converted anew.
+The cache is best effort: a cache that cannot be written (a read-only home) only costs the next conversion.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from past.errors import ModelNotFoundError
 from past.models.embedded import EmbeddedModel, embedded_model
 from past.models.record import ModelRecord, write_record
 
 Progress = Callable[[float, str], None]
+T = TypeVar("T")
+
+CACHE_ENV = "PAST_MODEL_CACHE"
+CACHE_OFF = "off"
+CONVERSION = 1  # bump when the conversion writes something different: older cached copies are then passed over
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -39,7 +52,71 @@ def provision_bundled_model(models_dir: Path, name: str, progress: Progress = _n
     if existing is not None:
         progress(1.0, f"{spec.display_name} is ready at {target}")
         return existing
-    return _convert(spec, models_dir, target, progress)
+    cache = conversion_cache(spec)
+    cached = _copy_from_cache(cache, models_dir, target, progress) if cache is not None else None
+    if cached is not None:
+        return cached
+    record = _convert(spec, models_dir, target, progress)
+    if cache is not None:
+        _keep_in_cache(target, cache)
+    return record
+
+
+def conversion_cache(spec: EmbeddedModel) -> Path | None:
+    """Where this machine keeps the converted copy of ``spec`` (None: the cache is turned off)."""
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if value.lower() == CACHE_OFF:
+        return None
+    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    root = Path(value).expanduser() if value else Path(home) / "past-studio" / "models"
+    return root / f"{spec.name}-{spec.version}-conversion{CONVERSION}"
+
+
+def _copy_from_cache(cache: Path, models_dir: Path, target: Path, progress: Progress) -> ModelRecord | None:
+    """The cached checkpoint copied into ``target`` (None: no usable cached copy)."""
+    from past.models.fingerprint import fingerprint_checkpoint
+    from past.models.record import read_record
+
+    try:
+        record = read_record(cache)
+        if record is None or fingerprint_checkpoint(cache) != record.fingerprint:
+            return None
+    except Exception:  # a damaged cached copy (unreadable record or weights) is passed over, never used
+        return None
+    progress(0.5, f"copying the converted {record.display_name} from this machine's cache ({cache})")
+    _place(models_dir, target, lambda staging: shutil.copytree(cache, staging, dirs_exist_ok=True))
+    progress(1.0, f"{record.display_name} is ready at {target}")
+    return record
+
+
+def _keep_in_cache(target: Path, cache: Path) -> None:
+    """Copy a fresh conversion into the cache; a cache that cannot be written is left alone."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{cache.name}-", dir=cache.parent))
+        try:
+            shutil.copytree(target, staging, dirs_exist_ok=True)
+            staging.rename(cache)  # another process may have cached it first: then ours goes
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def _place(models_dir: Path, target: Path, fill: Callable[[Path], T]) -> T:
+    """Fill a staging directory beside ``target`` and rename it into place (nothing half-written is ever there);
+    return what ``fill`` returned."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=models_dir))
+    try:
+        made = fill(staging)
+        if target.exists():  # a stale, unregistered leftover: replace it
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return made
 
 
 def _convert(spec: EmbeddedModel, models_dir: Path, target: Path, progress: Progress) -> ModelRecord:
@@ -66,9 +143,8 @@ def _convert(spec: EmbeddedModel, models_dir: Path, target: Path, progress: Prog
         tokenizer.chat_template = spec.chat_template
     _end_replies_at(model, tokenizer, spec.end_of_turn_tokens)
     progress(0.7, "writing safetensors checkpoint")
-    models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=models_dir))
-    try:
+
+    def write(staging: Path) -> ModelRecord:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         record = ModelRecord(
@@ -82,12 +158,9 @@ def _convert(spec: EmbeddedModel, models_dir: Path, target: Path, progress: Prog
             dtype="float32",
         )
         write_record(staging, record)
-        if target.exists():  # a stale, unregistered leftover: replace it
-            shutil.rmtree(target)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        return record
+
+    record = _place(models_dir, target, write)
     if spec.parts:
         gguf.unlink(missing_ok=True)  # reassembled from chunk packages only for the conversion
     progress(1.0, f"{spec.display_name} converted in {time.monotonic() - started:.1f} s")

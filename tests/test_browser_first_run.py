@@ -35,6 +35,7 @@ from past.settings import Settings
 from past.skills import SkillLibrary, skill_from_adapter
 from studio.report_card_view import latest_card_job
 from tests.browser import chromium_page, pick
+from tests.jobs_support import wait_until
 from tests.test_ab_studio import settled
 from tests.tiny_models import make_tiny_llama
 
@@ -250,9 +251,7 @@ def test_readme_first_run(studio_url: str, session_settings: Settings, output_di
 
         # off the path: a long job is stopped on the Jobs screen and says so in plain words
         job = service.submit("selftest.count", {"n": 100_000, "interval_s": 0.05}, name="A long count")
-        wait_until = time.monotonic() + 60
-        while service.get(job.id).state != "running" and time.monotonic() < wait_until:
-            time.sleep(0.2)
+        wait_until(lambda: service.get(job.id).state == "running", 60, "the long count to start")
         page.get_by_role("tab", name="Jobs", exact=True).click()
         pick(page, "jobs-pick", f"A long count · running · {job.id}")
         page.locator("#jobs-cancel").click()

@@ -16,6 +16,7 @@ The cache is best effort: a cache that cannot be written (a read-only home) only
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -90,17 +91,10 @@ def _copy_from_cache(cache: Path, models_dir: Path, target: Path, progress: Prog
 
 
 def _keep_in_cache(target: Path, cache: Path) -> None:
-    """Copy a fresh conversion into the cache; a cache that cannot be written is left alone."""
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{cache.name}-", dir=cache.parent))
-        try:
-            shutil.copytree(target, staging, dirs_exist_ok=True)
-            staging.rename(cache)  # another process may have cached it first: then ours goes
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    except OSError:
-        pass
+    """Copy a fresh conversion into the cache (replacing a damaged copy); a cache that cannot be written is left
+    alone."""
+    with contextlib.suppress(OSError):
+        _place(cache.parent, cache, lambda staging: shutil.copytree(target, staging, dirs_exist_ok=True))
 
 
 def _place(models_dir: Path, target: Path, fill: Callable[[Path], T]) -> T:

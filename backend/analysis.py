@@ -4,7 +4,7 @@ files, and stored analyses read back as heatmaps that fit the page.
 A weight change is a skill of the library (by name), a skill folder, or an adapter folder such as an adapted
 model's fine-tune (``<data>/adapters/<name>/baseline``, the "SFT update") or its fine-tune + skill
 (``injected``). The studio's Analyse screen, skill card and Adapt screen call this module; the cosine arithmetic
-stays in ``past.skills.ops.analyze``.
+stays in ``past.skills.ops.analyze`` and is imported when a comparison runs (reading stored analyses loads no torch).
 """
 
 from __future__ import annotations
@@ -14,18 +14,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.adapter_catalog import find_adapters, identify
 from backend.path_policy import PathPolicy
 from past.datasets.jsonl import read_json
+from past.pipeline.records import ANALYSIS_FILE
 from past.settings import Settings
-from past.skills import SkillLibrary, SkillNotFoundError
-from past.skills.forms.lora import ADAPTER_CONFIG, LoraDelta
-from past.skills.manifest import MANIFEST_FILE
-from past.skills.ops.analyze import AnalysisTable, DeltaLike, Row, analyze, heatmap_figure, write_report
+from past.skills.errors import SkillNotFoundError
+from past.skills.manifest import ADAPTER_CONFIG, MANIFEST_FILE
+from past.skills.ops.analysis_report import AnalysisTable, Row, heatmap_figure, write_report
 
-ANALYSIS_FILE = "orthogonality.json"  # written beside a skill by Stage I and beside an adapted model by Adapt
+if TYPE_CHECKING:
+    from past.skills.library import SkillLibrary
+    from past.skills.ops.analyze import DeltaLike
+
 REPORT_FILES = {"html": "heatmap.html", "json_path": "cosine.json", "csv_path": "cosine.csv"}
 # The weight matrices of a Llama-style layer in plain words (the heatmap's rows), the code name in brackets.
 MODULE_WORDS = {
@@ -82,6 +85,8 @@ def _is_adapter(ref: str) -> bool:
 def open_delta(skills: SkillLibrary, ref: str) -> Iterator[DeltaLike]:
     """A skill (library name or folder) or a LoRA adapter folder, opened for reading; closed afterwards."""
     if _is_adapter(ref):
+        from past.skills.forms.lora import LoraDelta
+
         delta = LoraDelta(Path(ref).expanduser())
         try:
             yield delta
@@ -100,7 +105,7 @@ def open_delta(skills: SkillLibrary, ref: str) -> Iterator[DeltaLike]:
 
 def delta_name(settings: Settings, ref: str, delta: object) -> str:
     """What a comparison calls a weight change: the skill's name, or the adapted model and role in words."""
-    if isinstance(delta, LoraDelta):
+    if _is_adapter(ref):  # open_delta opened it as an adapter
         return _adapter_label(settings, Path(ref).expanduser())
     return str(getattr(delta, "name", ref))
 
@@ -114,6 +119,8 @@ def compare(
 ) -> Comparison:
     """Compare each pair (the first is the main one, a second is the control) and write the report into
     ``out_dir``: ``heatmap.html``, ``cosine.json``, ``cosine.csv``."""
+    from past.skills.ops.analyze import analyze
+
     tables = []
     for i, (first, second) in enumerate(pairs):
         if progress is not None:

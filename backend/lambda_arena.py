@@ -20,7 +20,7 @@ from typing import Any
 from backend.adapter_catalog import ARENA_SUBDIR, identify
 from past.analysis.arena import Leaderboard, Recommendation, Vote, fit_ratings, recommend, votes_from_rows
 from past.errors import ConfigError
-from past.pipeline.adapted import RECORD_FILE, read_adapted
+from past.pipeline.records import RECORD_FILE, read_adapted
 from past.settings import Settings
 from past.skills.lambdas import check_lambda
 

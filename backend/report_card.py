@@ -52,7 +52,7 @@ def build_report_card(
     from past.evaluation.report_card import make_report_card
     from past.judges import make_judge
     from past.models import ModelRegistry
-    from past.pipeline.adapted import read_adapted
+    from past.pipeline.records import read_adapted
 
     reporter = reporter or NullReporter()
     record = read_adapted(settings, adapted)

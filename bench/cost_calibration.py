@@ -67,7 +67,7 @@ def calibrate(
     from past.documents.chunking import load_tokenizer
     from past.documents.ingest import ingest_bytes
     from past.models import ModelRegistry
-    from past.pipeline import adapt
+    from past.pipeline.adapt import adapt
     from past.pipeline.cost import estimate_adapt_cost
 
     registry = ModelRegistry(settings)

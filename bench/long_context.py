@@ -131,7 +131,7 @@ def run_one(settings: Any, target: tuple[str, int], chars: int, seed: int, args:
     from past.documents.chunking import load_tokenizer
     from past.documents.ingest import Document
     from past.models import ModelRegistry
-    from past.pipeline import AdaptConfig, adapt
+    from past.pipeline.adapt import AdaptConfig, adapt
     from past.pipeline.cost import estimate_adapt_cost
     from past.skills import SkillLibrary
 
@@ -208,8 +208,8 @@ def row_from_adapted(settings: Any, name: str, time_log: Path | None, args: argp
     from past.adapt_params import AdaptParams
     from past.documents.ingest import ingest_bytes
     from past.models import ModelRegistry
-    from past.pipeline.adapted import read_adapted
     from past.pipeline.cost import estimate_preset
+    from past.pipeline.records import read_adapted
 
     record = read_adapted(settings, name)
     if args.document is None:
@@ -256,7 +256,7 @@ def gnu_time(log: Path) -> dict[str, float]:
 def published_stage_seconds(settings: Any, name: str) -> dict[str, float]:
     """The stage times an adapted model was published with (jobs before 2026-12-01 kept them only there)."""
     from past.errors import ConfigError
-    from past.pipeline.adapted import read_adapted
+    from past.pipeline.records import read_adapted
 
     try:
         return read_adapted(settings, name).get("stage_seconds", {})

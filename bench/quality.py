@@ -149,7 +149,7 @@ class Bench:
         return str(inject((self.base, Path(baseline)), [(self.skill, lam)], out, output="adapter", overwrite=True).path)
 
     def adapt(self, document, preset: str, mode: str, seed: int, run_dir: Path, source_model: str | None = None):
-        from past.pipeline import AdaptConfig, adapt
+        from past.pipeline.adapt import AdaptConfig, adapt
 
         config = AdaptConfig.from_preset(preset, mode=mode, lam=self.lam if mode != "sft" else None, seed=seed)
         synthesis = getattr(self.args, "synthesis", None)
@@ -249,7 +249,7 @@ def seedless_unit(bench: Bench, index: int, passage: tuple, unit: dict | None) -
 def multi_doc_unit(bench: Bench, chosen: list[tuple[int, tuple]], seed: int, scratch: Path) -> dict[str, Any]:
     """The multi-document regime: one fine-tune on every target passage, then all their questions."""
     from past.evaluation.qa_set import QASet
-    from past.pipeline import AdaptConfig, adapt
+    from past.pipeline.adapt import AdaptConfig, adapt
 
     documents, items = [], []
     for _, (document, qa) in chosen:

@@ -152,7 +152,7 @@ class Study:
 
     def train(self, name: str, document, seed: int, work: Path):
         """Stage II of a recipe on one document; a control recipe trains its unrelated passage once per seed."""
-        from past.pipeline import adapt
+        from past.pipeline.adapt import adapt
 
         control = bool(RECIPES[name].get("control"))
         if control and (name, seed) in self.controls:

@@ -32,6 +32,23 @@ def test_help_lists_commands(tmp_path: Path) -> None:
     assert "model" in result.stdout and "chat" in result.stdout
 
 
+def test_parsing_and_listing_load_no_torch(tmp_path: Path) -> None:
+    """The command line, its help and the library listings start without torch (~0.5 s instead of ~2 s)."""
+    probe = (
+        "import sys\n"
+        "from past.cli.main import main\n"
+        "for argv in (['--help'], ['skill', 'list'], ['model', 'list'], ['adapt', '--help']):\n"
+        "    try:\n"
+        "        main(['--data-dir', sys.argv[1], *argv])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'peft', 'trl') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_model_info_on_corrupt_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     path = make_tiny_llama(tmp_path / "corrupt")
     weights = path / "model.safetensors"

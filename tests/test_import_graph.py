@@ -14,7 +14,8 @@ from the design. The rules:
 - ``studio/`` never imports ``past.pipeline``: estimates and runs go through backend services and jobs;
 - every package of ``past/`` has a row in the layer table of ``docs/architecture.md`` and imports only packages of
   its own row or of rows before it;
-- ``docs/architecture.md`` (and ``CONTRIBUTING.md``) name only files that exist, and functions those files define.
+- ``docs/architecture.md`` (and ``CONTRIBUTING.md``) name only files that exist, and functions those files define;
+- the studio starts without torch, transformers, peft or trl (the ``past`` CLI's start: ``tests/test_cli.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from __future__ import annotations
 import ast
 import itertools
 import re
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -450,3 +453,13 @@ def test_the_page_check_finds_missing_files_and_names(tmp_path: Path) -> None:
         "past/b.py: no such file",
         "past/a.py:gone: past/a.py defines no gone",
     ]
+
+
+def test_the_studio_starts_without_the_training_stack() -> None:
+    """Importing the studio (what ``make studio`` and every launched studio do first) loads Gradio, not torch:
+    the model stacks are imported when a screen first needs them (A/B chat, a comparison)."""
+    stacks = "('torch', 'transformers', 'peft', 'trl')"
+    probe = f"import sys, studio.app; print(sorted(m for m in {stacks} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

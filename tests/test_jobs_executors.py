@@ -112,8 +112,9 @@ WORKER_STARTS = 4  # a worker node is started at most this often (start-up timeo
 
 
 class LocalRayCluster:
-    """A Ray head (no CPUs: it runs no jobs) and worker nodes on this machine, each ``ray start --block``
-    in its own session, so that stopping it stops exactly these processes (not other tests' Ray)."""
+    """A Ray head and worker nodes on this machine, each ``ray start --block`` in its own session, so that stopping
+    it stops exactly these processes (not other tests' Ray). The head is a node with one CPU too: each node costs a
+    whole set of Ray processes (GCS or raylet, dashboard agent, log monitor), ~15 s to start on two cores."""
 
     def __init__(self, ray: str, root: Path) -> None:
         self.ray, self.root = ray, root
@@ -133,12 +134,13 @@ class LocalRayCluster:
         self.nodes.append(node)
         return node
 
-    def start_head(self) -> None:
-        head = ["--head", "--port", str(self.port), "--num-cpus", "0", "--temp-dir", str(self.temp)]
+    def start_head(self, env: dict[str, str]) -> None:
+        """The head, with one CPU (it runs one job at a time, like a worker node) and ``env``."""
+        head = ["--head", "--port", str(self.port), "--num-cpus", "1", "--temp-dir", str(self.temp)]
         head += ["--ray-client-server-port", str(free_port())]  # not the fixed 10001 another Ray may hold
         dashboard = ["--include-dashboard", "true", "--dashboard-host", "127.0.0.1"]
         slow_machine = {"RAY_DASHBOARD_STARTUP_TIMEOUT_S": "600"}  # Ray's 60 s are too short on a busy CI machine
-        self._start("head", [*head, *dashboard, "--dashboard-port", str(self.dashboard)], slow_machine)
+        self._start("head", [*head, *dashboard, "--dashboard-port", str(self.dashboard)], {**slow_machine, **env})
         from ray.job_submission import JobSubmissionClient
 
         deadline = time.monotonic() + 600
@@ -201,16 +203,17 @@ SCRATCH = ("node-a", "node-b")
 
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory: pytest.TempPathFactory):
-    """One local Ray cluster for this module (starting and stopping one costs most of a Ray test): a head and two
-    one-CPU worker nodes, each with its own scratch directory (``root / node-a``, ``root / node-b``)."""
+    """One local Ray cluster for this module (starting and stopping one costs most of a Ray test): two one-CPU
+    nodes (the head and a worker), each with its own scratch directory (``root / node-a``, ``root / node-b``)."""
     pytest.importorskip("ray", reason="ray is not installed (optional extra `cluster`)")
     ray = _ray_cli()
     if ray is None:
         pytest.skip("the ray CLI is not installed")
     cluster = LocalRayCluster(ray, tmp_path_factory.mktemp("ray"))
     try:
-        cluster.start_head()
-        for i, name in enumerate(SCRATCH):
+        head, *others = SCRATCH
+        cluster.start_head({"PAST_WORKER_SCRATCH": str(cluster.root / head)})
+        for i, name in enumerate(others):
             cluster.add_worker(f"worker-{i}", {"PAST_WORKER_SCRATCH": str(cluster.root / name)})
         cluster.wait_for_cpus(len(SCRATCH))
         yield cluster

@@ -18,8 +18,10 @@ import torch
 from past.evaluation import EvalConfig, evaluate_loaded, load_qa_set
 from past.judges import RuleQAJudge
 from past.models import ModelRegistry
-from past.pipeline import AdaptConfig, SkillRecipe, build_skill, load_sources
-from past.pipeline.adapted import adapt_and_publish, read_adapted
+from past.pipeline import AdaptConfig, SkillRecipe, load_sources
+from past.pipeline.adapted import adapt_and_publish
+from past.pipeline.build_skill import build_skill
+from past.pipeline.records import read_adapted
 from past.skills import SkillLibrary
 from past.skills.forms.lora import LoraDelta
 from past.training.modeling import load_model, load_with_adapter

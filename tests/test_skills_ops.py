@@ -23,7 +23,8 @@ from past.skills import (
     inject,
 )
 from past.skills.forms.base import LowRank
-from past.skills.ops.analyze import dense_inner, lowrank_inner, write_report
+from past.skills.ops.analysis_report import write_report
+from past.skills.ops.analyze import dense_inner, lowrank_inner
 from tests.skill_fixtures import checkpoint_state, perturbed_copy
 from tests.tiny_models import make_tiny_llama
 

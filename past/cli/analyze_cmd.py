@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from past.cli.actions import print_json
+from past.cli.skill_common import skill_library
 from past.paths import check_output, writing
 from past.settings import Settings
-from past.skills import SkillLibrary, analyze
-from past.skills.ops.analyze import write_report
+
+if TYPE_CHECKING:
+    from past.skills.library import SkillLibrary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _compare(library: SkillLibrary, a: str, b: str, label: str | None):
+    from past.skills.ops.analyze import analyze
+
     with library.resolve(a) as left, library.resolve(b) as right:
         return analyze(left, right, label=label or f"{left.name} vs {right.name}")
 
@@ -38,7 +43,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for flag, value in outputs.items()
         if value
     }
-    library = SkillLibrary(settings)
+    from past.skills.ops.analysis_report import write_report
+
+    library = skill_library(settings)
     tables = [_compare(library, args.a, args.b, args.label)]
     if args.control:
         tables.append(_compare(library, *args.control, args.control_label))

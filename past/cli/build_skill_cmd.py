@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     apply_threads(args)
-    from past.pipeline import SkillRecipe, build_skill
+    from past.pipeline import SkillRecipe
+    from past.pipeline.build_skill import build_skill
 
     recipe = SkillRecipe.load(args.recipe)
     if args.name:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 
 from past.cli.actions import print_json
-from past.cli.skill_common import ThrottledReporter
+from past.cli.skill_common import ThrottledReporter, skill_library
 from past.errors import ConfigError
 from past.numbers import FRACTION, RANK
 from past.settings import Settings
-from past.skills import SkillLibrary, compress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.rank is None and args.energy is None:
         raise ConfigError("give --rank R and/or --energy FRACTION")
-    library = SkillLibrary(settings)
+    from past.skills.ops.compress import compress
+
+    library = skill_library(settings)
     with library.resolve(args.skill) as skill:
         suffix = f"r{args.rank}" if args.rank is not None else f"e{args.energy:g}"
         name = args.name or f"{skill.name}-{suffix}"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-import torch
-
 from past.cli.actions import print_json
-from past.cli.skill_common import ThrottledReporter, model_path
+from past.cli.skill_common import ThrottledReporter, model_path, skill_library
 from past.numbers import COUNT, FRACTION, RANK
 from past.paths import check_output, mark_output, writing
 from past.settings import Settings
-from past.skills import SkillLibrary, extract
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN, check_lambda
 
 
@@ -40,7 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     default_lambda = check_lambda(args.default_lambda, "--default-lambda")
-    library = SkillLibrary(settings)
+    import torch
+
+    from past.skills.ops.extract import extract
+
+    library = skill_library(settings)
     rl = model_path(settings, args.rl)
     sft = model_path(settings, args.sft)
     inputs = [rl, sft, args.rl_adapter, args.sft_adapter]

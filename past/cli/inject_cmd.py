@@ -6,13 +6,11 @@ import argparse
 from pathlib import Path
 
 from past.cli.actions import print_json
-from past.cli.skill_common import ThrottledReporter, model_path
+from past.cli.skill_common import ThrottledReporter, model_path, skill_library
 from past.errors import ConfigError, OutputPathError
-from past.models import ModelRegistry
 from past.paths import check_name, check_output, mark_output, writing
 from past.settings import Settings
-from past.skills import LambdaSpec, SkillLibrary, inject
-from past.skills.lambdas import LAMBDA_MAX, LAMBDA_MIN
+from past.skills.lambdas import LAMBDA_MAX, LAMBDA_MIN, LambdaSpec
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +46,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "give --out DIR or --name NAME (stored in the model store, or the adapter store with --adapter)"
         )
     schedules = [LambdaSpec.parse(text) for text in args.lam]  # all checked before anything is read
-    library = SkillLibrary(settings)
+    from past.skills.ops.inject import inject
+
+    library = skill_library(settings)
     skills = []
     try:
         for i, ref in enumerate(args.skill):
@@ -83,6 +83,8 @@ def _output(args: argparse.Namespace, settings: Settings, inputs: list) -> Path:
     if args.out:
         return check_output(args.out, settings, inputs=inputs, ours=True)
     if not args.adapter:
+        from past.models.registry import ModelRegistry
+
         return ModelRegistry(settings).new_path(args.name)
     path = settings.adapters_dir / check_name(args.name, "adapter")
     if path.exists():

@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 
 from past.cli.actions import action_group, add_action, print_json, print_listing
-from past.cli.skill_common import model_path
+from past.cli.skill_common import model_path, skill_library
 from past.paths import check_output, writing
 from past.settings import Settings
-from past.skills import SkillLibrary, check
-from past.skills.library import export_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def list_skills(args: argparse.Namespace, settings: Settings) -> int:
-    manifests = SkillLibrary(settings).list()
+    manifests = skill_library(settings).list()
     rows = [{k: v for k, v in m.to_dict().items() if k != "params"} for m in manifests]
     if print_listing(rows, args.json, "no skills yet: create one with `past extract` or `past skill import`"):
         return 0
@@ -49,7 +47,7 @@ def list_skills(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def skill_info(args: argparse.Namespace, settings: Settings) -> int:
-    library = SkillLibrary(settings)
+    library = skill_library(settings)
     if args.verify:
         with library.load(args.name, verify=True) as skill:
             manifest = skill.manifest
@@ -64,14 +62,16 @@ def skill_info(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def import_skill(args: argparse.Namespace, settings: Settings) -> int:
-    skill = SkillLibrary(settings).import_path(args.path, args.name, overwrite=args.overwrite)
+    skill = skill_library(settings).import_path(args.path, args.name, overwrite=args.overwrite)
     print(f"imported skill '{skill.name}' ({skill.form}, {len(skill.manifest.params)} tensors)")
     skill.close()
     return 0
 
 
 def export_skill(args: argparse.Namespace, settings: Settings) -> int:
-    library = SkillLibrary(settings)
+    from past.skills.library import export_path
+
+    library = skill_library(settings)
     zip_path, skill_dir = export_path(args.name, args.dest), library.path_for(args.name)
     if zip_path.parent.exists():
         check_output(zip_path, settings, inputs=[skill_dir], flag="DEST", file=True)
@@ -84,19 +84,21 @@ def export_skill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def remove_skill(args: argparse.Namespace, settings: Settings) -> int:
-    SkillLibrary(settings).remove(args.name)
+    skill_library(settings).remove(args.name)
     print(f"removed skill '{args.name}'")
     return 0
 
 
 def rename_skill(args: argparse.Namespace, settings: Settings) -> int:
-    SkillLibrary(settings).rename(args.old, args.new)
+    skill_library(settings).rename(args.old, args.new)
     print(f"renamed '{args.old}' to '{args.new}'")
     return 0
 
 
 def check_skill(args: argparse.Namespace, settings: Settings) -> int:
-    with SkillLibrary(settings).load(args.name) as skill:
+    from past.skills.ops.check import check
+
+    with skill_library(settings).load(args.name) as skill:
         report = check(skill, model_path(settings, args.model), raise_on_error=False)
     print_json(report.to_dict())
     return 0 if report.ok else 1
@@ -105,7 +107,7 @@ def check_skill(args: argparse.Namespace, settings: Settings) -> int:
 def push_skill(args: argparse.Namespace, settings: Settings) -> int:
     from past.skills.hub import push_skill as push
 
-    with SkillLibrary(settings).load(args.name) as skill:
+    with skill_library(settings).load(args.name) as skill:
         url = push(skill, args.repo_id, private=not args.public)
     print(f"pushed '{args.name}': {url}")
     return 0
@@ -114,7 +116,7 @@ def push_skill(args: argparse.Namespace, settings: Settings) -> int:
 def pull_skill(args: argparse.Namespace, settings: Settings) -> int:
     from past.skills.hub import pull_skill as pull
 
-    skill = pull(args.repo_id, SkillLibrary(settings), name=args.name, revision=args.revision)
+    skill = pull(args.repo_id, skill_library(settings), name=args.name, revision=args.revision)
     print(f"pulled '{skill.name}' into the library")
     skill.close()
     return 0

@@ -1,12 +1,19 @@
-"""Helpers shared by the skill commands: model references and a throttled console reporter."""
+"""Helpers shared by the skill commands: the skill library, model references and a throttled console reporter.
+
+The skill engine and the model store load torch; they are imported when a command runs, not when ``past`` parses
+its arguments, so ``past --help`` and a mistyped flag answer at once.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from past.models import ModelRegistry
 from past.progress import ConsoleReporter
 from past.settings import Settings
+
+if TYPE_CHECKING:
+    from past.skills.library import SkillLibrary
 
 
 class ThrottledReporter(ConsoleReporter):
@@ -26,4 +33,13 @@ def model_path(settings: Settings, ref: str) -> Path:
     local = Path(ref).expanduser()
     if local.is_dir():
         return local.resolve()
+    from past.models.registry import ModelRegistry
+
     return ModelRegistry(settings).resolve(ref).path
+
+
+def skill_library(settings: Settings) -> SkillLibrary:
+    """The data directory's skill library."""
+    from past.skills.library import SkillLibrary
+
+    return SkillLibrary(settings)

@@ -45,7 +45,7 @@ BASE, FINE_TUNED, INJECTED, BASE_DOCS, INJECTED_DOCS = (
 
 
 def report_card_specs(record: Mapping[str, Any]) -> list[ModelSpec]:
-    """The systems of the card for a published adapted model (``past.pipeline.adapted.read_adapted``)."""
+    """The systems of the card for a published adapted model (``past.pipeline.records.read_adapted``)."""
     base = str(record.get("base") or "default")
     specs = [ModelSpec(base, label=BASE)]
     if record.get("baseline"):

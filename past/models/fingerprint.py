@@ -3,7 +3,8 @@
 The hash covers a fixed, evenly spaced sample of the 2-D weight matrices (names, shapes and the
 values of their first rows, rounded to bfloat16 so that fp32 and bf16 copies of one base agree).
 It reads only a few rows per tensor through safetensors memory maps, so it costs milliseconds even
-for multi-gigabyte checkpoints.
+for multi-gigabyte checkpoints. torch is imported when a fingerprint is taken, not with the module: the model
+store (and with it the ``past`` CLI) loads without it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from safetensors import safe_open
 
 from past.models.checkpoint import weight_files
+
+if TYPE_CHECKING:
+    import torch
 
 SAMPLE_TENSORS = 16
 SAMPLE_ELEMENTS = 4096
@@ -31,6 +35,8 @@ def _select(shapes: Mapping[str, tuple[int, ...]]) -> list[str]:
 
 
 def _digest(names: list[str], shapes: Mapping[str, tuple[int, ...]], rows: Callable[[str, int], torch.Tensor]) -> str:
+    import torch
+
     sha = hashlib.sha256()
     for name in names:
         shape = shapes[name]

@@ -10,6 +10,7 @@ publish under ``<data>/adapters/<name>/``:
 * ``orthogonality.json`` — the analysis, ``adapted.json`` — what was done (base, skill, λ, config, documents).
 
 A publish replaces the folder whole (staging folder + rename); nothing else in the data directory is touched.
+The record's reader is :func:`past.pipeline.records.read_adapted` (light: no training stack).
 """
 
 from __future__ import annotations
@@ -25,17 +26,10 @@ from past.adapt_params import NEEDS_SKILL
 from past.documents.ingest import Document
 from past.errors import ConfigError
 from past.generators.base import ChatGenerator
-from past.paths import check_name
 from past.pipeline.adapt import AdaptConfig, AdaptResult, adapt
+from past.pipeline.records import ANALYSIS_FILE, RECORD_FILE, check_adapted_name, published_paths
 from past.progress import NullReporter, Reporter, ScaledReporter
 from past.settings import Settings
-
-RECORD_FILE = "adapted.json"
-ANALYSIS_FILE = "orthogonality.json"
-
-
-def check_adapted_name(name: str) -> str:
-    return check_name(name, "adapted model")
 
 
 def adapt_and_publish(
@@ -99,7 +93,7 @@ def adapt_and_publish(
     }
     path = publish(settings.adapters_dir / name, result, record, analysis)
     reporter.progress(1.0, f"'{name}' is ready to chat with")
-    return {**record, "path": str(path), **_published_paths(path)}
+    return {**record, "path": str(path), **published_paths(path)}
 
 
 def _orthogonality(result: AdaptResult, skill: Any, skill_name: str | None) -> list[dict[str, Any]] | None:
@@ -135,15 +129,3 @@ def publish(target: Path, result: AdaptResult, record: dict[str, Any], analysis:
         shutil.rmtree(target)
     staging.rename(target)
     return target
-
-
-def _published_paths(path: Path) -> dict[str, str]:
-    return {key: str(path / key) for key in ("baseline", "injected", "model") if (path / key).exists()}
-
-
-def read_adapted(settings: Settings, name: str) -> dict[str, Any]:
-    """The record of a published adapted model."""
-    path = settings.adapters_dir / check_adapted_name(name) / RECORD_FILE
-    if not path.is_file():
-        raise ConfigError(f"no adapted model named {name!r} (looked in {settings.adapters_dir})")
-    return {**json.loads(path.read_text(encoding="utf-8")), **_published_paths(path.parent)}

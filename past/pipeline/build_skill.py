@@ -26,13 +26,13 @@ from past.models import ModelRegistry
 from past.pipeline.adapt import AdaptConfig, AdaptStage, adapt, trained_outputs
 from past.pipeline.environment import run_environment
 from past.pipeline.recipe import SkillRecipe
+from past.pipeline.records import ANALYSIS_FILE
 from past.pipeline.sources import Sources
 from past.pipeline.state import RunState
 from past.progress import NullReporter, Reporter, ScaledReporter
 from past.settings import Settings
 from past.skills import SkillExistsError, SkillLibrary, SkillManifest
 
-ANALYSIS_FILE = "orthogonality.json"
 GRPO_OUTPUTS = ("adapter_dir", "steps", "seconds", "rewards", "kls", "seed", "correct_groups", "correct_rollouts")
 
 

@@ -13,9 +13,9 @@ past.skills import inject``), so importing a light submodule such as :mod:`past.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from past.lazy import lazy_exports
 from past.skills.errors import (
     NonFiniteDeltaError,
     OutputPathError,
@@ -34,9 +34,9 @@ _WHERE = {  # public name -> the module that defines it, imported on first use
     "SkillLibrary": "library",
     "validate_name": "library",
     "SkillManifest": "manifest",
-    "AnalysisTable": "ops.analyze",
+    "AnalysisTable": "ops.analysis_report",
     "analyze": "ops.analyze",
-    "heatmap_figure": "ops.analyze",
+    "heatmap_figure": "ops.analysis_report",
     "CompatibilityReport": "ops.check",
     "check": "ops.check",
     "CompressResult": "ops.compress",
@@ -83,23 +83,15 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'past.skills' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"past.skills.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 
 if TYPE_CHECKING:
     from past.skills.lambdas import LambdaSpec
     from past.skills.library import SkillLibrary, validate_name
     from past.skills.manifest import SkillManifest
-    from past.skills.ops.analyze import AnalysisTable, analyze, heatmap_figure
+    from past.skills.ops.analysis_report import AnalysisTable, heatmap_figure
+    from past.skills.ops.analyze import analyze
     from past.skills.ops.check import CompatibilityReport, check
     from past.skills.ops.compress import CompressResult, compress
     from past.skills.ops.extract import extract

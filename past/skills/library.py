@@ -3,6 +3,9 @@
 Lists, loads (verifying content hashes), adds, imports (directory or .zip), exports (.zip), renames
 and removes skills. Every change is atomic: a skill appears complete or not at all, and a failed
 import leaves the library as it was. Names are plain directory names, never paths.
+
+Listing and reading manifests load no torch (the ``past skill list`` command and the studio's library table);
+the tensor code (:mod:`past.skills.vector`) is imported when a skill is opened or added.
 """
 
 from __future__ import annotations
@@ -14,15 +17,17 @@ import stat
 import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from past.models.safetensors_header import PICKLE_SUFFIXES
 from past.paths import NAME_RE, check_name, writing
 from past.settings import Settings
 from past.skills.errors import SkillExistsError, SkillFormatError, SkillNameError, SkillNotFoundError
 from past.skills.manifest import MANIFEST_FILE, SkillManifest
-from past.skills.tensors.io import atomic_output_dir
-from past.skills.vector import SkillVector, check_all_finite, finalize_skill
+from past.skills.outdir import atomic_output_dir, check_writable
+
+if TYPE_CHECKING:
+    from past.skills.vector import SkillVector
 
 ALLOWED_FILES = re.compile(
     r"^(skill\.json|README\.md|orthogonality\.json|adapter_config\.json|[A-Za-z0-9._-]+\.safetensors(\.index\.json)?)$"
@@ -89,7 +94,7 @@ class SkillLibrary:
         path = self.path_for(name)
         if not (path / MANIFEST_FILE).is_file():
             raise SkillNotFoundError(self._missing(name))
-        return SkillVector.open(path, verify=verify)
+        return _open(path, verify=verify)
 
     def resolve(self, ref: str | Path, *, verify: bool = True) -> SkillVector:
         """A library name or a skill directory path."""
@@ -98,7 +103,7 @@ class SkillLibrary:
             return self.load(text, verify=verify)
         path = Path(text).expanduser()
         if path.is_dir():
-            return SkillVector.open(path, verify=verify)
+            return _open(path, verify=verify)
         raise SkillNotFoundError(f"'{ref}' is neither a skill in the library nor a skill directory")
 
     def add(self, source: Path | str, name: str | None = None, *, overwrite: bool = False) -> SkillVector:
@@ -123,7 +128,9 @@ class SkillLibrary:
                 copy_regular_file(file, tmp / file.name)
             manifest.name = target_name
             manifest.write(tmp)
-            with SkillVector.open(tmp, verify=True) as skill:
+            from past.skills.vector import check_all_finite, finalize_skill
+
+            with _open(tmp, verify=True) as skill:
                 check_all_finite(skill)
             if not manifest.content_hash:
                 finalize_skill(tmp, manifest)
@@ -153,9 +160,7 @@ class SkillLibrary:
         with self.load(name, verify=True) as skill:
             path = skill.path
         destination = export_path(name, destination)
-        from past.skills.tensors.io import _check_writable
-
-        _check_writable(destination.parent)
+        check_writable(destination.parent)
         tmp = destination.with_name(f".{destination.name}.partial-{uuid.uuid4().hex[:8]}")
         try:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -189,6 +194,13 @@ class SkillLibrary:
     def _missing(self, name: str) -> str:
         names = ", ".join(m.name for m in self.list()) or "none yet"
         return f"no skill named '{name}' in the library (stored: {names})"
+
+
+def _open(path: Path, *, verify: bool) -> SkillVector:
+    """Open the skill directory ``path`` (the tensor code is imported here, on first use)."""
+    from past.skills.vector import SkillVector
+
+    return SkillVector.open(path, verify=verify)
 
 
 def export_path(name: str, destination: Path | str) -> Path:

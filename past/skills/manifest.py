@@ -23,6 +23,9 @@ from past.skills.errors import SkillFormatError
 from past.skills.lambdas import LambdaError, check_lambda
 
 MANIFEST_FILE = "skill.json"
+# The files of a PEFT LoRA adapter (a LoRA-form skill is one, with a manifest beside it).
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
 FORMAT_VERSION = 1
 FORMS = ("full", "lora")
 

@@ -17,7 +17,8 @@ from past.skills.errors import (
 )
 from past.skills.forms import ADAPTER_CONFIG, ADAPTER_WEIGHTS, DeltaForm, FullDelta, LoraDelta, LowRank
 from past.skills.manifest import MANIFEST_FILE, SkillManifest
-from past.skills.tensors.io import atomic_output_dir, dtype_name, hash_files
+from past.skills.outdir import atomic_output_dir
+from past.skills.tensors.io import dtype_name, hash_files
 
 
 class SkillVector:

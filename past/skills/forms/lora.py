@@ -18,10 +18,9 @@ import torch
 from past.datasets.jsonl import read_json_file
 from past.skills.errors import SkillFormatError
 from past.skills.forms.base import LowRank
+from past.skills.manifest import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 from past.skills.tensors.io import SafetensorsFile, TensorEntry, write_safetensors
 
-ADAPTER_CONFIG = "adapter_config.json"
-ADAPTER_WEIGHTS = "adapter_model.safetensors"
 PEFT_PREFIX = "base_model.model."
 _KEY = re.compile(r"^(?:base_model\.model\.)?(?P<module>.+)\.lora_(?P<which>[AB])(?:\.[A-Za-z0-9_]+)?\.weight$")
 

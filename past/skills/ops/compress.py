@@ -17,7 +17,7 @@ from past.progress import NullReporter, Reporter
 from past.skills.errors import SkillError
 from past.skills.forms.lora import write_lora_adapter
 from past.skills.manifest import SkillManifest
-from past.skills.tensors.io import atomic_output_dir
+from past.skills.outdir import atomic_output_dir
 from past.skills.vector import SkillVector, check_finite, finalize_skill
 
 

@@ -18,7 +18,8 @@ from past.skills.forms.full import FULL_PREFIX
 from past.skills.forms.lora import write_lora_adapter
 from past.skills.manifest import SkillManifest
 from past.skills.ops.compress import compress_deltas
-from past.skills.tensors.io import DEFAULT_SHARD_BYTES, TensorEntry, atomic_output_dir, row_blocks, write_sharded
+from past.skills.outdir import atomic_output_dir
+from past.skills.tensors.io import DEFAULT_SHARD_BYTES, TensorEntry, row_blocks, write_sharded
 from past.skills.tensors.source import Weights, open_weights
 from past.skills.vector import SkillVector, check_finite, finalize_skill
 

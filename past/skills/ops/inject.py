@@ -30,12 +30,12 @@ from past.skills.forms.lora import write_lora_adapter
 from past.skills.lambdas import LambdaSpec
 from past.skills.ops.check import CompatibilityReport, check
 from past.skills.ops.extract import WeightsRef, as_weights
+from past.skills.outdir import atomic_output_dir
 from past.skills.tensors.io import (
     BLOCK_BYTES,
     DEFAULT_SHARD_BYTES,
     WRITE_BUFFERS,
     TensorEntry,
-    atomic_output_dir,
     dtype_name,
     row_blocks,
 )

@@ -3,7 +3,6 @@
 from past.skills.tensors.io import (
     SafetensorsFile,
     TensorEntry,
-    atomic_output_dir,
     check_safetensors,
     hash_files,
     plan_shards,
@@ -14,7 +13,6 @@ from past.skills.tensors.io import (
 __all__ = [
     "SafetensorsFile",
     "TensorEntry",
-    "atomic_output_dir",
     "check_safetensors",
     "hash_files",
     "plan_shards",

@@ -5,7 +5,7 @@ is used, :meth:`SafetensorsFile.release` drops its pages from this process (``MA
 resident memory stays bounded by the tensors in flight, not by the checkpoint size. Writing
 computes each shard's header from the planned shapes first, then streams the tensor bytes one by
 one, so no shard is ever held in memory. Output directories are built under a temporary name next to
-their final place and renamed into place only when complete.
+their final place and renamed into place only when complete (:mod:`past.skills.outdir`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ import contextlib
 import hashlib
 import json
 import mmap
-import os
 import queue
-import shutil
 import threading
-import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -28,7 +25,7 @@ from typing import BinaryIO
 import torch
 
 from past.models.safetensors_header import read_header
-from past.skills.errors import OutputPathError, SkillFormatError
+from past.skills.errors import SkillFormatError
 
 DTYPES: dict[str, torch.dtype] = {
     "F64": torch.float64,
@@ -339,46 +336,3 @@ def hash_files(paths: list[Path], chunk: int = 8 * 1024 * 1024) -> str:
             while n := raw.readinto(buffer):
                 sha.update(view[:n])
     return "sha256:" + sha.hexdigest()
-
-
-def _check_writable(parent: Path) -> None:
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputPathError(f"cannot create the output directory {parent}: {exc.strerror}") from exc
-    if not parent.is_dir():
-        raise OutputPathError(f"the output location {parent} is not a directory")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputPathError(f"the output location {parent} is not writable")
-
-
-@contextlib.contextmanager
-def atomic_output_dir(final: Path, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling of ``final``; rename it to ``final`` only if the block succeeds.
-
-    On any exception (including KeyboardInterrupt) the temporary directory is removed and ``final``
-    is untouched. Stale temporaries are dot-named (``.<name>.partial-*``) and ignored by listings.
-    """
-    final = Path(final).expanduser().absolute()
-    if final.exists() and not overwrite:
-        raise OutputPathError(f"{final} already exists; choose another output or remove it first")
-    if final.exists() and not final.is_dir():
-        raise OutputPathError(f"{final} exists and is not a directory")
-    _check_writable(final.parent)
-    tmp = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
-    try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise OutputPathError(f"cannot write into {final.parent}: {exc.strerror}") from exc
-    try:
-        yield tmp
-        if final.exists():
-            old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

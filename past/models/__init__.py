@@ -10,26 +10,22 @@ from typing import TYPE_CHECKING
 
 from past.lazy import lazy_exports
 
-_WHERE = {  # public name -> the module that defines it, imported on first use
-    "validate_checkpoint": "checkpoint",
-    "fingerprint_checkpoint": "fingerprint",
-    "fingerprint_state_dict": "fingerprint",
-    "LoadedModel": "registry",
-    "ModelRecord": "registry",
-    "ModelRegistry": "registry",
-}
-__all__ = [
-    "LoadedModel",
-    "ModelRecord",
-    "ModelRegistry",
-    "fingerprint_checkpoint",
-    "fingerprint_state_dict",
-    "validate_checkpoint",
-]
+if TYPE_CHECKING:  # the public names, each imported on first use (past/lazy.py)
+    from past.models.checkpoint import validate_checkpoint as validate_checkpoint
+    from past.models.fingerprint import (
+        fingerprint_checkpoint as fingerprint_checkpoint,
+    )
+    from past.models.fingerprint import (
+        fingerprint_state_dict as fingerprint_state_dict,
+    )
+    from past.models.registry import (
+        LoadedModel as LoadedModel,
+    )
+    from past.models.registry import (
+        ModelRecord as ModelRecord,
+    )
+    from past.models.registry import (
+        ModelRegistry as ModelRegistry,
+    )
 
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
-
-if TYPE_CHECKING:
-    from past.models.checkpoint import validate_checkpoint
-    from past.models.fingerprint import fingerprint_checkpoint, fingerprint_state_dict
-    from past.models.registry import LoadedModel, ModelRecord, ModelRegistry
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals())

@@ -14,50 +14,36 @@ from typing import TYPE_CHECKING
 
 from past.lazy import lazy_exports
 
-_WHERE = {  # public name -> the module that defines it, imported on first use
-    "DEFAULT_PRESET": "past.adapt_params",
-    "MODES": "past.adapt_params",
-    "PRESETS": "past.adapt_params",
-    "AdaptParams": "past.adapt_params",
-    "AdaptConfig": "adapt",
-    "AdaptResult": "adapt",
-    "AdaptStage": "adapt",
-    "StoppedError": "adapt",
-    "DataRecipe": "data_recipe",
-    "EvaluationSpec": "recipe",
-    "SkillRecipe": "recipe",
-    "Sources": "sources",
-    "load_sources": "sources",
-    "RunState": "state",
-}
-__all__ = [
-    "DEFAULT_PRESET",
-    "MODES",
-    "PRESETS",
-    "AdaptConfig",
-    "AdaptParams",
-    "AdaptResult",
-    "AdaptStage",
-    "DataRecipe",
-    "EvaluationSpec",
-    "RunState",
-    "SkillRecipe",
-    "Sources",
-    "StoppedError",
-    "load_sources",
-]
-
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
-
-if TYPE_CHECKING:
-    from past.adapt_params import DEFAULT_PRESET, MODES, PRESETS, AdaptParams
-    from past.pipeline.adapt import (
-        AdaptConfig,
-        AdaptResult,
-        AdaptStage,
-        StoppedError,
+if TYPE_CHECKING:  # the public names, each imported on first use (past/lazy.py)
+    from past.adapt_params import (
+        DEFAULT_PRESET as DEFAULT_PRESET,
     )
-    from past.pipeline.data_recipe import DataRecipe
-    from past.pipeline.recipe import EvaluationSpec, SkillRecipe
-    from past.pipeline.sources import Sources, load_sources
-    from past.pipeline.state import RunState
+    from past.adapt_params import (
+        MODES as MODES,
+    )
+    from past.adapt_params import (
+        PRESETS as PRESETS,
+    )
+    from past.adapt_params import (
+        AdaptParams as AdaptParams,
+    )
+    from past.pipeline.adapt import (
+        AdaptConfig as AdaptConfig,
+    )
+    from past.pipeline.adapt import (
+        AdaptResult as AdaptResult,
+    )
+    from past.pipeline.adapt import (
+        AdaptStage as AdaptStage,
+    )
+    from past.pipeline.adapt import (
+        StoppedError as StoppedError,
+    )
+    from past.pipeline.data_recipe import DataRecipe as DataRecipe
+    from past.pipeline.recipe import EvaluationSpec as EvaluationSpec
+    from past.pipeline.recipe import SkillRecipe as SkillRecipe
+    from past.pipeline.sources import Sources as Sources
+    from past.pipeline.sources import load_sources as load_sources
+    from past.pipeline.state import RunState as RunState
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals())

@@ -16,85 +16,64 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from past.lazy import lazy_exports
+from past.skills.errors import (  # light: imported with the package
+    NonFiniteDeltaError as NonFiniteDeltaError,
+)
 from past.skills.errors import (
-    NonFiniteDeltaError,
-    OutputPathError,
-    SkillCompatibilityError,
-    SkillError,
-    SkillExistsError,
-    SkillFormatError,
-    SkillHubError,
-    SkillIntegrityError,
-    SkillNameError,
-    SkillNotFoundError,
+    OutputPathError as OutputPathError,
+)
+from past.skills.errors import (
+    SkillCompatibilityError as SkillCompatibilityError,
+)
+from past.skills.errors import (
+    SkillError as SkillError,
+)
+from past.skills.errors import (
+    SkillExistsError as SkillExistsError,
+)
+from past.skills.errors import (
+    SkillFormatError as SkillFormatError,
+)
+from past.skills.errors import (
+    SkillHubError as SkillHubError,
+)
+from past.skills.errors import (
+    SkillIntegrityError as SkillIntegrityError,
+)
+from past.skills.errors import (
+    SkillNameError as SkillNameError,
+)
+from past.skills.errors import (
+    SkillNotFoundError as SkillNotFoundError,
 )
 
-_WHERE = {  # public name -> the module that defines it, imported on first use
-    "LambdaSpec": "lambdas",
-    "SkillLibrary": "library",
-    "validate_name": "library",
-    "SkillManifest": "manifest",
-    "AnalysisTable": "ops.analysis_report",
-    "analyze": "ops.analyze",
-    "heatmap_figure": "ops.analysis_report",
-    "CompatibilityReport": "ops.check",
-    "check": "ops.check",
-    "CompressResult": "ops.compress",
-    "compress": "ops.compress",
-    "extract": "ops.extract",
-    "InjectResult": "ops.inject",
-    "compose": "ops.inject",
-    "inject": "ops.inject",
-    "merge_adapter": "ops.inject",
-    "open_weights": "tensors.source",
-    "SkillVector": "vector",
-    "skill_from_adapter": "vector",
-}
-__all__ = [
-    "AnalysisTable",
-    "CompatibilityReport",
-    "CompressResult",
-    "InjectResult",
-    "LambdaSpec",
-    "NonFiniteDeltaError",
-    "OutputPathError",
-    "SkillCompatibilityError",
-    "SkillError",
-    "SkillExistsError",
-    "SkillFormatError",
-    "SkillHubError",
-    "SkillIntegrityError",
-    "SkillLibrary",
-    "SkillManifest",
-    "SkillNameError",
-    "SkillNotFoundError",
-    "SkillVector",
-    "analyze",
-    "check",
-    "compose",
-    "compress",
-    "extract",
-    "heatmap_figure",
-    "inject",
-    "merge_adapter",
-    "open_weights",
-    "skill_from_adapter",
-    "validate_name",
-]
+if TYPE_CHECKING:  # the public names, each imported on first use (past/lazy.py)
+    from past.skills.lambdas import LambdaSpec as LambdaSpec
+    from past.skills.library import SkillLibrary as SkillLibrary
+    from past.skills.library import validate_name as validate_name
+    from past.skills.manifest import SkillManifest as SkillManifest
+    from past.skills.ops.analysis_report import AnalysisTable as AnalysisTable
+    from past.skills.ops.analysis_report import heatmap_figure as heatmap_figure
+    from past.skills.ops.analyze import analyze as analyze
+    from past.skills.ops.check import CompatibilityReport as CompatibilityReport
+    from past.skills.ops.check import check as check
+    from past.skills.ops.compress import CompressResult as CompressResult
+    from past.skills.ops.compress import compress as compress
+    from past.skills.ops.extract import extract as extract
+    from past.skills.ops.inject import (
+        InjectResult as InjectResult,
+    )
+    from past.skills.ops.inject import (
+        compose as compose,
+    )
+    from past.skills.ops.inject import (
+        inject as inject,
+    )
+    from past.skills.ops.inject import (
+        merge_adapter as merge_adapter,
+    )
+    from past.skills.tensors.source import open_weights as open_weights
+    from past.skills.vector import SkillVector as SkillVector
+    from past.skills.vector import skill_from_adapter as skill_from_adapter
 
-
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
-
-
-if TYPE_CHECKING:
-    from past.skills.lambdas import LambdaSpec
-    from past.skills.library import SkillLibrary, validate_name
-    from past.skills.manifest import SkillManifest
-    from past.skills.ops.analysis_report import AnalysisTable, heatmap_figure
-    from past.skills.ops.analyze import analyze
-    from past.skills.ops.check import CompatibilityReport, check
-    from past.skills.ops.compress import CompressResult, compress
-    from past.skills.ops.extract import extract
-    from past.skills.ops.inject import InjectResult, compose, inject, merge_adapter
-    from past.skills.tensors.source import open_weights
-    from past.skills.vector import SkillVector, skill_from_adapter
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals())

@@ -18,111 +18,112 @@ from typing import TYPE_CHECKING
 
 from past.lazy import lazy_exports
 
-_WHERE = {  # public name -> the module that defines it, imported on first use
-    "AgentConfig": "agent",
-    "AgentStep": "agent",
-    "Trajectory": "agent",
-    "run_agents": "agent",
-    "trajectory_messages": "agent",
-    "DOC_TASKS": "docs_data",
-    "DocsDataConfig": "docs_data",
-    "docs_sft_records": "docs_data",
-    "METRICS": "evaluation",
-    "ToolEvalRun": "evaluation",
-    "ToolEvalSummary": "evaluation",
-    "evaluate_policy": "evaluation",
-    "evaluation_record": "evaluation",
-    "metric_estimate": "evaluation",
-    "summarise": "evaluation",
-    "first_step_records": "format_data",
-    "synthetic_first_step_records": "format_data",
-    "ToolIngestResult": "ingest",
-    "ingest_tool_bytes": "ingest",
-    "ingest_tool_files": "ingest",
-    "ingest_tool_json": "ingest",
-    "STABLETOOLBENCH_DIR": "queries",
-    "CategorySplit": "queries",
-    "ToolQuery": "queries",
-    "load_stabletoolbench": "queries",
-    "sample_per_category": "queries",
-    "parse_reply": "react",
-    "system_prompt": "react",
-    "RewardBreakdown": "reward",
-    "RewardWeights": "reward",
-    "score_trajectory": "reward",
-    "ApiParam": "schema",
-    "ApiSpec": "schema",
-    "SchemaIssue": "schema",
-    "ToolSchemaError": "schema",
-    "function_name": "schema",
-    "ApiSimulator": "simulator",
-    "CallResult": "simulator",
-}
-__all__ = [
-    "DOC_TASKS",
-    "METRICS",
-    "STABLETOOLBENCH_DIR",
-    "AgentConfig",
-    "AgentStep",
-    "ApiParam",
-    "ApiSimulator",
-    "ApiSpec",
-    "CallResult",
-    "CategorySplit",
-    "DocsDataConfig",
-    "RewardBreakdown",
-    "RewardWeights",
-    "SchemaIssue",
-    "ToolEvalRun",
-    "ToolEvalSummary",
-    "ToolIngestResult",
-    "ToolQuery",
-    "ToolSchemaError",
-    "Trajectory",
-    "docs_sft_records",
-    "evaluate_policy",
-    "evaluation_record",
-    "first_step_records",
-    "function_name",
-    "ingest_tool_bytes",
-    "ingest_tool_files",
-    "ingest_tool_json",
-    "load_stabletoolbench",
-    "metric_estimate",
-    "parse_reply",
-    "run_agents",
-    "sample_per_category",
-    "score_trajectory",
-    "summarise",
-    "synthetic_first_step_records",
-    "system_prompt",
-    "trajectory_messages",
-]
-
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
-
-if TYPE_CHECKING:
-    from past.tools.agent import AgentConfig, AgentStep, Trajectory, run_agents, trajectory_messages
-    from past.tools.docs_data import DOC_TASKS, DocsDataConfig, docs_sft_records
+if TYPE_CHECKING:  # the public names, each imported on first use (past/lazy.py)
+    from past.tools.agent import (
+        AgentConfig as AgentConfig,
+    )
+    from past.tools.agent import (
+        AgentStep as AgentStep,
+    )
+    from past.tools.agent import (
+        Trajectory as Trajectory,
+    )
+    from past.tools.agent import (
+        run_agents as run_agents,
+    )
+    from past.tools.agent import (
+        trajectory_messages as trajectory_messages,
+    )
+    from past.tools.docs_data import (
+        DOC_TASKS as DOC_TASKS,
+    )
+    from past.tools.docs_data import (
+        DocsDataConfig as DocsDataConfig,
+    )
+    from past.tools.docs_data import (
+        docs_sft_records as docs_sft_records,
+    )
     from past.tools.evaluation import (
-        METRICS,
-        ToolEvalRun,
-        ToolEvalSummary,
-        evaluate_policy,
-        evaluation_record,
-        metric_estimate,
-        summarise,
+        METRICS as METRICS,
     )
-    from past.tools.format_data import first_step_records, synthetic_first_step_records
-    from past.tools.ingest import ToolIngestResult, ingest_tool_bytes, ingest_tool_files, ingest_tool_json
+    from past.tools.evaluation import (
+        ToolEvalRun as ToolEvalRun,
+    )
+    from past.tools.evaluation import (
+        ToolEvalSummary as ToolEvalSummary,
+    )
+    from past.tools.evaluation import (
+        evaluate_policy as evaluate_policy,
+    )
+    from past.tools.evaluation import (
+        evaluation_record as evaluation_record,
+    )
+    from past.tools.evaluation import (
+        metric_estimate as metric_estimate,
+    )
+    from past.tools.evaluation import (
+        summarise as summarise,
+    )
+    from past.tools.format_data import (
+        first_step_records as first_step_records,
+    )
+    from past.tools.format_data import (
+        synthetic_first_step_records as synthetic_first_step_records,
+    )
+    from past.tools.ingest import (
+        ToolIngestResult as ToolIngestResult,
+    )
+    from past.tools.ingest import (
+        ingest_tool_bytes as ingest_tool_bytes,
+    )
+    from past.tools.ingest import (
+        ingest_tool_files as ingest_tool_files,
+    )
+    from past.tools.ingest import (
+        ingest_tool_json as ingest_tool_json,
+    )
     from past.tools.queries import (
-        STABLETOOLBENCH_DIR,
-        CategorySplit,
-        ToolQuery,
-        load_stabletoolbench,
-        sample_per_category,
+        STABLETOOLBENCH_DIR as STABLETOOLBENCH_DIR,
     )
-    from past.tools.react import parse_reply, system_prompt
-    from past.tools.reward import RewardBreakdown, RewardWeights, score_trajectory
-    from past.tools.schema import ApiParam, ApiSpec, SchemaIssue, ToolSchemaError, function_name
-    from past.tools.simulator import ApiSimulator, CallResult
+    from past.tools.queries import (
+        CategorySplit as CategorySplit,
+    )
+    from past.tools.queries import (
+        ToolQuery as ToolQuery,
+    )
+    from past.tools.queries import (
+        load_stabletoolbench as load_stabletoolbench,
+    )
+    from past.tools.queries import (
+        sample_per_category as sample_per_category,
+    )
+    from past.tools.react import parse_reply as parse_reply
+    from past.tools.react import system_prompt as system_prompt
+    from past.tools.reward import (
+        RewardBreakdown as RewardBreakdown,
+    )
+    from past.tools.reward import (
+        RewardWeights as RewardWeights,
+    )
+    from past.tools.reward import (
+        score_trajectory as score_trajectory,
+    )
+    from past.tools.schema import (
+        ApiParam as ApiParam,
+    )
+    from past.tools.schema import (
+        ApiSpec as ApiSpec,
+    )
+    from past.tools.schema import (
+        SchemaIssue as SchemaIssue,
+    )
+    from past.tools.schema import (
+        ToolSchemaError as ToolSchemaError,
+    )
+    from past.tools.schema import (
+        function_name as function_name,
+    )
+    from past.tools.simulator import ApiSimulator as ApiSimulator
+    from past.tools.simulator import CallResult as CallResult
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals())

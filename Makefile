@@ -46,12 +46,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# The whole suite runs in one process: on 2 cores two workers made it slower (26 min against 19: the real-model
-# tests' torch threads fight). The fast tier has no training and runs on two workers (pytest-xdist).
-CHECK_WORKERS ?= -n 2 --dist loadfile
+# Two pytest-xdist workers, a file at a time each, with one torch thread per worker: tests/machine.py sets
+# OMP_NUM_THREADS=1 for each worker and so for every process it starts (job workers, studios, the CLI, benchmarks).
+# On this 2-core machine: 13 m 48 s of tests against 25 m 15 s in one process with two threads (2026-12-07); two
+# workers with two threads each were slower than one process (26 min against 19): their torch threads fought.
+# WORKERS= (empty) runs everything in one process.
+WORKERS ?= -n 2 --dist loadfile
 
 test: $(STAMP) browser lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(WORKERS) $(PYTEST_ARGS)
 
 # The inner loop (CONTRIBUTING.md): ruff, then the tests not marked slow, less the files that start worker
 # processes, studios or CLI subprocesses, or train (they run in `make test`); 535 tests in 1 m 18 s on 2 cores (2026-12-06).
@@ -80,7 +83,7 @@ CHECK_SKIP := tests/test_jobs_faults.py \
 	tests/test_bench_quality.py
 
 check: $(STAMP) lint
-	$(PY) -m pytest $(CHECK_WORKERS) -q -m "not slow" $(addprefix --ignore=,$(CHECK_SKIP)) $(PYTEST_ARGS)
+	$(PY) -m pytest $(WORKERS) -q -m "not slow" $(addprefix --ignore=,$(CHECK_SKIP)) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

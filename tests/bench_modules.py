@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 from past.settings import DATA_DIR_ENV
+from tests.machine import TORCH_THREADS
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -23,7 +24,7 @@ def load_bench(name: str) -> ModuleType:
 
 
 def run_bench(name: str, args: Sequence[str], data_dir: Path, timeout: int = 1200) -> subprocess.CompletedProcess:
-    """Run ``bench/<name>.py`` with ``args`` in its own process over the data directory ``data_dir``, 2 threads."""
-    env = {**os.environ, DATA_DIR_ENV: str(data_dir), "OMP_NUM_THREADS": "2"}
+    """Run ``bench/<name>.py`` with ``args`` in its own process over the data directory ``data_dir``."""
+    env = {**os.environ, DATA_DIR_ENV: str(data_dir), "OMP_NUM_THREADS": str(TORCH_THREADS)}
     command = [sys.executable, str(BENCH / f"{name}.py"), *args]
     return subprocess.run(command, cwd=BENCH.parent, env=env, capture_output=True, text=True, timeout=timeout)

@@ -17,6 +17,10 @@ from backend.jobs.registry import EXTRA_KINDS_ENV
 from past.models import ModelRegistry
 from past.models.bundled import CACHE_ENV
 from past.settings import DATA_DIR_ENV, Settings
+from tests.machine import TORCH_THREADS, WORKERS
+
+if WORKERS > 1:  # pytest-xdist: this worker, and every process it starts, gets its share of the cores
+    os.environ["OMP_NUM_THREADS"] = str(TORCH_THREADS)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = ROOT / "test-output"
@@ -36,7 +40,10 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """This session's conversion cache, for this process and every process it starts: the default model is
     converted once per session (by ``session_settings``) and copied into every other data directory a test makes;
     never the user's own cache, so each session converts for real once."""
-    path = tmp_path_factory.mktemp("model-cache")
+    if WORKERS > 1:  # pytest-xdist workers share one cache (their base folders have a common parent)
+        path = tmp_path_factory.getbasetemp().parent / "model-cache"
+    else:
+        path = tmp_path_factory.mktemp("model-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CACHE_ENV, str(path))
         yield path

@@ -14,6 +14,7 @@ import pytest
 
 from backend.bootstrap import seed_default_skills
 from past.settings import DATA_DIR_ENV
+from tests.machine import TORCH_THREADS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "squad" / "dev_passages.json"
@@ -29,7 +30,7 @@ def test_quality_benchmark_writes_its_report(session_settings, tmp_path: Path) -
     seed_default_skills(session_settings)
     out = tmp_path / "quality"
     command = [sys.executable, str(ROOT / "bench" / "quality.py"), "--skill", SKILL, "--passages", "50", "--limit", "1"]
-    command += ["--seeds", "0", "--epochs", "1", "--lambdas", "0.5", "--threads", "2", "--out", str(out)]
+    command += ["--seeds", "0", "--epochs", "1", "--lambdas", "0.5", "--threads", str(TORCH_THREADS), "--out", str(out)]
     command += ["--max-questions", "3", "--keep-adapters", str(tmp_path / "kept")]
     env = {**os.environ, DATA_DIR_ENV: str(session_settings.data_dir)}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)

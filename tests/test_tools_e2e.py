@@ -24,6 +24,7 @@ from past.tools import (
 from past.tools.agent import CALL_OUTCOMES
 from past.tools.queries import parse_queries
 from past.tools.rl import ToolGRPOConfig, train_tool_grpo
+from tests.machine import TORCH_THREADS
 from tests.tool_fixtures import PARCEL_APIS, PARCEL_QUERY
 
 
@@ -36,7 +37,7 @@ def test_one_query_through_sft_inject_agent_and_reward(session_settings, tmp_pat
     from past.training import SFTTrainConfig, build_sft_dataset, train_sft
     from past.training.modeling import load_model
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(TORCH_THREADS)
     started = time.monotonic()
     base = ModelRegistry(session_settings).resolve("default").path
     apis = ingest_tool_json(PARCEL_APIS, "parcel.json").apis

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from past.models.embedded import EMBEDDED_MODELS, GEMMA3_CHAT_TEMPLATE, Embedded
 from past.models.record import read_record
 from past.settings import BUNDLED_MODEL_NAME, Settings
 from past.training.data import chat_text
+from tests.jobs_support import wait_until
 
 TINY_TOKENIZER = Path(__file__).parent / "data" / "tiny_tokenizer.json"
 
@@ -129,6 +133,26 @@ def test_another_data_directory_copies_the_conversion_from_the_machine_cache(
     names = sorted(p.name for p in (tmp_path / "models" / BUNDLED_MODEL_NAME).iterdir())
     assert names == sorted(p.name for p in (session_settings.models_dir / BUNDLED_MODEL_NAME).iterdir())
     assert not [p for p in (tmp_path / "models").iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_a_second_provisioning_waits_for_the_machines_conversion_then_copies_it(
+    session_settings: Settings, tmp_path: Path
+) -> None:
+    cache = conversion_cache(EMBEDDED_MODELS[BUNDLED_MODEL_NAME])
+    assert cache is not None and (cache / "model.json").is_file()
+    said: list[str] = []
+    with open(cache.parent / f".{cache.name}.lock", "a") as held:  # another process converting right now
+        fcntl.flock(held, fcntl.LOCK_EX)
+        waiting = threading.Thread(
+            target=provision_bundled_model, args=(tmp_path / "models", BUNDLED_MODEL_NAME, lambda _f, m: said.append(m))
+        )
+        waiting.start()
+        wait_until(lambda: any("waiting for another conversion" in m for m in said), timeout=30, what="the wait")
+        time.sleep(0.5)
+        assert not (tmp_path / "models" / BUNDLED_MODEL_NAME).exists()  # nothing done while the lock is held
+    waiting.join(60)
+    assert not waiting.is_alive() and any("from this machine's cache" in m for m in said)
+    assert read_record(tmp_path / "models" / BUNDLED_MODEL_NAME) == read_record(cache)
 
 
 def test_a_damaged_cached_copy_is_passed_over(session_settings: Settings, tmp_path: Path) -> None:

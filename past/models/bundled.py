@@ -11,17 +11,20 @@ A converted copy is kept in a cache of this machine's (``$PAST_MODEL_CACHE``, el
 ``$XDG_CACHE_HOME/past-studio/models`` or ``~/.cache/past-studio/models``; ``PAST_MODEL_CACHE=off`` turns it off), so
 that a second data directory copies the checkpoint in about a second instead of converting it again. A cached copy is
 used only when its record reads and its weights give the recorded fingerprint; otherwise the model is converted anew.
-The cache is best effort: a cache that cannot be written (a read-only home) only costs the next conversion.
+The cache is best effort: a cache that cannot be written (a read-only home) only costs the next conversion. One
+conversion runs at a time per machine (a lock file beside the cached copy): a second data directory provisioned
+meanwhile (two studios started at once, two test workers) waits for it and copies the result.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -54,11 +57,13 @@ def provision_bundled_model(models_dir: Path, name: str, progress: Progress = _n
         progress(1.0, f"{spec.display_name} is ready at {target}")
         return existing
     cache = conversion_cache(spec)
-    cached = _copy_from_cache(cache, models_dir, target, progress) if cache is not None else None
-    if cached is not None:
-        return cached
-    record = _convert(spec, models_dir, target, progress)
-    if cache is not None:
+    if cache is None:
+        return _convert(spec, models_dir, target, progress)
+    with _one_conversion_at_a_time(cache, progress):
+        cached = _copy_from_cache(cache, models_dir, target, progress)
+        if cached is not None:
+            return cached
+        record = _convert(spec, models_dir, target, progress)
         _keep_in_cache(target, cache)
     return record
 
@@ -71,6 +76,25 @@ def conversion_cache(spec: EmbeddedModel) -> Path | None:
     home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     root = Path(value).expanduser() if value else Path(home) / "past-studio" / "models"
     return root / f"{spec.name}-{spec.version}-conversion{CONVERSION}"
+
+
+@contextlib.contextmanager
+def _one_conversion_at_a_time(cache: Path, progress: Progress) -> Iterator[None]:
+    """Hold this machine's lock on ``cache`` (an advisory ``flock`` on a file beside it, released by the kernel if
+    the process dies); best effort: without a writable cache folder there is no lock."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(cache.parent / f".{cache.name}.lock", "a")  # noqa: SIM115 - closed below, which unlocks
+    except OSError:
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(0.05, "waiting for another conversion of this model on this machine to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _copy_from_cache(cache: Path, models_dir: Path, target: Path, progress: Progress) -> ModelRecord | None:

@@ -1,4 +1,8 @@
-"""Updates that switch a button off while its action runs and on again afterwards (one pair for every screen)."""
+"""Updates that switch a button off while its action runs and on again afterwards (one pair for every screen).
+
+Wire both with ``queue=False``: they are instant, and a queued one waits behind every other page's queued events
+(timers, refreshes) in the default concurrency group — on a busy shared studio the button stayed grey for minutes
+after the reply had ended."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> None:
         prompt.submit(reply, inputs, outputs, api_name=False, concurrency_id="generate", concurrency_limit=LIMIT),
     ]
     for event in events:
-        event.then(ready, None, send, api_name=False)
+        event.then(ready, None, send, api_name=False, queue=False)
     send.click(busy, None, send, api_name=False, queue=False)
     stop.click(None, None, None, cancels=events, api_name=False)
     clear.click(cleared, None, [chatbot, status], api_name=False)

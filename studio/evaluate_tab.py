@@ -337,7 +337,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     form.attach_btn.click(busy, None, form.attach_btn, api_name=False, queue=False).then(
         add, [form.qa_file, form.qa_collection], [form.attach_msg, form.qa_file, form.collection],
         api_name="attach_questions",
-    ).then(ready, None, form.attach_btn, api_name=False)  # fmt: skip
+    ).then(ready, None, form.attach_btn, api_name=False, queue=False)  # fmt: skip
     status_api = gr.Button(visible=False)
     status_api.click(watch, [out.job_id, out.shown], watched, api_name="evaluate_status")
     pickers = [form.models, form.collection, form.qa_collection, form.sweep_skill, form.sweep_target]

@@ -76,14 +76,12 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> None:
     inputs = [prompt, chatbot, model, max_tokens, temperature]
     outputs = [chatbot, prompt, status]
     reply = ctx.guard.generation(bind(respond, ctx))  # a per-user cap on replies streaming at once
-    events = [
-        send.click(reply, inputs, outputs, api_name="chat", concurrency_id="generate", concurrency_limit=LIMIT),
-        prompt.submit(reply, inputs, outputs, api_name=False, concurrency_id="generate", concurrency_limit=LIMIT),
-    ]
-    for event in events:
-        event.then(ready, None, send, api_name=False, queue=False)
-    send.click(busy, None, send, api_name=False, queue=False)
-    stop.click(None, None, None, cancels=events, api_name=False)
+    # One chain: Send greys out, then the reply streams, then Send comes back. As two separate events the grey-out
+    # could land after the reply had ended on a loaded studio, and Send stayed grey.
+    started = gr.on([send.click, prompt.submit], busy, None, send, api_name=False, queue=False)
+    event = started.then(reply, inputs, outputs, api_name="chat", concurrency_id="generate", concurrency_limit=LIMIT)
+    event.then(ready, None, send, api_name=False, queue=False)
+    stop.click(None, None, None, cancels=[event], api_name=False)
     clear.click(cleared, None, [chatbot, status], api_name=False)
 
 

@@ -21,11 +21,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Playwright's 5 s default for an ``expect`` is a speed check on a loaded 2-core machine (two test workers, a
+# training job beside the studio); the tests' waits are guards against a hang: 30 s unless a step says otherwise.
+EXPECT_TIMEOUT_MS = 30_000
+
+
 @contextmanager
 def chromium_page(width: int = 1280, height: int = 800) -> Iterator:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail("Debian chromium is not installed; `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

@@ -48,7 +48,7 @@ lint: $(STAMP)
 
 # Two pytest-xdist workers, a file at a time each, with one torch thread per worker: tests/machine.py sets
 # OMP_NUM_THREADS=1 for each worker and so for every process it starts (job workers, studios, the CLI, benchmarks).
-# On this 2-core machine: 13 m 48 s of tests against 25 m 15 s in one process with two threads (2026-12-07); two
+# On this 2-core machine: 13 m 14 s of tests against 25 m 15 s in one process with two threads (2026-12-07); two
 # workers with two threads each were slower than one process (26 min against 19): their torch threads fought.
 # WORKERS= (empty) runs everything in one process.
 WORKERS ?= -n 2 --dist loadfile
@@ -57,7 +57,7 @@ test: $(STAMP) browser lint
 	$(PY) -m pytest $(WORKERS) $(PYTEST_ARGS)
 
 # The inner loop (CONTRIBUTING.md): ruff, then the tests not marked slow, less the files that start worker
-# processes, studios or CLI subprocesses, or train (they run in `make test`); 535 tests in 1 m 18 s on 2 cores (2026-12-06).
+# processes, studios or CLI subprocesses, or train (they run in `make test`); 536 tests in 1 m 31 s on 2 cores (2026-12-07).
 CHECK_SKIP := tests/test_jobs_faults.py \
 	tests/test_jobs_runner.py \
 	tests/test_jobs_process.py \

@@ -1,8 +1,7 @@
 """Updates that switch a button off while its action runs and on again afterwards (one pair for every screen).
 
-Wire both with ``queue=False``: they are instant, and a queued one waits behind every other page's queued events
-(timers, refreshes) in the default concurrency group — on a busy shared studio the button stayed grey for minutes
-after the reply had ended."""
+Chain them with the action (``click(busy).then(action).then(ready)``): as separate events the grey-out could land
+after a short action had ended on a loaded studio and leave the button grey. Both are instant (``queue=False``)."""
 
 from __future__ import annotations
 

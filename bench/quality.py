@@ -18,8 +18,10 @@ Metrics per question: short-answer correctness (the rule judge: token F1 ≥ 0.5
 containment (lenient, secondary) and, with ``--judge-endpoint``, an LLM judge's verdict. Means carry 95 %
 cluster-bootstrap intervals over passages; ``past − sft-synth`` and the other pairs are paired per question.
 CPU seconds per passage and system are recorded. Resumable per (passage, seed): finished units are kept in
-``OUT/units/`` and skipped. ``--multi-doc`` adds the paper's multi-document regime (all target passages in
-one fine-tune, per seed). Writes ``results.json``, ``questions.csv``, ``summary.md`` and ``chart.html``.
+``OUT/units/`` and skipped. ``--keep-adapters`` keeps the ``--preset`` fine-tunes; ``--only-kept`` runs only the
+units whose fine-tune is kept there (by this script or bench/target_recipes.py), training nothing. ``--multi-doc``
+adds the paper's multi-document regime (all target passages in one fine-tune, per seed). Writes ``results.json``,
+``questions.csv``, ``summary.md`` and ``chart.html``.
 
     python bench/quality.py --skill closed-book-qa-smollm2-135m --passages 50 --seeds 0,1,2 --out bench/results/quality
 """
@@ -76,6 +78,27 @@ def select_passages(count: int, max_questions: int | None = None) -> list[tuple[
     return chosen
 
 
+def kept_path(root: str | Path, index: int, seed: int, preset: str) -> Path:
+    """Where ``--keep-adapters`` keeps the ``preset`` fine-tune of (passage, seed); bench/target_recipes.py keeps the
+    fine-tunes of its recipes that equal a preset here too, so this benchmark adds systems on them without training."""
+    return Path(root) / f"p{index:04d}-s{seed}-{preset}"
+
+
+def keep_adapter(adapter: Path, target: Path) -> Path:
+    """Copy ``adapter`` to ``target`` atomically and return ``target``; one kept first (a shard, another run) wins."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(target.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(adapter, staging)
+    try:
+        staging.replace(target)
+    except OSError:  # another process (a shard, an ablation run) kept this fine-tune first: use that one
+        if not target.is_dir():
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 class Bench:
     """Loaded once per process: the base model path, the skill, the judges, the evaluation settings."""
 
@@ -124,24 +147,12 @@ class Bench:
     def kept_adapter(self, index: int, seed: int) -> Path | None:
         if not self.args.keep_adapters:
             return None
-        return Path(self.args.keep_adapters) / f"p{index:04d}-s{seed}-{self.preset}"
+        return kept_path(self.args.keep_adapters, index, seed, self.preset)
 
     def keep(self, adapter: Path, index: int, seed: int) -> Path:
         """The ``--preset`` fine-tune of (passage, seed), kept for systems added later (or used in place)."""
         target = self.kept_adapter(index, seed)
-        if target is None:
-            return adapter
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(target.name + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(adapter, staging)
-        try:
-            staging.replace(target)
-        except OSError:  # another process (a shard, an ablation run) kept this fine-tune first: use that one
-            if not target.is_dir():
-                raise
-            shutil.rmtree(staging, ignore_errors=True)
-        return target
+        return adapter if target is None else keep_adapter(adapter, target)
 
     def inject(self, baseline: str, lam: float, out: Path) -> str:
         from past.skills import inject
@@ -446,6 +457,12 @@ def main() -> None:
     parser.add_argument("--sweep-seeds", default="0", help="the seeds the λ sweep runs on (it is evaluation only)")
     parser.add_argument("--attach-to-skill", help="write the summary into this skill folder's skill.json metrics")
     parser.add_argument("--keep-adapters", help="keep each --preset fine-tune here (systems added later reuse it)")
+    parser.add_argument(
+        "--only-kept",
+        action="store_true",
+        help="only the (passage, seed) units whose --preset fine-tune is already in --keep-adapters (no training: "
+        "systems added on fine-tunes another run kept, e.g. bench/target_recipes.py's)",
+    )
     parser.add_argument("--shard", default="0/1", help="I/N: run every N-th unit from the I-th (parallel processes)")
     parser.add_argument("--systems", default="base,sft-passage,sft-synth,past,skill-only")
     parser.add_argument("--ablations", action="store_true", help="add pre-injection and sequential")
@@ -482,6 +499,8 @@ def main() -> None:
         args.synthesis = [s for s in args.synthesis.split(",") if s]
     if args.ablations:
         args.systems += ["pre-injection", "sequential"]
+    if args.only_kept and not args.keep_adapters:
+        parser.error("--only-kept needs --keep-adapters (the folder of kept fine-tunes)")
     import torch
 
     torch.set_num_threads(args.threads)
@@ -496,6 +515,11 @@ def main() -> None:
         shard, shards = (int(x) for x in args.shard.split("/", 1))
         mine = [(i, p) for position, (i, p) in enumerate(chosen) if position % shards == shard]
         todo = [(i, p, s) for i, p in mine for s in [None, *args.seeds]]
+        if args.only_kept:
+            kept = {(i, s) for i, _, s in todo if s is not None and bench.kept_adapter(i, s).is_dir()}
+            todo = [(i, p, s) for i, p, s in todo if (i, s) in kept or (s is None and any(k[0] == i for k in kept))]
+            if not todo:
+                sys.exit(f"error: no {bench.preset} fine-tune of these passages and seeds in {args.keep_adapters}")
         started = time.monotonic()
         for n, (index, passage, seed) in enumerate(todo, start=1):
             path = out / "units" / (f"p{index:04d}-base.json" if seed is None else f"p{index:04d}-s{seed}.json")

@@ -13,7 +13,9 @@ Levers (``RECIPES``): exposures (epochs), batch 1 vs 4, sentence permutations ×
 the model's own implications (one text per generation, or each line its own document), self-generated QA pairs
 in the recall format mixed in, and practice passages from other articles with their questions (mixed training,
 ``DataRecipe.practice``) in the recall or the direct format.
-Units (recipe, passage, seed) are resumable JSON files in ``OUT/units``.
+Units (recipe, passage, seed) are resumable JSON files in ``OUT/units``. With ``--keep-adapters KEPT`` the
+fine-tunes of recipes that equal an Adapt preset (``same_as``) are kept under ``bench/quality.py``'s names, so its
+``past`` and ``skill-only`` systems run on them with ``--only-kept`` and no target is trained twice.
 
     python bench/target_recipes.py --passages 20 --out bench/results/storage [--recipes a,b] [--shard 0/1]
     python bench/target_recipes.py --passages 20 --out bench/results/storage --report-only
@@ -34,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality import select_passages  # a sibling benchmark script
+from quality import keep_adapter, kept_path, select_passages  # a sibling benchmark script
 from records import write_record
 from tables import estimate, row, table
 
@@ -43,7 +45,7 @@ FAMILIES = ("paper", "recall")
 B1 = {"batch_size": 1, "save_steps": 0}
 # recipe name -> {"preset": Stage II preset it starts from, "data": DataRecipe fields, "sft": SFT settings}
 RECIPES: dict[str, dict[str, Any]] = {
-    BASELINE: {"preset": "short-notes"},  # today's default: passage + implications, 10 epochs, batch 4
+    BASELINE: {"preset": "short-notes", "same_as": "short-notes"},  # today's default: passage + implications, 10 ep, b4
     "passage e10 b1": {"preset": "passage-only", "sft": B1},  # the paper's single-passage SFT
     "passage e10 b4": {"preset": "passage-only"},
     "passage e40 b1": {"preset": "passage-only", "sft": {**B1, "num_train_epochs": 40}},
@@ -68,6 +70,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "data": {"practice": 3, "qa_prompt": "recall"},
         "sft": B1,
         "families": FAMILIES,
+        "same_as": "recall-practice",  # the Adapt preset it became (a test checks the two train alike)
     },
     "practice7 recall e10 b1": {
         "preset": "passage-only",
@@ -168,6 +171,9 @@ class Study:
     def unit(self, name: str, index: int, passage: tuple, seed: int, work: Path) -> dict[str, Any]:
         document, qa = passage
         adapted, train_cpu, train_wall = self.train(name, document, seed, work)
+        preset = RECIPES[name].get("same_as")
+        if self.args.keep_adapters and preset:  # bench/quality.py's systems (past, …) reuse it without training
+            keep_adapter(Path(adapted.adapter), kept_path(self.args.keep_adapters, index, seed, preset))
         # The recall family only where the recipe trains its format: a fine-tune on text alone never writes an
         # answer line (measured: 0 of 5 on the first passage, 96 tokens of recitation each, 10x the direct cost).
         families = RECIPES[name].get("families", ("paper",))
@@ -397,6 +403,11 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--out", required=True)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument(
+        "--keep-adapters",
+        help="keep the fine-tunes of recipes that equal an Adapt preset here, named as bench/quality.py's "
+        "--keep-adapters (its past and skill systems then reuse them)",
+    )
     args = parser.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]
     names = args.recipes.split(",") if args.recipes else SCREEN

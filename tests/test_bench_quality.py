@@ -61,6 +61,19 @@ def test_quality_benchmark_writes_its_report(session_settings, tmp_path: Path) -
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "done" not in again.stdout  # resumed: every unit was already there
 
+    # systems added on kept fine-tunes only (bench/target_recipes.py keeps them too): no training, no other passage
+    added = tmp_path / "added"
+    only = [*command[:4], "--passages", "50", "--limit", "2", "--seeds", "0", "--max-questions", "3", "--only-kept"]
+    only += ["--systems", "sft-synth,past", "--keep-adapters", str(tmp_path / "kept"), "--out", str(added)]
+    only += ["--threads", str(TORCH_THREADS)]
+    done = subprocess.run(only, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in (added / "units").glob("p*.json")) == ["p0000-base.json", "p0000-s0.json"]
+    unit = json.loads((added / "units" / "p0000-s0.json").read_text())
+    assert set(unit["runs"]) == {"sft-synth", "past"} and "sft-synth-training" not in unit["cost"]
+    first = json.loads((out / "units" / "p0000-s0.json").read_text())["runs"]["past"]["questions"]
+    assert [q["prediction"] for q in unit["runs"]["past"]["questions"]] == [q["prediction"] for q in first]
+
     # the open-book ablation reuses the kept fine-tunes: no training, four systems with the passage in the prompt
     book = tmp_path / "open-book"
     command = [sys.executable, str(ROOT / "bench" / "open_book.py"), "--skill", SKILL, "--main", str(out)]

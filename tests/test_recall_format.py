@@ -24,6 +24,7 @@ from past.training.data import build_grpo_dataset
 from past.training.grpo import GroupLog, judge_reward
 from studio.recall_view import NO_ANSWER, REMEMBERED, recall_markdown
 from studio.skill_card import practice_lines
+from tests.bench_modules import load_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCE = "Super Bowl 50 was played on February 7, 2016, at Levi's Stadium in Santa Clara."
@@ -177,6 +178,22 @@ def test_the_recall_practice_preset_is_the_storage_studys_measured_recipe() -> N
     recipe = SkillRecipe(name="s", sources=["x"], preset="recall-practice")
     recipe.validate()
     assert source_adapt_config(recipe, k=1).stages[0].data.practice == 3
+
+
+def test_storage_recipes_kept_as_a_preset_train_exactly_as_that_preset() -> None:
+    """bench/target_recipes.py keeps a recipe's fine-tunes under a preset's name for bench/quality.py to build PaST
+    on; that is only sound if the recipe trains exactly as the preset would (same data recipe, same SFT)."""
+    from dataclasses import asdict
+
+    recipes = load_bench("target_recipes")
+    kept = {name: spec["same_as"] for name, spec in recipes.RECIPES.items() if "same_as" in spec}
+    assert kept == {"short-notes": "short-notes", "practice3 recall e10 b1": "recall-practice"}
+    for name, preset in kept.items():
+        for seed in (0, 2):
+            mine, theirs = recipes.recipe_config(name, seed), AdaptConfig.from_preset(preset, mode="sft", seed=seed)
+            assert [asdict(s) for s in mine.stages] == [asdict(s) for s in theirs.stages] and mine.seed == seed
+    # and not a recipe that differs from its preset (the practice recipes' control trains another passage)
+    assert "same_as" not in recipes.RECIPES["practice3 recall control"]
 
 
 def test_practice_passages_share_no_article_with_the_benchmark_targets() -> None:

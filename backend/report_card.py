@@ -49,6 +49,7 @@ def build_report_card(
     from past.adapt_params import answer_format
     from past.errors import EvaluationError
     from past.evaluation import EvalConfig
+    from past.evaluation.answer_cache import AnswerCache
     from past.evaluation.report_card import make_report_card
     from past.judges import make_judge
     from past.models import ModelRegistry
@@ -79,6 +80,7 @@ def build_report_card(
         config=config,
         batch_size=batch_size,
         reporter=reporter,
+        cache=AnswerCache(settings.answer_cache_dir),
     )
     reporter.log(card["summary"])
     return card

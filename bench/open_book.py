@@ -7,8 +7,8 @@ answers with the passage itself in the prompt (an oracle retriever that returns 
 little. Systems, on the main run's passages:
 
 * ``base+doc`` and ``skill-only+doc`` (base + λ·v) — greedy, no training;
-* ``sft-synth+doc`` and ``past+doc`` — the main run's kept short-notes fine-tune of ``--seed`` (no training
-  here: ``--keep-adapters`` of the main run), without and with λ·v.
+* ``sft-synth+doc`` and ``past+doc`` — the main run's kept ``--preset`` fine-tune of ``--seed`` (default
+  short-notes; no training here: ``--keep-adapters`` of the main run), without and with λ·v.
 
 Pairs per question (95 % cluster-bootstrap over passages): ``skill-only+doc − base+doc``,
 ``past+doc − sft-synth+doc``, and each open-book system against its closed-book self from the main run's
@@ -41,6 +41,8 @@ from quality import (  # one protocol with the main benchmark
     timed,
 )
 from records import write_record
+
+from past.adapt_params import PRESET_NAMES
 
 SKILL_PAIRS = ("skill-only+doc − base+doc", "past+doc − sft-synth+doc")  # the skill's own effect, open book
 OPEN_PAIRS = [
@@ -110,7 +112,7 @@ def closed_book_runs(main: Path, passage: int, seed: int) -> dict[str, Any]:
     return runs
 
 
-def report(out: Path, main: Path, seed: int) -> dict[str, Any]:
+def report(out: Path, main: Path, seed: int, prompt: str = "paper", preset: str = "short-notes") -> dict[str, Any]:
     from past.evaluation.systems import summarize_systems
 
     merged = []
@@ -129,12 +131,15 @@ def report(out: Path, main: Path, seed: int) -> dict[str, Any]:
     summary["settings"] = {
         "passages": [u["passage"] for u in merged],
         "seed": seed,
+        "prompt": prompt,
+        "preset": preset,
         "context": "oracle: the passage itself, in the evaluator's 'with documents' prompt",
         "judge": "rule: token F1, correct at >= 0.5",
     }
     write_record(out / "results.json", summary, out)
     questions = sum(len(r["questions"]) for u in merged for n, r in u["runs"].items() if n == "base+doc")
-    text = f"Seed {seed}, {len(merged)} passages, {questions} questions; the passage in the prompt.\n\n"
+    text = f"Seed {seed}, {len(merged)} passages, {questions} questions; the passage in the prompt; preset {preset}, "
+    text += f"prompt family {prompt}.\n\n"
     (out / "summary.md").write_text(text + markdown(summary))
     return summary
 
@@ -143,7 +148,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skill", required=True, help="skill name in the library")
     parser.add_argument("--main", required=True, help="the main bench/quality.py output directory")
-    parser.add_argument("--keep-adapters", required=True, help="the main run's kept short-notes fine-tunes")
+    parser.add_argument("--keep-adapters", required=True, help="the main run's kept --preset fine-tunes")
+    parser.add_argument(
+        "--preset",
+        default="short-notes",
+        choices=PRESET_NAMES,
+        help="the Stage II preset of the kept fine-tunes (recall-practice is read with --prompt recall)",
+    )
     parser.add_argument("--passages", type=int, default=50)
     parser.add_argument("--limit", type=int, help="only the first N of the chosen passages")
     parser.add_argument("--max-questions", type=int, help="only the first N questions of each passage (smoke runs)")
@@ -184,7 +195,7 @@ def main() -> None:
             tmp.replace(path)
             print(f"passage {index}: done", flush=True)
         shutil.rmtree(scratch, ignore_errors=True)
-    summary = report(out, main_dir, args.seed)
+    summary = report(out, main_dir, args.seed, args.prompt, args.preset)
     if args.attach_to_skill:
         attach(Path(args.attach_to_skill), summary)
     print((out / "summary.md").read_text())

@@ -90,6 +90,8 @@ class Settings:
     adapters_dir = InDataDir("adapters")
     uploads_dir = InDataDir("uploads")
     artifacts_dir = InDataDir("artifacts")
+    # answers already given by a model to a question set, greedy (past.evaluation.answer_cache)
+    answer_cache_dir = InDataDir("cache", "answers")
     # Gradio's cache of uploaded and served files (the studio sets ``GRADIO_TEMP_DIR`` to it)
     gradio_temp_dir = InDataDir("tmp", "gradio")
 

@@ -224,3 +224,46 @@ def test_plain_words_and_a_collection_without_questions(adapted: tuple[Settings,
     assert code == 0 and "has no questions yet" in capsys.readouterr().out
     assert main(["--data-dir", str(settings.data_dir), "report-card", "--adapted", "nope"], [report_card_cmd]) == 2
     assert "no adapted model named 'nope'" in capsys.readouterr().err
+
+
+class LogReporter(NullReporter):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def reused(reporter: LogReporter) -> list[str]:
+    return [line.split(":")[0] for line in reporter.lines if "answers are reused" in line]
+
+
+def test_a_card_made_again_reuses_the_answers_of_unchanged_models(adapted: tuple[Settings, Path]) -> None:
+    """The base model (and any unchanged adapter) answers a question set once; a changed adapter, other questions
+    or another prompt family are asked again, and a damaged entry is answered again, not trusted."""
+    settings, base = adapted
+    folder = settings.adapters_dir / "isle-v1"
+    options = {"max_new_tokens": 6, "batch_size": 3}
+    first_log, again_log = LogReporter(), LogReporter()
+    first = build_report_card(settings, "isle-v1", reporter=first_log, **options)
+    assert reused(first_log) == [] and len(list(settings.answer_cache_dir.glob("*.json"))) == 7  # 5 systems, 2 probes
+    again = build_report_card(settings, "isle-v1", reporter=again_log, **options)
+    assert sorted(reused(again_log)) == sorted([*SYSTEMS, BASE, INJECTED])  # nothing generated again
+    for label in SYSTEMS:
+        assert [r[label] for r in again["answers"]] == [r[label] for r in first["answers"]]
+    assert again["forgetting"] == first["forgetting"] and again["systems"] == first["systems"]
+
+    random_lora(base, folder / "injected", seed=3)  # adapted again: the skill-injected model changed
+    changed_log = LogReporter()
+    changed = build_report_card(settings, "isle-v1", reporter=changed_log, **options)
+    assert sorted(reused(changed_log)) == sorted([BASE, FINE_TUNED, BASE_DOCS, BASE])
+    assert [r[INJECTED]["answer"] for r in changed["answers"]] != [r[INJECTED]["answer"] for r in first["answers"]]
+
+    for entry in settings.answer_cache_dir.glob("*.json"):
+        entry.write_text("{not json")
+    other_log = LogReporter()
+    other = build_report_card(settings, "isle-v1", reporter=other_log, limit=2, prompt="question", **options)
+    assert reused(other_log) == [] and other["n_questions"] == 2 and other["prompt"] == "question"
+    damaged_log = LogReporter()
+    build_report_card(settings, "isle-v1", reporter=damaged_log, **options)
+    assert reused(damaged_log) == []  # every entry of the first question set was damaged: all answered again

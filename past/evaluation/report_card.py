@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from past.errors import EvaluationError
+from past.evaluation.answer_cache import AnswerCache
 from past.evaluation.closed_book import EvalConfig, EvalResult
 from past.evaluation.qa_set import QASet, load_qa_set
 from past.evaluation.runner import evaluate_models
@@ -159,8 +160,11 @@ def make_report_card(
     probes: QASet | None = None,
     batch_size: int = 16,
     reporter: Reporter | None = None,
+    cache: AnswerCache | None = None,
 ) -> dict[str, Any]:
-    """Evaluate the card's systems on ``qa_set`` (and the forgetting probe); a JSON-ready dict."""
+    """Evaluate the card's systems on ``qa_set`` (and the forgetting probe); a JSON-ready dict. With ``cache``, the
+    answers of a model already asked the same questions the same way (the base model, a card made again) are
+    reused, not generated again."""
     reporter = reporter or NullReporter()
     config = config or EvalConfig()
     if not len(qa_set):
@@ -177,6 +181,7 @@ def make_report_card(
         batch_size=batch_size,
         reporter=ScaledReporter(reporter, 0.0, 0.8),
         retriever=retriever,
+        cache=cache,
     )
     runs = {r.label: r for r in comparison.runs}
     if len(runs) < len(specs):
@@ -231,6 +236,7 @@ def make_report_card(
             config,
             batch_size=batch_size,
             reporter=ScaledReporter(reporter, 0.8, 1.0),
+            cache=cache,
         ).runs
         if len(probe_runs) == 2:
             forgetting = {

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from past.errors import EvaluationError
+from past.evaluation.answer_cache import AnswerCache
 from past.evaluation.closed_book import EvalConfig, EvalResult, evaluate_closed_book
 from past.evaluation.qa_set import QASet
 from past.evaluation.spec import ModelSpec, load_spec
@@ -110,10 +111,12 @@ def evaluate_models(
     batch_size: int = 16,
     reporter: Reporter | None = None,
     retriever: Any = None,
+    cache: AnswerCache | None = None,
 ) -> Comparison:
     """Evaluate each spec (once per decoding seed when sampling; once when greedy) and summarise by label.
 
-    Specs with ``retrieval`` answer with ``retriever``'s chunks in the prompt (one is then required)."""
+    Specs with ``retrieval`` answer with ``retriever``'s chunks in the prompt (one is then required). With
+    ``cache``, a greedy run already answered with the very same inputs is read from it, not generated again."""
     config = config or EvalConfig()
     reporter = reporter or NullReporter()
     if retriever is None and any(spec.retrieval for spec in specs):
@@ -125,22 +128,29 @@ def evaluate_models(
         if reporter.should_stop():
             break
         sub = ScaledReporter(reporter, n / len(jobs), (n + 1) / len(jobs))
+        key = cache.key(registry, spec, qa_set, judge.name, config, batch_size, retriever) if cache else None
+        kept = cache.get(key, spec.name) if cache and key else None
+        if kept is not None:
+            reporter.log(f"{spec.name}: the same model already answered these questions; its answers are reused")
+            runs.append(kept)
+            continue
         model, tokenizer = load_spec(registry, spec)
         run_seed = seed if seed is not None else spec.seed
-        runs.append(
-            evaluate_loaded(
-                model,
-                tokenizer,
-                qa_set,
-                judge,
-                config,
-                label=spec.name,
-                seed=run_seed,
-                batch_size=batch_size,
-                reporter=sub,
-                retriever=retriever if spec.retrieval else None,
-            )
+        result = evaluate_loaded(
+            model,
+            tokenizer,
+            qa_set,
+            judge,
+            config,
+            label=spec.name,
+            seed=run_seed,
+            batch_size=batch_size,
+            reporter=sub,
+            retriever=retriever if spec.retrieval else None,
         )
+        runs.append(result)
+        if cache and key and len(result.questions) == len(qa_set):  # a stopped run is not kept
+            cache.put(key, result)
         del model, tokenizer
         gc.collect()
     labels = list(dict.fromkeys(r.label for r in runs))

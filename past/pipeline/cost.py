@@ -95,7 +95,9 @@ def report_card_seconds(
     n_questions: int, threads: int = 1, max_new_tokens: int = 32, batch_size: int = 16, probes: int = REPORT_PROBES
 ) -> float:
     """Wall seconds of the report card after a run: five systems answer ``n_questions`` questions and two the
-    general-knowledge probes, ``batch_size`` at a time, one batched decoding step per answer token."""
+    general-knowledge probes, ``batch_size`` at a time, one batched decoding step per answer token. This is the
+    first card of a collection, an upper bound for later ones: they reuse the base model's three runs
+    (:mod:`past.evaluation.answer_cache`)."""
     batches = REPORT_SYSTEMS * math.ceil(n_questions / batch_size) + 2 * math.ceil(probes / batch_size)
     cpu = REPORT_LOAD_SECONDS + batches * max_new_tokens * REPORT_STEP_SECONDS
     return cpu / thread_speedup(threads)

@@ -28,9 +28,11 @@ import gc
 import hashlib
 import json
 import os
+import statistics
 import sys
 import time
 from dataclasses import asdict
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +311,7 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
             )
         if name != "base":
             entry["cpu_min_per_passage"] = round(sum(u["train_cpu_s"] for u in mine) / len(mine) / 60, 3)
+            entry["cpu_min_median"] = round(statistics.median(u["train_cpu_s"] for u in mine) / 60, 3)
             entry["probes_kept"] = round(sum(u["probes"]["kept"] for u in mine) / len(mine), 2)
             entry["probes_n"] = mine[0]["probes"]["n"]
             baseline = by_recipe.get(BASELINE, [])
@@ -357,7 +360,61 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
     }
     write_record(out / "results.json", summary, out)
     (out / "summary.md").write_text(markdown(summary))
+    (out / "storage.svg").write_text(chart(summary))
     return summary
+
+
+def chart(summary: dict[str, Any]) -> str:
+    """The storage curve as a self-contained SVG (GitHub shows it in bench/README.md): each recipe's closed-book
+    accuracy in its own answer format (95 % CI over passages) against the median training CPU minutes per passage,
+    numbered (the legend below names the recipe, its passages and the forgetting probes it kept). A control trained
+    once for all passages has no per-passage cost and is left to the table."""
+    points = []
+    for name, entry in summary["recipes"].items():
+        family = own_family(name)
+        if name != "base" and family in entry and entry.get("cpu_min_median"):
+            acc = entry[family]["accuracy"]
+            label = f"{name} ({family} format) · {entry['passages']} passages · accuracy {acc['mean']:.3f} · probes "
+            label += f"{entry['probes_kept']:g}/{entry['probes_n']}"
+            points.append((label, entry["cpu_min_median"], acc["mean"], acc["low"], acc["high"]))
+    points.sort(key=lambda p: p[1])
+    width, plot_height, left, right, top, bottom = 760, 380, 60, 20, 40, 50
+    height = plot_height + 16 * len(points) + 10
+    x_max = max([p[1] for p in points] + [1.0]) * 1.1
+    y_max = max([p[4] for p in points] + [0.1]) * 1.1
+
+    def x(value: float) -> float:
+        return left + value / x_max * (width - left - right)
+
+    def y(value: float) -> float:
+        return plot_height - bottom - value / y_max * (plot_height - top - bottom)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        'font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="13">Storage study: closed-book accuracy '
+        "(answer line only, 95 % CI) against training CPU minutes per passage</text>",
+        f'<line x1="{left}" y1="{y(0)}" x2="{width - right}" y2="{y(0)}" stroke="black"/>',
+        f'<line x1="{left}" y1="{y(0)}" x2="{left}" y2="{top}" stroke="black"/>',
+        f'<text x="{width / 2}" y="{plot_height - 12}" text-anchor="middle">training CPU minutes per passage '
+        "(median)</text>",
+        f'<text x="14" y="{plot_height / 2}" transform="rotate(-90 14 {plot_height / 2})" text-anchor="middle">'
+        "short-answer accuracy</text>",
+    ]
+    for i in range(6):
+        value = y_max * i / 5
+        parts.append(f'<text x="{left - 6}" y="{y(value) + 4}" text-anchor="end">{value:.2f}</text>')
+        parts.append(f'<line x1="{left}" y1="{y(value)}" x2="{width - right}" y2="{y(value)}" stroke="#eee"/>')
+        minutes = x_max * i / 5
+        parts.append(f'<text x="{x(minutes)}" y="{y(0) + 16}" text-anchor="middle">{minutes:.1f}</text>')
+    for n, (label, cpu, mean, low, high) in enumerate(points, start=1):
+        parts.append(f'<line x1="{x(cpu)}" y1="{y(low)}" x2="{x(cpu)}" y2="{y(high)}" stroke="#555"/>')
+        parts.append(f'<circle cx="{x(cpu)}" cy="{y(mean)}" r="4" fill="#1f77b4"/>')
+        parts.append(f'<text x="{x(cpu) + 6 - 14 * (n % 2)}" y="{y(mean) - 6}" font-weight="bold">{n}</text>')
+        parts.append(f'<text x="{left}" y="{plot_height + 16 * n}">{n}  {escape(label)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
 
 
 def markdown(summary: dict[str, Any]) -> str:

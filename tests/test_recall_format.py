@@ -196,6 +196,25 @@ def test_storage_recipes_kept_as_a_preset_train_exactly_as_that_preset() -> None
     assert "same_as" not in recipes.RECIPES["practice3 recall control"]
 
 
+def test_the_storage_curve_shows_every_recipe_measured(tmp_path: Path) -> None:
+    """The storage study's report over its committed units draws one point per recipe with a per-passage cost,
+    numbered in order of cost, as an SVG that parses; the control (trained once) is left to the table."""
+    import shutil
+    from xml.etree import ElementTree
+
+    recipes = load_bench("target_recipes")
+    shutil.copytree(ROOT / "bench" / "results" / "storage" / "units", tmp_path / "units")
+    names = [n for n in recipes.RECIPES if any((tmp_path / "units").glob(f"{recipes.slug(n)}-p*.json"))]
+    summary = recipes.report(tmp_path, names)
+    svg = ElementTree.parse(tmp_path / "storage.svg").getroot()
+    legend = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text") if t.text and " passages · " in t.text]
+    shown = [n for n in names if summary["recipes"][n].get("cpu_min_median")]
+    assert "practice3 recall control" in names and "practice3 recall control" not in shown
+    assert sorted(line.split("  ", 1)[1].split(" (")[0] for line in legend) == sorted(shown)
+    costs = [summary["recipes"][line.split("  ", 1)[1].split(" (")[0]]["cpu_min_median"] for line in legend]
+    assert costs == sorted(costs)
+
+
 def test_practice_passages_share_no_article_with_the_benchmark_targets() -> None:
     dev = ROOT.parent / "shared" / "data" / "squad" / "dev_passages.json"
     if not dev.is_file():

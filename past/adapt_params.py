@@ -43,12 +43,13 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 # Answerable facts (issue 23's storage study, bench/README.md "Storage study"): the documents' text with
 # practice passages from other articles and their questions answered in the recall format (the remembered
-# sentence, then "Answer: ..."), batch 1 as the paper. Closed book, read in that format, it answers 16.5 % of
-# 20 SQuAD passages' questions where short-notes answers 0.8 % (paired +15.7 points [+7.3, +25.3]; trained on
-# an unrelated passage instead, 0.8 %), and keeps more forgetting probes; ~5x short-notes' CPU time.
+# sentence, then "Answer: ..."), batch 1 as the paper. Closed book, read in that format, it answers 13.6 % of
+# 50 SQuAD passages' questions where short-notes answers 3.3 % (seed 0: paired +10.3 points [+4.6, +15.8], F1
+# +0.041 [-0.008, +0.092]; trained on an unrelated passage instead, 0.8 % of 20), and keeps more forgetting probes;
+# ~6-7x short-notes' CPU time (6.1 against 0.85 CPU-minutes per passage, median).
 PRACTICE_SFT: dict[str, Any] = {**TARGET_SFT, "batch_size": 1, "save_steps": 0}
 PRESETS["recall-practice"] = {
-    "description": "Answerable facts (about 5x slower): the documents' text with practice questions on other "
+    "description": "Answerable facts (about 6x slower): the documents' text with practice questions on other "
     "passages, answered by first recalling the sentence; read its answers in the 'recall, then answer' format.",
     "answer_format": "recall",
     "stages": [

@@ -48,6 +48,12 @@ class AnswerCache:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._digests: dict[tuple[str, str], str] = {}  # one card asks a model several times: hash its files once
+
+    def _once(self, kind: str, name: str, compute: Any) -> str:
+        if (kind, name) not in self._digests:
+            self._digests[(kind, name)] = compute()
+        return self._digests[(kind, name)]
 
     def key(
         self,
@@ -69,13 +75,17 @@ class AnswerCache:
             retrieval = str(getattr(retriever, "fingerprint", "") or "")
             if not retrieval:
                 return None
-        resolved = registry.resolve(spec.ref)
         device = detect()
+        adapter = spec.adapter
         material = {
             "version": VERSION,
-            "model": registry.fingerprint(spec.ref),
-            "tokenizer": _files_digest(Path(resolved.path), TOKENIZER_FILES),
-            "adapter": _files_digest(Path(spec.adapter), ADAPTER_FILES) if spec.adapter else None,
+            "model": self._once("model", spec.ref, lambda: registry.fingerprint(spec.ref)),
+            "tokenizer": self._once(
+                "tokenizer", spec.ref, lambda: _files_digest(Path(registry.resolve(spec.ref).path), TOKENIZER_FILES)
+            ),
+            "adapter": self._once("adapter", adapter, lambda: _files_digest(Path(adapter), ADAPTER_FILES))
+            if adapter
+            else None,
             "device": [device.type, device.name, device.dtype_name],
             "questions": [[q.qid, q.doc_id, q.question, list(q.answers)] for q in qa_set.items],
             "config": asdict(config),

@@ -20,7 +20,9 @@ cluster-bootstrap intervals over passages; ``past − sft-synth`` and the other 
 CPU seconds per passage and system are recorded. Resumable per (passage, seed): finished units are kept in
 ``OUT/units/`` and skipped. ``--keep-adapters`` keeps the ``--preset`` fine-tunes; ``--only-kept`` runs only the
 units whose fine-tune is kept there (by this script or bench/target_recipes.py), training nothing. ``--multi-doc``
-adds the paper's multi-document regime (all target passages in one fine-tune, per seed). Writes ``results.json``,
+adds the paper's multi-document regime (all target passages in one fine-tune, per seed). ``--probes SYSTEMS`` also
+asks those systems the 20 general-knowledge forgetting probes (``assets/probes``; paper prompt, counted by
+containment, as bench/target_recipes.py and the report card count them). Writes ``results.json``,
 ``questions.csv``, ``summary.md`` and ``chart.html``.
 
     python bench/quality.py --skill closed-book-qa-smollm2-135m --passages 50 --seeds 0,1,2 --out bench/results/quality
@@ -38,6 +40,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +102,14 @@ def keep_adapter(adapter: Path, target: Path) -> Path:
     return target
 
 
+PROBED = ("base", "skill-only", "sft-synth", "past")  # and past@λ: the systems --probes can ask
+
+
+def probe_count(result) -> dict[str, int]:
+    """How many forgetting probes a system kept (an answer counts when it contains the reference)."""
+    return {"kept": int(sum(q.containment for q in result.questions)), "n": len(result.questions)}
+
+
 class Bench:
     """Loaded once per process: the base model path, the skill, the judges, the evaluation settings."""
 
@@ -125,6 +136,11 @@ class Bench:
             self.llm_judge = make_judge("llm", endpoint=endpoint)
         self.eval_config = EvalConfig(max_new_tokens=args.max_new_tokens, prompt=args.prompt)
         self.lam = args.lam if args.lam is not None else (self.skill.manifest.default_lambda if self.skill else 1.0)
+        self.probes = None
+        if getattr(args, "probes", None):
+            from past.evaluation.report_card import load_probes
+
+            self.probes = load_probes()
 
     def evaluate(self, label: str, adapter: str | Path | None, qa, seed: int | None, over: Path | None = None):
         from past.evaluation import evaluate_loaded
@@ -143,6 +159,18 @@ class Bench:
         del model
         gc.collect()
         return result
+
+    def probe(self, adapter: str | Path | None) -> dict[str, int]:
+        """The forgetting probes of the model with ``adapter`` (paper prompt, greedy, rule judge only)."""
+        from past.evaluation import EvalConfig, evaluate_loaded
+        from past.training.modeling import load_with_adapter
+
+        model, tokenizer = load_with_adapter(self.base, adapter)
+        config = EvalConfig(max_new_tokens=32, prompt="paper")
+        result = evaluate_loaded(model, tokenizer, self.probes, self.judge, config, label="probes", seed=None)
+        del model
+        gc.collect()
+        return probe_count(result)
 
     def kept_adapter(self, index: int, seed: int) -> Path | None:
         if not self.args.keep_adapters:
@@ -199,6 +227,7 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path,
         need -= {"past", "pre-injection", "sequential"} | {n for n in need if n.startswith("past@")}
     if not bench.args.source_model:
         need.discard("sequential")
+    probe = {n for n in bench.args.probes if n in wanted and n in set(runs) | need} - set(unit.get("probes", {}))
     work = scratch / f"p{index}-s{seed}"
 
     def record(name: str, result, cpu: float, wall: float) -> None:
@@ -209,7 +238,12 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path,
         adapted, cpu, wall = timed(lambda: bench.adapt(document, "passage-only", "sft", seed, work / "passage"))
         result, ecpu, ewall = timed(lambda: bench.evaluate("sft-passage", adapted.adapter, qa, seed))
         record("sft-passage", result, cpu + ecpu, wall + ewall)
-    synth_based = {n for n in need if n == "sft-synth" or n == "past" or n.startswith("past@")}
+
+    def probed(name: str, adapter: str | Path) -> None:
+        if name in probe:
+            unit.setdefault("probes", {})[name] = bench.probe(adapter)
+
+    synth_based = {n for n in need | probe if n == "sft-synth" or n == "past" or n.startswith("past@")}
     if synth_based:
         kept = bench.kept_adapter(index, seed)
         if kept is None or not kept.is_dir():
@@ -220,13 +254,16 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path,
             result, ecpu, ewall = timed(lambda: bench.evaluate("sft-synth", kept, qa, seed))
             train = cost.get("sft-synth-training", {"cpu_s": 0.0, "wall_s": 0.0})
             record("sft-synth", result, train["cpu_s"] + ecpu, train["wall_s"] + ewall)
+        probed("sft-synth", kept)
         lambdas = [("past", bench.lam)] + [(n, float(n.split("@", 1)[1])) for n in sorted(synth_based) if "@" in n]
         for name, lam in lambdas:
-            if name not in need:
+            if name not in need | probe:
                 continue
             injected = bench.inject(str(kept), lam, work / f"lam-{lam:g}")
-            result, ecpu, ewall = timed(lambda injected=injected, name=name: bench.evaluate(name, injected, qa, seed))
-            record(name, result, ecpu, ewall)  # training cost: sft-synth's; injection and evaluation here
+            if name in need:
+                result, ecpu, ewall = timed(partial(bench.evaluate, name, injected, qa, seed))
+                record(name, result, ecpu, ewall)  # training cost: sft-synth's; injection and evaluation here
+            probed(name, injected)
     if "pre-injection" in need:
         preset = bench.preset
         adapted, cpu, wall = timed(lambda: bench.adapt(document, preset, "pre_injection", seed, work / "pre"))
@@ -255,6 +292,22 @@ def seedless_unit(bench: Bench, index: int, passage: tuple, unit: dict | None) -
         result, cpu, wall = timed(lambda: bench.evaluate("skill-only", bench.skill.path, qa, None))
         runs["skill-only"], cost["skill-only"] = asdict(result), {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
     return unit
+
+
+def probe_fixed_models(bench: Bench, out: Path) -> None:
+    """The probes of ``base`` and ``skill-only`` when asked: one model each, the same for every passage and seed, so
+    asked once and kept in ``OUT/probes.json``."""
+    path = out / "probes.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    adapters = {"base": None, "skill-only": bench.skill.path if bench.skill is not None else None}
+    todo = [n for n in ("base", "skill-only") if n in bench.args.probes and n not in stored]
+    for name in todo:
+        if name == "skill-only" and bench.skill is None:
+            continue
+        stored[name] = bench.probe(adapters[name])
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stored))
+        tmp.replace(path)
 
 
 def multi_doc_unit(bench: Bench, chosen: list[tuple[int, tuple]], seed: int, scratch: Path) -> dict[str, Any]:
@@ -341,6 +394,9 @@ def write_report(
         for name, c in unit["cost"].items():
             cost.setdefault(name, []).append(c["cpu_s"])
     summary["cpu_minutes_per_passage"] = {k: round(sum(v) / len(v) / 60, 3) for k, v in cost.items()}
+    fixed = json.loads((out / "probes.json").read_text()) if (out / "probes.json").exists() else {}
+    if fixed or any(unit.get("probes") for unit in units):
+        summary["probes"] = probe_summary(units, fixed)
     summary["settings"] = {
         "passages": sorted({u["passage"] for u in units}),
         "seeds": sorted({u["seed"] for u in units if u["seed"] is not None}),
@@ -396,6 +452,33 @@ def write_report(
     return summary
 
 
+def probe_summary(units: list[dict[str, Any]], fixed: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Forgetting probes kept: ``fixed`` (base, skill-only: one count each), the fine-tuned systems' mean over
+    fine-tunes (95 % cluster bootstrap over passages) and, paired per fine-tune, every ``past``/``past@λ`` against
+    ``sft-synth`` (negative: the skill made it forget)."""
+    from past.evaluation.stats import cluster_bootstrap
+
+    kept: dict[str, list[tuple[str, float]]] = {}
+    for unit in units:
+        for name, count in unit.get("probes", {}).items():
+            kept.setdefault(name, []).append((str(unit["passage"]), float(count["kept"])))
+    n = next(c["n"] for c in [*fixed.values(), *(c for u in units for c in u.get("probes", {}).values())])
+    out: dict[str, Any] = {"n": n, "fixed": {k: v["kept"] for k, v in fixed.items()}, "systems": {}, "paired": {}}
+    for name, values in kept.items():
+        out["systems"][name] = cluster_bootstrap([v for _, v in values], [c for c, _ in values]).to_dict()
+    for name in sorted(kept):
+        if name == "past" or name.startswith("past@"):
+            pairs = [
+                (str(u["passage"]), u["probes"][name]["kept"] - u["probes"]["sft-synth"]["kept"])
+                for u in units
+                if {name, "sft-synth"} <= set(u.get("probes", {}))
+            ]
+            if pairs:
+                diff = cluster_bootstrap([float(d) for _, d in pairs], [c for c, _ in pairs]).to_dict()
+                out["paired"][f"{name} − sft-synth"] = diff | {"fewer": sum(d < 0 for _, d in pairs)}
+    return out
+
+
 def markdown(summary: dict[str, Any]) -> str:
     cpu = summary.get("cpu_minutes_per_passage", {})
     lines = table(
@@ -414,6 +497,21 @@ def markdown(summary: dict[str, Any]) -> str:
         sweep = summary["lambda_sweep"]
         lines += ["", f"λ sweep (seeds {sweep['seeds']}; paired with sft-synth of the same seeds):", ""]
         lines += markdown({"systems": sweep["systems"], "paired": sweep["paired"]}).splitlines()
+    if "probes" in summary:
+        probes = summary["probes"]
+        said = "; ".join(f"{k} keeps {v}" for k, v in probes["fixed"].items())
+        lines += [
+            "",
+            f"Forgetting probes kept of {probes['n']} (paper prompt, containment){': ' + said if said else ''}.",
+        ]
+        lines += [""]
+        if probes["systems"]:
+            lines += table(
+                ["system (per fine-tune)", "probes kept"], ([k, estimate(v, 2)] for k, v in probes["systems"].items())
+            )
+        if probes["paired"]:
+            lines += ["", *table(["paired difference (per fine-tune)", "probes kept", "fine-tunes with fewer"])]
+            lines += [row([k, estimate(v, 2), v["fewer"]]) for k, v in probes["paired"].items()]
     if "multi_doc" in summary:
         lines += ["", "Multi-document regime (all passages in one fine-tune):", ""]
         lines += markdown(
@@ -463,6 +561,11 @@ def main() -> None:
         help="only the (passage, seed) units whose --preset fine-tune is already in --keep-adapters (no training: "
         "systems added on fine-tunes another run kept, e.g. bench/target_recipes.py's)",
     )
+    parser.add_argument(
+        "--probes",
+        default="",
+        help="systems that also answer the 20 forgetting probes (of base, skill-only, sft-synth, past, past@λ)",
+    )
     parser.add_argument("--shard", default="0/1", help="I/N: run every N-th unit from the I-th (parallel processes)")
     parser.add_argument("--systems", default="base,sft-passage,sft-synth,past,skill-only")
     parser.add_argument("--ablations", action="store_true", help="add pre-injection and sequential")
@@ -495,6 +598,10 @@ def main() -> None:
     args.lambdas = [float(x) for x in args.lambdas.split(",") if x.strip()]
     args.sweep_seeds = [int(s) for s in args.sweep_seeds.split(",") if s.strip()]
     args.systems = [s for s in args.systems.split(",") if s]
+    args.probes = [s for s in args.probes.split(",") if s]
+    unknown = [s for s in args.probes if s not in PROBED and not s.startswith("past@")]
+    if unknown:
+        parser.error(f"--probes: {', '.join(unknown)} cannot be probed (only {', '.join(PROBED)} and past@λ)")
     if args.synthesis is not None:
         args.synthesis = [s for s in args.synthesis.split(",") if s]
     if args.ablations:
@@ -509,6 +616,7 @@ def main() -> None:
     chosen = select_passages(args.passages, args.max_questions)[: args.limit]
     if not args.report_only:
         bench = Bench(args)
+        probe_fixed_models(bench, out)
         scratch = Path(tempfile.mkdtemp(prefix="past-quality-"))
         # passage-major, a shard = every N-th passage: a run stopped early still has every seed of the passages it
         # finished (the report pairs systems per question, per seed)

@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality import keep_adapter, kept_path, select_passages  # a sibling benchmark script
+from quality import keep_adapter, kept_path, probe_count, select_passages  # a sibling benchmark script
 from records import write_record
 from tables import estimate, row, table
 
@@ -188,7 +188,7 @@ class Study:
             "doc_id": document.doc_id,
             "seed": seed,
             "runs": runs,
-            "probes": {"kept": int(sum(q.containment for q in probes.questions)), "n": len(probes.questions)},
+            "probes": probe_count(probes),
             "train_cpu_s": round(train_cpu, 2),
             "train_wall_s": round(train_wall, 2),
             "texts": stage.get("texts") if isinstance(stage, dict) else None,
@@ -219,9 +219,7 @@ def run(args: argparse.Namespace) -> None:
     base_probes = Path(args.out) / "base_probes.json"
     if not base_probes.exists():  # what the base model answers of the forgetting probes (greedy: once)
         probes = study.evaluate(None, study.probes, "paper", 0)
-        base_probes.write_text(
-            json.dumps({"kept": int(sum(q.containment for q in probes.questions)), "n": len(probes.questions)})
-        )
+        base_probes.write_text(json.dumps(probe_count(probes)))
     scratch = Path(tempfile.mkdtemp(prefix="past-storage-"))
     for position, (name, index, passage, seed) in enumerate(todo):
         path = units / f"{slug(name)}-p{index:04d}-s{seed}.json"

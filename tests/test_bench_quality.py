@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from backend.bootstrap import seed_default_skills
+from past.evaluation.report_card import load_probes
 from past.settings import DATA_DIR_ENV
 from tests.machine import TORCH_THREADS
 
@@ -73,6 +74,25 @@ def test_quality_benchmark_writes_its_report(session_settings, tmp_path: Path) -
     assert set(unit["runs"]) == {"sft-synth", "past"} and "sft-synth-training" not in unit["cost"]
     first = json.loads((out / "units" / "p0000-s0.json").read_text())["runs"]["past"]["questions"]
     assert [q["prediction"] for q in unit["runs"]["past"]["questions"]] == [q["prediction"] for q in first]
+
+    # the forgetting probes added later on the same units: nothing answered again, each probe count stored once
+    wrong = subprocess.run([*only, "--probes", "sft-passage"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert wrong.returncode == 2 and "sft-passage cannot be probed" in wrong.stderr
+    probed = subprocess.run(
+        [*only, "--probes", "base,sft-synth,past"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert probed.returncode == 0, probed.stderr[-3000:]
+    again = json.loads((added / "units" / "p0000-s0.json").read_text())
+    assert again["runs"] == unit["runs"], "the probes were added without answering the questions again"
+    n = len(load_probes())
+    assert set(again["probes"]) == {"sft-synth", "past"}
+    assert all(c["n"] == n and 0 <= c["kept"] <= n for c in again["probes"].values())
+    report = json.loads((added / "results.json").read_text())["probes"]
+    assert set(report["fixed"]) == {"base"} and report["n"] == n
+    assert report["systems"]["past"]["mean"] == again["probes"]["past"]["kept"]
+    difference = again["probes"]["past"]["kept"] - again["probes"]["sft-synth"]["kept"]
+    assert report["paired"]["past − sft-synth"]["mean"] == difference
+    assert "Forgetting probes kept of" in (added / "summary.md").read_text()
 
     # the open-book ablation reuses the kept fine-tunes: no training, four systems with the passage in the prompt
     book = tmp_path / "open-book"

@@ -12,6 +12,6 @@ cd "$(dirname "$0")/../../.." || exit 1
   --out bench/results/quality-recall-k2/s0 --data-dir "$PAST_DATA_DIR" --threads 2 || exit 1
 # seeds 1 and 2: the confirmatory analysis fixed in PREREGISTERED.md (λ 4; λ 1 and 2 secondary)
 .venv/bin/python bench/quality.py --skill recall-practice-k2-smollm2-135m --preset recall-practice --prompt recall \
-  --passages 50 --seeds 1,2 --systems sft-synth,past --lam 4 --lambdas 1,2 --sweep-seeds 1,2 \
+  --passages 50 --seeds 1,2 --systems sft-synth,past --lam 4 --lambdas 1,2 --sweep-seeds 1,2 --probes base,sft-synth,past \
   --only-kept --keep-adapters "$KEPT" \
   --out bench/results/quality-recall-k2/confirm --data-dir "$PAST_DATA_DIR" --threads 2 || exit 1

@@ -177,3 +177,15 @@ class AdaptParams:
     def lam_json(self) -> float | dict | None:
         """λ as job parameters and records hold it: None, a number, or a schedule's JSON form."""
         return None if self.lam is None else self.lam.to_json()
+
+
+def preset_mismatch(skill_recipe: dict[str, Any] | None, preset: str) -> str | None:
+    """A plain warning when a skill built for one Stage II preset is injected after another (None when they match
+    or the skill names none): its vector was learned on source models fine-tuned differently from this target."""
+    built_for = (skill_recipe or {}).get("preset")
+    if not built_for or built_for == preset:
+        return None
+    return (
+        f"this skill was built for the preset '{built_for}' (its source models were fine-tuned that way) and is "
+        f"injected after '{preset}': expect a weaker effect, or adapt with '{built_for}'"
+    )

@@ -34,6 +34,7 @@ from past.adapt_params import (
     TOOL_PRESET,
     answer_format,
     preset_epochs,
+    preset_mismatch,
 )
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN, SYNTAX, LambdaError, LambdaSpec
 from studio.adapt_card import Card, card_section, wire_card
@@ -194,6 +195,18 @@ def on_skill(ctx: StudioContext, name: str | None) -> Any:
 
 
 @user_errors
+def preset_fit(ctx: StudioContext, name: str | None, chosen: str | None) -> str:
+    """Before launch, beside the skill: a warning when the skill was built for another preset than the one chosen
+    ('' when they fit, the skill names none, or the name is not a skill of the library)."""
+    if not name or not ctx.skills.exists(name):
+        return ""
+    warning = preset_mismatch(ctx.skills.info(name).recipe, chosen or DEFAULT_PRESET)
+    if not warning:
+        return ""
+    return f"⚠️ {warning[0].upper()}{warning[1:]} (More settings → What to learn from)."
+
+
+@user_errors
 def on_preset(chosen: str | None) -> Any:
     return gr.update(value=preset_epochs(chosen))
 
@@ -309,6 +322,7 @@ class Form:
     skill: gr.Dropdown
     lam: gr.Slider
     skill_note: gr.Markdown
+    fit_note: gr.Markdown
     name: gr.Textbox
     preset: gr.Radio
     steps: gr.Slider
@@ -344,6 +358,7 @@ def form_section() -> Form:
             LAMBDA_MIN, LAMBDA_MAX, value=DEFAULT_LAMBDA, step=0.05, label="4. Strength λ", elem_id="adapt-lam"
         )
     skill_note = gr.Markdown("", elem_id="adapt-skill-note")
+    fit_note = gr.Markdown("", elem_id="adapt-fit-note")
     with gr.Accordion("More settings", open=False):
         name = gr.Textbox(label="Name of the adapted model (optional)", placeholder="e.g. handbook-v1")
         preset = gr.Radio(
@@ -367,7 +382,21 @@ def form_section() -> Form:
         lam_note = gr.Markdown("", elem_id="adapt-lam-note")
     estimate = gr.Markdown("", elem_id="adapt-estimate")
     launch = gr.Button("Launch", variant="primary", elem_id="adapt-launch")
-    return Form(base, collection, skill, lam, skill_note, name, preset, steps, lam_schedule, lam_note, estimate, launch)
+    return Form(
+        base,
+        collection,
+        skill,
+        lam,
+        skill_note,
+        fit_note,
+        name,
+        preset,
+        steps,
+        lam_schedule,
+        lam_note,
+        estimate,
+        launch,
+    )
 
 
 def progress_section() -> tuple[Progress, Card]:
@@ -411,6 +440,8 @@ def wire_form(ctx: StudioContext, form: Form, progress: Progress) -> None:
             show_progress="minimal",
         )
     form.skill.change(bind(on_skill, ctx), form.skill, form.lam, api_name=False)
+    for trigger in (form.skill.change, form.preset.change):  # does the skill fit the preset? said before launch
+        trigger(bind(preset_fit, ctx), [form.skill, form.preset], form.fit_note, api_name=False, show_progress="hidden")
     launch = ctx.guard.editor("adapt", target=launch_target)(bind(do_launch, ctx))
     form.lam_schedule.change(schedule_note, form.lam_schedule, form.lam_note, api_name=False, show_progress="hidden")
     # the schedule last: optional

@@ -7,7 +7,9 @@ jobs are recorded in its store and never run (no runner watches it).
 from __future__ import annotations
 
 import inspect
+import json
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -175,6 +177,28 @@ def test_a_run_without_questions_says_how_to_get_a_card(ctx: StudioContext) -> N
         adapt_card.make_card(ctx, adapt_id)
     with pytest.raises(gr.Error, match="finished adaptation"):
         adapt_card.make_card(ctx, "")
+
+
+def test_the_form_says_before_launch_when_the_skill_was_built_for_another_preset(
+    ctx: StudioContext, tmp_path: Path
+) -> None:
+    built = tmp_path / "built-for-recall"
+    shutil.copytree(ROOT / "assets" / "skills" / SKILL, built)
+    manifest = json.loads((built / "skill.json").read_text())
+    manifest["recipe"] = {**manifest["recipe"], "preset": "recall-practice"}
+    (built / "skill.json").write_text(json.dumps(manifest))
+    ctx.skills.import_path(built, "built-for-recall")
+    note = adapt_tab.preset_fit(ctx, "built-for-recall", "short-notes")
+    assert note.startswith("⚠️ This skill was built for the preset 'recall-practice'")
+    assert "injected after 'short-notes'" in note and "What to learn from" in note
+    assert adapt_tab.preset_fit(ctx, "built-for-recall", "recall-practice") == ""  # fits
+    assert adapt_tab.preset_fit(ctx, SKILL, "recall-practice") == ""  # the bundled skill names no preset
+    assert adapt_tab.preset_fit(ctx, "no-such-skill", "short-notes") == ""  # a typed name: the launch refuses it
+    assert adapt_tab.preset_fit(ctx, None, None) == ""
+    with gr.Blocks() as demo:
+        adapt_tab.render(ctx)
+    fits = [f for f in demo.fns.values() if f.fn.__name__ == "preset_fit"]
+    assert len(fits) == 2 and all(len(f.inputs) == 2 and len(f.outputs) == 1 for f in fits)  # skill and preset
 
 
 def test_the_screen_wires_its_handlers_as_gradio_reads_them(ctx: StudioContext) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from past.adapt_params import preset_mismatch
 from past.documents.chunking import Chunk
 from past.errors import ConfigError
 from past.evaluation import EvalConfig
 from past.evaluation.prompts import PROMPTS, recall_reply, render_prompt, split_reply
 from past.judges import RuleQAJudge, ShortAnswerReward
 from past.pipeline import PRESETS, AdaptConfig, DataRecipe
-from past.pipeline.adapt import preset_mismatch
 from past.pipeline.build_skill import source_adapt_config
 from past.pipeline.data_recipe import supporting_sentence, training_texts
 from past.pipeline.practice import load_practice

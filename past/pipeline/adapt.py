@@ -27,7 +27,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from past.adapt_params import DEFAULT_PRESET, MODES, NEEDS_SKILL, OUTPUTS, TARGET_SFT, AdaptParams
+from past.adapt_params import (
+    DEFAULT_PRESET,
+    MODES,
+    NEEDS_SKILL,
+    OUTPUTS,
+    TARGET_SFT,
+    AdaptParams,
+    preset_mismatch,
+)
 from past.documents.ingest import Document
 from past.errors import ConfigError, PastError
 from past.generators.base import ChatGenerator
@@ -36,18 +44,6 @@ from past.pipeline.state import RunState
 from past.progress import NullReporter, Reporter, ScaledReporter
 from past.skills.lambdas import LambdaSpec
 from past.training.runs import config_from_dict
-
-
-def preset_mismatch(skill_recipe: dict[str, Any] | None, preset: str) -> str | None:
-    """A plain warning when a skill built for one Stage II preset is injected after another (None when they match
-    or the skill names none): its vector was learned on source models fine-tuned differently from this target."""
-    built_for = (skill_recipe or {}).get("preset")
-    if not built_for or built_for == preset:
-        return None
-    return (
-        f"this skill was built for the preset '{built_for}' (its source models were fine-tuned that way) and is "
-        f"injected after '{preset}': expect a weaker effect, or adapt with '{built_for}'"
-    )
 
 
 class StoppedError(PastError):

@@ -11,8 +11,9 @@ from typing import Any
 
 import gradio as gr
 
-from backend.jobs.kinds.build_skill import BuildSkillParams
+from backend.jobs.kinds.build_skill import CUSTOM, BuildSkillParams
 from backend.jobs.params import FieldSpec, describe_params
+from past.adapt_params import PRESETS
 from past.skills.lambdas import DEFAULT_LAMBDA, LAMBDA_MAX, LAMBDA_MIN
 from studio.bind import bind
 from studio.context import StudioContext
@@ -28,8 +29,11 @@ INTRO = (
     "collection*). Each round fine-tunes the base model on part of the documents, then trains it by "
     "reinforcement learning (GRPO) to answer the questions without seeing the text; the change that "
     "practice makes is the skill. More rounds over different documents make the skill less tied to any "
-    "one text. On a CPU, one GRPO step takes about a minute."
+    "one text. Each round's documents are first learned the way Adapt learns targets with the preset the "
+    "skill is for, so the skill is practised in the state it will be added to. On a CPU, one GRPO step takes "
+    "about a minute."
 )
+PRESET_LABEL = "The Adapt preset this skill is for (its source documents are learned the same way)"
 # Sliders/numbers for these fields, with the defaults and help text of the job's schema.
 TUNABLE = ("rounds", "sft_steps", "grpo_steps", "num_generations", "prompts_per_step", "beta", "learning_rate")
 # Plain words for the fields whose schema help is technical (the schema's words stay in brackets).
@@ -60,8 +64,18 @@ def load(ctx: StudioContext) -> tuple[dict[str, Any], str]:
     return picker, latest[0].id if latest else ""
 
 
+def preset_choices() -> list[tuple[str, str]]:
+    """The presets a skill can be built for, in plain words, then 'custom' (the fine-tuning steps field)."""
+    presets = fields()["preset"].choices or []
+    words = {name: PRESETS[name]["description"] for name in presets if name in PRESETS}
+    words[CUSTOM] = "fine-tune each round for the number of steps set below (quick; not how Adapt learns)"
+    return [(f"{name}: {words[name]}", name) for name in presets]
+
+
 @user_errors
-def launch(ctx: StudioContext, skill_name: str, coll: str | None, lam: float, *values: float) -> str:
+def launch(
+    ctx: StudioContext, skill_name: str, coll: str | None, lam: float, preset: str | None, *values: float
+) -> str:
     """Submit the build (``values``: the :data:`TUNABLE` fields in order); a missing choice is a plain error."""
     name = (skill_name or "").strip()
     if not name:
@@ -71,6 +85,7 @@ def launch(ctx: StudioContext, skill_name: str, coll: str | None, lam: float, *v
     if ctx.skills.exists(name):
         raise gr.Error(f"A skill named '{name}' already exists; choose another name.")
     params: dict[str, Any] = {"name": name, "collection": coll, "default_lambda": float(lam)}
+    params["preset"] = preset or fields()["preset"].default
     specs = fields()
     for key, value in zip(TUNABLE, values, strict=True):
         params[key] = float(value) if specs[key].type == "float" else int(value)
@@ -98,6 +113,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             [], label="Source collection (with questions)", allow_custom_value=True, elem_id="build-collection"
         )
         default_lambda = gr.Slider(LAMBDA_MIN, LAMBDA_MAX, value=DEFAULT_LAMBDA, step=0.05, label=LAMBDA_LABEL)
+    preset = gr.Radio(preset_choices(), value=specs["preset"].default, label=PRESET_LABEL, elem_id="build-preset")
     with gr.Accordion("Training settings (sensible defaults)", open=False), gr.Row():
         inputs = [
             gr.Number(
@@ -118,7 +134,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     timer = gr.Timer(3.0)
 
     submit = ctx.guard.editor("build_skill", target=0)(bind(launch, ctx))
-    launch_btn.click(submit, [name, collection, default_lambda, *inputs], job_id, api_name="build_skill")
+    launch_btn.click(submit, [name, collection, default_lambda, preset, *inputs], job_id, api_name="build_skill")
     watched = [status, curves, log, launch_btn]
     job_id.change(bind(watch, ctx), job_id, watched, api_name=False)
     timer.tick(bind(watch, ctx), job_id, watched, api_name=False, show_progress="hidden")

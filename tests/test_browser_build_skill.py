@@ -1,9 +1,9 @@
 """End to end in a real browser, on the default model: build a skill in the studio and use it.
 
-Upload a source document and its questions, build a tiny skill on the "Build a skill" screen (one round,
-two SFT and two GRPO steps), watch the live reward curve appear while the job runs, find the skill in the
-Skill library with its orthogonality analysis, and adapt another document with it on the Adapt screen.
-Screenshots of each screen go to test-output/<test name>/.
+Upload a source document and its questions, build a tiny skill on the "Build a skill" screen (one round, two
+SFT steps of its own instead of an Adapt preset, two GRPO steps), watch the live reward curve appear while the
+job runs, find the skill in the Skill library with its orthogonality analysis, and adapt another document with
+it on the Adapt screen. Screenshots of each screen go to test-output/<test name>/.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def test_build_a_tiny_skill_see_it_in_the_library_and_adapt_with_it(
         page.get_by_role("tab", name="Build a skill", exact=True).click()
         page.locator("#build-name").locator("textarea, input").first.fill(SKILL)
         pick(page, "build-collection", SOURCE_COLLECTION)
+        page.locator("#build-preset label", has_text="custom").click()  # the steps below, not a whole preset
         page.get_by_text("Training settings (sensible defaults)", exact=True).click()
         for key, value in TINY_BUILD.items():
             number = page.locator(f"#build-{key} input[type=number]")
@@ -75,6 +76,7 @@ def test_build_a_tiny_skill_see_it_in_the_library_and_adapt_with_it(
         build_seconds = time.monotonic() - started
         build = service.list(kind="pipeline.build_skill", limit=1)[0]
         assert build.params["grpo_steps"] == 2 and build.params["num_generations"] == 2
+        assert build.params["preset"] == "custom" and build.params["sft_steps"] == 2
         page.screenshot(path=output_dir / "3-build-done.png", full_page=True)
 
         # 4. Skill library: the new skill with its analysis (SFT update vs the RL skill, layer by layer).

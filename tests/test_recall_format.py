@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from backend.jobs.errors import ParamTypeError
+from backend.jobs.kinds.build_skill import BuildSkillParams, recipe_for
+from backend.jobs.params import build_params
 from past.adapt_params import preset_mismatch
 from past.documents.chunking import Chunk
 from past.errors import ConfigError
@@ -119,6 +122,25 @@ def test_a_skill_built_for_a_preset_trains_its_sources_with_that_preset() -> Non
     # a recipe without a preset keeps its own settings
     own = source_adapt_config(SkillRecipe(name="s", sources=["x"], sft={"num_train_epochs": 2}), k=1)
     assert own.stages[0].sft["num_train_epochs"] == 2 and own.preset == "custom"
+
+
+def test_the_build_screen_builds_a_skill_for_an_adapt_preset() -> None:
+    """The studio's Build job names the preset its skill is for: sources learned as that preset's targets, and a
+    recall-format preset practised in its format, rewarded on the answer line, with room for the recalled line."""
+    params = {"name": "s", "collection": "c", "sft_steps": 7}
+    recall = recipe_for(build_params(BuildSkillParams, {**params, "preset": "recall-practice"}), "c")
+    assert recall.preset == "recall-practice" and recall.grpo["prompts"] == ["recall"]
+    assert recall.grpo["max_completion_length"] == 96 and recall.reward == {"kind": "rule"}
+    target = AdaptConfig.from_preset("recall-practice", mode="sft", seed=0).stages[0].sft
+    source = source_adapt_config(recall, k=1).stages[0].sft
+    assert {k: v for k, v in source.items() if k != "seed"} == {k: v for k, v in target.items() if k != "seed"}
+    default = recipe_for(build_params(BuildSkillParams, params), "c")  # the Adapt default: short-notes
+    assert default.preset == "short-notes" and "prompts" not in default.grpo
+    assert default.reward["kind"] == "short-answer" and default.grpo["max_completion_length"] == 24
+    custom = recipe_for(build_params(BuildSkillParams, {**params, "preset": "custom"}), "c")
+    assert custom.preset is None and custom.sft_settings()["max_steps"] == 7
+    with pytest.raises(ParamTypeError, match="'preset' must be one of"):
+        build_params(BuildSkillParams, {**params, "preset": "tool-docs"})  # tool-use skills are built elsewhere
 
 
 def test_adapt_warns_when_the_skill_was_built_for_another_preset() -> None:

@@ -268,12 +268,12 @@ def test_jobs_actions(ctx) -> None:
 def test_build_launch_checks_its_inputs(ctx) -> None:
     values = [1, 5, 2, 2, 1, 0.0, 1e-4]
     with pytest.raises(gr.Error, match="Give the new skill a name"):
-        build_tab.launch(ctx, " ", "c", 1.0, *values)
+        build_tab.launch(ctx, " ", "c", 1.0, "custom", *values)
     with pytest.raises(gr.Error, match="Choose a collection that has questions"):
-        build_tab.launch(ctx, "new", None, 1.0, *values)
+        build_tab.launch(ctx, "new", None, 1.0, "custom", *values)
     ctx.skills.import_path(BUNDLED, "taken")
     with pytest.raises(gr.Error, match="'taken' already exists"):
-        build_tab.launch(ctx, " taken ", "c", 1.0, *values)
+        build_tab.launch(ctx, " taken ", "c", 1.0, "custom", *values)
     beta = build_tab.field_help(build_tab.fields()["beta"])
     assert beta.startswith("how strongly practice is held close") and "KL penalty towards" in beta
     assert build_tab.watch(ctx, "")[3]["interactive"] is True

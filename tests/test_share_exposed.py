@@ -109,7 +109,7 @@ def test_exposed_studio_refuses_outside_paths_and_viewer_changes(
             "/delete_skill": (SKILL, True, "default"),
             "/export_skill": (SKILL,),
             "/adapt": ("default", "exposed", SKILL, 1.0, "", 1, DEFAULT_PRESET),
-            "/build_skill": ("viewer-skill", "exposed", 1.0, 1, 1, 1, 2, 1, 0.0, 1e-5),
+            "/build_skill": ("viewer-skill", "exposed", 1.0, "custom", 1, 1, 1, 2, 1, 0.0, 1e-5),
             "/evaluate": (["default"], "exposed", "rule", 8, 1, "", "", ""),
             "/attach_questions": (handle_file(str(ROOT / "assets/documents/isle-of-vessary.qa.json")), "exposed"),
             "/cancel_job": (jobs_before[0] if jobs_before else "nojob",),

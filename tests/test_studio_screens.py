@@ -101,9 +101,9 @@ def test_adapt_refuses_without_documents_and_starts_a_job(client: Client, sessio
 
 def test_build_a_skill_checks_its_inputs(client: Client) -> None:
     with pytest.raises(Exception, match="Give the new skill a name"):
-        client.predict("", "screens", 1.0, 1, 5, 2, 2, 1, 0.0, 1e-4, api_name="/build_skill")
+        client.predict("", "screens", 1.0, "custom", 1, 5, 2, 2, 1, 0.0, 1e-4, api_name="/build_skill")
     with pytest.raises(Exception, match="already exists"):
-        client.predict(DEFAULT_SKILL, "screens", 1.0, 1, 5, 2, 2, 1, 0.0, 1e-4, api_name="/build_skill")
+        client.predict(DEFAULT_SKILL, "screens", 1.0, "custom", 1, 5, 2, 2, 1, 0.0, 1e-4, api_name="/build_skill")
 
 
 def test_jobs_screen_cancels_a_running_job(client: Client, session_settings: Settings) -> None:

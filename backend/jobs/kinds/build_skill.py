@@ -13,8 +13,12 @@ from dataclasses import dataclass
 
 from backend.jobs.kind import JobContext, JobKind
 from backend.jobs.params import param
+from past.adapt_params import DEFAULT_PRESET, PRESETS, TOOL_PRESET, answer_format
 from past.numbers import BETA, COUNT, GENERATIONS, LEARNING_RATE, SEED, STEPS, TOKENS
 from past.paths import check_name
+
+CUSTOM = "custom"  # sources fine-tuned for sft_steps steps, not as any Adapt preset
+SOURCE_PRESETS = [name for name in PRESETS if name != TOOL_PRESET]  # text QA (tool-use skills: past.tools)
 
 
 @dataclass
@@ -27,13 +31,22 @@ class BuildSkillParams:
         1, bounds=COUNT, help="rounds K over disjoint parts of the collection (more = more general skill)"
     )
     base: str = param("default", help="base model the skill is built on", ref="model")
-    sft_steps: int = param(30, bounds=STEPS, help="fine-tuning steps per round")
+    preset: str = param(
+        DEFAULT_PRESET,
+        choices=[*SOURCE_PRESETS, CUSTOM],
+        help="the Adapt preset the skill is for: each round's source documents are fine-tuned exactly as Adapt "
+        "fine-tunes targets with it (one recipe for both, as in the paper), and a preset that trains the "
+        f"recall-then-answer format practises in it; '{CUSTOM}': sft_steps steps",
+    )
+    sft_steps: int = param(30, bounds=STEPS, help=f"fine-tuning steps per round (preset '{CUSTOM}' only)")
     grpo_steps: int = param(12, bounds=STEPS, help="reinforcement-learning (GRPO) steps per round")
     num_generations: int = param(4, bounds=GENERATIONS, help="answers sampled per question in GRPO (group size)")
     prompts_per_step: int = param(2, bounds=COUNT, help="questions per GRPO step")
     beta: float = param(0.0, bounds=BETA, help="KL penalty towards the fine-tuned model")
     learning_rate: float = param(1e-4, bounds=LEARNING_RATE, help="GRPO learning rate")
-    max_completion_length: int = param(24, bounds=TOKENS, help="longest sampled answer (tokens)")
+    max_completion_length: int = param(
+        24, bounds=TOKENS, help="longest sampled answer (tokens; a recall-then-answer skill gets at least 96)"
+    )
     default_lambda: float = param(1.0, help="recommended strength λ stored with the skill")
     seed: int = param(0, bounds=SEED, help="random seed")
 
@@ -73,29 +86,39 @@ def round_sources(docs: list, qa_set, rounds: int) -> list:
 
 
 def recipe_for(params: BuildSkillParams, collection: str):
-    """The Stage I recipe of these parameters (sources come from the collection)."""
+    """The Stage I recipe of these parameters (sources come from the collection): sources fine-tuned as the
+    preset fine-tunes targets; a preset read in the recall-then-answer format practises in it, rewarded on the
+    answer line alone (the rule judge: reciting earns nothing), with room for a sentence and the answer."""
+    from past.evaluation.prompts import ANSWER_TOKENS
     from past.pipeline.recipe import SkillRecipe
 
-    return SkillRecipe.from_dict(
-        {
-            "name": params.name,
-            "k": params.rounds,
-            "description": f"Closed-book QA skill built in PaST Studio from the collection '{collection}'.",
-            "base_model": params.base,
-            "seed": params.seed,
-            "sft": {"max_steps": params.sft_steps, "save_steps": 10},
-            "grpo": {
-                "max_steps": params.grpo_steps,
-                "num_generations": params.num_generations,
-                "prompts_per_step": params.prompts_per_step,
-                "beta": params.beta,
-                "learning_rate": params.learning_rate,
-                "max_completion_length": params.max_completion_length,
-                "save_steps": 3,
-            },
-            "default_lambda": params.default_lambda,
-        }
-    )
+    recipe = {
+        "name": params.name,
+        "k": params.rounds,
+        "description": f"Closed-book QA skill built in PaST Studio from the collection '{collection}'.",
+        "base_model": params.base,
+        "seed": params.seed,
+        "sft": {"max_steps": params.sft_steps, "save_steps": 10},
+        "grpo": {
+            "max_steps": params.grpo_steps,
+            "num_generations": params.num_generations,
+            "prompts_per_step": params.prompts_per_step,
+            "beta": params.beta,
+            "learning_rate": params.learning_rate,
+            "max_completion_length": params.max_completion_length,
+            "save_steps": 3,
+        },
+        "default_lambda": params.default_lambda,
+    }
+    if params.preset != CUSTOM:
+        recipe["preset"] = params.preset
+        del recipe["sft"]  # the preset's own settings
+    family = answer_format(params.preset)
+    if family != "paper":
+        room = max(params.max_completion_length, ANSWER_TOKENS[family])
+        recipe["grpo"] |= {"prompts": [family], "max_completion_length": room}
+        recipe["reward"] = {"kind": "rule"}
+    return SkillRecipe.from_dict(recipe)
 
 
 def run(params: BuildSkillParams, ctx: JobContext) -> dict:

@@ -186,20 +186,26 @@ def built_section(manifest: SkillManifest) -> str:
         lines.append(f"- **From the documents ({len(documents)}):** {shown}{more}")
     if question_files:
         lines.append(f"- **With the question files:** {', '.join(question_files)}")
-    sft, grpo = recipe.get("sft") or {}, recipe.get("grpo") or {}
-    if sft or grpo:
+    sft, grpo, preset = recipe.get("sft") or {}, recipe.get("grpo") or {}, recipe.get("preset")
+    if sft or grpo or preset:
         epochs = sft.get("num_train_epochs")
         sft_length = (
             f"{epochs:g} epoch(s)" if not sft.get("max_steps") and epochs else f"{sft.get('max_steps', '?')} steps"
         )
+        learned = f"as the Adapt preset '{preset}'" if preset else f"{sft_length}"
         lines.append(
-            f"- **Recipe:** fine-tuning {sft_length} per round, practice (GRPO) "
+            f"- **Recipe:** fine-tuning {learned} per round, practice (GRPO) "
             f"{grpo.get('max_steps', '?')} steps per round, seed(s) {recipe.get('seeds', recipe.get('seed', '?'))}"
         )
-    if recipe.get("preset"):
+    if preset:
         lines.append(
-            f"- **Built for:** the Adapt preset '{recipe['preset']}' (its source documents were fine-tuned exactly as "
+            f"- **Built for:** the Adapt preset '{preset}' (its source documents were fine-tuned exactly as "
             "that preset fine-tunes yours)"
+        )
+    elif sft:
+        lines.append(
+            "- **Built for:** no Adapt preset (its source documents were fine-tuned with the recipe above, not as "
+            "Adapt fine-tunes yours)"
         )
     lines += practice_lines(manifest.metrics or {}, recipe)
     if manifest.created_at:

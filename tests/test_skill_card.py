@@ -19,6 +19,7 @@ def test_card_of_the_bundled_skill() -> None:
     assert "From the documents (100):" in card and "and 88 more" in card and "estonian-language-0000" in card
     assert "2 round(s)" in card and "62bcafa08d1a52b8" in card
     assert "fine-tuning 2 epoch(s) per round, practice (GRPO) 60 steps per round" in card
+    assert "Built for:** no Adapt preset" in card  # its sources were not learned as targets are
     # what it measurably does (the quality benchmark's numbers, with intervals and what they were measured on)
     evaluation = manifest.metrics["evaluation"]
     for system, words in (("base", "the base model alone"), ("past", "fine-tuned + this skill")):
@@ -35,6 +36,14 @@ def test_card_of_the_bundled_skill() -> None:
     assert "SFT (round 2) vs RL skill v2: mean |cos| 0.002" in card
     assert "control: SFT (round 2) vs SFT (round 1), disjoint documents: mean |cos| 0.009" in card
     assert "model.layers.0.mlp" not in card
+
+
+def test_card_of_a_skill_built_for_a_preset_says_how_its_sources_learned() -> None:
+    manifest = SkillManifest.read(BUNDLED)
+    recipe = {**manifest.recipe, "preset": "recall-practice", "sft": {}}
+    card = skill_card(dataclasses.replace(manifest, recipe=recipe))
+    assert "fine-tuning as the Adapt preset 'recall-practice' per round, practice (GRPO) 60 steps" in card
+    assert "Built for:** the Adapt preset 'recall-practice'" in card and "no Adapt preset" not in card
 
 
 def test_card_without_measurements_or_analysis(tmp_path: Path) -> None:

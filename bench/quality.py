@@ -114,6 +114,7 @@ class Bench:
     """Loaded once per process: the base model path, the skill, the judges, the evaluation settings."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        from backend.bootstrap import seed_default_skills
         from past.evaluation import EvalConfig
         from past.judges import RuleQAJudge, make_judge
         from past.models import ModelRegistry
@@ -125,6 +126,7 @@ class Bench:
         self.settings = Settings.load(args.data_dir).ensure()
         registry = ModelRegistry(self.settings)
         registry.ensure_default()
+        seed_default_skills(self.settings)  # the bundled skills, as the studio's first start adds them
         self.base = registry.resolve(args.model).path
         self.skill = SkillLibrary(self.settings).resolve(args.skill) if args.skill else None
         self.judge = RuleQAJudge()

@@ -44,7 +44,7 @@ from studio.errors import user_errors
 from studio.job_view import status_html
 from studio.recall_view import FORMAT_KEY, format_for
 from studio.screen import OnLoad, StudioUI
-from studio.skill_choice import offered_skills
+from studio.skill_choice import built_for_preset, offered_skills
 
 KIND = "pipeline.adapt"
 SIDES_KEY = "ab_chat.sides"
@@ -196,14 +196,21 @@ def on_skill(ctx: StudioContext, name: str | None) -> Any:
 
 @user_errors
 def preset_fit(ctx: StudioContext, name: str | None, chosen: str | None) -> str:
-    """Before launch, beside the skill: a warning when the skill was built for another preset than the one chosen
-    ('' when they fit, the skill names none, or the name is not a skill of the library)."""
+    """Before launch, beside the skill: a warning when the skill was built for another preset than the one chosen,
+    and the library's skill built for the chosen one if there is one ('' when they fit, when the skill names no
+    preset and none other fits better, or when the name is not a skill of the library)."""
     if not name or not ctx.skills.exists(name):
         return ""
-    warning = preset_mismatch(ctx.skills.info(name).recipe, chosen or DEFAULT_PRESET)
-    if not warning:
+    chosen = chosen or DEFAULT_PRESET
+    info = ctx.skills.info(name)
+    if (info.recipe or {}).get("preset") == chosen:
         return ""
-    return f"⚠️ {warning[0].upper()}{warning[1:]} (More settings → What to learn from)."
+    others = built_for_preset(ctx.skills.list(), chosen, info.base_fingerprint, but=name)
+    hint = f" The library's '{others[0]}' was built for '{chosen}'." if others else ""
+    warning = preset_mismatch(info.recipe, chosen)
+    if not warning:
+        return f"ℹ️{hint}" if hint else ""
+    return f"⚠️ {warning[0].upper()}{warning[1:]} (More settings → What to learn from).{hint}"
 
 
 @user_errors

@@ -192,7 +192,10 @@ def test_the_form_says_before_launch_when_the_skill_was_built_for_another_preset
     assert note.startswith("⚠️ This skill was built for the preset 'recall-practice'")
     assert "injected after 'short-notes'" in note and "What to learn from" in note
     assert adapt_tab.preset_fit(ctx, "built-for-recall", "recall-practice") == ""  # fits
-    assert adapt_tab.preset_fit(ctx, SKILL, "recall-practice") == ""  # the bundled skill names no preset
+    # a skill naming no preset: no warning, but the library's skill built for the chosen preset is named
+    assert adapt_tab.preset_fit(ctx, SKILL, "recall-practice").startswith("ℹ️ The library's ")
+    assert "was built for 'recall-practice'" in adapt_tab.preset_fit(ctx, SKILL, "recall-practice")
+    assert adapt_tab.preset_fit(ctx, SKILL, "short-notes") == ""  # none built for short-notes
     assert adapt_tab.preset_fit(ctx, "no-such-skill", "short-notes") == ""  # a typed name: the launch refuses it
     assert adapt_tab.preset_fit(ctx, None, None) == ""
     with gr.Blocks() as demo:

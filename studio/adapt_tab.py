@@ -202,6 +202,8 @@ def preset_fit(ctx: StudioContext, name: str | None, chosen: str | None) -> str:
     if not name or not ctx.skills.exists(name):
         return ""
     chosen = chosen or DEFAULT_PRESET
+    if chosen not in PRESETS:  # whatever a share link sends: only a preset's name is echoed (the launch refuses it)
+        return ""
     info = ctx.skills.info(name)
     if (info.recipe or {}).get("preset") == chosen:
         return ""

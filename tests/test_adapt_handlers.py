@@ -198,6 +198,7 @@ def test_the_form_says_before_launch_when_the_skill_was_built_for_another_preset
     assert adapt_tab.preset_fit(ctx, SKILL, "short-notes") == ""  # none built for short-notes
     assert adapt_tab.preset_fit(ctx, "no-such-skill", "short-notes") == ""  # a typed name: the launch refuses it
     assert adapt_tab.preset_fit(ctx, None, None) == ""
+    assert adapt_tab.preset_fit(ctx, "built-for-recall", "<img src=x onerror=alert(1)>") == ""  # not echoed
     with gr.Blocks() as demo:
         adapt_tab.render(ctx)
     fits = [f for f in demo.fns.values() if f.fn.__name__ == "preset_fit"]

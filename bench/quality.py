@@ -87,12 +87,19 @@ def kept_path(root: str | Path, index: int, seed: int, preset: str) -> Path:
     return Path(root) / f"p{index:04d}-s{seed}-{preset}"
 
 
-def keep_adapter(adapter: Path, target: Path) -> Path:
-    """Copy ``adapter`` to ``target`` atomically and return ``target``; one kept first (a shard, another run) wins."""
+KEPT_TRAINING = "kept-training.json"  # beside a kept fine-tune: what training it cost, for the other benchmark
+
+
+def keep_adapter(adapter: Path, target: Path, training: dict[str, Any] | None = None) -> Path:
+    """Copy ``adapter`` to ``target`` atomically and return ``target``; one kept first (a shard, another run) wins.
+    ``training`` (CPU and wall seconds, the stage record) is kept beside it, so a benchmark that reuses the fine-tune
+    reports what it cost to train."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(target.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(adapter, staging)
+    if training is not None:
+        (staging / KEPT_TRAINING).write_text(json.dumps(training, default=str))
     try:
         staging.replace(target)
     except OSError:  # another process (a shard, an ablation run) kept this fine-tune first: use that one
@@ -100,6 +107,26 @@ def keep_adapter(adapter: Path, target: Path) -> Path:
             raise
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def training_record(config, adapted, cpu: float, wall: float) -> dict[str, Any]:
+    """What :func:`keep_adapter` keeps beside a fine-tune: the settings it was trained with (seed and stages, for a
+    benchmark reusing it to check they are its own), its CPU and wall seconds, the stage record."""
+    from dataclasses import asdict
+
+    return {
+        "seed": config.seed,
+        "stages": [asdict(stage) for stage in config.stages],
+        "train_cpu_s": round(cpu, 2),
+        "train_wall_s": round(wall, 2),
+        "stage": adapted.stages[0],
+    }
+
+
+def kept_training(kept: Path) -> dict[str, Any] | None:
+    """What :func:`keep_adapter` recorded of the training of a kept fine-tune (None: kept without a record)."""
+    path = kept / KEPT_TRAINING
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 PROBED = ("base", "skill-only", "sft-synth", "past")  # and past@λ: the systems --probes can ask
@@ -179,18 +206,19 @@ class Bench:
             return None
         return kept_path(self.args.keep_adapters, index, seed, self.preset)
 
-    def keep(self, adapter: Path, index: int, seed: int) -> Path:
+    def keep(self, adapter: Path, index: int, seed: int, training: dict[str, Any] | None = None) -> Path:
         """The ``--preset`` fine-tune of (passage, seed), kept for systems added later (or used in place)."""
         target = self.kept_adapter(index, seed)
-        return adapter if target is None else keep_adapter(adapter, target)
+        return adapter if target is None else keep_adapter(adapter, target, training)
 
     def inject(self, baseline: str, lam: float, out: Path) -> str:
         from past.skills import inject
 
         return str(inject((self.base, Path(baseline)), [(self.skill, lam)], out, output="adapter", overwrite=True).path)
 
-    def adapt(self, document, preset: str, mode: str, seed: int, run_dir: Path, source_model: str | None = None):
-        from past.pipeline.adapt import AdaptConfig, adapt
+    def adapt_config(self, preset: str, mode: str, seed: int):
+        """The AdaptConfig this benchmark trains ``preset`` with: the preset, with this run's ablation overrides."""
+        from past.pipeline.adapt import AdaptConfig
 
         config = AdaptConfig.from_preset(preset, mode=mode, lam=self.lam if mode != "sft" else None, seed=seed)
         synthesis = getattr(self.args, "synthesis", None)
@@ -200,6 +228,12 @@ class Bench:
         if self.args.epochs is not None:
             for stage in config.stages:
                 stage.sft = {**stage.sft, "max_steps": 0, "num_train_epochs": self.args.epochs}
+        return config
+
+    def adapt(self, document, preset: str, mode: str, seed: int, run_dir: Path, source_model: str | None = None):
+        from past.pipeline.adapt import adapt
+
+        config = self.adapt_config(preset, mode, seed)
         skill = self.skill if mode in ("past", "pre_injection") else None
         return adapt(self.base, [document], config, run_dir, skill=skill, source_model=source_model)
 
@@ -251,7 +285,8 @@ def run_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch: Path,
         if kept is None or not kept.is_dir():
             adapted, cpu, wall = timed(lambda: bench.adapt(document, bench.preset, "sft", seed, work / "synth"))
             cost["sft-synth-training"] = {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
-            kept = bench.keep(Path(adapted.adapter), index, seed)
+            training = training_record(bench.adapt_config(bench.preset, "sft", seed), adapted, cpu, wall)
+            kept = bench.keep(Path(adapted.adapter), index, seed, training)
         if "sft-synth" in need:
             result, ecpu, ewall = timed(lambda: bench.evaluate("sft-synth", kept, qa, seed))
             train = cost.get("sft-synth-training", {"cpu_s": 0.0, "wall_s": 0.0})

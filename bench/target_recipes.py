@@ -15,7 +15,9 @@ in the recall format mixed in, and practice passages from other articles with th
 ``DataRecipe.practice``) in the recall or the direct format.
 Units (recipe, passage, seed) are resumable JSON files in ``OUT/units``. With ``--keep-adapters KEPT`` the
 fine-tunes of recipes that equal an Adapt preset (``same_as``) are kept under ``bench/quality.py``'s names, so its
-``past`` and ``skill-only`` systems run on them with ``--only-kept`` and no target is trained twice.
+``past`` and ``skill-only`` systems run on them with ``--only-kept`` and no target is trained twice; the other way
+round, a fine-tune ``bench/quality.py`` kept there is this study's unit of that recipe (evaluated, not retrained),
+and ``--only-kept`` runs just the passages and seeds it has kept.
 
     python bench/target_recipes.py --passages 20 --out bench/results/storage [--recipes a,b] [--shard 0/1]
     python bench/target_recipes.py --passages 20 --out bench/results/storage --report-only
@@ -38,7 +40,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality import keep_adapter, kept_path, probe_count, select_passages  # a sibling benchmark script
+from quality import (  # a sibling benchmark script
+    keep_adapter,
+    kept_path,
+    kept_training,
+    probe_count,
+    select_passages,
+    training_record,
+)
 from records import write_record
 from tables import estimate, row, table
 
@@ -170,18 +179,40 @@ class Study:
             self.controls[(name, seed)] = adapted
         return adapted, time.process_time() - cpu, time.perf_counter() - wall
 
-    def unit(self, name: str, index: int, passage: tuple, seed: int, work: Path) -> dict[str, Any]:
-        document, qa = passage
-        adapted, train_cpu, train_wall = self.train(name, document, seed, work)
+    def kept(self, name: str, index: int, seed: int) -> Path | None:
+        """The kept fine-tune of a recipe that equals a preset (``same_as``) on (passage, seed), if one is kept and
+        its record says it was trained with exactly this recipe's settings and seed (not, say, a shortened run's)."""
         preset = RECIPES[name].get("same_as")
-        if self.args.keep_adapters and preset:  # bench/quality.py's systems (past, …) reuse it without training
-            keep_adapter(Path(adapted.adapter), kept_path(self.args.keep_adapters, index, seed, preset))
+        if not (self.args.keep_adapters and preset):
+            return None
+        path = kept_path(self.args.keep_adapters, index, seed, preset)
+        training = kept_training(path) if path.is_dir() else None
+        if training is None:
+            return None
+        config = recipe_config(name, seed)
+        mine = json.loads(json.dumps([asdict(stage) for stage in config.stages], default=str))
+        return path if training.get("seed") == seed and training.get("stages") == mine else None
+
+    def unit(self, name: str, index: int, passage: tuple, seed: int, work: Path) -> dict[str, Any]:
+        """One recipe on one (passage, seed). A fine-tune kept by either benchmark for the preset the recipe equals
+        is that recipe's fine-tune (same data, SFT and seed; a test checks they train alike, and on CPU the same
+        seed gives the same weights): it is evaluated here, not trained twice, and its recorded cost is reported."""
+        document, qa = passage
+        kept = self.kept(name, index, seed)
+        if kept is not None:
+            adapter, training = kept, kept_training(kept) or {}
+        else:
+            adapted, cpu, wall = self.train(name, document, seed, work)
+            adapter, training = Path(adapted.adapter), training_record(recipe_config(name, seed), adapted, cpu, wall)
+            preset = RECIPES[name].get("same_as")
+            if self.args.keep_adapters and preset:  # bench/quality.py's systems (past, …) reuse it without training
+                keep_adapter(adapter, kept_path(self.args.keep_adapters, index, seed, preset), training)
+        stage = training["stage"]
         # The recall family only where the recipe trains its format: a fine-tune on text alone never writes an
         # answer line (measured: 0 of 5 on the first passage, 96 tokens of recitation each, 10x the direct cost).
         families = RECIPES[name].get("families", ("paper",))
-        runs = {family: asdict(self.evaluate(Path(adapted.adapter), qa, family, seed)) for family in families}
-        probes = self.evaluate(Path(adapted.adapter), self.probes, "paper", seed)
-        stage = adapted.stages[0]
+        runs = {family: asdict(self.evaluate(adapter, qa, family, seed)) for family in families}
+        probes = self.evaluate(adapter, self.probes, "paper", seed)
         return {
             "recipe": name,
             "passage": index,
@@ -189,8 +220,9 @@ class Study:
             "seed": seed,
             "runs": runs,
             "probes": probe_count(probes),
-            "train_cpu_s": round(train_cpu, 2),
-            "train_wall_s": round(train_wall, 2),
+            "train_cpu_s": training["train_cpu_s"],  # a kept fine-tune's: what its training cost where it ran
+            "train_wall_s": training["train_wall_s"],
+            "trained": "kept" if kept is not None else "here",
             "texts": stage.get("texts") if isinstance(stage, dict) else None,
             "stage": stage,
         }
@@ -215,6 +247,9 @@ def run(args: argparse.Namespace) -> None:
     names = args.recipes.split(",") if args.recipes else SCREEN
     todo = [("base", index, passage, 0) for index, passage in chosen]
     todo += [(name, index, passage, seed) for seed in args.seeds for index, passage in chosen for name in names]
+    if args.only_kept:  # the (passage, seed) pairs whose fine-tune of a same_as recipe is kept; all recipes on those
+        kept = {(index, seed) for name, index, _, seed in todo if name != "base" and study.kept(name, index, seed)}
+        todo = [t for t in todo if (t[1], t[3]) in kept or (t[0] == "base" and t[1] in {i for i, _ in kept})]
     shard, shards = (int(x) for x in args.shard.split("/"))
     base_probes = Path(args.out) / "base_probes.json"
     if not base_probes.exists():  # what the base model answers of the forgetting probes (greedy: once)
@@ -308,8 +343,9 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
                 sum(bool(q["prediction"]) for _, q in questions) / max(len(questions), 1), 4
             )
         if name != "base":
-            entry["cpu_min_per_passage"] = round(sum(u["train_cpu_s"] for u in mine) / len(mine) / 60, 3)
-            entry["cpu_min_median"] = round(statistics.median(u["train_cpu_s"] for u in mine) / 60, 3)
+            costs = [u["train_cpu_s"] for u in mine if u.get("train_cpu_s") is not None]  # a kept one may lack it
+            entry["cpu_min_per_passage"] = round(sum(costs) / len(costs) / 60, 3) if costs else None
+            entry["cpu_min_median"] = round(statistics.median(costs) / 60, 3) if costs else None
             entry["probes_kept"] = round(sum(u["probes"]["kept"] for u in mine) / len(mine), 2)
             entry["probes_n"] = mine[0]["probes"]["n"]
             baseline = by_recipe.get(BASELINE, [])
@@ -333,9 +369,9 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
                     if all(family in u["runs"] for u in a_units + b_units)
                 }
                 gain = entry["paper"]["f1"]["mean"] - summary["recipes"].get(BASELINE, entry)["paper"]["f1"]["mean"]
-                extra = entry["cpu_min_per_passage"] - summary["recipes"].get(BASELINE, entry).get(
-                    "cpu_min_per_passage", 0
-                )
+                mine_cost = entry["cpu_min_per_passage"]
+                base_cost = summary["recipes"].get(BASELINE, entry).get("cpu_min_per_passage")
+                extra = mine_cost - base_cost if mine_cost is not None and base_cost is not None else 0.0
                 entry["f1_gain_per_extra_cpu_min"] = round(gain / extra, 4) if abs(extra) > 1e-6 else None
             # what a user gets: the recipe in its own answer format against today's default read directly
             if name != BASELINE and baseline:
@@ -461,10 +497,18 @@ def main() -> None:
     parser.add_argument(
         "--keep-adapters",
         help="keep the fine-tunes of recipes that equal an Adapt preset here, named as bench/quality.py's "
-        "--keep-adapters (its past and skill systems then reuse them)",
+        "--keep-adapters (its past and skill systems then reuse them); one already kept there is reused",
+    )
+    parser.add_argument(
+        "--only-kept",
+        action="store_true",
+        help="run only the (passage, seed) pairs where a same_as recipe's fine-tune is kept (e.g. by a "
+        "bench/quality.py run), every chosen recipe on them",
     )
     args = parser.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]
+    if args.only_kept and not args.keep_adapters:
+        parser.error("--only-kept needs --keep-adapters (the folder of kept fine-tunes)")
     names = args.recipes.split(",") if args.recipes else SCREEN
     unknown = [n for n in names if n not in RECIPES]
     if unknown:

@@ -58,6 +58,10 @@ def test_quality_benchmark_writes_its_report(session_settings, tmp_path: Path) -
     assert "| past − sft-synth |" in (out / "summary.md").read_text()
     assert "plotly" in (out / "chart.html").read_text()[:5000].lower()
     assert len(list((out / "units").glob("p*.json"))) == 2  # the passage: seedless + seed 0
+    # the kept fine-tune carries how it was trained: bench/target_recipes.py reuses it only as the same recipe
+    (kept,) = (tmp_path / "kept").iterdir()
+    record = json.loads((kept / "kept-training.json").read_text())
+    assert record["seed"] == 0 and record["stages"][0]["sft"]["num_train_epochs"] == 1 and record["train_cpu_s"] > 0
 
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "done" not in again.stdout  # resumed: every unit was already there

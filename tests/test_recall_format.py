@@ -4,6 +4,7 @@ scored; Stage I trains its sources with the preset it is built for and records w
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -218,10 +219,46 @@ def test_storage_recipes_kept_as_a_preset_train_exactly_as_that_preset() -> None
     assert "same_as" not in recipes.RECIPES["practice3 recall control"]
 
 
+def test_a_fine_tune_kept_by_the_quality_benchmark_is_reused_only_when_trained_as_the_recipe(tmp_path: Path) -> None:
+    """bench/quality.py keeps its preset fine-tunes with a record of how they were trained; the storage study takes
+    such a fine-tune as its unit of the equal recipe (evaluated, not retrained, its training cost reported) only when
+    the record says the same stages and seed: not a shortened run's (--epochs), not another seed's, not one kept
+    without a record."""
+    from types import SimpleNamespace
+
+    recipes = load_bench("target_recipes")
+    study = object.__new__(recipes.Study)
+    study.args = SimpleNamespace(keep_adapters=str(tmp_path))
+    name, preset = "practice3 recall e10 b1", "recall-practice"
+    adapted = SimpleNamespace(stages=[{"name": "sft", "steps": 120, "texts": {"passage": 1}}])
+
+    def kept(seed: int, config) -> Path:
+        path = recipes.kept_path(tmp_path, 7, seed, preset)
+        adapter = tmp_path / "trained"
+        adapter.mkdir(exist_ok=True)
+        (adapter / "adapter_model.safetensors").write_bytes(b"weights")
+        record = recipes.training_record(config, adapted, cpu=301.234, wall=150.0) if config else None
+        return recipes.keep_adapter(adapter, path, record)
+
+    assert study.kept(name, 7, 2) is None and study.kept("short-notes", 7, 2) is None  # nothing kept
+    kept(2, None)  # kept without a record (an older run): trained again, not trusted
+    assert study.kept(name, 7, 2) is None
+    shutil.rmtree(recipes.kept_path(tmp_path, 7, 2, preset))
+    shortened = AdaptConfig.from_preset(preset, mode="sft", seed=2)
+    shortened.stages[0].sft = {**shortened.stages[0].sft, "num_train_epochs": 1}
+    kept(2, shortened)
+    assert study.kept(name, 7, 2) is None, "a shortened run's fine-tune is not the recipe's"
+    kept(1, AdaptConfig.from_preset(preset, mode="sft", seed=2))  # the seed-2 settings kept under seed 1's name
+    assert study.kept(name, 7, 1) is None
+    path = kept(0, AdaptConfig.from_preset(preset, mode="sft", seed=0))
+    assert study.kept(name, 7, 0) == path and study.kept("practice3 recall control", 7, 0) is None
+    record = recipes.kept_training(path)
+    assert record["train_cpu_s"] == 301.23 and record["stage"]["texts"] == {"passage": 1}
+
+
 def test_the_storage_curve_shows_every_recipe_measured(tmp_path: Path) -> None:
     """The storage study's report over its committed units draws one point per recipe with a per-passage cost,
     numbered in order of cost, as an SVG that parses; the control (trained once) is left to the table."""
-    import shutil
     from xml.etree import ElementTree
 
     recipes = load_bench("target_recipes")

@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from backend.estimates import build_estimate
 from backend.jobs.kinds.build_skill import CUSTOM, BuildSkillParams
 from backend.jobs.params import FieldSpec, describe_params
 from past.adapt_params import PRESETS
@@ -30,8 +31,8 @@ INTRO = (
     "reinforcement learning (GRPO) to answer the questions without seeing the text; the change that "
     "practice makes is the skill. More rounds over different documents make the skill less tied to any "
     "one text. Each round's documents are first learned the way Adapt learns targets with the preset the "
-    "skill is for, so the skill is practised in the state it will be added to. On a CPU, one GRPO step takes "
-    "about a minute."
+    "skill is for, so the skill is practised in the state it will be added to. The time it will take is "
+    "estimated below the settings."
 )
 PRESET_LABEL = "The Adapt preset this skill is for (its source documents are learned the same way)"
 # Sliders/numbers for these fields, with the defaults and help text of the job's schema.
@@ -72,6 +73,23 @@ def preset_choices() -> list[tuple[str, str]]:
     return [(f"{name}: {words[name]}", name) for name in presets]
 
 
+def form_params(coll: str | None, preset: str | None, *values: float | None) -> dict[str, Any]:
+    """The job parameters of the form's collection, preset and :data:`TUNABLE` fields (in order); an empty number
+    field is left to the job's default."""
+    specs = fields()
+    params: dict[str, Any] = {"collection": coll, "preset": preset or specs["preset"].default}
+    for key, value in zip(TUNABLE, values, strict=True):
+        if value is not None:
+            params[key] = float(value) if specs[key].type == "float" else int(value)
+    return params
+
+
+@user_errors
+def show_estimate(ctx: StudioContext, coll: str | None, preset: str | None, *values: float | None) -> str:
+    """How long the build of the form's choices will take ('' until a collection is chosen)."""
+    return build_estimate(ctx.registry, ctx.documents, form_params(coll, preset, *values))
+
+
 @user_errors
 def launch(
     ctx: StudioContext, skill_name: str, coll: str | None, lam: float, preset: str | None, *values: float
@@ -84,11 +102,7 @@ def launch(
         raise gr.Error("Choose a collection that has questions (Evaluate screen: Add questions to a collection).")
     if ctx.skills.exists(name):
         raise gr.Error(f"A skill named '{name}' already exists; choose another name.")
-    params: dict[str, Any] = {"name": name, "collection": coll, "default_lambda": float(lam)}
-    params["preset"] = preset or fields()["preset"].default
-    specs = fields()
-    for key, value in zip(TUNABLE, values, strict=True):
-        params[key] = float(value) if specs[key].type == "float" else int(value)
+    params = {"name": name, "default_lambda": float(lam), **form_params(coll, preset, *values)}
     job = ctx.jobs.submit(KIND, params, name=f"Build skill '{name}'")
     gr.Info("Skill building started; it keeps running if you close the page.")
     return job.id
@@ -124,6 +138,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
             )
             for key in TUNABLE
         ]
+    estimate = gr.Markdown("", elem_id="build-estimate")
     launch_btn = gr.Button("Build", variant="primary", elem_id="build-launch")
     job_id = gr.Textbox(visible=False, elem_id="build-job-id")
     status = gr.HTML(status_html(None), elem_id="build-status")
@@ -135,6 +150,18 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
 
     submit = ctx.guard.editor("build_skill", target=0)(bind(launch, ctx))
     launch_btn.click(submit, [name, collection, default_lambda, preset, *inputs], job_id, api_name="build_skill")
+    # the last pending estimate only, so the one shown is for the choices the screen shows last
+    for trigger in (collection.change, preset.change, *(number.change for number in inputs)):
+        trigger(
+            bind(show_estimate, ctx),
+            [collection, preset, *inputs],
+            estimate,
+            api_name=False,
+            concurrency_id="build-estimate",
+            concurrency_limit=1,
+            trigger_mode="always_last",
+            show_progress="minimal",
+        )
     watched = [status, curves, log, launch_btn]
     job_id.change(bind(watch, ctx), job_id, watched, api_name=False)
     timer.tick(bind(watch, ctx), job_id, watched, api_name=False, show_progress="hidden")

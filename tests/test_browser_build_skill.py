@@ -1,9 +1,10 @@
 """End to end in a real browser, on the default model: build a skill in the studio and use it.
 
 Upload a source document and its questions, build a tiny skill on the "Build a skill" screen (one round, two
-SFT steps of its own instead of an Adapt preset, two GRPO steps), watch the live reward curve appear while the
-job runs, find the skill in the Skill library with its orthogonality analysis, and adapt another document with
-it on the Adapt screen. Screenshots of each screen go to test-output/<test name>/.
+SFT steps of its own instead of an Adapt preset, two GRPO steps) after its time estimate shows those steps, watch
+the live reward curve appear while the job runs, find the skill in the Skill library with its orthogonality
+analysis, and adapt another document with it on the Adapt screen. Screenshots of each screen go to
+test-output/<test name>/.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def test_build_a_tiny_skill_see_it_in_the_library_and_adapt_with_it(
             number = page.locator(f"#build-{key} input[type=number]")
             number.fill(str(value))
             number.press("Enter")
+        # the time it will take, said before Build, for the choices on screen (one round of 2 + 2 steps)
+        estimate = page.locator("#build-estimate")
+        expect(estimate).to_contain_text("(2 GRPO steps)", timeout=60_000)
+        expect(estimate).to_contain_text("Estimated time: about")
+        expect(estimate).to_contain_text("for 1 round. A round: learning its 1 document(s)")
         started = time.monotonic()
         page.locator("#build-launch").click()
         expect(page.locator("#build-status")).to_contain_text(SKILL, timeout=30_000)

@@ -12,9 +12,10 @@ The model is deliberately small. Per stage of an :class:`~past.pipeline.adapt.Ad
 * one-thread CPU seconds = Σ over trained texts of L × (:data:`TRAIN_SECONDS_PER_TOKEN` + L ×
   :data:`TRAIN_SECONDS_PER_TOKEN_PER_TOKEN`) for a text of L tokens (a token of a 1,024-token window costs
   about twice one of a short QA pair: attention and activations grow with the length) × epochs, + generated
-  tokens × :data:`GENERATE_SECONDS_PER_TOKEN`, + :data:`STAGE_OVERHEAD_SECONDS` (loading the model, writing
-  the adapter) per stage, + :data:`GENERATOR_LOAD_SECONDS` per stage that writes synthetic data, +
-  :data:`RUN_OVERHEAD_SECONDS` (injection, publishing);
+  tokens × :data:`GENERATE_SECONDS_PER_TOKEN`, + :data:`STEP_SECONDS` per optimizer step (what a step costs
+  beyond its tokens; it dominates batch-1 recipes of many short texts), + :data:`STAGE_OVERHEAD_SECONDS`
+  (loading the model, writing the adapter) per stage, + :data:`GENERATOR_LOAD_SECONDS` per stage that writes
+  synthetic data, + :data:`RUN_OVERHEAD_SECONDS` (injection, publishing);
 * wall seconds = those CPU seconds / the speed-up of the torch threads the run will use (the machine's
   cores unless ``--threads`` says otherwise), from :data:`TWO_THREAD_SPEEDUP` measured here (Amdahl's law
   past two threads).
@@ -40,6 +41,9 @@ from past.adapt_params import AdaptParams
 TRAIN_SECONDS_PER_TOKEN = 0.0047
 TRAIN_SECONDS_PER_TOKEN_PER_TOKEN = 6e-6
 GENERATE_SECONDS_PER_TOKEN = 0.050
+# per optimizer step beyond its tokens: the recall-practice preset (200 batch-1 steps of short texts on one passage)
+# took 196 s wall at 2 threads (median of 24 storage-study fine-tunes) where the token terms give 89 s
+STEP_SECONDS = 0.94
 STAGE_OVERHEAD_SECONDS = 15.0
 GENERATOR_LOAD_SECONDS = 5.0
 RUN_OVERHEAD_SECONDS = 5.0
@@ -144,14 +148,21 @@ def launch_note(
             f"Then the report card ({card_questions} questions and the forgetting check): about "
             f"{human_duration(card)} more."
         )
+    busy = busy_note(cost.seconds + card, cost.threads, load, cores)
+    return "\n\n".join([*lines, busy] if busy else lines)
+
+
+def busy_note(seconds: float, threads: int, load: float | None = None, cores: int | None = None) -> str:
+    """'The machine is busy …: expect about 1.8× longer, …' when the load would slow a run of ``seconds`` (idle
+    machine) by :data:`BUSY_FACTOR` or more; '' when the machine has room."""
     load, cores = machine_load(load, cores)
-    factor = busy_factor(cost.threads, load, cores)
-    if factor >= BUSY_FACTOR:
-        lines.append(
-            f"The machine is busy (load {load:.1f} on {cores} cores): expect about {factor:.1f}× longer, "
-            f"{human_duration((cost.seconds + card) * factor)} in all."
-        )
-    return "\n\n".join(lines)
+    factor = busy_factor(threads, load, cores)
+    if factor < BUSY_FACTOR:
+        return ""
+    return (
+        f"The machine is busy (load {load:.1f} on {cores} cores): expect about {factor:.1f}× longer, "
+        f"{human_duration(seconds * factor)} in all."
+    )
 
 
 def human_duration(seconds: float) -> str:
@@ -190,10 +201,14 @@ def _text_tokens(tokenizer: Any, texts: Sequence[str]) -> list[int]:
 
 
 def estimate_adapt_cost(
-    documents: Sequence[Any], config: Any, tokenizer: Any, threads: int | None = None
+    documents: Sequence[Any],
+    config: Any,
+    tokenizer: Any,
+    threads: int | None = None,
+    provided: dict[str, list[str]] | None = None,
 ) -> CostEstimate:
-    """The estimated time of ``adapt(documents, config)`` with ``threads`` torch threads (default: this
-    process's, which is what a run started from here gets); see the module docstring."""
+    """The estimated time of ``adapt(documents, config, provided=provided)`` with ``threads`` torch threads
+    (default: this process's, which is what a run started from here gets); see the module docstring."""
     from past.pipeline.data_recipe import document_chunks, training_texts
     from past.synthesis.prompts import QA_VARIANTS
 
@@ -205,7 +220,7 @@ def estimate_adapt_cost(
         sft = stage.sft_config(config.seed)
         recipe = stage.data
         chunks = document_chunks(documents, tokenizer, recipe)
-        texts, _ = training_texts(chunks, [], recipe, tokenizer, config.seed)
+        texts, _ = training_texts(chunks, [], recipe, tokenizer, config.seed, provided)
         lengths = [min(n, sft.max_length) for n in _text_tokens(tokenizer, texts)]
         generations = 0
         for task in recipe.synthesis if recipe.needs_generator else []:
@@ -225,7 +240,7 @@ def estimate_adapt_cost(
             steps = math.ceil(len(lengths) / per_step * sft.num_train_epochs) if lengths else 0
             passes = sft.num_train_epochs
         train_tokens = int(sum(lengths) * passes)
-        seconds = train_seconds(lengths) * passes + generated * GENERATE_SECONDS_PER_TOKEN
+        seconds = train_seconds(lengths) * passes + generated * GENERATE_SECONDS_PER_TOKEN + steps * STEP_SECONDS
         seconds += STAGE_OVERHEAD_SECONDS + (GENERATOR_LOAD_SECONDS if generations else 0.0)
         estimate.stages.append(
             StageCost(stage.name, len(chunks), len(lengths), steps, train_tokens, generated, seconds)

@@ -17,17 +17,18 @@ from past.documents.chunking import load_tokenizer
 from past.models import ModelRegistry
 from past.pipeline import AdaptConfig
 from past.pipeline.build_cost import BuildEstimate, RoundCost, build_note, estimate_build_cost, grpo_step_seconds
-from past.pipeline.cost import CostEstimate, StageCost, estimate_adapt_cost
+from past.pipeline.cost import CostEstimate, StageCost, estimate_adapt_cost, thread_speedup
 from past.pipeline.recipe import SkillRecipe
 from past.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data" / "squad"
 SOURCES = ROOT / "assets" / "corpora" / "skill-source"
-# recipe -> the bundled skill whose build it recorded (skill.json: extra.timing, 2 threads on the dev machine)
+# recipe -> the bundled skill whose build it recorded (skill.json: extra.timing, 2 threads on the dev machine) and
+# the rounds that had the machine to themselves (round 2 of the first skill shared it with a benchmark)
 BUILDS = {
-    ROOT / "bench" / "results" / "recall-skill-k2" / "recipe.json": "recall-practice-k2-smollm2-135m",
-    ROOT / "assets" / "recipes" / "default_skill.json": "closed-book-qa-smollm2-135m",
+    ROOT / "bench" / "results" / "recall-skill-k2" / "recipe.json": ("recall-practice-k2-smollm2-135m", (1, 2)),
+    ROOT / "assets" / "recipes" / "default_skill.json": ("closed-book-qa-smollm2-135m", (1,)),
 }
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data/squad beside the project")
 
@@ -41,15 +42,19 @@ def tokenizer(session_settings: Settings):
 @pytest.mark.parametrize("recipe_path", list(BUILDS), ids=lambda p: p.parent.name)
 def test_the_estimate_of_a_bundled_skill_is_within_a_quarter_of_its_recorded_build(recipe_path, tokenizer) -> None:
     recipe = SkillRecipe.load(recipe_path)
-    recorded = json.loads((ROOT / "assets" / "skills" / BUILDS[recipe_path] / "skill.json").read_text())["extra"]
+    skill, alone = BUILDS[recipe_path]
+    recorded = json.loads((ROOT / "assets" / "skills" / skill / "skill.json").read_text())["extra"]
     assert recorded["environment"]["cpu_count"] == 2
     estimate = estimate_build_cost(recipe, recipe.round_sources(), tokenizer, threads=2)
-    measured = recorded["timing"]["total_stage_seconds"]
-    assert 0.75 < estimate.seconds / measured < 1.25, (estimate.seconds, measured)
     stages = recorded["timing"]["stage_seconds"]
-    for k, part in enumerate(estimate.rounds, start=1):  # and each part of a round, within a half
-        assert 0.5 < part.sft.seconds / stages[f"round{k}.sft"] < 1.5
-        assert 0.5 < part.grpo_seconds / 1.75 / stages[f"round{k}.grpo"] < 1.5
+    speedup = thread_speedup(2)
+    for k in alone:
+        part = estimate.rounds[k - 1]
+        measured = {name: stages.get(f"round{k}.{name}", 0.0) for name in ("sft", "before_rl", "grpo")}
+        assert 0.75 < part.cpu_seconds / speedup / sum(measured.values()) < 1.25, (part, measured)
+        # and each part within a half (a batch-4 source SFT of mixed lengths runs ~1.6x its estimate: padding)
+        assert 0.5 < part.sft.seconds / measured["sft"] < 1.5
+        assert 0.5 < part.grpo_seconds / speedup / measured["grpo"] < 1.5
 
 
 @needs_shared
@@ -74,6 +79,9 @@ def test_the_adapt_estimate_of_recall_practice_matches_the_storage_studys_fine_t
 def test_a_grpo_step_costs_more_with_more_and_longer_answers() -> None:
     assert grpo_step_seconds(4, 8, 96) > grpo_step_seconds(4, 8, 24) > grpo_step_seconds(4, 4, 24) > 0
     assert grpo_step_seconds(4, 8, 24) == pytest.approx(2 * grpo_step_seconds(2, 8, 24))
+    # the three step times it is fitted to (2 threads, each alone on the machine), within a tenth
+    for (prompts, generations, tokens), seconds in {(4, 8, 24): 16.8, (4, 8, 96): 45.7, (8, 4, 20): 24.9}.items():
+        assert 0.9 < grpo_step_seconds(prompts, generations, tokens) / thread_speedup(2) / seconds < 1.1
 
 
 def test_the_build_note_names_a_rounds_parts_and_says_when_the_machine_is_busy() -> None:

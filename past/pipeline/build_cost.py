@@ -7,14 +7,17 @@
 * The check before RL: up to ``before_rl_questions`` of the round's questions answered closed book,
   :data:`BEFORE_RL_SECONDS_PER_QUESTION` each.
 * GRPO: ``max_steps`` steps of ``prompts_per_step`` × ``num_generations`` sampled answers; a step costs
-  :data:`GRPO_SECONDS_PER_ROLLOUT` per answer (scoring, the old and new log-probabilities, the update) plus
-  :data:`GRPO_SECONDS_PER_ROLLOUT_TOKEN` per answer and token of ``max_completion_length`` (sampling).
+  :data:`GRPO_SECONDS_PER_PROMPT` per question (its prompt is encoded once per group, scored, logged) plus
+  :data:`GRPO_SECONDS_PER_ROLLOUT_TOKEN` per answer and token of ``max_completion_length`` (sampling, the
+  log-probabilities and the update of the answer's tokens).
 
-The GRPO and check constants are fitted to the two bundled skills' recorded builds on the development machine
-(2 cores, 2 threads, SmolLM2-135M; ``skill.json`` → ``extra.timing``): 4 × 8 answers of at most 24 tokens took
-17–28 s a step, of at most 96 tokens 42–49 s; 58 questions before RL took 31–34 s. Rounds of one build differ by
-up to a quarter (answers stop early or run to the limit), so the note says "about". One-thread seconds, divided
-by the threads' speed-up, as the Adapt estimate does.
+The GRPO constants are fitted (within 4 %) to three step times measured on the development machine (2 cores,
+2 threads, SmolLM2-135M), each alone on it: 4 questions × 8 answers of at most 24 tokens, 17 s a step (round 1 of
+the bundled ``closed-book-qa`` build; its round 2 shared the CPU with a benchmark); 4 × 8 of at most 96 tokens,
+42–49 s (both rounds of the bundled K = 2 recall build); 8 × 4 of at most 20 tokens, 24.9 s
+(``bench/grpo_step.py``). 58 questions before RL took 31–34 s. Rounds of one build differ by up to a sixth
+(answers stop early or run to the limit), so the note says "about". One-thread seconds, divided by the threads'
+speed-up, as the Adapt estimate does.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from past.pipeline.cost import (
     thread_speedup,
 )
 
-GRPO_SECONDS_PER_ROLLOUT = 0.80  # one thread, per sampled answer of a step
-GRPO_SECONDS_PER_ROLLOUT_TOKEN = 0.0177  # one thread, per sampled answer and token of the longest allowed
+GRPO_SECONDS_PER_PROMPT = 3.65  # one thread, per question of a step
+GRPO_SECONDS_PER_ROLLOUT_TOKEN = 0.0208  # one thread, per sampled answer and token of the longest allowed
 BEFORE_RL_SECONDS_PER_QUESTION = 0.95  # one thread, the source model answering one question closed book
 ROUND_OVERHEAD_SECONDS = 20.0  # one thread: loading the models for GRPO, merging θ_sft, the orthogonality analysis
 
@@ -67,8 +70,7 @@ class BuildEstimate:
 
 def grpo_step_seconds(prompts: int, generations: int, max_tokens: int) -> float:
     """One thread's CPU seconds of one GRPO step: ``prompts`` × ``generations`` answers of up to ``max_tokens``."""
-    rollouts = prompts * generations
-    return rollouts * (GRPO_SECONDS_PER_ROLLOUT + max_tokens * GRPO_SECONDS_PER_ROLLOUT_TOKEN)
+    return prompts * (GRPO_SECONDS_PER_PROMPT + generations * max_tokens * GRPO_SECONDS_PER_ROLLOUT_TOKEN)
 
 
 def estimate_build_cost(

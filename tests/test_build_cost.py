@@ -46,6 +46,8 @@ def test_the_estimate_of_a_bundled_skill_is_within_a_quarter_of_its_recorded_bui
     recorded = json.loads((ROOT / "assets" / "skills" / skill / "skill.json").read_text())["extra"]
     assert recorded["environment"]["cpu_count"] == 2
     estimate = estimate_build_cost(recipe, recipe.round_sources(), tokenizer, threads=2)
+    for part, done in zip(estimate.rounds, recorded["round_details"], strict=True):  # steps counted as trained
+        assert sum(s.steps for s in part.sft.stages) == done["sft"]["steps"]
     stages = recorded["timing"]["stage_seconds"]
     speedup = thread_speedup(2)
     for k in alone:
@@ -73,6 +75,11 @@ def test_the_adapt_estimate_of_recall_practice_matches_the_storage_studys_fine_t
             estimate = estimate_adapt_cost([document], config, tokenizer, threads=2)
             assert sum(s.steps for s in estimate.stages) == unit["stage"]["steps"]
             ratios.append(estimate.seconds / unit["train_wall_s"])
+            # and today's default: 2 texts at batch 4 train one step an epoch (the trainer's count, not half)
+            notes = json.loads((units / f"short_notes-p{index:04d}-s{seed}.json").read_text())
+            config = AdaptConfig.from_preset("short-notes", mode="sft", seed=seed)
+            assert sum(s.steps for s in estimate_adapt_cost([document], config, tokenizer).stages) == 10
+            assert notes["stage"]["steps"] == 10
     assert 0.8 < statistics.median(ratios) < 1.25, ratios
 
 

@@ -237,7 +237,10 @@ def estimate_adapt_cost(
             steps = sft.max_steps
             passes = steps * per_step / len(lengths) if lengths else 0.0  # the texts a step sees, on average
         else:
-            steps = math.ceil(len(lengths) / per_step * sft.num_train_epochs) if lengths else 0
+            # as the trainer counts: whole batches, whole accumulations, per epoch (a short-notes page of 2 texts
+            # at batch 4 trains 1 step an epoch, not half of one)
+            per_epoch = math.ceil(math.ceil(len(lengths) / sft.batch_size) / sft.gradient_accumulation_steps)
+            steps = math.ceil(per_epoch * sft.num_train_epochs) if lengths else 0
             passes = sft.num_train_epochs
         train_tokens = int(sum(lengths) * passes)
         seconds = train_seconds(lengths) * passes + generated * GENERATE_SECONDS_PER_TOKEN + steps * STEP_SECONDS

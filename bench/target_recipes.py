@@ -200,7 +200,7 @@ class Study:
         document, qa = passage
         kept = self.kept(name, index, seed)
         if kept is not None:
-            adapter, training = kept, kept_training(kept) or {}
+            adapter, training = kept, kept_training(kept)
         else:
             adapted, cpu, wall = self.train(name, document, seed, work)
             adapter, training = Path(adapted.adapter), training_record(recipe_config(name, seed), adapted, cpu, wall)
@@ -343,9 +343,8 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
                 sum(bool(q["prediction"]) for _, q in questions) / max(len(questions), 1), 4
             )
         if name != "base":
-            costs = [u["train_cpu_s"] for u in mine if u.get("train_cpu_s") is not None]  # a kept one may lack it
-            entry["cpu_min_per_passage"] = round(sum(costs) / len(costs) / 60, 3) if costs else None
-            entry["cpu_min_median"] = round(statistics.median(costs) / 60, 3) if costs else None
+            entry["cpu_min_per_passage"] = round(sum(u["train_cpu_s"] for u in mine) / len(mine) / 60, 3)
+            entry["cpu_min_median"] = round(statistics.median(u["train_cpu_s"] for u in mine) / 60, 3)
             entry["probes_kept"] = round(sum(u["probes"]["kept"] for u in mine) / len(mine), 2)
             entry["probes_n"] = mine[0]["probes"]["n"]
             baseline = by_recipe.get(BASELINE, [])
@@ -369,9 +368,9 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
                     if all(family in u["runs"] for u in a_units + b_units)
                 }
                 gain = entry["paper"]["f1"]["mean"] - summary["recipes"].get(BASELINE, entry)["paper"]["f1"]["mean"]
-                mine_cost = entry["cpu_min_per_passage"]
-                base_cost = summary["recipes"].get(BASELINE, entry).get("cpu_min_per_passage")
-                extra = mine_cost - base_cost if mine_cost is not None and base_cost is not None else 0.0
+                extra = entry["cpu_min_per_passage"] - summary["recipes"].get(BASELINE, entry).get(
+                    "cpu_min_per_passage", 0
+                )
                 entry["f1_gain_per_extra_cpu_min"] = round(gain / extra, 4) if abs(extra) > 1e-6 else None
             # what a user gets: the recipe in its own answer format against today's default read directly
             if name != BASELINE and baseline:

@@ -13,7 +13,7 @@ from typing import Any
 
 from backend.documents import DocumentService
 from backend.jobs.errors import JobSpecError
-from backend.jobs.kinds.build_skill import BuildSkillParams, recipe_for, round_sources
+from backend.jobs.kinds.build_skill import CUSTOM, SOURCE_PRESETS, BuildSkillParams, recipe_for, round_sources
 from backend.jobs.params import build_params
 from past.adapt_params import DEFAULT_PRESET, AdaptParams
 from past.errors import PastError
@@ -48,11 +48,11 @@ def adapt_estimate(
 def build_estimate(registry: ModelRegistry, documents: DocumentService, params: dict[str, Any]) -> str:
     """The estimate of a skill build of these job parameters (as the Build screen submits them; the name may be
     missing), as :func:`past.pipeline.build_cost.build_note` words it; '' until a collection with documents is
-    chosen; a plain sentence when these choices cannot be built (the collection has no questions, too few documents
-    for the rounds, a round without questions, a setting out of range)."""
+    chosen (or for a preset that is not one); a plain sentence when these choices cannot be built (the collection
+    has no questions, too few documents for the rounds, a round without questions, a setting out of range)."""
     collection = params.get("collection")
-    if not collection:
-        return ""
+    if not collection or params.get("preset", CUSTOM) not in (*SOURCE_PRESETS, CUSTOM):
+        return ""  # nothing chosen yet, or a preset that is none (what a share link may send: not echoed)
     try:
         docs = documents.documents(collection)
         if not docs:

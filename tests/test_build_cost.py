@@ -123,6 +123,7 @@ def test_the_build_screen_says_how_long_or_why_it_cannot(tmp_path: Path, session
     assert "(5 training steps)" not in preset  # the preset's own exposures, not the custom steps
 
     assert build_estimate(registry, documents, {"collection": None}) == ""
+    assert build_estimate(registry, documents, {**custom, "preset": "![x](http://example.org/x.png)"}) == ""
     too_many = build_estimate(registry, documents, {**custom, "rounds": 3})
     assert too_many == "Cannot estimate: 3 rounds need at least 3 documents; the collection has 2"
     assert build_estimate(registry, documents, {**custom, "grpo_steps": 0}).startswith("Cannot estimate: ")

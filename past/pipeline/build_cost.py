@@ -30,6 +30,7 @@ from past.pipeline.cost import (
     RUN_OVERHEAD_SECONDS,
     CostEstimate,
     busy_note,
+    describe_time,
     estimate_adapt_cost,
     human_duration,
     thread_speedup,
@@ -64,8 +65,7 @@ class BuildEstimate:
     seconds: float = 0.0  # wall, with ``threads`` torch threads on an idle machine
 
     def describe(self) -> str:
-        threads = f"{self.threads} thread{'s' if self.threads != 1 else ''}"
-        return f"about {human_duration(self.seconds)} on this machine (CPU, {threads})"
+        return describe_time(self.seconds, self.threads)
 
 
 def grpo_step_seconds(prompts: int, generations: int, max_tokens: int) -> float:

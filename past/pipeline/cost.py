@@ -90,9 +90,7 @@ class CostEstimate:
         return self.seconds / 60.0
 
     def describe(self) -> str:
-        """Plain words: 'about 12 minutes on this machine (CPU, 2 threads)'."""
-        threads = f"{self.threads} thread{'s' if self.threads != 1 else ''}"
-        return f"about {human_duration(self.seconds)} on this machine (CPU, {threads})"
+        return describe_time(self.seconds, self.threads)
 
 
 def report_card_seconds(
@@ -163,6 +161,11 @@ def busy_note(seconds: float, threads: int, load: float | None = None, cores: in
         f"The machine is busy (load {load:.1f} on {cores} cores): expect about {factor:.1f}× longer, "
         f"{human_duration(seconds * factor)} in all."
     )
+
+
+def describe_time(seconds: float, threads: int) -> str:
+    """Plain words for an estimate: 'about 12 minutes on this machine (CPU, 2 threads)'."""
+    return f"about {human_duration(seconds)} on this machine (CPU, {threads} thread{'s' if threads != 1 else ''})"
 
 
 def human_duration(seconds: float) -> str:

@@ -49,6 +49,7 @@ from quality import (  # a sibling benchmark script
     training_record,
 )
 from records import write_record
+from svg import PALETTE, Axes, document
 from tables import estimate, row, table
 
 BASELINE = "short-notes"
@@ -411,43 +412,24 @@ def chart(summary: dict[str, Any]) -> str:
             label += f"{entry['probes_kept']:g}/{entry['probes_n']}"
             points.append((label, entry["cpu_min_median"], acc["mean"], acc["low"], acc["high"]))
     points.sort(key=lambda p: p[1])
-    width, plot_height, left, right, top, bottom = 760, 380, 60, 20, 40, 50
-    height = plot_height + 16 * len(points) + 10
-    x_max = max([p[1] for p in points] + [1.0]) * 1.1
-    y_max = max([p[4] for p in points] + [0.1]) * 1.1
-
-    def x(value: float) -> float:
-        return left + value / x_max * (width - left - right)
-
-    def y(value: float) -> float:
-        return plot_height - bottom - value / y_max * (plot_height - top - bottom)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-        'font-size="11">',
-        f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="13">Storage study: closed-book accuracy '
-        "(answer line only, 95 % CI) against training CPU minutes per passage</text>",
-        f'<line x1="{left}" y1="{y(0)}" x2="{width - right}" y2="{y(0)}" stroke="black"/>',
-        f'<line x1="{left}" y1="{y(0)}" x2="{left}" y2="{top}" stroke="black"/>',
-        f'<text x="{width / 2}" y="{plot_height - 12}" text-anchor="middle">training CPU minutes per passage '
-        "(median)</text>",
-        f'<text x="14" y="{plot_height / 2}" transform="rotate(-90 14 {plot_height / 2})" text-anchor="middle">'
-        "short-answer accuracy</text>",
-    ]
-    for i in range(6):
-        value = y_max * i / 5
-        parts.append(f'<text x="{left - 6}" y="{y(value) + 4}" text-anchor="end">{value:.2f}</text>')
-        parts.append(f'<line x1="{left}" y1="{y(value)}" x2="{width - right}" y2="{y(value)}" stroke="#eee"/>')
-        minutes = x_max * i / 5
-        parts.append(f'<text x="{x(minutes)}" y="{y(0) + 16}" text-anchor="middle">{minutes:.1f}</text>')
+    width, plot_height = 760, 380
+    axes = Axes(
+        x_max=max([p[1] for p in points] + [1.0]) * 1.1,
+        y_max=max([p[4] for p in points] + [0.1]) * 1.1,
+        left=60,
+        right=width - 20,
+        top=40,
+        bottom=plot_height - 50,
+    )
+    parts = axes.frame("training CPU minutes per passage (median)", "short-answer accuracy")
     for n, (label, cpu, mean, low, high) in enumerate(points, start=1):
-        parts.append(f'<line x1="{x(cpu)}" y1="{y(low)}" x2="{x(cpu)}" y2="{y(high)}" stroke="#555"/>')
-        parts.append(f'<circle cx="{x(cpu)}" cy="{y(mean)}" r="4" fill="#1f77b4"/>')
-        parts.append(f'<text x="{x(cpu) + 6 - 14 * (n % 2)}" y="{y(mean) - 6}" font-weight="bold">{n}</text>')
-        parts.append(f'<text x="{left}" y="{plot_height + 16 * n}">{n}  {escape(label)}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+        x, y = axes.x(cpu), axes.y
+        parts.append(f'<line x1="{x}" y1="{y(low)}" x2="{x}" y2="{y(high)}" stroke="#555"/>')
+        parts.append(f'<circle cx="{x}" cy="{y(mean)}" r="4" fill="{PALETTE[0]}"/>')
+        parts.append(f'<text x="{x + 6 - 14 * (n % 2)}" y="{y(mean) - 6}" font-weight="bold">{n}</text>')
+        parts.append(f'<text x="{axes.left}" y="{plot_height + 16 * n}">{n}  {escape(label)}</text>')
+    title = "Storage study: closed-book accuracy (answer line only, 95 % CI) against training CPU minutes per passage"
+    return document(width, plot_height + 16 * len(points) + 10, title, parts)
 
 
 def markdown(summary: dict[str, Any]) -> str:

@@ -2,7 +2,8 @@
 import, export and delete skill vectors.
 
 Handlers are module-level functions of the studio's context and the components' values (bound with
-``functools.partial``); the stored orthogonality heatmap comes from ``backend.analysis``.
+``functools.partial``); the practice chart is drawn from the manifest (``studio.practice_chart``), the stored
+orthogonality heatmap comes from ``backend.analysis``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from studio.bind import bind
 from studio.context import StudioContext
 from studio.downloads import download_dir
 from studio.errors import user_errors
+from studio.practice_chart import practice_figure
 from studio.screen import OnLoad, StudioUI
 from studio.skill_card import skill_card
 
@@ -155,15 +157,17 @@ def skill_rows(ctx: StudioContext, model_name: str | None, selected: str | None)
 
 
 @user_errors
-def show_skill(ctx: StudioContext, name: str | None) -> tuple[Any, Any, Any, str]:
-    """(card, raw manifest, stored heatmap, note on the heatmap) of the picked skill."""
+def show_skill(ctx: StudioContext, name: str | None) -> tuple[Any, Any, Any, Any, str]:
+    """(card, raw manifest, practice chart, stored heatmap, note on the heatmap) of the picked skill."""
     if not name:
-        return "", None, None, ""
+        return "", None, None, None, ""
     manifest = ctx.skills.info(name)
     folder = ctx.skills.path_for(name)
     figure = stored_heatmap(folder)
     hide = ctx.guard.policy.hide_paths  # an exposed studio shows names, never server paths
-    return hide(skill_card(manifest, folder)), hide(manifest.to_dict()), figure, "" if figure else NO_HEATMAP
+    card = hide(skill_card(manifest, folder))
+    practice = practice_figure(manifest.metrics)
+    return card, hide(manifest.to_dict()), practice, figure, "" if figure else NO_HEATMAP
 
 
 @user_errors
@@ -239,6 +243,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Skills", elem_id="skills-table")
     picked = gr.Dropdown([], label="Skill", allow_custom_value=True, elem_id="skills-pick")
     card = gr.Markdown("", elem_id="skills-card")
+    practice = gr.Plot(label="How its practice went (Stage I), step by step", elem_id="skills-practice")
     heatmap = gr.Plot(label="Orthogonality of the skill's RL update to its SFT update", elem_id="skills-heatmap")
     heatmap_note = gr.Markdown("")
     with gr.Accordion("Advanced: the raw manifest", open=False):
@@ -251,7 +256,7 @@ def render(ctx: StudioContext, ui: StudioUI | None = None) -> list[OnLoad]:
     rows = guard.paths(bind(skill_rows, ctx))
     base.change(rows, [base, picked], listing, api_name=False)
     refresh_btn.click(rows, [base, picked], listing, api_name="list_skills")
-    picked.change(bind(show_skill, ctx), picked, [card, manifest_view, heatmap, heatmap_note], api_name=False)
+    picked.change(bind(show_skill, ctx), picked, [card, manifest_view, practice, heatmap, heatmap_note], api_name=False)
     manage.import_btn.click(
         guard.editor("import_skill", target=_import_target)(bind(import_skill, ctx)),
         [manage.upload, manage.folder, base, picked],

@@ -93,6 +93,7 @@ def test_build_a_tiny_skill_see_it_in_the_library_and_adapt_with_it(
         expect(page.locator("#skills-table")).to_contain_text(SKILL, timeout=30_000)
         pick(page, "skills-pick", SKILL)
         expect(page.locator("#skills-heatmap .js-plotly-plot")).to_be_visible(timeout=30_000)
+        expect(page.locator("#skills-practice .js-plotly-plot")).to_be_visible()  # its practice, step by step
         expect(page.locator("#skills-card")).to_contain_text(SOURCE_COLLECTION)  # the card shows the description
         page.screenshot(path=output_dir / "4-library-analysis.png", full_page=True)
 

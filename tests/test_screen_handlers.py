@@ -141,12 +141,13 @@ def test_skill_library_handlers(ctx) -> None:
         skills_tab.delete_skill(ctx, None, True, None)
     with pytest.raises(gr.Error, match=r"Choose a \.zip file"):
         skills_tab.import_skill(ctx, None, "  ", None, None)
-    assert skills_tab.show_skill(ctx, None) == ("", None, None, "")
+    assert skills_tab.show_skill(ctx, None) == ("", None, None, None, "")
     rows, pick, *_ = skills_tab.import_skill(ctx, None, str(BUNDLED), None, None)
     name = BUNDLED.name
     assert rows[0][0] == name and rows[0][1] == "✗ other base" and pick["value"] == name  # no base picked
-    card, manifest, figure, note = skills_tab.show_skill(ctx, name)
+    card, manifest, practice, figure, note = skills_tab.show_skill(ctx, name)
     assert f"## {name}" in card and manifest["name"] == name and note == ""
+    assert [t.name for t in practice.data] == ["round 1", "round 2"], "its two rounds' practice rewards, drawn"
     assert figure.layout.width is None and figure.layout.autosize, "the heatmap fits its column (never clipped)"
     assert MODULE_WORDS["q_proj"] in figure.data[0].y, "the heatmap's rows are named in plain words"
     assert "judge:" not in card and "oracle" not in card, "how answers were graded is said in words"

@@ -376,6 +376,11 @@ def report(out: Path, names: list[str]) -> dict[str, Any]:
             # what a user gets: the recipe in its own answer format against today's default read directly
             if name != BASELINE and baseline:
                 entry["own_format_vs_default"] = paired(mine, own_family(name), baseline, "paper")
+                # the decision asks for every seed: each seed's replication on its own
+                entry["own_format_vs_default_by_seed"] = {
+                    str(seed): paired([u for u in mine if u["seed"] == seed], own_family(name), baseline, "paper")
+                    for seed in entry["seeds"]
+                }
             control = CONTROLS.get(name)
             if control in by_recipe:  # what the target passage adds over the same training without it
                 found = paired(mine, own_family(name), by_recipe[control], own_family(name))
@@ -461,6 +466,12 @@ def markdown(summary: dict[str, Any]) -> str:
         mine, control = e.get("own_format_vs_default"), e.get("vs_control")
         if mine:
             lines.append(row([name, mine["families"][0], *gaps(mine), *gaps(control)]))
+    header = ["each recipe in its own format vs short-notes, per seed", "seed", "passages"]
+    lines += ["", *table([*header, "Δ acc", "Δ F1"])]
+    for name, e in summary["recipes"].items():
+        for seed, pair in (e.get("own_format_vs_default_by_seed") or {}).items():
+            if pair:
+                lines.append(row([name, seed, pair["passages"], *gaps(pair)]))
     return "\n".join(lines) + "\n"
 
 

@@ -1,6 +1,6 @@
-"""The benchmark READMEs' SVG charts: Stage I's practice curves (``bench/skill_curves.py``) read from the bundled
-skill's manifest and from a build run record, and the storage curve (``bench/target_recipes.py``), both as
-well-formed SVG holding one mark per series."""
+"""Stage I's practice curves for bench/README (``bench/skill_curves.py``): read from the bundled skill's manifest
+and from a build run record, drawn as well-formed SVG with one line per round and curve (the storage curve's
+test is in ``tests/test_recall_format.py``)."""
 
 from __future__ import annotations
 
@@ -64,21 +64,3 @@ def test_the_practice_chart_draws_one_line_per_round_and_curve(curves) -> None:
     assert any("sources right before RL 5/58" in t for t in legend)
     assert any(t.startswith("no-groups round 1") and "correct groups not recorded" in t for t in legend)
     assert "| recall-practice-k2-smollm2-135m round 2 | 24 | 9/54 (16.7%) |" in curves.markdown(rounds)
-
-
-def test_the_storage_chart_draws_one_point_per_recipe_with_a_cost() -> None:
-    recipes = load_bench("target_recipes")
-    accuracy = {"accuracy": {"mean": 0.1, "low": 0.05, "high": 0.2}}
-    entry = {"passages": 3, "probes_kept": 9.0, "probes_n": 20}
-    summary = {
-        "recipes": {
-            "short-notes": {"paper": accuracy, "cpu_min_median": 0.8, **entry},
-            "practice3 recall e10 b1": {"recall": accuracy, "cpu_min_median": 6.0, **entry},
-            "practice3 recall control": {"recall": accuracy, "cpu_min_median": None, **entry},  # trained once
-        }
-    }
-    svg = ET.fromstring(recipes.chart(summary))
-    assert len(svg.findall(f"{NS}circle")) == 2
-    labels = [t.text for t in svg.findall(f"{NS}text") if t.text and "format" in t.text]
-    assert labels[0].startswith("1  short-notes (paper format)")
-    assert labels[1].startswith("2  practice3 recall e10 b1 (recall format)")

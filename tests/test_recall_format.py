@@ -272,6 +272,12 @@ def test_the_storage_curve_shows_every_recipe_measured(tmp_path: Path) -> None:
     assert sorted(line.split("  ", 1)[1].split(" (")[0] for line in legend) == sorted(shown)
     costs = [summary["recipes"][line.split("  ", 1)[1].split(" (")[0]]["cpu_min_median"] for line in legend]
     assert costs == sorted(costs)
+    # the decision needs every seed: each seed's paired comparison on its own, beside the pooled one
+    practice = summary["recipes"]["practice3 recall e10 b1"]
+    by_seed = practice["own_format_vs_default_by_seed"]
+    assert sorted(by_seed) == [str(s) for s in practice["seeds"]] and len(by_seed) >= 2
+    assert sum(p["passages"] for p in by_seed.values()) > practice["own_format_vs_default"]["passages"]
+    assert "| practice3 recall e10 b1 | 1 | 50 |" in (tmp_path / "summary.md").read_text()
 
 
 def test_practice_passages_share_no_article_with_the_benchmark_targets() -> None:

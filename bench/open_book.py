@@ -39,6 +39,7 @@ from quality import (  # one protocol with the main benchmark
     select_passages,
     store_metrics,
     timed,
+    unit_path,
 )
 from records import write_record
 
@@ -104,8 +105,7 @@ def open_book_unit(bench: Bench, index: int, passage: tuple, seed: int, scratch:
 def closed_book_runs(main: Path, passage: int, seed: int) -> dict[str, Any]:
     """The main run's closed-book answers of the same passage and seed (base/skill-only are seedless)."""
     runs: dict[str, Any] = {}
-    for name in (f"p{passage:04d}-base.json", f"p{passage:04d}-s{seed}.json"):
-        path = main / "units" / name
+    for path in (unit_path(main, passage, None), unit_path(main, passage, seed)):
         if path.exists():
             stored = json.loads(path.read_text())["runs"]
             runs.update({k: v for k, v in stored.items() if k in ("base", "skill-only", "sft-synth", "past")})

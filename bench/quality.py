@@ -81,6 +81,11 @@ def select_passages(count: int, max_questions: int | None = None) -> list[tuple[
     return chosen
 
 
+def unit_path(out: Path, index: int, seed: int | None) -> Path:
+    """Where a (passage, seed) unit is stored; seed None is the passage's seedless unit (base, skill alone)."""
+    return out / "units" / (f"p{index:04d}-base.json" if seed is None else f"p{index:04d}-s{seed}.json")
+
+
 def kept_path(root: str | Path, index: int, seed: int, preset: str) -> Path:
     """Where ``--keep-adapters`` keeps the ``preset`` fine-tune of (passage, seed); bench/target_recipes.py keeps the
     fine-tunes of its recipes that equal a preset here too, so this benchmark adds systems on them without training."""
@@ -665,9 +670,9 @@ def main() -> None:
             todo = [(i, p, s) for i, p, s in todo if (i, s) in kept or (s is None and any(k[0] == i for k in kept))]
             if not todo:
                 sys.exit(f"error: no {bench.preset} fine-tune of these passages and seeds in {args.keep_adapters}")
-        started = time.monotonic()
+        started, worked = time.monotonic(), 0
         for n, (index, passage, seed) in enumerate(todo, start=1):
-            path = out / "units" / (f"p{index:04d}-base.json" if seed is None else f"p{index:04d}-s{seed}.json")
+            path = unit_path(out, index, seed)
             stored = json.loads(path.read_text()) if path.exists() else None
             before = json.dumps(stored, sort_keys=True)
             if seed is None:
@@ -680,11 +685,11 @@ def main() -> None:
             tmp = path.with_suffix(".tmp")  # written atomically
             tmp.write_text(json.dumps(unit))
             tmp.replace(path)
-            rate = (time.monotonic() - started) / n
-            print(
-                f"[{n}/{len(todo)}] passage {index} seed {seed}: done, ETA {rate * (len(todo) - n) / 60:.0f} min",
-                flush=True,
-            )
+            # a resumed run: the time per unit is of the units run here, and what is left is what is not stored
+            worked += 1
+            left = sum(not unit_path(out, i, s).exists() for i, _, s in todo[n:])
+            rate = (time.monotonic() - started) / worked
+            print(f"[{n}/{len(todo)}] passage {index} seed {seed}: done, ETA {rate * left / 60:.0f} min", flush=True)
         if args.multi_doc and args.shard.startswith("0/"):
             for seed in args.seeds:
                 path = out / "units" / f"multi-s{seed}.json"

@@ -92,10 +92,8 @@ def read(path: Path) -> list[Round]:
 
 def running_mean(values: list[float], window: int) -> list[tuple[float, float]]:
     """(step, mean of the last ``window`` steps up to it), steps counted from 1."""
-    return [
-        (i + 1, sum(values[max(0, i - window + 1) : i + 1]) / len(values[max(0, i - window + 1) : i + 1]))
-        for i in range(len(values))
-    ]
+    windows = [values[max(0, i - window + 1) : i + 1] for i in range(len(values))]
+    return [(i + 1, sum(w) / len(w)) for i, w in enumerate(windows)]
 
 
 def halves(values: list[float]) -> str:
